@@ -1,0 +1,69 @@
+"""Content-addressed asset files (plots, images, thumbnails): each is written once, by hash."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+THUMB_WIDTH = 480
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file and rename, so no reader ever sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; web servers must read it
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, without decoding the image."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    return None
+
+
+class AssetStore:
+    """A folder of files named by the hash of their content."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def put(self, data: bytes, suffix: str) -> str:
+        name = hashlib.sha256(data).hexdigest()[:20] + suffix
+        path = self.folder / name
+        if not path.exists():
+            write_atomic(path, data)
+        return name
+
+    def thumbnail(self, name: str) -> str | None:
+        """A small WebP of a stored raster image (for cards and search results), or None."""
+        thumb = f"thumb-{name.rsplit('.', 1)[0]}.webp"
+        if (self.folder / thumb).exists():
+            return thumb
+        try:
+            from PIL import Image  # only rendering workers pay for Pillow
+
+            with Image.open(self.folder / name) as image:
+                image = image.convert("RGB")
+                image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
+                out = io.BytesIO()
+                image.save(out, "WEBP", quality=72, method=4)
+        except (OSError, ValueError):
+            return None
+        write_atomic(self.folder / thumb, out.getvalue())
+        return thumb

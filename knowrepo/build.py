@@ -1,0 +1,446 @@
+"""The build: discover -> render (parallel, cached) -> assemble -> publish atomically.
+
+A manifest of content hashes (.knowrepo/manifest.json) lets a rebuild skip every report whose
+inputs did not change. The fast path checks stats only: if no input file changed since the
+last build, the build ends before importing jinja2 or nbconvert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .assets import write_atomic
+from .config import CONFIG_NAME, Config, load_config
+from .discover import discover, scan_sources
+from .errors import KnowrepoError
+from .progress import LineReporter, Reporter
+from .publish import Stager, current_version, prune_versions
+from .theme import theme_dirs
+
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class BuildOptions:
+    output: Path | None = None
+    drafts: bool = False
+    strict: bool = False
+    workers: int = 0  # 0: the config's, else one per core
+    force: bool = False  # ignore caches, render everything
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    noop: bool = False
+    reports: int = 0
+    rendered: int = 0
+    cached: int = 0
+    pages_written: int = 0
+    files_linked: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def input_snapshot(root: Path, dirs: list[Path], deps: list[str], flags: dict[str, Any]) -> dict[str, Any]:
+    """Stats of every file a build reads: equal snapshots mean the build has nothing to do."""
+    theme: dict[str, Any] = {}
+    for folder in dirs:
+        for dirpath, _dirs, files in os.walk(folder):
+            for name in files:
+                path = Path(dirpath) / name
+                theme[str(path)] = _stat(path)
+    return {
+        "knowrepo": __version__,
+        "config": _stat(root / CONFIG_NAME),
+        "theme": theme,
+        "sources": {rel: [st.st_mtime_ns, st.st_size] for rel, st in scan_sources(root / "reports").items()},
+        "deps": {rel: _stat(root / rel) for rel in sorted(deps)},
+        "flags": flags,
+    }
+
+
+class Manifest:
+    """What the last build read and wrote; lives in .knowrepo/ and is never published."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        if data.get("version") != MANIFEST_VERSION:
+            data = {}
+        self.data: dict[str, Any] = data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def save(self, data: dict[str, Any]) -> None:
+        write_atomic(self.path, json.dumps({"version": MANIFEST_VERSION, **data}).encode())
+
+
+def _pygments_css() -> bytes:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style="default").get_style_defs(".highlight").encode()
+
+
+def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | None = None) -> BuildResult:
+    """Build the repository at `root` into its output folder. Raises KnowrepoError only when
+    nothing can be built (bad config or theme, --strict); per-report errors are in the result."""
+    options = options or BuildOptions()
+    reporter = reporter or LineReporter(0)
+    started = time.perf_counter()
+    config = load_config(root)
+    output = (options.output or root / config.site.output).absolute()
+    dirs = theme_dirs(root, config.site.theme)
+    manifest = Manifest(config.state_dir / "manifest.json")
+    flags = {"drafts": options.drafts, "output": str(output)}
+
+    previous_version = current_version(output)
+    prev_published = manifest.get("published")
+    deps = sorted({d for r in manifest.get("reports", {}).values() for d in r.get("deps", {})})
+    snapshot = input_snapshot(root, dirs, deps, flags)
+    if (
+        not options.force
+        and manifest.get("snapshot") == snapshot
+        and previous_version is not None
+        and str(previous_version) == prev_published
+    ):
+        result = BuildResult(output=output, noop=True, errors=list(manifest.get("errors", [])))
+        result.reports = len(manifest.get("reports", {}))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    return _full_build(
+        root,
+        config,
+        output,
+        dirs,
+        manifest,
+        snapshot,
+        options,
+        reporter,
+        previous_version if str(previous_version) == prev_published else None,
+        started,
+    )
+
+
+def _render_all(
+    jobs: list[Any],
+    workers: int,
+    strict: bool,
+    reporter: Reporter,
+) -> tuple[dict[str, Any], dict[str, KnowrepoError], list[str]]:
+    """Run render jobs over worker processes; results and errors by slug."""
+    from .render import render_job
+
+    pages: dict[str, Any] = {}
+    errors: dict[str, KnowrepoError] = {}
+    warnings: list[str] = []
+    if not jobs:
+        return pages, errors, warnings
+    reporter.phase("Rendering", len(jobs))
+
+    def collect(job: Any, outcome: Any) -> None:
+        if isinstance(outcome, KnowrepoError):
+            errors[job.slug] = outcome
+            reporter.error(str(outcome))
+            if strict:
+                raise outcome
+        else:
+            page, page_warnings = outcome
+            pages[job.slug] = page
+            warnings.extend(page_warnings)
+        reporter.advance(job.source)
+
+    def attempt(job: Any) -> Any:
+        try:
+            return render_job(job)
+        except KnowrepoError as exc:
+            return exc
+
+    try:
+        if workers <= 1 or len(jobs) == 1:
+            for job in jobs:
+                collect(job, attempt(job))
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+                futures = {pool.submit(_safe_render, job): job for job in jobs}
+                try:
+                    for future in as_completed(futures):
+                        collect(futures[future], future.result())
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
+    finally:
+        reporter.end_phase()
+    return pages, errors, warnings
+
+
+def _safe_render(job: Any) -> Any:
+    """Worker entry point: errors come back as values so one report never stops the rest."""
+    from .render import render_job
+
+    try:
+        return render_job(job)
+    except KnowrepoError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - reported against the file, never raised
+        return KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")
+
+
+def _full_build(
+    root: Path,
+    config: Config,
+    output: Path,
+    dirs: list[Path],
+    manifest: Manifest,
+    snapshot: dict[str, Any],
+    options: BuildOptions,
+    reporter: Reporter,
+    previous_version: Path | None,
+    started: float,
+) -> BuildResult:
+    from .model import RenderedPage
+    from .render import RenderJob, render_fingerprint
+    from .site import SiteContext, card, check_slug, listing_pages, newest_date, page_path, report_page
+    from .theme import make_environment, theme_digest, theme_files
+
+    result = BuildResult(output=output)
+    found = discover(root, manifest.get("sources", {}), drafts=options.drafts)
+    errors: list[KnowrepoError] = list(found.errors)
+    reports = []
+    for report in found.reports:
+        try:
+            check_slug(report)
+            reports.append(report)
+        except KnowrepoError as exc:
+            errors.append(exc)
+    if options.strict and errors:
+        raise errors[0]
+    for exc in errors:
+        reporter.error(str(exc))
+
+    cache_dir = config.state_dir / "cache"
+    assets_dir = cache_dir / "assets"
+    fingerprint = render_fingerprint()
+    prev_reports: dict[str, Any] = manifest.get("reports", {})
+
+    # Render what has no valid cached body.
+    jobs, pages, keys = [], {}, {}
+    for report in reports:
+        code = report.meta.code or config.site.code
+        key = _hash(fingerprint, report.source_hash, report.kind, report.slug, code, report.meta.title)
+        keys[report.slug] = key
+        cached = cache_dir / "render" / f"{key}.json"
+        prev = prev_reports.get(report.slug, {})
+        deps_ok = all(_dep_hash(root, rel) == h for rel, h in prev.get("deps", {}).items())
+        if not options.force and cached.exists() and (prev.get("render_key") != key or deps_ok):
+            try:
+                pages[report.slug] = RenderedPage.from_json(json.loads(cached.read_text()))
+                result.cached += 1
+                continue
+            except (OSError, ValueError, TypeError):
+                pass
+        jobs.append(
+            RenderJob(
+                root=str(root),
+                source=report.source,
+                kind=report.kind,
+                slug=report.slug,
+                code=code,
+                title=report.meta.title,
+                assets_dir=str(assets_dir),
+            )
+        )
+    workers = options.workers or config.execute.workers or os.cpu_count() or 1
+    rendered, render_errors, warnings = _render_all(jobs, workers, options.strict, reporter)
+    for slug, page in rendered.items():
+        write_atomic(cache_dir / "render" / f"{keys[slug]}.json", json.dumps(page.to_json()).encode())
+    pages.update(rendered)
+    result.rendered = len(rendered)
+    errors.extend(render_errors.values())
+    result.warnings.extend(warnings)
+    for message in warnings:
+        reporter.warn(message)
+
+    # Assemble.
+    reporter.phase("Assembling", 1)
+    env = make_environment(dirs)
+    files = theme_files(dirs)
+    digest = _hash(theme_digest(files), config.digest, fingerprint, __version__)
+    slug_by_source = {r.source: r.slug for r in reports}
+    links_digest = _hash(sorted(slug_by_source.items()))
+    cards: list[dict[str, Any]] = []
+    new_reports: dict[str, Any] = {}
+    planned: dict[str, tuple[str, Any]] = {}  # site path -> ("bytes", data) | ("link", path)
+    owner: dict[str, str] = {}
+
+    def plan(path: str, kind: str, value: Any, who: str) -> None:
+        if path in planned and owner[path] != who:
+            raise KnowrepoError(who, f"would write {path}, which {owner[path]} writes too")
+        planned[path], owner[path] = (kind, value), who
+
+    ctx = SiteContext(config=config, absolute_url=config.site.absolute_url, generated="")
+    prev_files: dict[str, str] = manifest.get("files", {})
+    for report in reports:
+        page = pages.get(report.slug)
+        if page is None:
+            continue
+        page_key = _hash(keys[report.slug], report.meta.to_json(), report.date, digest, links_digest)
+        path = page_path(report.slug)
+        download = f"{report.slug}/{report.filename}"
+        prev = prev_reports.get(report.slug, {})
+        try:
+            if prev.get("page_key") == page_key and previous_version and (previous_version / path).exists():
+                plan(path, "link", previous_version / path, report.source)
+            else:
+                downloads = [
+                    {
+                        "href": report.filename,
+                        "label": "Source " + ("notebook" if report.kind == "notebook" else "Markdown"),
+                        "name": report.filename,
+                    }
+                ]
+                plan(
+                    path,
+                    "bytes",
+                    report_page(env, ctx, report, page, slug_by_source, downloads),
+                    report.source,
+                )
+            plan(download, "file", root / report.source, report.source)
+        except KnowrepoError as exc:
+            errors.append(exc)
+            continue
+        entry_card = card(report, page)
+        cards.append(entry_card)
+        new_reports[report.slug] = {
+            "source": report.source,
+            "render_key": keys[report.slug],
+            "page_key": page_key,
+            "files": [path, download],
+            "images": page.images + ([page.thumbnail] if page.thumbnail else []),
+            "deps": page.deps,
+            "card": entry_card,
+        }
+
+    # A report that failed keeps its last published page, card and images.
+    live = {r.slug for r in reports if r.slug in new_reports}
+    failed_sources = {e.path for e in errors} | found.failed_sources
+    for slug, prev in prev_reports.items():
+        if slug in live or previous_version is None:
+            continue
+        if prev["source"] not in failed_sources:
+            continue  # deleted, renamed or now a draft: gone from the site
+        if not (root / prev["source"]).exists():
+            continue
+        for path in prev["files"]:
+            if (previous_version / path).exists():
+                plan(path, "link", previous_version / path, prev["source"])
+        new_reports[slug] = prev
+        cards.append(prev["card"])
+
+    ctx = SiteContext(config=config, absolute_url=config.site.absolute_url, generated=newest_date(cards))
+    if not config.site.absolute_url and cards:
+        result.warnings.append(
+            f"{CONFIG_NAME}: base_url is a path; the feed and sitemap use site-relative links"
+            " (set an absolute https:// base_url)"
+        )
+    for path, data in listing_pages(env, ctx, cards).items():
+        plan(path, "bytes", data, "site")
+    for rel, path in files.items():
+        if rel.startswith("static/"):
+            plan("assets/" + rel.removeprefix("static/"), "file", path, "theme")
+    plan("assets/pygments.css", "bytes", _pygments_css(), "theme")
+    for entry in new_reports.values():
+        for name in entry["images"]:
+            source = assets_dir / name
+            if not source.exists() and previous_version and (previous_version / "assets/img" / name).exists():
+                source = previous_version / "assets/img" / name
+            if source.exists():
+                plan(f"assets/img/{name}", "link", source, entry["source"])
+    reporter.end_phase()
+
+    if options.strict and errors:
+        raise errors[0]
+
+    # Stage and publish.
+    stager = Stager(output)
+    new_files: dict[str, str] = {}
+    try:
+        for path, (kind, value) in sorted(planned.items()):
+            if kind == "bytes":
+                sha = hashlib.sha256(value).hexdigest()[:20]
+                if previous_version and prev_files.get(path) == sha and (previous_version / path).exists():
+                    stager.link(path, previous_version / path)
+                else:
+                    stager.write(path, value)
+            elif kind == "file":
+                data = Path(value).read_bytes()
+                sha = hashlib.sha256(data).hexdigest()[:20]
+                if previous_version and prev_files.get(path) == sha and (previous_version / path).exists():
+                    stager.link(path, previous_version / path)
+                else:
+                    stager.write(path, data)
+            else:
+                stager.link(path, Path(value))
+                sha = prev_files.get(path) or Path(value).name
+            new_files[path] = sha
+        stager.publish()
+    except BaseException:
+        stager.discard()
+        raise
+    all_deps = sorted({d for r in new_reports.values() for d in r.get("deps", {})})
+    snapshot["deps"] = {rel: _stat(root / rel) for rel in all_deps}
+    result.errors = [str(e) for e in errors]
+    manifest.save(
+        {
+            "snapshot": snapshot,
+            "sources": found.sources,
+            "reports": new_reports,
+            "files": new_files,
+            "published": str(stager.dir),
+            "errors": result.errors,
+        }
+    )
+    prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))
+    result.reports = len(new_reports)
+    result.pages_written = stager.written
+    result.files_linked = stager.linked
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _dep_hash(root: Path, rel: str) -> str | None:
+    try:
+        return hashlib.sha256((root / rel).read_bytes()).hexdigest()[:20]
+    except OSError:
+        return None

@@ -1,0 +1,158 @@
+"""knowrepo.toml: find the repository, read and validate its settings."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import KnowrepoError, unknown_key_error
+
+CONFIG_NAME = "knowrepo.toml"
+CODE_MODES = ("show", "fold", "hide")
+EXECUTE_MODES = ("never", "auto", "always")
+ON_ERROR_MODES = ("report", "fail")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "Knowledge Repository"
+    description: str = ""
+    base_url: str = "/"
+    theme: str = "default"
+    code: str = "show"
+    output: str = "_site"
+    language: str = "en"
+    on_error: str = "report"
+    sanitize: bool = False
+    index_code: bool = False
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always with leading and trailing slashes."""
+        url = self.base_url
+        if "://" in url:
+            url = "/" + url.split("://", 1)[1].partition("/")[2]
+        return "/" + url.strip("/") + "/" if url.strip("/") else "/"
+
+    @property
+    def absolute_url(self) -> str | None:
+        """base_url when it is absolute (feed, sitemap and email links need it), else None."""
+        return self.base_url.rstrip("/") + "/" if "://" in self.base_url else None
+
+
+@dataclass(frozen=True)
+class ExecuteConfig:
+    mode: str = "auto"
+    workers: int = 0  # 0: one per core
+    timeout: int = 600
+    kernel: str = "python3"
+    allow_errors: bool = False
+
+
+@dataclass(frozen=True)
+class PdfConfig:
+    enabled: bool = False
+    paper: str = "A4"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password_env: str = ""
+    sender: str = ""
+    verify: bool = True
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteConfig,
+    "execute": ExecuteConfig,
+    "pdf": PdfConfig,
+    "email": EmailConfig,
+}
+
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("site", "code"): CODE_MODES,
+    ("site", "on_error"): ON_ERROR_MODES,
+    ("execute", "mode"): EXECUTE_MODES,
+    ("pdf", "paper"): ("A4", "Letter"),
+    ("email", "security"): ("starttls", "ssl", "none"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    site: SiteConfig = field(default_factory=SiteConfig)
+    execute: ExecuteConfig = field(default_factory=ExecuteConfig)
+    pdf: PdfConfig = field(default_factory=PdfConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    digest: str = ""  # hash of the config file's bytes: a change invalidates every page
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".knowrepo"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds knowrepo.toml (as git finds .git)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise KnowrepoError(start, f"no {CONFIG_NAME} here or in any parent folder (see `knowrepo init`)")
+
+
+def _check_type(path: Path, section: str, key: str, value: Any, default: Any) -> Any:
+    expected = type(default)
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise KnowrepoError(
+            path, f"[{section}] {key} must be {expected.__name__}, not {type(value).__name__}"
+        )
+    choices = CHOICES.get((section, key))
+    if choices and value not in choices:
+        raise KnowrepoError(path, f"[{section}] {key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
+    """Validate the TOML text of knowrepo.toml into a Config (pure)."""
+    path = path or root / CONFIG_NAME
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowrepoError(path, f"invalid TOML: {exc}") from None
+    sections: dict[str, Any] = {}
+    for name, body in data.items():
+        if name not in SECTIONS:
+            raise unknown_key_error(path, "section", name, set(SECTIONS))
+        if not isinstance(body, dict):
+            raise KnowrepoError(path, f"'{name}' must be a [{name}] table")
+        cls = SECTIONS[name]
+        defaults = {f.name: f.default for f in fields(cls)}
+        for key, value in body.items():
+            if key not in defaults:
+                raise unknown_key_error(path, f"key in [{name}]", key, set(defaults))
+            _check_type(path, name, key, value, defaults[key])
+        sections[name] = cls(**body)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return Config(root=root, digest=digest, **sections)
+
+
+def load_config(root: Path) -> Config:
+    """Read knowrepo.toml at `root`."""
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KnowrepoError(path, f"cannot read: {exc.strerror}") from None
+    return parse_config(root, text, path)

@@ -1,0 +1,32 @@
+"""The one error type users see: a file and what is wrong with it, on one line."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+
+class KnowrepoError(Exception):
+    """An error the user can fix. `str()` is one line: `path: message`."""
+
+    def __init__(self, path: str | Path | None, message: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.message = " ".join(str(message).split())  # always one line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def did_you_mean(name: str, valid: list[str] | set[str] | tuple[str, ...]) -> str:
+    """A ' (did you mean X?)' suffix when a close valid name exists, else ''."""
+    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def unknown_key_error(path: str | Path, where: str, key: str, valid: set[str]) -> KnowrepoError:
+    """The error for a key that is not one of `valid`."""
+    return KnowrepoError(
+        path,
+        f"unknown {where} '{key}'{did_you_mean(key, valid)}; valid: {', '.join(sorted(valid))}",
+    )

@@ -1,0 +1,142 @@
+"""Markdown and math to HTML, shared by Markdown reports and notebook markdown cells.
+
+Math is rendered at build time to MathML (latex2mathml), which browsers lay out natively:
+no MathJax, no CDN, no JavaScript in the site.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import markdown
+from latex2mathml.converter import convert as latex_to_mathml
+
+from .model import TocEntry
+
+# One regex walks the text once: code (left alone) or math (replaced by a placeholder that
+# Markdown passes through untouched). Inline $...$ follows pandoc's rule so prices like
+# "$5 and $10" stay text: no space after the opening $, none before the closing one, and no
+# digit right after it.
+_TOKENS = re.compile(
+    r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
+    r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
+    r"|\$\$(?P<display>.+?)\$\$"
+    r"|\\\[(?P<display2>.+?)\\\]"
+    r"|\\\((?P<inline2>.+?)\\\)"
+    r"|(?<![\\$\w])\$(?P<inline>[^\s$](?:[^$\n]*?[^\s$\\])?)\$(?!\d)",
+    re.S | re.M,
+)
+_PLACEHOLDER = re.compile(r"(<p>)?KRMATH(\d+)KR(</p>)?")
+_TAGS = re.compile(r"<[^>]+>")
+_HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_ID_ATTR = re.compile(r'\sid="([^"]*)"')
+
+_MARKDOWN = markdown.Markdown(
+    extensions=["extra", "codehilite", "sane_lists", "smarty"],
+    extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+    output_format="html",
+)
+
+
+def math_to_html(latex: str, display: bool) -> str:
+    """MathML for one formula; if latex2mathml cannot parse it, the source as code."""
+    try:
+        mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
+    except Exception:  # latex2mathml raises many types for unsupported input
+        return f'<code class="math-error">{html.escape(latex)}</code>'
+    return f'<div class="math">{mathml}</div>' if display else mathml
+
+
+def render_markdown(text: str) -> str:
+    """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment."""
+    formulas: list[tuple[str, bool]] = []
+
+    def protect(match: re.Match[str]) -> str:
+        if match.group("fence") or match.group("code"):
+            return match.group(0)
+        display = match.group("display") or match.group("display2")
+        latex = display if display is not None else match.group("inline") or match.group("inline2")
+        formulas.append((latex, display is not None))
+        return f"KRMATH{len(formulas) - 1}KR"
+
+    protected = _TOKENS.sub(protect, text)
+    _MARKDOWN.reset()
+    out = _MARKDOWN.convert(protected)
+    if not formulas:
+        return out
+
+    def restore(match: re.Match[str]) -> str:
+        latex, display = formulas[int(match.group(2))]
+        rendered = math_to_html(latex, display)
+        if match.group(1) and match.group(3):  # a formula alone in its paragraph
+            return rendered if display else f"<p>{rendered}</p>"
+        return (match.group(1) or "") + rendered + (match.group(3) or "")
+
+    return _PLACEHOLDER.sub(restore, out)
+
+
+def latex_output_to_html(latex: str) -> str:
+    """A text/latex output ($$...$$, $...$ or bare) as MathML."""
+    body = latex.strip()
+    for left, right in (("$$", "$$"), ("\\[", "\\]"), ("$", "$"), ("\\(", "\\)")):
+        if body.startswith(left) and body.endswith(right) and len(body) > len(left) + len(right):
+            return math_to_html(body[len(left) : -len(right)], display=True)
+    return math_to_html(body, display=True)
+
+
+def plain_text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def _anchor(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^\w\- ]", "", text.lower()).strip().replace(" ", "-") or "section"
+    anchor, n = base, 1
+    while anchor in used:
+        n += 1
+        anchor = f"{base}-{n}"
+    used.add(anchor)
+    return anchor
+
+
+def anchor_headings(body: str, drop_title: str = "") -> tuple[str, list[TocEntry], str]:
+    """Give every heading a unique id and list h2-h3 as the table of contents.
+
+    Done on the whole page rather than by Markdown's toc extension because a notebook is
+    rendered cell by cell: only the assembled body sees every heading and can keep ids unique.
+    The first h1, when it repeats the title shown in the page header, is dropped.
+    Returns (body, toc, text of the first heading).
+    """
+    used: set[str] = set()
+    toc: list[TocEntry] = []
+    first: list[str] = []
+
+    def visit(match: re.Match[str]) -> str:
+        level, attrs, inner = int(match.group(1)), match.group(2), match.group(3)
+        text = plain_text(inner).rstrip("¶").strip()
+        if not first:
+            first.append(text)
+            if level == 1 and drop_title and text == drop_title.strip():
+                return ""
+        existing = _ID_ATTR.search(attrs)
+        if existing and existing.group(1) not in used:
+            anchor = existing.group(1)
+            used.add(anchor)
+        else:
+            anchor = _anchor(text, used)
+            attrs = _ID_ATTR.sub("", attrs) + f' id="{anchor}"'
+        if level in (2, 3):
+            toc.append(TocEntry(level, anchor, text))
+        link = f'<a class="anchor" href="#{anchor}" aria-hidden="true" tabindex="-1">#</a>'
+        return f"<h{level}{attrs}>{inner}{link}</h{level}>"
+
+    return _HEADINGS.sub(visit, body), toc, first[0] if first else ""
+
+
+def first_paragraph(body: str, limit: int = 280) -> str:
+    """Plain text of the first paragraph, cut at a word boundary."""
+    match = re.search(r"<p>(.*?)</p>", body, re.S)
+    text = plain_text(match.group(1)) if match else ""
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + "…"
+    return text

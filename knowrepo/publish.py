@@ -1,0 +1,89 @@
+"""Atomic publishing: a new site version is staged beside the output, then a symlink flips.
+
+A rename onto a non-empty directory fails on Linux, so the output path is a symlink to the
+current version; `os.replace` of a symlink is atomic. A kill at any moment leaves the
+symlink pointing at a complete version. Unchanged files are hard links into the previous
+version: staging costs almost nothing for them and their inodes stay the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import time
+from pathlib import Path
+
+
+def versions_dir(output: Path) -> Path:
+    return output.parent / f".{output.name}.versions"
+
+
+def current_version(output: Path) -> Path | None:
+    """The version folder the output symlink points at, if it is one of ours."""
+    if output.is_symlink():
+        target = (output.parent / os.readlink(output)).resolve()
+        return target if target.is_dir() else None
+    return None
+
+
+class Stager:
+    """Writes one new version; files either are new bytes or links to existing files."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.root = versions_dir(output)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.dir = self.root / f"v{time.time_ns()}"
+        self.dir.mkdir()
+        self.written = 0
+        self.linked = 0
+
+    def _target(self, rel: str) -> Path:
+        path = self.dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write(self, rel: str, data: bytes) -> None:
+        target = self._target(rel)
+        target.write_bytes(data)
+        self.written += 1
+
+    def link(self, rel: str, source: Path) -> None:
+        """Hard-link (or copy across file systems) an existing file into the new version."""
+        target = self._target(rel)
+        try:
+            os.link(source, target)
+            self.linked += 1
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            shutil.copy2(source, target)
+            self.written += 1
+
+    def publish(self) -> None:
+        """Point the output at the new version in one atomic step."""
+        output = self.output
+        if output.exists() and not output.is_symlink():
+            # A plain folder from elsewhere: moved aside once, then replaced by the symlink.
+            output.rename(self.root / f"previous-{time.time_ns()}")
+        tmp = output.parent / f".{output.name}.link-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        os.symlink(os.path.relpath(self.dir, output.parent), tmp)
+        os.replace(tmp, output)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def prune_versions(output: Path, keep: set[Path]) -> None:
+    """Remove every version folder but those in `keep` (the current and the previous one)."""
+    root = versions_dir(output)
+    if not root.is_dir():
+        return
+    keep = {p.resolve() for p in keep}
+    for child in root.iterdir():
+        if child.resolve() not in keep:
+            shutil.rmtree(child, ignore_errors=True)

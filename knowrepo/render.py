@@ -1,0 +1,303 @@
+"""Render one report (notebook or Markdown) to a RenderedPage. Runs in worker processes.
+
+One exporter is built per process and reused: compiling nbconvert's templates is most of the
+cost of a fresh exporter (42 ms vs 90-107 ms per notebook, shared/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from .assets import AssetStore, png_size
+from .errors import KnowrepoError
+from .frontmatter import notebook_front_matter, split_markdown
+from .markup import anchor_headings, first_paragraph, latex_output_to_html, render_markdown
+from .model import RenderedPage
+
+TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
+IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
+# Output types that only show something with a live kernel or a script from the internet.
+LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript")
+STATIC_TYPES = ("image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/latex")
+_DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+
+
+def render_fingerprint() -> str:
+    """Hash of everything in knowrepo that shapes a rendered body (template and code)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted([*TEMPLATE_DIR.rglob("*"), here / "render.py", here / "markup.py"]):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    root: str
+    source: str  # relative to root
+    kind: str
+    slug: str
+    code: str  # show | fold | hide
+    title: str
+    assets_dir: str
+    notebook: str | None = None  # an executed copy to render instead of the source
+
+
+def _text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source or "")
+
+
+def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
+    """Join the line lists of .ipynb JSON into strings, as nbformat's reader does."""
+    for cell in nb.get("cells", []):
+        cell["source"] = _text(cell.get("source"))
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _text(output["text"])
+            data = output.get("data")
+            if isinstance(data, dict):
+                for mime, value in data.items():
+                    if isinstance(value, list):
+                        data[mime] = _text(value)
+    return nb
+
+
+def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
+    """Drop output types that need a kernel or a CDN script, keeping the static fallback."""
+    data = output.get("data")
+    if not isinstance(data, dict):
+        return output
+    data = {k: v for k, v in data.items() if k not in LIVE_ONLY}
+    page = _text(data.get("text/html", ""))
+    needs_script = "<script" in page and ("src=" in page or "require(" in page)
+    has_static = any(k in data for k in STATIC_TYPES)
+    if needs_script and has_static:
+        data.pop("text/html")
+    elif needs_script:
+        data["text/html"] = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+    if not data:
+        data = {
+            "text/html": '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+        }
+    return {**output, "data": data}
+
+
+class NotebookPreparer:
+    """Turns a notebook into what the template shows: tags applied, images written as files."""
+
+    def __init__(self, store: AssetStore, prefix: str, code: str, title: str) -> None:
+        self.store, self.prefix, self.code, self.title = store, prefix, code, title
+        self.figures = 0
+
+    def image(self, output: dict[str, Any], section: str) -> None:
+        data, meta = output.get("data", {}), output.setdefault("metadata", {})
+        for mime, suffix in IMAGE_TYPES.items():
+            if mime not in data:
+                continue
+            raw = _text(data[mime])
+            blob = raw.encode() if mime == "image/svg+xml" else base64.b64decode(raw)
+            name = self.store.put(blob, suffix)
+            self.figures += 1
+            plain = _text(data.get("text/plain", "")).strip()
+            mime_meta = meta.get(mime, {}) if isinstance(meta.get(mime), dict) else {}
+            alt = mime_meta.get("alt") or meta.get("alt")
+            if not alt and plain and not _DEFAULT_REPR.match(plain):
+                alt = plain
+            if not alt:
+                alt = f"Figure {self.figures}" + (f": {section}" if section else "")
+            size = png_size(blob) if mime == "image/png" else None
+            width = mime_meta.get("width") or (size[0] if size else None)
+            height = mime_meta.get("height") or (size[1] if size else None)
+            meta["knowrepo"] = {
+                "src": self.prefix + name,
+                "alt": alt,
+                "name": name,
+                "width": width,
+                "height": height,
+            }
+            data[mime] = ""  # the bytes now live in the file; keep the page small
+
+    def prepare(self, nb: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """(a notebook ready for the template, asset names of its images in page order)."""
+        nb = _rejoin(copy.deepcopy(nb))
+        nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
+        _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
+        cells, images, section = [], [], ""
+        for index, cell in enumerate(nb.get("cells", [])):
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if index == fm_index or "remove-cell" in tags:
+                continue
+            kind = cell.get("cell_type")
+            if kind == "markdown":
+                source = _text(cell.get("source"))
+                for name, bundle in (cell.get("attachments") or {}).items():
+                    for mime, payload in bundle.items():
+                        if mime in IMAGE_TYPES and mime != "image/svg+xml":
+                            asset = self.store.put(base64.b64decode(_text(payload)), IMAGE_TYPES[mime])
+                            source = source.replace(f"attachment:{name}", self.prefix + asset)
+                cell["source"] = source
+                heads = re.findall(r"^#{1,6}\s+(.+)$", source, re.M)
+                section = heads[-1].strip() if heads else section
+            elif kind == "code":
+                meta = cell.setdefault("metadata", {})
+                if "remove-input" in tags or self.code == "hide":
+                    meta.setdefault("transient", {})["remove_source"] = True
+                elif "hide-input" in tags or self.code == "fold":
+                    meta["knowrepo"] = {"fold": True}
+                if "remove-output" in tags:
+                    cell["outputs"] = []
+                outputs = [_static_outputs(o) for o in cell.get("outputs", [])]
+                for output in outputs:
+                    self.image(output, section)
+                    name = output.get("metadata", {}).get("knowrepo", {}).get("name")
+                    if name:
+                        images.append(name)
+                cell["outputs"] = outputs
+                if not _text(cell.get("source")).strip() and not outputs:
+                    continue
+            cells.append(cell)
+        nb["cells"] = cells
+        return nb, images
+
+
+class NotebookRenderer:
+    """One nbconvert exporter for the life of a process."""
+
+    def __init__(self) -> None:
+        from nbconvert.exporters import HTMLExporter, TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+        from traitlets.config import Config
+
+        class BodyExporter(HTMLExporter):
+            """HTMLExporter minus its whole-page BeautifulSoup pass (~30% of the render time):
+            it only adds alt text, which knowrepo sets on each image itself."""
+
+            def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
+                resources = self._init_resources(resources)
+                self.register_filter(
+                    "filter_data_type",
+                    WidgetsDataTypeFilter(
+                        notebook_metadata=self._nb_metadata, parent=self, resources=resources
+                    ),
+                )
+                return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        config = Config()
+        config.TemplateExporter.exclude_input_prompt = True
+        config.TemplateExporter.exclude_output_prompt = True
+        self.exporter = BodyExporter(
+            config=config, template_name="knowrepo", extra_template_basedirs=[str(TEMPLATE_DIR)]
+        )
+        self.exporter.register_filter("kr_markdown", render_markdown)
+        self.exporter.register_filter("kr_latex", latex_output_to_html)
+        self._highlighters: dict[str | None, Any] = {}
+        self._Highlight2HTML = Highlight2HTML
+
+    def body(self, nb_dict: dict[str, Any]) -> str:
+        import nbformat
+
+        nb = nbformat.from_dict(nb_dict)
+        if nb.get("nbformat", 4) < 4:
+            nb = nbformat.convert(nb, 4)
+        info = nb.metadata.get("language_info", {})
+        lexer = info.get("pygments_lexer", info.get("name"))
+        if lexer not in self._highlighters:
+            self._highlighters[lexer] = self._Highlight2HTML(pygments_lexer=lexer, parent=self.exporter)
+        self.exporter.register_filter("highlight_code", self._highlighters[lexer])
+        html_body, _resources = self.exporter.from_notebook_node(nb)
+        return html_body
+
+
+_renderer: NotebookRenderer | None = None
+
+
+def _notebook_renderer() -> NotebookRenderer:
+    global _renderer
+    if _renderer is None:
+        _renderer = NotebookRenderer()
+    return _renderer
+
+
+def _local_images(
+    body: str,
+    job: RenderJob,
+    store: AssetStore,
+    prefix: str,
+    images: list[str],
+    deps: dict[str, str],
+    warnings: list[str],
+) -> str:
+    """Copy relative images the prose points at into the assets, by content hash."""
+    root = Path(job.root).resolve()
+    base = (root / job.source).parent
+
+    def swap(match: re.Match[str]) -> str:
+        src = html.unescape(match.group(2))
+        if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", src, re.I) or src.startswith(prefix):
+            return match.group(0)
+        path = (base / unquote(src.split("#")[0].split("?")[0])).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            warnings.append(f"{job.source}: image '{src}' not found")
+            return match.group(0)
+        data = path.read_bytes()
+        name = store.put(data, path.suffix.lower())
+        deps[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()[:20]
+        images.append(name)
+        return f"{match.group(1)}{prefix}{name}{match.group(3)}"
+
+    return _IMG_SRC.sub(swap, body)
+
+
+def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
+    """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
+    store = AssetStore(Path(job.assets_dir))
+    prefix = "../" * (job.slug.count("/") + 1) + "assets/img/"
+    path = Path(job.root) / (job.notebook or job.source)
+    images: list[str] = []
+    deps: dict[str, str] = {}
+    warnings: list[str] = []
+    try:
+        if job.kind == "notebook":
+            try:
+                nb = json.loads(path.read_bytes())
+            except json.JSONDecodeError as exc:
+                raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
+            prepared, images = NotebookPreparer(store, prefix, job.code, job.title).prepare(nb)
+            body = _notebook_renderer().body(prepared)
+        else:
+            _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
+            body = render_markdown(text)
+        body = _local_images(body, job, store, prefix, images, deps, warnings)
+        body, toc, heading = anchor_headings(body, drop_title=job.title)
+    except KnowrepoError:
+        raise
+    except Exception as exc:  # any failure inside nbconvert or Markdown: name the file
+        raise KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}") from exc
+    thumbnail = None
+    for name in images:
+        if not name.endswith(".svg"):
+            thumbnail = store.thumbnail(name)
+            if thumbnail:
+                break
+    page = RenderedPage(
+        body=body,
+        toc=toc,
+        excerpt=first_paragraph(body),
+        first_heading=heading,
+        images=images,
+        thumbnail=thumbnail,
+        deps=deps,
+    )
+    return page, warnings

@@ -1,0 +1,63 @@
+"""Themes: jinja2 templates and static files; a user theme falls back to the default."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .errors import KnowrepoError
+
+
+def default_theme_dir() -> Path:
+    """The default theme: inside the installed package, or themes/default in a checkout."""
+    here = Path(__file__).parent
+    for candidate in (here / "themes" / "default", here.parent / "themes" / "default"):
+        if (candidate / "templates").is_dir():
+            return candidate
+    raise KnowrepoError(here, "the default theme is missing from this installation")
+
+
+def theme_dirs(root: Path, name: str) -> list[Path]:
+    """Theme folders, most specific first: the user's theme (if any), then the default."""
+    default = default_theme_dir()
+    if name == "default":
+        local = root / "themes" / "default"
+        return [local, default] if local.is_dir() and local.resolve() != default.resolve() else [default]
+    user = root / "themes" / name
+    if not (user / "templates").is_dir() and not (user / "static").is_dir():
+        raise KnowrepoError(root / "knowrepo.toml", f"theme '{name}' not found: no folder {user}")
+    return [user, default]
+
+
+def theme_files(dirs: list[Path]) -> dict[str, Path]:
+    """Every theme file by its path inside the theme; the first theme that has it wins."""
+    files: dict[str, Path] = {}
+    for folder in reversed(dirs):
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.relative_to(folder).as_posix()] = path
+    return files
+
+
+def theme_digest(files: dict[str, Path]) -> str:
+    digest = hashlib.sha256()
+    for rel, path in sorted(files.items()):
+        digest.update(rel.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def make_environment(dirs: list[Path]):  # -> jinja2.Environment (imported lazily)
+    import jinja2
+
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in dirs])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    from .site import format_date, slug_text
+
+    env.globals.update(tag_slug=slug_text, format_date=format_date)
+    return env
