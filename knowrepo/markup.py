@@ -45,7 +45,8 @@ def math_to_html(latex: str, display: bool) -> str:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types for unsupported input
         return f'<code class="math-error">{html.escape(latex)}</code>'
-    return f'<div class="math">{mathml}</div>' if display else mathml
+    # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
+    return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 
 
 def render_markdown(text: str) -> str:
@@ -63,6 +64,10 @@ def render_markdown(text: str) -> str:
     protected = _TOKENS.sub(protect, text)
     _MARKDOWN.reset()
     out = _MARKDOWN.convert(protected)
+    # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).
+    out = out.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
+        "</table>", "</table></div>"
+    )
     if not formulas:
         return out
 

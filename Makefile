@@ -1,0 +1,34 @@
+# The two set-up commands of README.md: `make site` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: site test bench lint clean
+
+site: $(VENV)/.site-deps
+	$(BIN)/knowrepo build .
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python benchmarks/run.py
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check knowrepo tests benchmarks
+	$(BIN)/ruff format --check knowrepo tests benchmarks
+
+$(VENV)/.site-deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[examples]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.site-deps tests/system-deps.sh
+	$(BIN)/pip install -q -e '.[examples,test]'
+	sh tests/system-deps.sh
+	touch $@
+
+clean:
+	rm -rf $(VENV) _site ._site.versions .knowrepo

@@ -1,0 +1,5 @@
+"""`python -m knowrepo` is the `knowrepo` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""Shared fixtures: one built example site, one HTTP server, one browser for the session."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+KNOWREPO = [sys.executable, "-m", "knowrepo"]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def run_knowrepo(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real `knowrepo` command in a subprocess."""
+    proc = subprocess.run([*KNOWREPO, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"knowrepo {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def copy_example(target: Path, base_url: str = "/kr/") -> Path:
+    """A copy of this project's example repository (reports/ + knowrepo.toml)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(PROJECT / "reports", target / "reports")
+    config = (PROJECT / "knowrepo.toml").read_text()
+    (target / "knowrepo.toml").write_text(config.replace('base_url = "/"', f'base_url = "{base_url}"'))
+    return target
+
+
+def write_notebook(
+    path: Path,
+    cells: list[tuple[str, str] | tuple[str, str, list[str]]],
+    front: str | None = None,
+    outputs: dict[int, list[dict]] | None = None,
+) -> Path:
+    """A real .ipynb via nbformat: cells as (kind, source[, tags]); outputs by cell index."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if front is not None:
+        nb.cells.append(new_raw_cell(f"---\n{front.strip()}\n---"))
+    for index, spec in enumerate(cells):
+        kind, source, *rest = spec
+        cell = new_code_cell(source) if kind == "code" else new_markdown_cell(source)
+        if rest:
+            cell.metadata["tags"] = rest[0]
+        if kind == "code" and outputs and index in outputs:
+            cell.outputs = [nbformat.from_dict(o) for o in outputs[index]]
+        nb.cells.append(cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def example_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example repository, built once under base_url /kr/."""
+    repo = copy_example(tmp_path_factory.mktemp("example") / "repo")
+    run_knowrepo("build", str(repo))
+    return repo
+
+
+@pytest.fixture(scope="session")
+def example_site(example_repo: Path) -> Path:
+    return (example_repo / "_site").resolve()
+
+
+class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site under /kr/ only, as an intranet server mounted at a sub-path would."""
+
+    prefix = "/kr/"
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(self.prefix) :])
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(example_repo: Path):
+    """Base URL of the example site served over HTTP at /kr/ on 127.0.0.1."""
+    handler = functools.partial(_SubPathHandler, directory=str(example_repo / "_site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/kr/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian chromium, driven by Playwright, for the whole session."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is not installed: run `make test`, which installs it with apt")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
