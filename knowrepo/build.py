@@ -295,7 +295,8 @@ def _full_build(
 
     # Assemble.
     reporter.phase("Assembling", 1)
-    env = make_environment(dirs)
+    (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+    env = make_environment(dirs, cache_dir / "jinja")
     files = theme_files(dirs)
     digest = _hash(theme_digest(files), config.digest, fingerprint, __version__)
     slug_by_source = {r.source: r.slug for r in reports}
@@ -375,8 +376,21 @@ def _full_build(
             f"{CONFIG_NAME}: base_url is a path; the feed and sitemap use site-relative links"
             " (set an absolute https:// base_url)"
         )
-    for path, data in listing_pages(env, ctx, cards).items():
-        plan(path, "bytes", data, "site")
+    prev_listing: dict[str, str] = manifest.get("listing_keys", {})
+
+    def reuse(path: str, key: str) -> bool:
+        return (
+            prev_listing.get(path) == key
+            and previous_version is not None
+            and (previous_version / path).exists()
+        )
+
+    listing, listing_keys = listing_pages(env, ctx, cards, digest, reuse)
+    for path, data in listing.items():
+        if data is None:
+            plan(path, "link", previous_version / path, "site")  # type: ignore[operator]
+        else:
+            plan(path, "bytes", data, "site")
     for rel, path in files.items():
         if rel.startswith("static/"):
             plan("assets/" + rel.removeprefix("static/"), "file", path, "theme")
@@ -430,6 +444,7 @@ def _full_build(
             "files": new_files,
             "published": str(stager.dir),
             "errors": result.errors,
+            "listing_keys": listing_keys,
         }
     )
     prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))

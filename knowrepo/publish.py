@@ -39,10 +39,13 @@ class Stager:
         self.dir.mkdir()
         self.written = 0
         self.linked = 0
+        self._made: set[Path] = {self.dir}
 
     def _target(self, rel: str) -> Path:
         path = self.dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
         return path
 
     def write(self, rel: str, data: bytes) -> None:

@@ -6,8 +6,11 @@ Pure functions of their arguments: the build decides what to render and where to
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,19 +108,37 @@ def _group(cards: list[dict[str, Any]], key: str) -> dict[str, tuple[str, list[d
     return dict(sorted(groups.items(), key=lambda kv: kv[1][0].lower()))
 
 
-def listing_pages(env: Any, ctx: SiteContext, cards: list[dict[str, Any]]) -> dict[str, bytes]:
-    """Index, tag and author pages, feed, sitemap and 404: every page that lists reports."""
+def listing_pages(
+    env: Any,
+    ctx: SiteContext,
+    cards: list[dict[str, Any]],
+    digest: str = "",
+    reuse: Callable[[str, str], bool] | None = None,
+) -> tuple[dict[str, bytes | None], dict[str, str]]:
+    """Index, tag and author pages, feed, sitemap and 404: every page that lists reports.
+
+    Returns (pages, keys). A page's key hashes everything it shows; when `reuse(path, key)`
+    says the published page has that key, the page is not rendered again (its value is None).
+    """
     listed = sorted(
         (c for c in cards if not c["unlisted"]), key=lambda c: (c["date"], c["title"]), reverse=True
     )
     tags = _group(listed, "tags")
     authors = _group(listed, "authors")
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | None] = {}
+    keys: dict[str, str] = {}
 
     def page(path: str, template: str, **data: Any) -> None:
         common = ctx.common(path)
         if path == "404.html":  # served at any depth: only absolute links work
             common["root"] = ctx.config.site.base_path
+        key = hashlib.sha256(
+            json.dumps([digest, template, data], sort_keys=True, default=str).encode()
+        ).hexdigest()[:20]
+        keys[path] = key
+        if reuse is not None and reuse(path, key):
+            out[path] = None
+            return
         out[path] = env.get_template(template).render(**common, **data).encode()
 
     page("index.html", "index.html", cards=listed, tags=tags, authors=authors, title=None)
@@ -129,16 +150,15 @@ def listing_pages(env: Any, ctx: SiteContext, cards: list[dict[str, Any]]) -> di
         page(f"authors/{slug}/index.html", "author.html", name=name, cards=items, title=name)
     page("404.html", "404.html", title="Page not found")
     base = ctx.absolute_url or ctx.config.site.base_path
-    feed_items = listed[:50]
     out["feed.xml"] = (
         env.get_template("feed.xml")
-        .render(site=ctx.config.site, base=base, cards=feed_items, updated=ctx.generated)
+        .render(site=ctx.config.site, base=base, cards=listed[:50], updated=ctx.generated)
         .encode()
     )
     out["sitemap.xml"] = (
         env.get_template("sitemap.xml").render(base=base, cards=listed, tags=tags, authors=authors).encode()
     )
-    return out
+    return out, keys
 
 
 def report_page(

@@ -46,7 +46,7 @@ def theme_digest(files: dict[str, Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def make_environment(dirs: list[Path]):  # -> jinja2.Environment (imported lazily)
+def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
     import jinja2
 
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in dirs])
@@ -56,6 +56,7 @@ def make_environment(dirs: list[Path]):  # -> jinja2.Environment (imported lazil
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
     from .site import format_date, slug_text
 
