@@ -34,6 +34,7 @@ class BuildOptions:
     strict: bool = False
     workers: int = 0  # 0: the config's, else one per core
     force: bool = False  # ignore caches, render everything
+    execute: str | None = None  # never | auto | always (default: [execute] mode)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class BuildResult:
     output: Path
     noop: bool = False
     reports: int = 0
+    executed: int = 0
     rendered: int = 0
     cached: int = 0
     pages_written: int = 0
@@ -120,12 +122,13 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     output = (options.output or root / config.site.output).absolute()
     dirs = theme_dirs(root, config.site.theme)
     manifest = Manifest(config.state_dir / "manifest.json")
-    flags = {"drafts": options.drafts, "output": str(output)}
+    flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute}
 
     previous_version = current_version(output)
     prev_published = manifest.get("published")
     deps = sorted({d for r in manifest.get("reports", {}).values() for d in r.get("deps", {})})
     snapshot = input_snapshot(root, dirs, deps, flags)
+    snapshot["runs"] = runs_snapshot(root)
     if (
         not options.force
         and manifest.get("snapshot") == snapshot
@@ -153,13 +156,12 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
 
 def _render_all(
     jobs: list[Any],
+    keys: list[str],
     workers: int,
     strict: bool,
     reporter: Reporter,
 ) -> tuple[dict[str, Any], dict[str, KnowrepoError], list[str]]:
-    """Run render jobs over worker processes; results and errors by slug."""
-    from .render import render_job
-
+    """Run render jobs over worker processes; results and errors by view key."""
     pages: dict[str, Any] = {}
     errors: dict[str, KnowrepoError] = {}
     warnings: list[str] = []
@@ -167,36 +169,32 @@ def _render_all(
         return pages, errors, warnings
     reporter.phase("Rendering", len(jobs))
 
-    def collect(job: Any, outcome: Any) -> None:
+    def collect(key: str, job: Any, outcome: Any) -> None:
         if isinstance(outcome, KnowrepoError):
-            errors[job.slug] = outcome
+            errors[key] = outcome
             reporter.error(str(outcome))
             if strict:
                 raise outcome
         else:
             page, page_warnings = outcome
-            pages[job.slug] = page
+            pages[key] = page
             warnings.extend(page_warnings)
         reporter.advance(job.source)
 
-    def attempt(job: Any) -> Any:
-        try:
-            return render_job(job)
-        except KnowrepoError as exc:
-            return exc
-
     try:
         if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                collect(job, attempt(job))
+            for key, job in zip(keys, jobs, strict=True):
+                collect(key, job, _safe_render(job))
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                futures = {pool.submit(_safe_render, job): job for job in jobs}
+                futures = {
+                    pool.submit(_safe_render, job): (key, job) for key, job in zip(keys, jobs, strict=True)
+                }
                 try:
                     for future in as_completed(futures):
-                        collect(futures[future], future.result())
+                        collect(*futures[future], future.result())
                 except BaseException:
                     for future in futures:
                         future.cancel()
@@ -218,6 +216,108 @@ def _safe_render(job: Any) -> Any:
         return KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")
 
 
+@dataclass
+class View:
+    """One body to render: a report's source, or one run of it (merged with current prose)."""
+
+    key: str
+    job: Any  # RenderJob
+    run: Any = None  # Run
+
+
+def _views(
+    root: Path, config: Config, reports: list[Any], plans: dict[str, Any], fingerprint: str, assets_dir: Path
+) -> dict[str, dict[str, View]]:
+    """For each report, its views by name: 'source', or run ids."""
+    from .render import RenderJob
+
+    views: dict[str, dict[str, View]] = {}
+    for report in reports:
+        code = report.meta.code or config.site.code
+        base = dict(
+            root=str(root),
+            source=report.source,
+            kind=report.kind,
+            slug=report.slug,
+            code=code,
+            title=report.meta.title,
+            assets_dir=str(assets_dir),
+        )
+        plan = plans.get(report.slug)
+        mine: dict[str, View] = {}
+        if plan is None or not any(v.runs for v in plan.variants):
+            key = _hash(fingerprint, report.source_hash, report.kind, code, report.meta.title)
+            mine["source"] = View(key, RenderJob(**base))
+        else:
+            for variant in plan.variants:
+                shown = variant.shown
+                for run in variant.runs:
+                    merge = run is shown and run.record.get("cache_key") == variant.key
+                    key = _hash(
+                        fingerprint,
+                        run.id,
+                        merge,
+                        report.source_hash if merge else "",
+                        code,
+                        report.meta.title,
+                    )
+                    notebook = run.notebook.relative_to(root).as_posix()
+                    mine[run.id] = View(key, RenderJob(**base, notebook=notebook, merge=merge), run)
+        views[report.slug] = mine
+    return views
+
+
+def _execute(
+    root: Path,
+    config: Config,
+    reports: list[Any],
+    mode: str,
+    options: BuildOptions,
+    reporter: Reporter,
+    errors: list[KnowrepoError],
+    cache_dir: Path,
+) -> tuple[dict[str, Any], list[str], int]:
+    """Plan every notebook's variants, execute what needs it; plans by slug, run failures."""
+    from .plan import needs_run, plan_report, run_request
+    from .runstore import RunStore
+
+    store = RunStore(root)
+    plans: dict[str, Any] = {}
+    requests = []
+    for report in reports:
+        if report.kind != "notebook":
+            continue
+        try:
+            plan = plan_report(root, config, report, cache_dir, store)
+        except KnowrepoError as exc:
+            errors.append(exc)
+            reporter.error(str(exc))
+            if options.strict:
+                raise
+            continue
+        plans[report.slug] = plan
+        if plan.executes or mode == "always":
+            for variant in plan.variants:
+                if needs_run(variant, mode):
+                    requests.append(run_request(root, config, plan, variant, {"by": "build"}))
+    if requests:
+        from .execute import execute_all
+
+        workers = options.workers or config.execute.workers or os.cpu_count() or 1
+        records = execute_all(requests, workers, reporter)
+        for plan in plans.values():
+            for variant in plan.variants:
+                variant.runs = store.runs(plan.report.slug, variant.name)
+        failures = [
+            f"{r['source']}: run of variant '{r['variant']}' failed: "
+            f"{(r.get('error') or {}).get('ename', '')}: {(r.get('error') or {}).get('evalue', '')}"
+            for r in records
+            if r["status"] != "ok"
+        ]
+        return plans, failures, len(records)
+    return plans, [], 0
+
+
 def _full_build(
     root: Path,
     config: Config,
@@ -231,8 +331,8 @@ def _full_build(
     started: float,
 ) -> BuildResult:
     from .model import RenderedPage
-    from .render import RenderJob, render_fingerprint
-    from .site import SiteContext, card, check_slug, listing_pages, newest_date, page_path, report_page
+    from .render import render_fingerprint
+    from .site import SiteContext, check_slug, listing_pages, newest_date, report_pages
     from .theme import make_environment, theme_digest, theme_files
 
     result = BuildResult(output=output)
@@ -254,41 +354,42 @@ def _full_build(
     assets_dir = cache_dir / "assets"
     fingerprint = render_fingerprint()
     prev_reports: dict[str, Any] = manifest.get("reports", {})
+    mode = options.execute or config.execute.mode
+    plans, run_failures, result.executed = _execute(
+        root, config, reports, mode, options, reporter, errors, cache_dir
+    )
+    failed_sources = {e.path for e in errors} | found.failed_sources
+    reports = [r for r in reports if r.source not in failed_sources]
 
-    # Render what has no valid cached body.
-    jobs, pages, keys = [], {}, {}
+    # Render every view that has no valid cached body.
+    views = _views(root, config, reports, plans, fingerprint, assets_dir)
+    bodies: dict[str, Any] = {}
+    jobs = []
     for report in reports:
-        code = report.meta.code or config.site.code
-        key = _hash(fingerprint, report.source_hash, report.kind, report.slug, code, report.meta.title)
-        keys[report.slug] = key
-        cached = cache_dir / "render" / f"{key}.json"
         prev = prev_reports.get(report.slug, {})
         deps_ok = all(_dep_hash(root, rel) == h for rel, h in prev.get("deps", {}).items())
-        if not options.force and cached.exists() and (prev.get("render_key") != key or deps_ok):
-            try:
-                pages[report.slug] = RenderedPage.from_json(json.loads(cached.read_text()))
-                result.cached += 1
-                continue
-            except (OSError, ValueError, TypeError):
-                pass
-        jobs.append(
-            RenderJob(
-                root=str(root),
-                source=report.source,
-                kind=report.kind,
-                slug=report.slug,
-                code=code,
-                title=report.meta.title,
-                assets_dir=str(assets_dir),
-            )
-        )
+        for view in views[report.slug].values():
+            cached = cache_dir / "render" / f"{view.key}.json"
+            if not options.force and cached.exists() and (view.key not in prev.get("views", []) or deps_ok):
+                try:
+                    bodies[view.key] = RenderedPage.from_json(json.loads(cached.read_text()))
+                    result.cached += 1
+                    continue
+                except (OSError, ValueError, TypeError):
+                    pass
+            jobs.append(view)
     workers = options.workers or config.execute.workers or os.cpu_count() or 1
-    rendered, render_errors, warnings = _render_all(jobs, workers, options.strict, reporter)
-    for slug, page in rendered.items():
-        write_atomic(cache_dir / "render" / f"{keys[slug]}.json", json.dumps(page.to_json()).encode())
-    pages.update(rendered)
+    by_key = {v.key: v for v in jobs}
+    rendered, render_errors, warnings = _render_all(
+        [v.job for v in jobs], [v.key for v in jobs], workers, options.strict, reporter
+    )
+    for key, page in rendered.items():
+        write_atomic(cache_dir / "render" / f"{key}.json", json.dumps(page.to_json()).encode())
+    bodies.update(rendered)
     result.rendered = len(rendered)
-    errors.extend(render_errors.values())
+    for key, exc in render_errors.items():
+        errors.append(exc)
+        failed_sources.add(by_key[key].job.source)
     result.warnings.extend(warnings)
     for message in warnings:
         reporter.warn(message)
@@ -300,10 +401,9 @@ def _full_build(
     files = theme_files(dirs)
     digest = _hash(theme_digest(files), config.digest, fingerprint, __version__)
     slug_by_source = {r.source: r.slug for r in reports}
-    links_digest = _hash(sorted(slug_by_source.items()))
-    cards: list[dict[str, Any]] = []
-    new_reports: dict[str, Any] = {}
-    planned: dict[str, tuple[str, Any]] = {}  # site path -> ("bytes", data) | ("link", path)
+    digest = _hash(digest, sorted(slug_by_source.items()))
+    ctx = SiteContext(config=config, absolute_url=config.site.absolute_url, generated="")
+    planned: dict[str, tuple[str, Any]] = {}  # site path -> ("bytes"|"file"|"link", value)
     owner: dict[str, str] = {}
 
     def plan(path: str, kind: str, value: Any, who: str) -> None:
@@ -311,62 +411,54 @@ def _full_build(
             raise KnowrepoError(who, f"would write {path}, which {owner[path]} writes too")
         planned[path], owner[path] = (kind, value), who
 
-    ctx = SiteContext(config=config, absolute_url=config.site.absolute_url, generated="")
-    prev_files: dict[str, str] = manifest.get("files", {})
+    prev_keys: dict[str, str] = manifest.get("page_keys", {})
+
+    def reuse(path: str, key: str) -> bool:
+        return (
+            prev_keys.get(path) == key and previous_version is not None and (previous_version / path).exists()
+        )
+
+    page_keys: dict[str, str] = {}
+    cards: list[dict[str, Any]] = []
+    new_reports: dict[str, Any] = {}
     for report in reports:
-        page = pages.get(report.slug)
-        if page is None:
+        if report.source in failed_sources:
             continue
-        page_key = _hash(keys[report.slug], report.meta.to_json(), report.date, digest, links_digest)
-        path = page_path(report.slug)
-        download = f"{report.slug}/{report.filename}"
-        prev = prev_reports.get(report.slug, {})
+        report_views = views[report.slug]
         try:
-            if prev.get("page_key") == page_key and previous_version and (previous_version / path).exists():
-                plan(path, "link", previous_version / path, report.source)
-            else:
-                downloads = [
-                    {
-                        "href": report.filename,
-                        "label": "Source " + ("notebook" if report.kind == "notebook" else "Markdown"),
-                        "name": report.filename,
-                    }
-                ]
-                plan(
-                    path,
-                    "bytes",
-                    report_page(env, ctx, report, page, slug_by_source, downloads),
-                    report.source,
-                )
-            plan(download, "file", root / report.source, report.source)
+            pages, entry = report_pages(
+                env, ctx, report, plans.get(report.slug), report_views, bodies, slug_by_source, digest, reuse
+            )
+            for path, (kind, value, key) in pages.items():
+                if kind == "reuse":
+                    plan(path, "link", previous_version / path, report.source)  # type: ignore[operator]
+                else:
+                    plan(path, kind, value, report.source)
+                if key:
+                    page_keys[path] = key
         except KnowrepoError as exc:
             errors.append(exc)
             continue
-        entry_card = card(report, page)
-        cards.append(entry_card)
-        new_reports[report.slug] = {
-            "source": report.source,
-            "render_key": keys[report.slug],
-            "page_key": page_key,
-            "files": [path, download],
-            "images": page.images + ([page.thumbnail] if page.thumbnail else []),
-            "deps": page.deps,
-            "card": entry_card,
+        entry["deps"] = {
+            k: v
+            for view in report_views.values()
+            if view.key in bodies
+            for k, v in bodies[view.key].deps.items()
         }
+        entry["views"] = [v.key for v in report_views.values()]
+        cards.append(entry["card"])
+        new_reports[report.slug] = entry
 
-    # A report that failed keeps its last published page, card and images.
-    live = {r.slug for r in reports if r.slug in new_reports}
-    failed_sources = {e.path for e in errors} | found.failed_sources
+    # A report that failed keeps its last published pages, card and images.
+    failed_sources |= {e.path for e in errors}
     for slug, prev in prev_reports.items():
-        if slug in live or previous_version is None:
-            continue
-        if prev["source"] not in failed_sources:
-            continue  # deleted, renamed or now a draft: gone from the site
-        if not (root / prev["source"]).exists():
+        if slug in new_reports or previous_version is None or prev["source"] not in failed_sources:
             continue
         for path in prev["files"]:
             if (previous_version / path).exists():
                 plan(path, "link", previous_version / path, prev["source"])
+                if path in prev_keys:
+                    page_keys[path] = prev_keys[path]
         new_reports[slug] = prev
         cards.append(prev["card"])
 
@@ -376,16 +468,8 @@ def _full_build(
             f"{CONFIG_NAME}: base_url is a path; the feed and sitemap use site-relative links"
             " (set an absolute https:// base_url)"
         )
-    prev_listing: dict[str, str] = manifest.get("listing_keys", {})
-
-    def reuse(path: str, key: str) -> bool:
-        return (
-            prev_listing.get(path) == key
-            and previous_version is not None
-            and (previous_version / path).exists()
-        )
-
     listing, listing_keys = listing_pages(env, ctx, cards, digest, reuse)
+    page_keys.update(listing_keys)
     for path, data in listing.items():
         if data is None:
             plan(path, "link", previous_version / path, "site")  # type: ignore[operator]
@@ -406,45 +490,20 @@ def _full_build(
 
     if options.strict and errors:
         raise errors[0]
-
-    # Stage and publish.
-    stager = Stager(output)
-    new_files: dict[str, str] = {}
-    try:
-        for path, (kind, value) in sorted(planned.items()):
-            if kind == "bytes":
-                sha = hashlib.sha256(value).hexdigest()[:20]
-                if previous_version and prev_files.get(path) == sha and (previous_version / path).exists():
-                    stager.link(path, previous_version / path)
-                else:
-                    stager.write(path, value)
-            elif kind == "file":
-                data = Path(value).read_bytes()
-                sha = hashlib.sha256(data).hexdigest()[:20]
-                if previous_version and prev_files.get(path) == sha and (previous_version / path).exists():
-                    stager.link(path, previous_version / path)
-                else:
-                    stager.write(path, data)
-            else:
-                stager.link(path, Path(value))
-                sha = prev_files.get(path) or Path(value).name
-            new_files[path] = sha
-        stager.publish()
-    except BaseException:
-        stager.discard()
-        raise
+    stager = _stage(output, planned, manifest.get("files", {}), previous_version)
     all_deps = sorted({d for r in new_reports.values() for d in r.get("deps", {})})
     snapshot["deps"] = {rel: _stat(root / rel) for rel in all_deps}
-    result.errors = [str(e) for e in errors]
+    snapshot["runs"] = runs_snapshot(root)
+    result.errors = [str(e) for e in errors] + run_failures
     manifest.save(
         {
             "snapshot": snapshot,
             "sources": found.sources,
             "reports": new_reports,
-            "files": new_files,
+            "files": stager.files,
             "published": str(stager.dir),
             "errors": result.errors,
-            "listing_keys": listing_keys,
+            "page_keys": page_keys,
         }
     )
     prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))
@@ -453,6 +512,46 @@ def _full_build(
     result.files_linked = stager.linked
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stage(
+    output: Path,
+    planned: dict[str, tuple[str, Any]],
+    prev_files: dict[str, str],
+    previous_version: Path | None,
+) -> Stager:
+    """Write the new version (unchanged files as hard links) and publish it atomically."""
+    stager = Stager(output)
+    try:
+        for path, (kind, value) in sorted(planned.items()):
+            if kind == "link":
+                stager.link(path, Path(value))
+                stager.files[path] = prev_files.get(path) or Path(value).name
+                continue
+            data = value if kind == "bytes" else Path(value).read_bytes()
+            sha = hashlib.sha256(data).hexdigest()[:20]
+            if previous_version and prev_files.get(path) == sha and (previous_version / path).exists():
+                stager.link(path, previous_version / path)
+            else:
+                stager.write(path, data)
+            stager.files[path] = sha
+        stager.publish()
+    except BaseException:
+        stager.discard()
+        raise
+    return stager
+
+
+def runs_snapshot(root: Path) -> dict[str, int]:
+    """mtimes of the run store's folders (a new run changes its variant folder's mtime)."""
+    found: dict[str, int] = {}
+    base = root / "runs"
+    if not base.is_dir():
+        return found
+    for dirpath, dirnames, _files in os.walk(base):
+        found[dirpath] = os.stat(dirpath).st_mtime_ns
+        dirnames[:] = [d for d in dirnames if not (d[:8].isdigit() and "Z-" in d) and not d.startswith(".")]
+    return found
 
 
 def _dep_hash(root: Path, rel: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,7 +25,7 @@ class Context:
 
         return find_root(given or self.directory or Path.cwd())
 
-    def reporter(self, as_json: bool = False):  # -> Reporter
+    def reporter(self, as_json: bool = False) -> Any:
         from .progress import make_reporter
 
         return make_reporter(0 if as_json else self.verbosity)
@@ -46,9 +47,16 @@ def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -
     ctx.obj = Context(directory, max(0, 1 + verbose - quiet))
 
 
-def fail(error: KnowrepoError) -> None:
+def fail(error: KnowrepoError, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps({"ok": False, "error": str(error)}))
     click.echo(f"error: {error}", err=True)
     sys.exit(1)
+
+
+def interrupted() -> None:
+    click.echo("interrupted: the published site and recorded runs are unchanged", err=True)
+    sys.exit(130)
 
 
 @main.command()
@@ -67,7 +75,14 @@ def fail(error: KnowrepoError) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Rendering processes (default: one per core).",
+    help="Processes for executing and rendering (default: one per core).",
+)
+@click.option(
+    "--execute",
+    type=click.Choice(["never", "auto", "always"]),
+    default=None,
+    help="auto (default): run notebooks that have no run for their current code, parameters "
+    "and inputs; always: rerun all; never: run nothing.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
@@ -79,6 +94,7 @@ def build(
     strict: bool,
     force: bool,
     workers: int | None,
+    execute: str | None,
     as_json: bool,
 ) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
@@ -94,16 +110,15 @@ def build(
             strict=strict,
             force=force,
             workers=workers or 0,
+            execute=execute,
         )
         result = run_build(root, options, reporter)
     except KnowrepoError as exc:
-        if as_json:
-            click.echo(json.dumps({"ok": False, "error": str(exc)}))
-        fail(exc)
+        fail(exc, as_json)
         return
     except KeyboardInterrupt:
-        click.echo("interrupted: the published site is unchanged", err=True)
-        sys.exit(130)
+        interrupted()
+        return
     if as_json:
         click.echo(json.dumps({"ok": not result.errors, **result.to_json()}, indent=2))
     elif obj.verbosity:
@@ -116,16 +131,155 @@ def build(
         else:
             click.echo(
                 f"Built {result.reports} reports in {result.seconds:.2f}s "
-                f"({result.rendered} rendered, {result.cached} cached; "
+                f"({result.executed} executed, {result.rendered} rendered, {result.cached} cached; "
                 f"{result.pages_written} files written, {result.files_linked} unchanged)",
                 err=True,
             )
         click.echo(f"Site: {result.output}/index.html")
     if result.errors:
-        click.echo(f"{len(result.errors)} report(s) failed; their previous pages were kept:", err=True)
+        click.echo(f"{len(result.errors)} problem(s); failed reports kept their previous pages:", err=True)
         for message in result.errors:
             click.echo(f"  {message}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.argument("report", required=False)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter (repeatable); the value is read as the parameter's type.",
+)
+@click.option(
+    "--params-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file of parameter values.",
+)
+@click.option("--variant", "variants", multiple=True, help="Run only this variant (repeatable).")
+@click.option("--all", "all_reports", is_flag=True, help="Run every notebook report.")
+@click.option("--from", "from_run", metavar="RUN_ID", help="Rerun a recorded run, changing only -p values.")
+@click.option("--force", is_flag=True, help="Run even when an identical successful run exists.")
+@click.option(
+    "-j", "--workers", type=click.IntRange(min=1), default=None, help="Runs at once (default: one per core)."
+)
+@click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds a cell may run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON on stdout.")
+@click.pass_obj
+def run(
+    obj: Context,
+    report: str | None,
+    params: tuple[str, ...],
+    params_file: Path | None,
+    variants: tuple[str, ...],
+    all_reports: bool,
+    from_run: str | None,
+    force: bool,
+    workers: int | None,
+    timeout: int | None,
+    as_json: bool,
+) -> None:
+    """Execute REPORT (a slug or a path) with papermill and record each run.
+
+    Every variant runs unless --variant narrows it. Runs land in runs/<slug>/<variant>/<id>/;
+    `knowrepo build` publishes them."""
+    from .runner import RunOptions, run_reports
+
+    reporter = obj.reporter(as_json)
+    try:
+        root = obj.root()
+        options = RunOptions(
+            report=report,
+            assignments=params,
+            params_file=params_file,
+            variants=variants,
+            all_reports=all_reports,
+            from_run=from_run,
+            force=force,
+            workers=workers or 0,
+            timeout=timeout,
+        )
+        records = run_reports(root, options, reporter)
+    except KnowrepoError as exc:
+        fail(exc, as_json)
+        return
+    except KeyboardInterrupt:
+        interrupted()
+        return
+    failed = [r for r in records if r["status"] != "ok"]
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+    elif obj.verbosity:
+        for record in records:
+            status = "ok" if record["status"] == "ok" else "FAILED"
+            click.echo(
+                f"{status:6} {record['slug']} [{record['variant']}] {record['id']} "
+                f"{record.get('duration', 0):.1f}s",
+                err=True,
+            )
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("report", required=False)
+@click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")
+@click.option("--prune", is_flag=True, help="Delete old runs (the latest successful run is always kept).")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="With --prune: runs to keep per variant.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON on stdout.")
+@click.pass_obj
+def runs(
+    obj: Context, report: str | None, variants: tuple[str, ...], prune: bool, keep: int, as_json: bool
+) -> None:
+    """List the recorded runs of REPORT (of every report without one), or prune them."""
+    from .runner import list_runs, prune_runs
+
+    try:
+        root = obj.root()
+        if prune:
+            removed = prune_runs(root, report, variants, keep)
+            if as_json:
+                click.echo(json.dumps([r.record for r in removed], indent=2, default=str))
+            elif obj.verbosity:
+                click.echo(f"Removed {len(removed)} run(s); kept up to {keep} per variant.", err=True)
+            return
+        records = list_runs(root, report, variants)
+    except KnowrepoError as exc:
+        fail(exc, as_json)
+        return
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    if not records:
+        click.echo("No runs recorded yet.", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("run id", "report", "variant", "status", "started", "duration", "parameters"):
+        table.add_column(column)
+    for record in records:
+        params = " ".join(f"{k}={v}" for k, v in record.get("params", {}).items())
+        status = "[green]ok[/]" if record["status"] == "ok" else "[red]failed[/]"
+        table.add_row(
+            record["id"],
+            record["slug"],
+            record["variant"],
+            status,
+            record["started"],
+            f"{record['duration']:.1f}s",
+            params,
+        )
+    Console().print(table)
 
 
 @main.command()

@@ -40,6 +40,7 @@ class Stager:
         self.written = 0
         self.linked = 0
         self._made: set[Path] = {self.dir}
+        self.files: dict[str, str] = {}  # site path -> content hash (or asset name)
 
     def _target(self, rel: str) -> Path:
         path = self.dir / rel

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from . import METRIC_MIME
 from .assets import AssetStore, png_size
 from .errors import KnowrepoError
 from .frontmatter import notebook_front_matter, split_markdown
@@ -51,7 +52,31 @@ class RenderJob:
     code: str  # show | fold | hide
     title: str
     assets_dir: str
-    notebook: str | None = None  # an executed copy to render instead of the source
+    notebook: str | None = None  # an executed run's notebook (relative to root) to render
+    merge: bool = False  # show the source's current prose with the run's outputs
+
+
+ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
+
+
+def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """The source notebook with the outputs of a run of the same code, aligned by code-cell
+    order: a Markdown-only edit shows at once, without executing again."""
+    run_code = [
+        c
+        for c in run.get("cells", [])
+        if c.get("cell_type") == "code" and "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    source_code = [c for c in source.get("cells", []) if c.get("cell_type") == "code"]
+    if len(run_code) != len(source_code):
+        return run
+    for mine, theirs in zip(source_code, run_code, strict=True):
+        mine["outputs"] = theirs.get("outputs", [])
+        mine["execution_count"] = theirs.get("execution_count")
+    source.setdefault("metadata", {}).setdefault(
+        "language_info", run.get("metadata", {}).get("language_info", {})
+    )
+    return source
 
 
 def _text(source: Any) -> str:
@@ -73,12 +98,28 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
     """Drop output types that need a kernel or a CDN script, keeping the static fallback."""
     data = output.get("data")
     if not isinstance(data, dict):
         return output
     data = {k: v for k, v in data.items() if k not in LIVE_ONLY}
+    metric = data.get(METRIC_MIME)
+    if isinstance(metric, dict) and "name" in metric:
+        name, value = html.escape(str(metric["name"])), html.escape(_format_value(metric.get("value")))
+        tile = (
+            f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
+            f'<span class="kr-metric-value">{value}</span></div>'
+        )
+        return {**output, "data": {"text/html": tile}}
     page = _text(data.get("text/html", ""))
     needs_script = "<script" in page and ("src=" in page or "require(" in page)
     has_static = any(k in data for k in STATIC_TYPES)
@@ -136,7 +177,7 @@ class NotebookPreparer:
         cells, images, section = [], [], ""
         for index, cell in enumerate(nb.get("cells", [])):
             tags = set(cell.get("metadata", {}).get("tags", []))
-            if index == fm_index or "remove-cell" in tags:
+            if index == fm_index or "remove-cell" in tags or "injected-parameters" in tags:
                 continue
             kind = cell.get("cell_type")
             if kind == "markdown":
@@ -271,7 +312,7 @@ def _local_images(
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
     store = AssetStore(Path(job.assets_dir))
-    prefix = "../" * (job.slug.count("/") + 1) + "assets/img/"
+    prefix = ROOT_TOKEN + "assets/img/"
     path = Path(job.root) / (job.notebook or job.source)
     images: list[str] = []
     deps: dict[str, str] = {}
@@ -280,6 +321,8 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         if job.kind == "notebook":
             try:
                 nb = json.loads(path.read_bytes())
+                if job.merge:
+                    nb = merge_outputs(json.loads((Path(job.root) / job.source).read_bytes()), nb)
             except json.JSONDecodeError as exc:
                 raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
             prepared, images = NotebookPreparer(store, prefix, job.code, job.title).prepare(nb)

@@ -47,7 +47,9 @@ def check_slug(report: Report) -> None:
         )
 
 
-def card(report: Report, page: RenderedPage) -> dict[str, Any]:
+def card(
+    report: Report, page: RenderedPage, run: dict[str, Any] | None = None, failed: bool = False
+) -> dict[str, Any]:
     """What listing pages show of a report (stored in the manifest, so a report that fails
     later keeps its card)."""
     meta = report.meta
@@ -61,13 +63,16 @@ def card(report: Report, page: RenderedPage) -> dict[str, Any]:
         "thumbnail": page.thumbnail,
         "kind": report.kind,
         "unlisted": meta.unlisted,
+        "metrics": dict(list((run or {}).get("metrics", {}).items())[:3]),
+        "failed": failed,
     }
 
 
-def rewrite_report_links(body: str, source: str, slug: str, slug_by_source: dict[str, str]) -> str:
-    """Links to other report sources (../churn.ipynb#x, other.md) become links to their pages."""
+def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict[str, str]) -> str:
+    """Links to other report sources (../churn.ipynb#x, other.md) become links to their pages.
+    `page` is the site path of the page the body goes on."""
     here = posixpath.dirname(source)
-    from_dir = slug  # the page lives at <slug>/index.html
+    from_dir = posixpath.dirname(page)
 
     def swap(match: re.Match[str]) -> str:
         target = posixpath.normpath(posixpath.join(here, match.group(2)))
@@ -161,29 +166,222 @@ def listing_pages(
     return out, keys
 
 
-def report_page(
+def rel(from_page: str, target: str) -> str:
+    """A relative link from the page at `from_page` to the site path `target`."""
+    link = posixpath.relpath(target or ".", posixpath.dirname(from_page) or ".")
+    return link + ("/" if target.endswith("/") and not link.endswith("/") else "")
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def rerun_command(record: dict[str, Any]) -> str:
+    """The exact command that reruns a recorded run (private values are asked for again)."""
+    return f"knowrepo run --from {record['id']}"
+
+
+def report_pages(
     env: Any,
     ctx: SiteContext,
     report: Report,
-    page: RenderedPage,
+    plan: Any,
+    views: dict[str, Any],
+    bodies: dict[str, RenderedPage],
     slug_by_source: dict[str, str],
-    downloads: list[dict[str, str]],
-) -> bytes:
-    """The HTML page of one report."""
+    digest: str,
+    reuse: Callable[[str, str], bool],
+) -> tuple[dict[str, tuple[str, Any, str]], dict[str, Any]]:
+    """Every page of one report: the latest, one per variant, one per run, the run history.
+
+    Returns ({site path: (kind, value, key)}, manifest entry). kind is "bytes", "file" (copy a
+    file) or "reuse" (the published page already has this key).
+    """
     from markupsafe import Markup
 
-    path = page_path(report.slug)
-    body = rewrite_report_links(page.body, report.source, report.slug, slug_by_source)
-    return (
-        env.get_template("report.html")
-        .render(
+    from .render import ROOT_TOKEN
+
+    slug = report.slug
+    out: dict[str, tuple[str, Any, str]] = {}
+    images: list[str] = []
+    meta_json = report.meta.to_json()
+
+    def page(path: str, view: Any, **extra: Any) -> None:
+        body_page = bodies[view.key]
+        key = _key(digest, view.key, meta_json, report.date, extra)
+        if reuse(path, key):
+            out[path] = ("reuse", None, key)
+            return
+        body = rewrite_report_links(body_page.body, report.source, path, slug_by_source)
+        body = body.replace(ROOT_TOKEN, relative_root(path))
+        html = env.get_template("report.html").render(
             **ctx.common(path),
             title=report.meta.title,
             report=report,
             meta=report.meta,
             body=Markup(body),
-            toc=page.toc,
-            downloads=downloads,
+            toc=body_page.toc,
+            **extra,
+        )
+        out[path] = ("bytes", html.encode(), key)
+
+    source_download = {
+        "href": f"{slug}/{report.filename}",
+        "label": "Source " + ("notebook" if report.kind == "notebook" else "Markdown"),
+        "name": report.filename,
+    }
+    runs_with_variants = [(v, r) for v in (plan.variants if plan else []) for r in v.runs]
+
+    if not runs_with_variants:
+        view = views["source"]
+        page(
+            page_path(slug),
+            view,
+            downloads=[_download(page_path(slug), source_download)],
+            run=None,
+            variants=[],
+            links={},
+            banner=None,
+            page_kind="latest",
+        )
+        shown_body = bodies[view.key]
+        images += shown_body.images + ([shown_body.thumbnail] if shown_body.thumbnail else [])
+        entry_card = card(report, shown_body)
+    else:
+        variant_pages = []
+        for variant in plan.variants:
+            if variant.shown is not None:
+                variant_pages.append(variant)
+        default = variant_pages[0]
+        switcher = [
+            {
+                "name": v.name,
+                "path": f"{slug}/v/{v.name}/",
+                "status": v.latest.record["status"],
+                "params": v.shown.record["params"],
+            }
+            for v in variant_pages
+        ]
+        history = f"{slug}/runs/"
+
+        def run_extra(path: str, variant: Any, run: Any, kind: str) -> dict[str, Any]:
+            record = run.record
+            latest = variant.latest.record
+            banner = None
+            if kind != "run" and latest["status"] != "ok":
+                banner = {
+                    "latest": latest,
+                    "showing_ok": run.ok,
+                    "href": rel(path, f"{slug}/runs/{latest['id']}/"),
+                }
+            elif kind == "run" and not run.ok:
+                banner = {"latest": record, "showing_ok": False, "href": None}
+            notebook = f"{slug}/runs/{run.id}/notebook.ipynb"
+            return {
+                "downloads": [
+                    _download(path, source_download),
+                    _download(
+                        path, {"href": notebook, "label": "Executed notebook", "name": f"{run.id}.ipynb"}
+                    ),
+                ],
+                "run": record,
+                "variants": [
+                    {**v, "href": rel(path, v["path"]), "current": v["name"] == variant.name}
+                    for v in switcher
+                ]
+                if len(switcher) > 1
+                else [],
+                "links": {
+                    "history": rel(path, history),
+                    "run": rel(path, f"{slug}/runs/{run.id}/"),
+                    "latest": rel(path, f"{slug}/"),
+                },
+                "banner": banner,
+                "page_kind": kind,
+                "rerun": rerun_command(record),
+            }
+
+        for variant in variant_pages:
+            shown = variant.shown
+            page(
+                f"{slug}/v/{variant.name}/index.html",
+                views[shown.id],
+                **run_extra(f"{slug}/v/{variant.name}/index.html", variant, shown, "variant"),
+            )
+            for run in variant.runs:
+                path = f"{slug}/runs/{run.id}/index.html"
+                page(path, views[run.id], **run_extra(path, variant, run, "run"))
+                out[f"{slug}/runs/{run.id}/notebook.ipynb"] = ("file", run.notebook, "")
+                body = bodies[views[run.id].key]
+                images += body.images + ([body.thumbnail] if body.thumbnail else [])
+        shown = default.shown
+        page(page_path(slug), views[shown.id], **run_extra(page_path(slug), default, shown, "latest"))
+        history_path = f"{slug}/runs/index.html"
+        out[history_path] = ("bytes", history_page(env, ctx, report, plan, history_path), "")
+        shown_body = bodies[views[shown.id].key]
+        entry_card = card(report, shown_body, shown.record, failed=default.latest.record["status"] != "ok")
+    out[source_download["href"]] = ("file", ctx.config.root / report.source, "")
+    files = list(out)
+    entry = {"source": report.source, "files": files, "images": sorted(set(images)), "card": entry_card}
+    return out, entry
+
+
+def _download(page: str, item: dict[str, str]) -> dict[str, str]:
+    return {**item, "href": rel(page, item["href"])}
+
+
+def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
+    """Every run of every variant: parameters, status, timing, metrics, with sparklines."""
+    from .sparkline import sparkline
+
+    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
+    param_names: list[str] = []
+    metric_names: list[str] = []
+    for run in runs:
+        for name in run.record.get("params", {}):
+            if name not in param_names:
+                param_names.append(name)
+        for name in run.record.get("metrics", {}):
+            if name not in metric_names:
+                metric_names.append(name)
+    rows = [
+        {
+            "record": r.record,
+            "href": rel(path, f"{report.slug}/runs/{r.id}/"),
+            "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb"),
+        }
+        for r in runs
+    ]
+    trends = []
+    for variant in plan.variants:
+        ok = [r for r in variant.runs if r.ok]
+        for name in metric_names:
+            values = [r.record.get("metrics", {}).get(name) for r in ok]
+            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            if numbers:
+                trends.append(
+                    {
+                        "variant": variant.name,
+                        "metric": name,
+                        "latest": numbers[-1],
+                        "count": len(numbers),
+                        "svg": sparkline(numbers),
+                    }
+                )
+    from markupsafe import Markup
+
+    return (
+        env.get_template("history.html")
+        .render(
+            **ctx.common(path),
+            title=f"Run history: {report.meta.title}",
+            report=report,
+            meta=report.meta,
+            rows=rows,
+            param_names=param_names,
+            metric_names=metric_names,
+            trends=[{**t, "svg": Markup(t["svg"])} for t in trends],
+            latest_href=rel(path, f"{report.slug}/"),
         )
         .encode()
     )

@@ -36,10 +36,13 @@ def run_knowrepo(*args: str, cwd: Path | None = None, check: bool = True) -> sub
     return proc
 
 
-def copy_example(target: Path, base_url: str = "/kr/") -> Path:
-    """A copy of this project's example repository (reports/ + knowrepo.toml)."""
+def copy_example(target: Path, base_url: str = "/kr/", runs_from: Path | None = None) -> Path:
+    """A copy of this project's example repository (reports/ + knowrepo.toml), with the run
+    store of `runs_from` so that its builds need not execute the notebooks again."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(PROJECT / "reports", target / "reports")
+    if runs_from is not None:
+        shutil.copytree(runs_from / "runs", target / "runs")
     config = (PROJECT / "knowrepo.toml").read_text()
     (target / "knowrepo.toml").write_text(config.replace('base_url = "/"', f'base_url = "{base_url}"'))
     return target

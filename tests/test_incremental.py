@@ -32,8 +32,8 @@ def contents(site: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture()
-def repo(tmp_path: Path) -> Path:
-    repo = copy_example(tmp_path / "repo")
+def repo(tmp_path: Path, example_repo: Path) -> Path:
+    repo = copy_example(tmp_path / "repo", runs_from=example_repo)
     run_knowrepo("build", str(repo))
     return repo
 
@@ -52,7 +52,7 @@ def test_editing_one_report_rewrites_its_page_and_the_listings_only(repo: Path):
         source.read_text().replace("summary: The agreed definitions", "summary: Newly revised definitions")
     )
     result = json.loads(run_knowrepo("build", str(repo), "--json").stdout)
-    assert result["rendered"] == 1 and result["cached"] == 5
+    assert result["rendered"] == 1 and result["executed"] == 0
     after = snapshot(repo / "_site")
     changed = {path for path in after if before.get(path) != after[path]}
     assert "guides/metric-definitions/index.html" in changed
@@ -155,10 +155,10 @@ def test_theme_override_falls_back_to_default(repo: Path):
     assert len(index.select("article.card")) == 6
 
 
-def test_sigkill_at_any_point_leaves_a_complete_site(tmp_path: Path):
+def test_sigkill_at_any_point_leaves_a_complete_site(tmp_path: Path, example_repo: Path):
     """Kill real builds at several moments: the published site is always the old one or the
     new one, complete, never a mix."""
-    repo = copy_example(tmp_path / "repo")
+    repo = copy_example(tmp_path / "repo", runs_from=example_repo)
     bulk = repo / "reports/bulk"
     bulk.mkdir()
     for n in range(60):  # enough work that the kills land in every phase
@@ -204,7 +204,7 @@ def test_ctrl_c_leaves_the_previous_site(repo: Path):
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     if proc.returncode == 130:
-        assert "published site is unchanged" in err
+        assert "the published site and recorded runs are unchanged" in err
         assert contents(repo / "_site") == before
     else:  # it finished before the signal arrived: then it is the new, complete site
         assert proc.returncode == 0

@@ -1,0 +1,170 @@
+"""Plan runs: for each notebook report, its variants, their resolved parameters and cache keys,
+and which of them must execute. Pure but for reading sources and the run store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .assets import write_atomic
+from .config import Config
+from .errors import KnowrepoError
+from .execute import RunRequest, cache_key, input_files
+from .model import Report
+from .params import Param, declared_params, resolve
+from .runstore import Run, RunStore
+
+DEFAULT_VARIANT = "default"
+
+
+@dataclass
+class NotebookFacts:
+    """What planning needs to know of a notebook source (cached by its content hash)."""
+
+    params: dict[str, tuple[str | None, Any, str]]  # name -> (type name, default, default source)
+    has_outputs: bool
+    nb: dict[str, Any] | None = None
+
+    def declared(self) -> dict[str, Param]:
+        from .params import TYPES
+
+        return {
+            name: Param(name, TYPES.get(kind) if kind else None, default, source)
+            for name, (kind, default, source) in self.params.items()
+        }
+
+
+def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts:
+    cached = cache_dir / "params" / f"{report.source_hash}.json"
+    if cached.exists():
+        data = json.loads(cached.read_text())
+        return NotebookFacts({k: tuple(v) for k, v in data["params"].items()}, data["has_outputs"])
+    path = root / report.source
+    nb = json.loads(path.read_bytes())
+    cells = nb.get("cells", [])
+    tagged = any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    declared = declared_params(path) if tagged else {}
+    params = {
+        name: (
+            p.type.__name__ if p.type else None,
+            p.default if _jsonable(p.default) else None,
+            p.default_source,
+        )
+        for name, p in declared.items()
+    }
+    has_outputs = any(c.get("outputs") for c in cells if c.get("cell_type") == "code")
+    write_atomic(cached, json.dumps({"params": params, "has_outputs": has_outputs}).encode())
+    return NotebookFacts(params, has_outputs, nb)
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class VariantPlan:
+    name: str
+    params: dict[str, Any]  # resolved, unmasked (private values included)
+    key: str
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Run | None:
+        return self.runs[-1] if self.runs else None
+
+    @property
+    def shown(self) -> Run | None:
+        """The run its page shows: the latest successful one, else the latest (a failure)."""
+        return next((r for r in reversed(self.runs) if r.ok), self.latest)
+
+
+@dataclass
+class ReportPlan:
+    report: Report
+    variants: list[VariantPlan]
+    executes: bool  # False: a notebook committed with outputs and no parameters, shown as it is
+    inputs: list[str]
+
+
+def plan_report(
+    root: Path,
+    config: Config,
+    report: Report,
+    cache_dir: Path,
+    store: RunStore,
+    overrides: list[tuple[dict[str, Any], bool]] | None = None,
+) -> ReportPlan:
+    """Variants with resolved parameters and cache keys, and the runs already recorded."""
+    facts = notebook_facts(root, report, cache_dir)
+    meta = report.meta
+    declared = facts.declared()
+    executes = bool(declared or meta.variants or meta.params or not facts.has_outputs)
+    variants_spec = meta.variants or {DEFAULT_VARIANT: {}}
+    nb = facts.nb if facts.nb is not None else json.loads((root / report.source).read_bytes())
+    inputs = input_files(root, report.source, meta.inputs)
+    kernel = config.execute.kernel
+    plans = []
+    for name, values in variants_spec.items():
+        layers = [(meta.params, False), (values, False), *(overrides or [])]
+        params = resolve(report.source, declared, *layers) if declared or any(v for v, _ in layers) else {}
+        key = cache_key(nb, params, kernel, root, inputs)
+        plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
+    return ReportPlan(report, plans, executes, inputs)
+
+
+def needs_run(variant: VariantPlan, mode: str) -> bool:
+    """`always` runs everything; `auto` runs what has no run for its current cache key (a failed
+    run with an unchanged key is not retried); `never` runs nothing."""
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    latest = variant.latest
+    return latest is None or latest.record.get("cache_key") != variant.key
+
+
+def run_request(
+    root: Path,
+    config: Config,
+    plan: ReportPlan,
+    variant: VariantPlan,
+    origin: dict[str, Any],
+    timeout: int | None = None,
+) -> RunRequest:
+    meta = plan.report.meta
+    return RunRequest(
+        root=str(root),
+        slug=plan.report.slug,
+        variant=variant.name,
+        source=plan.report.source,
+        params=variant.params,
+        private=meta.private_params,
+        kernel=config.execute.kernel,
+        timeout=timeout or meta.timeout or config.execute.timeout,
+        allow_errors=meta.allow_errors if meta.allow_errors is not None else config.execute.allow_errors,
+        cache_key=variant.key,
+        source_hash=plan.report.source_hash,
+        origin=origin,
+    )
+
+
+def key_of(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:
+    """The variants named with --variant (all when none is named)."""
+    if not names:
+        return plan.variants
+    known = {v.name: v for v in plan.variants}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise KnowrepoError(plan.report.source, f"no variant '{missing[0]}'; variants: {', '.join(known)}")
+    return [known[n] for n in names]

@@ -1,0 +1,127 @@
+"""The run store: runs/<slug>/<variant>/<run id>/ with run.json and the executed notebook.
+
+A run is immutable once written. It is executed into a hidden temp folder beside its final
+place and renamed into place only when complete, so a killed run never looks like a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import KnowrepoError
+
+RUN_FILE = "run.json"
+NOTEBOOK_FILE = "notebook.ipynb"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """UTC time with milliseconds plus a random suffix: sorts by time, never collides."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A recorded run, as read from its run.json."""
+
+    folder: Path
+    record: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.record["id"]
+
+    @property
+    def ok(self) -> bool:
+        return self.record.get("status") == "ok"
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / NOTEBOOK_FILE
+
+
+class RunStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root / "runs"
+
+    def variant_dir(self, slug: str, variant: str) -> Path:
+        return self.root / slug / variant
+
+    def staging(self, slug: str, variant: str, run_id: str) -> Path:
+        """A hidden folder to execute into; its name records the pid that owns it."""
+        folder = self.variant_dir(slug, variant) / f".tmp-{run_id}-{os.getpid()}"
+        folder.mkdir(parents=True)
+        return folder
+
+    def commit(self, staging: Path, record: dict[str, Any]) -> Run:
+        """Write run.json and rename the folder into place: the run now exists, complete."""
+        (staging / RUN_FILE).write_text(json.dumps(record, indent=1, default=str) + "\n")
+        final = staging.parent / record["id"]
+        os.rename(staging, final)
+        return Run(final, record)
+
+    def runs(self, slug: str, variant: str) -> list[Run]:
+        """Every complete run of a variant, oldest first (run ids sort by time)."""
+        folder = self.variant_dir(slug, variant)
+        if not folder.is_dir():
+            return []
+        found = []
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith(".") or not (child / RUN_FILE).is_file():
+                continue
+            try:
+                found.append(Run(child, json.loads((child / RUN_FILE).read_text())))
+            except ValueError:
+                raise KnowrepoError(child / RUN_FILE, "invalid run record (not JSON)") from None
+        return found
+
+    def variants(self, slug: str) -> list[str]:
+        folder = self.root / slug
+        if not folder.is_dir():
+            return []
+        return sorted(c.name for c in folder.iterdir() if c.is_dir() and not c.name.startswith("."))
+
+    def find(self, run_id: str) -> Run:
+        """A run by its id, anywhere in the store."""
+        for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
+            return Run(path.parent, json.loads(path.read_text()))
+        raise KnowrepoError(self.root, f"no run with id {run_id}")
+
+    def clean_abandoned(self, slug: str, variant: str) -> None:
+        """Remove temp folders of runs whose process is gone (killed mid-run)."""
+        folder = self.variant_dir(slug, variant)
+        if not folder.is_dir():
+            return
+        for child in folder.glob(".tmp-*"):
+            pid = child.name.rsplit("-", 1)[-1]
+            if not pid.isdigit() or not _alive(int(pid)):
+                shutil.rmtree(child, ignore_errors=True)
+
+    def prune(self, slug: str, variant: str, keep: int) -> list[Run]:
+        """Delete all but the newest `keep` runs; the latest successful run is always kept."""
+        runs = self.runs(slug, variant)
+        latest_ok = next((r for r in reversed(runs) if r.ok), None)
+        keepers = set(r.id for r in runs[-keep:]) if keep > 0 else set()
+        if latest_ok:
+            keepers.add(latest_ok.id)
+        removed = [r for r in runs if r.id not in keepers]
+        for run in removed:
+            shutil.rmtree(run.folder)
+        return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
