@@ -445,6 +445,8 @@ def _full_build(
             if view.key in bodies
             for k, v in bodies[view.key].deps.items()
         }
+        if report.slug in plans:  # declared inputs: a change must end a no-op and re-run
+            entry["deps"].update({rel: _dep_hash(root, rel) for rel in plans[report.slug].inputs})
         entry["views"] = [v.key for v in report_views.values()]
         cards.append(entry["card"])
         new_reports[report.slug] = entry

@@ -125,6 +125,10 @@ def _mask_notebook(nb: dict[str, Any], private: tuple[str, ...]) -> None:
     """Private values never reach the stored notebook: rewrite papermill's injected cell."""
     if not private:
         return
+    recorded = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    for name in private:
+        if name in recorded:
+            recorded[name] = MASK
     for cell in nb.get("cells", []):
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
