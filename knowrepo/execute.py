@@ -192,6 +192,9 @@ def execute_run(request: RunRequest) -> dict[str, Any]:
             execution_timeout=request.timeout,
             allow_errors=request.allow_errors,
             kernel_manager_class=_quiet_kernel_manager(staging / "kernel.log"),
+            # The notebook is complete when the last cell returns: a graceful shutdown only
+            # waits (~0.4 s a run, measured), so the kernel is stopped at once.
+            shutdown_kernel="immediate",
         )
     except PapermillExecutionError as exc:
         if not request.allow_errors:
