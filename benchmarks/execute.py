@@ -40,7 +40,8 @@ def make_repo(repo: Path, n: int) -> list[dict]:
         new_code_cell("import numpy as np\nimport pandas as pd"),
         new_code_cell(
             "rng = np.random.default_rng([seed, sum(map(ord, region + segment))])\n"
-            "df = pd.DataFrame({'day': range(90), 'orders': rng.poisson(40, 90), 'value': rng.gamma(3, 30, 90)})\n"
+            "df = pd.DataFrame({'day': range(90), 'orders': rng.poisson(40, 90),\n"
+            "                   'value': rng.gamma(3, 30, 90)})\n"
             "df['revenue'] = df.orders * df.value"
         ),
         new_code_cell("summary = df.describe().round(2)\nprint(summary.to_string())"),
