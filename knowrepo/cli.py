@@ -47,6 +47,30 @@ def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -
     ctx.obj = Context(directory, max(0, 1 + verbose - quiet))
 
 
+def _adjust(delta: int) -> Any:
+    def callback(ctx: click.Context, _param: click.Parameter, count: int) -> None:
+        if count and ctx.find_object(Context):
+            obj = ctx.find_object(Context)
+            obj.verbosity = max(0, obj.verbosity + delta * count)
+
+    return callback
+
+
+def verbosity(command: Any) -> Any:
+    """-q / -v after the command name too (`knowrepo build -q`), not only before it."""
+    command = click.option(
+        "-q", "--quiet", count=True, expose_value=False, callback=_adjust(-1), help="Print only errors."
+    )(command)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=_adjust(1),
+        help="Print every file handled.",
+    )(command)
+
+
 def fail(error: KnowrepoError, as_json: bool = False) -> None:
     if as_json:
         click.echo(json.dumps({"ok": False, "error": str(error)}))
@@ -60,6 +84,7 @@ def interrupted() -> None:
 
 
 @main.command()
+@verbosity
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -144,6 +169,7 @@ def build(
 
 
 @main.command()
+@verbosity
 @click.argument("report", required=False)
 @click.option(
     "-p",
@@ -224,6 +250,7 @@ def run(
 
 
 @main.command()
+@verbosity
 @click.argument("report", required=False)
 @click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")
 @click.option("--prune", is_flag=True, help="Delete old runs (the latest successful run is always kept).")
@@ -283,6 +310,7 @@ def runs(
 
 
 @main.command()
+@verbosity
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Knowledge Repository", help="The site's title.")
 @click.option("--author", default="Your Name", help="Author named in the starter reports.")
