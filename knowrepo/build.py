@@ -22,6 +22,7 @@ from .discover import discover, scan_sources
 from .errors import KnowrepoError
 from .progress import LineReporter, Reporter
 from .publish import Stager, current_version, prune_versions
+from .search import INDEX_DIR, index_site
 from .theme import theme_dirs
 
 MANIFEST_VERSION = 1
@@ -43,6 +44,8 @@ class BuildResult:
     noop: bool = False
     reports: int = 0
     executed: int = 0
+    indexed_pages: int = 0
+    index_seconds: float = 0.0
     rendered: int = 0
     cached: int = 0
     pages_written: int = 0
@@ -242,25 +245,20 @@ def _views(
             code=code,
             title=report.meta.title,
             assets_dir=str(assets_dir),
+            index_code=config.site.index_code,
         )
+        shape = (code, report.meta.title, config.site.index_code)  # what else shapes the body
         plan = plans.get(report.slug)
         mine: dict[str, View] = {}
         if plan is None or not any(v.runs for v in plan.variants):
-            key = _hash(fingerprint, report.source_hash, report.kind, code, report.meta.title)
+            key = _hash(fingerprint, report.source_hash, report.kind, shape)
             mine["source"] = View(key, RenderJob(**base))
         else:
             for variant in plan.variants:
                 shown = variant.shown
                 for run in variant.runs:
                     merge = run is shown and run.record.get("cache_key") == variant.key
-                    key = _hash(
-                        fingerprint,
-                        run.id,
-                        merge,
-                        report.source_hash if merge else "",
-                        code,
-                        report.meta.title,
-                    )
+                    key = _hash(fingerprint, run.id, merge, report.source_hash if merge else "", shape)
                     notebook = run.notebook.relative_to(root).as_posix()
                     mine[run.id] = View(key, RenderJob(**base, notebook=notebook, merge=merge), run)
         views[report.slug] = mine
@@ -492,7 +490,26 @@ def _full_build(
 
     if options.strict and errors:
         raise errors[0]
-    stager = _stage(output, planned, manifest.get("files", {}), previous_version)
+    search_key = _hash(
+        sorted((p, k) for e in new_reports.values() for p, k in e.get("searchable", {}).items())
+    )
+    prev_index = previous_version / INDEX_DIR if previous_version else None
+    reuse_index = manifest.get("search_key") == search_key and prev_index is not None and prev_index.is_dir()
+    if reuse_index:  # no indexed page changed: the previous index is still exact
+        for path in prev_index.rglob("*"):  # type: ignore[union-attr]
+            if path.is_file():
+                plan(f"{INDEX_DIR}/{path.relative_to(prev_index).as_posix()}", "link", path, "search")
+
+    def index(staged: Path) -> None:
+        if reuse_index:
+            return
+        reporter.phase("Indexing", 1)
+        try:
+            result.indexed_pages, result.index_seconds = index_site(staged, config.site.language)
+        finally:
+            reporter.end_phase()
+
+    stager = _stage(output, planned, manifest.get("files", {}), previous_version, index)
     all_deps = sorted({d for r in new_reports.values() for d in r.get("deps", {})})
     snapshot["deps"] = {rel: _stat(root / rel) for rel in all_deps}
     snapshot["runs"] = runs_snapshot(root)
@@ -506,6 +523,7 @@ def _full_build(
             "published": str(stager.dir),
             "errors": result.errors,
             "page_keys": page_keys,
+            "search_key": search_key,
         }
     )
     prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))
@@ -521,8 +539,10 @@ def _stage(
     planned: dict[str, tuple[str, Any]],
     prev_files: dict[str, str],
     previous_version: Path | None,
+    before_publish: Any = None,
 ) -> Stager:
-    """Write the new version (unchanged files as hard links) and publish it atomically."""
+    """Write the new version (unchanged files as hard links), let `before_publish` add to it
+    (the search index), then publish it atomically."""
     stager = Stager(output)
     try:
         for path, (kind, value) in sorted(planned.items()):
@@ -537,6 +557,8 @@ def _stage(
             else:
                 stager.write(path, data)
             stager.files[path] = sha
+        if before_publish is not None:
+            before_publish(stager.dir)
         stager.publish()
     except BaseException:
         stager.discard()

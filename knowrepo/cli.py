@@ -157,7 +157,12 @@ def build(
             click.echo(
                 f"Built {result.reports} reports in {result.seconds:.2f}s "
                 f"({result.executed} executed, {result.rendered} rendered, {result.cached} cached; "
-                f"{result.pages_written} files written, {result.files_linked} unchanged)",
+                f"{result.pages_written} files written, {result.files_linked} unchanged; "
+                + (
+                    f"search index {result.indexed_pages} pages in {result.index_seconds:.2f}s)"
+                    if result.index_seconds
+                    else "search index unchanged)"
+                ),
                 err=True,
             )
         click.echo(f"Site: {result.output}/index.html")

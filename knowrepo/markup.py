@@ -132,7 +132,9 @@ def anchor_headings(body: str, drop_title: str = "") -> tuple[str, list[TocEntry
             attrs = _ID_ATTR.sub("", attrs) + f' id="{anchor}"'
         if level in (2, 3):
             toc.append(TocEntry(level, anchor, text))
-        link = f'<a class="anchor" href="#{anchor}" aria-hidden="true" tabindex="-1">#</a>'
+        link = (
+            f'<a class="anchor" href="#{anchor}" aria-hidden="true" tabindex="-1" data-pagefind-ignore>#</a>'
+        )
         return f"<h{level}{attrs}>{inner}{link}</h{level}>"
 
     return _HEADINGS.sub(visit, body), toc, first[0] if first else ""

@@ -54,6 +54,7 @@ class RenderJob:
     assets_dir: str
     notebook: str | None = None  # an executed run's notebook (relative to root) to render
     merge: bool = False  # show the source's current prose with the run's outputs
+    index_code: bool = False  # let the search index see code inputs
 
 
 ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
@@ -326,6 +327,7 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
             except json.JSONDecodeError as exc:
                 raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
             prepared, images = NotebookPreparer(store, prefix, job.code, job.title).prepare(nb)
+            prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
             jinja_cache = str(Path(job.assets_dir).parent / "jinja")
             body = _notebook_renderer(jinja_cache).body(prepared)
         else:

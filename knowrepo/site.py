@@ -154,6 +154,7 @@ def listing_pages(
     for slug, (name, items) in authors.items():
         page(f"authors/{slug}/index.html", "author.html", name=name, cards=items, title=name)
     page("404.html", "404.html", title="Page not found")
+    page("search/index.html", "search.html", title="Search")
     base = ctx.absolute_url or ctx.config.site.base_path
     out["feed.xml"] = (
         env.get_template("feed.xml")
@@ -206,9 +207,22 @@ def report_pages(
     images: list[str] = []
     meta_json = report.meta.to_json()
 
-    def page(path: str, view: Any, **extra: Any) -> None:
+    listed = not (report.meta.unlisted or report.meta.draft)
+    searchable: dict[str, str] = {}  # indexed page -> its key
+
+    def page(path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         body_page = bodies[view.key]
+        thumb = f"{ctx.config.site.base_path}assets/img/{body_page.thumbnail}" if body_page.thumbnail else ""
+        extra["search"] = {
+            "indexed": indexed and listed,
+            "thumbnail": thumb,
+            "variant": variant,
+            "year": report.date[:4],
+            "type": report.kind,
+        }
         key = _key(digest, view.key, meta_json, report.date, extra)
+        if indexed and listed:
+            searchable[path] = key
         if reuse(path, key):
             out[path] = ("reuse", None, key)
             return
@@ -237,6 +251,7 @@ def report_pages(
         page(
             page_path(slug),
             view,
+            indexed=True,
             downloads=[_download(page_path(slug), source_download)],
             run=None,
             variants=[],
@@ -306,6 +321,8 @@ def report_pages(
             page(
                 f"{slug}/v/{variant.name}/index.html",
                 views[shown.id],
+                indexed=variant is not default,  # the default variant is indexed as the report page
+                variant=variant.name,
                 **run_extra(f"{slug}/v/{variant.name}/index.html", variant, shown, "variant"),
             )
             for run in variant.runs:
@@ -315,14 +332,26 @@ def report_pages(
                 body = bodies[views[run.id].key]
                 images += body.images + ([body.thumbnail] if body.thumbnail else [])
         shown = default.shown
-        page(page_path(slug), views[shown.id], **run_extra(page_path(slug), default, shown, "latest"))
+        page(
+            page_path(slug),
+            views[shown.id],
+            indexed=True,
+            variant=default.name if len(variant_pages) > 1 else "",
+            **run_extra(page_path(slug), default, shown, "latest"),
+        )
         history_path = f"{slug}/runs/index.html"
         out[history_path] = ("bytes", history_page(env, ctx, report, plan, history_path), "")
         shown_body = bodies[views[shown.id].key]
         entry_card = card(report, shown_body, shown.record, failed=default.latest.record["status"] != "ok")
     out[source_download["href"]] = ("file", ctx.config.root / report.source, "")
     files = list(out)
-    entry = {"source": report.source, "files": files, "images": sorted(set(images)), "card": entry_card}
+    entry = {
+        "source": report.source,
+        "files": files,
+        "images": sorted(set(images)),
+        "card": entry_card,
+        "searchable": searchable,
+    }
     return out, entry
 
 

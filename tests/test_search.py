@@ -1,0 +1,103 @@
+"""Search in a real browser: Pagefind's index of the built example site, driven through the
+search page in Debian's chromium, served under /kr/ on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import _SubPathHandler, copy_example, run_knowrepo
+
+
+def results(page) -> list[str]:
+    page.wait_for_function("document.getElementById('search-status').textContent !== ''")
+    return page.locator(".result-title a").all_inner_texts()
+
+
+def search(page, base: str, query: str) -> list[str]:
+    page.goto(base + "search/")
+    page.fill("#search-query", query)
+    page.wait_for_function("q => new URLSearchParams(location.search).get('q') === q", arg=query)
+    return results(page)
+
+
+def test_finds_prose_and_table_text(page, site_server: str):
+    assert "Customer churn by signup cohort" in search(page, site_server, "retention")
+    found = search(page, site_server, "Conversion")  # a table cell in the metric definitions
+    assert "Metric definitions" in found
+
+
+def test_results_show_excerpt_date_and_a_small_thumbnail(page, site_server: str, example_site: Path):
+    search(page, site_server, "cohort")
+    first = page.locator(".result").first
+    assert first.locator("mark").count() >= 1  # highlighted excerpt
+    assert first.locator(".result-meta").inner_text()
+    src = first.locator(".result-thumb").get_attribute("src")
+    assert src.startswith("/kr/assets/img/thumb-") and src.endswith(".webp")
+    assert (example_site / src.removeprefix("/kr/")).stat().st_size <= 20_000
+
+
+def test_code_only_words_are_not_found(page, site_server: str):
+    assert search(page, site_server, "spines") == []  # ax.spines: only in code cells
+
+
+def test_filters_narrow_and_live_in_the_url(page, site_server: str):
+    page.goto(site_server + "search/?q=revenue&tag=finance")
+    found = results(page)
+    assert found and all(title.startswith(("Monthly revenue", "Metric definitions")) for title in found)
+    assert page.locator("select[name=tag]").input_value() == "finance"
+    page.select_option("select[name=tag]", "")
+    page.wait_for_function("!new URLSearchParams(location.search).has('tag')")
+    wider = results(page)
+    assert len(wider) > len(found)
+    page.select_option("select[name=type]", "markdown")
+    page.wait_for_function("new URLSearchParams(location.search).get('type') === 'markdown'")
+    page.wait_for_timeout(200)
+    assert set(results(page)) <= {"Metric definitions", "Q3 analytics planning notes"}
+
+
+def test_variants_are_indexed_but_old_runs_and_listings_are_not(page, site_server: str):
+    found = search(page, site_server, "regional leads")
+    revenue = sorted(title for title in found if title.startswith("Monthly revenue"))
+    assert revenue == [
+        "Monthly revenue by region (apac)",
+        "Monthly revenue by region (eu)",
+        "Monthly revenue by region (us)",
+    ]  # one result per variant, no run pages
+    assert not [t for t in found if "history" in t.lower()]
+
+
+def test_slash_focuses_the_search_box_everywhere(page, site_server: str):
+    page.goto(site_server + "product/churn-analysis/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "site-search"
+    page.keyboard.type("warehouse")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/kr/search/?q=warehouse")
+    assert "Warehouse dispatch delays" in results(page)
+
+
+@pytest.fixture()
+def served_copy(tmp_path: Path, example_repo: Path):
+    repo = copy_example(tmp_path / "repo", runs_from=example_repo)
+    run_knowrepo("build", str(repo))
+    handler = functools.partial(_SubPathHandler, directory=str(repo / "_site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield repo, f"http://127.0.0.1:{server.server_address[1]}/kr/"
+    server.shutdown()
+
+
+def test_a_deleted_report_disappears_and_an_edit_is_found(page, served_copy):
+    repo, base = served_copy
+    assert "Warehouse dispatch delays" in search(page, base, "dispatch")
+    (repo / "reports/ops/warehouse-delays.ipynb").unlink()
+    guide = repo / "reports/guides/metric-definitions.md"
+    guide.write_text(guide.read_text() + "\nThe zeppelin metric is new.\n")
+    run_knowrepo("build", str(repo))
+    assert "Warehouse dispatch delays" not in search(page, base, "dispatch")
+    assert search(page, base, "zeppelin") == ["Metric definitions"]

@@ -1,0 +1,105 @@
+// The search page: Pagefind's JS API (the bundle the build writes to pagefind/), with the
+// query, filters and sort kept in the URL so that a search can be shared. knowrepo's own code.
+(function () {
+  var script = document.currentScript;
+  var base = script.dataset.base;
+  var bundle = new URL(script.dataset.bundle, location.href).href;
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("search-query");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
+  var pagefind = null;
+  var latest = 0;
+  var timer = null;
+
+  function esc(text) {
+    var div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
+
+  function readUrl() {
+    var params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    selects.forEach(function (s) { s.value = params.get(s.name) || ""; });
+  }
+
+  function writeUrl() {
+    var params = new URLSearchParams();
+    if (input.value.trim()) params.set("q", input.value.trim());
+    selects.forEach(function (s) { if (s.value) params.set(s.name, s.value); });
+    var query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  }
+
+  function fillFilters(filters) {
+    selects.forEach(function (select) {
+      var name = select.dataset.filter;
+      if (!name || !filters[name]) return;
+      var wanted = new URLSearchParams(location.search).get(name) || select.value;
+      Object.keys(filters[name]).sort(function (a, b) {
+        return name === "year" ? b.localeCompare(a) : a.localeCompare(b);
+      }).forEach(function (value) {
+        var option = document.createElement("option");
+        option.value = value;
+        option.textContent = value + " (" + filters[name][value] + ")";
+        select.appendChild(option);
+      });
+      select.value = wanted;
+    });
+  }
+
+  function render(results, total, term) {
+    list.innerHTML = results.map(function (r) {
+      var m = r.meta || {};
+      var image = m.image ? '<img class="result-thumb" src="' + esc(m.image) + '" alt="" loading="lazy">' : "";
+      var byline = [m.authors, m.date].filter(Boolean).map(esc).join(" · ");
+      return '<li class="result">' + image + '<div class="result-body"><h2 class="result-title"><a href="' +
+        esc(r.url) + '">' + esc(m.title || r.url) + '</a></h2>' +
+        (byline ? '<p class="result-meta">' + byline + "</p>" : "") +
+        '<p class="result-excerpt">' + r.excerpt + "</p></div></li>";
+    }).join("");
+    status.textContent = term || hasFilters() ? total + (total === 1 ? " report" : " reports") +
+      (term ? " for “" + term + "”" : "") : "";
+  }
+
+  function hasFilters() {
+    return selects.some(function (s) { return s.dataset.filter && s.value; });
+  }
+
+  async function search() {
+    writeUrl();
+    var term = input.value.trim();
+    var run = ++latest;
+    if (!term && !hasFilters()) { list.innerHTML = ""; status.textContent = ""; return; }
+    var filters = {};
+    var sort = {};
+    selects.forEach(function (s) {
+      if (s.dataset.filter && s.value) filters[s.dataset.filter] = s.value;
+      if (s.name === "sort" && s.value) sort[s.value] = "desc";
+    });
+    var response = await pagefind.search(term || null, { filters: filters, sort: sort });
+    if (run !== latest || !response) return;
+    var results = await Promise.all(response.results.slice(0, 20).map(function (r) { return r.data(); }));
+    if (run !== latest) return;
+    render(results, response.results.length, term);
+  }
+
+  async function start() {
+    readUrl();
+    try {
+      pagefind = await import(bundle);
+      await pagefind.options({ baseUrl: base, excerptLength: 30 });
+      fillFilters(await pagefind.filters());
+    } catch (error) {
+      status.textContent = "Search is not available: the site has no search index yet.";
+      return;
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 80); });
+    selects.forEach(function (s) { s.addEventListener("change", search); });
+    search();
+  }
+
+  start();
+})();
