@@ -485,7 +485,7 @@ def _full_build(
             if not source.exists() and previous_version and (previous_version / "assets/img" / name).exists():
                 source = previous_version / "assets/img" / name
             if source.exists():
-                plan(f"assets/img/{name}", "link", source, entry["source"])
+                plan(f"assets/img/{name}", "link", source, "assets")  # content-addressed: shared
     reporter.end_phase()
 
     if options.strict and errors:

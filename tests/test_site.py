@@ -155,3 +155,16 @@ def test_init_creates_a_repository_that_builds(tmp_path: Path):
         "Welcome to your knowledge repository",
         "My first analysis",
     }
+
+
+def test_two_reports_sharing_an_image_publish_it_once(tmp_path: Path):
+    repo = tmp_path / "kb"
+    (repo / "reports/img").mkdir(parents=True)
+    (repo / "knowrepo.toml").write_text("")
+    (repo / "reports/img/plot.png").write_bytes((PROJECT / "reports/notes/img/effort.png").read_bytes())
+    for name in ("a", "b"):
+        (repo / f"reports/{name}.md").write_text(f"# {name}\n\n![Effort](img/plot.png)\n")
+    run_knowrepo("build", str(repo))
+    sources = {soup(repo / f"_site/{n}/index.html").select_one(".report-body img")["src"] for n in "ab"}
+    assert len(sources) == 1
+    assert (repo / "_site/a" / sources.pop()).resolve().is_file()
