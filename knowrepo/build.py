@@ -20,6 +20,7 @@ from .assets import write_atomic
 from .config import CONFIG_NAME, Config, load_config
 from .discover import discover, scan_sources
 from .errors import KnowrepoError
+from .pool import run_parallel
 from .progress import LineReporter, Reporter
 from .publish import Stager, current_version, prune_versions
 from .search import INDEX_DIR, index_site
@@ -184,24 +185,9 @@ def _render_all(
             warnings.extend(page_warnings)
         reporter.advance(job.source)
 
+    keyed = dict(zip((id(job) for job in jobs), keys, strict=True))
     try:
-        if workers <= 1 or len(jobs) == 1:
-            for key, job in zip(keys, jobs, strict=True):
-                collect(key, job, _safe_render(job))
-        else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                futures = {
-                    pool.submit(_safe_render, job): (key, job) for key, job in zip(keys, jobs, strict=True)
-                }
-                try:
-                    for future in as_completed(futures):
-                        collect(*futures[future], future.result())
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
+        run_parallel(_safe_render, jobs, workers, lambda job, outcome: collect(keyed[id(job)], job, outcome))
     finally:
         reporter.end_phase()
     return pages, errors, warnings

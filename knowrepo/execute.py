@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import METRIC_MIME, __version__
+from .pool import run_parallel
 from .runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
@@ -287,21 +288,7 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list
         reporter.advance(label)
 
     try:
-        if workers <= 1 or len(requests) == 1:
-            for request in requests:
-                done(_safe_execute(request))
-        else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(max_workers=min(workers, len(requests))) as pool:
-                futures = [pool.submit(_safe_execute, r) for r in requests]
-                try:
-                    for future in as_completed(futures):
-                        done(future.result())
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
+        run_parallel(_safe_execute, requests, workers, lambda _request, record: done(record))
     finally:
         reporter.end_phase()
     return records
