@@ -18,16 +18,17 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check knowrepo tests benchmarks
 	$(BIN)/ruff format --check knowrepo tests benchmarks
 
-$(VENV)/.site-deps: pyproject.toml
+$(VENV)/.site-deps: pyproject.toml scripts/system-deps.sh
+	sh scripts/system-deps.sh site
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[examples]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
-$(VENV)/.test-deps: $(VENV)/.site-deps tests/system-deps.sh
+$(VENV)/.test-deps: $(VENV)/.site-deps scripts/system-deps.sh
 	$(BIN)/pip install -q -e '.[examples,test]'
-	sh tests/system-deps.sh
+	sh scripts/system-deps.sh test
 	touch $@
 
 clean:

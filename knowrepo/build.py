@@ -36,6 +36,7 @@ class BuildOptions:
     strict: bool = False
     workers: int = 0  # 0: the config's, else one per core
     force: bool = False  # ignore caches, render everything
+    pdf: bool = False  # build a PDF of every report page too (also [pdf] enabled)
     execute: str | None = None  # never | auto | always (default: [execute] mode)
 
 
@@ -45,6 +46,7 @@ class BuildResult:
     noop: bool = False
     reports: int = 0
     executed: int = 0
+    pdfs: int = 0
     indexed_pages: int = 0
     index_seconds: float = 0.0
     rendered: int = 0
@@ -126,7 +128,7 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     output = (options.output or root / config.site.output).absolute()
     dirs = theme_dirs(root, config.site.theme)
     manifest = Manifest(config.state_dir / "manifest.json")
-    flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute}
+    flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute, "pdf": options.pdf}
 
     previous_version = current_version(output)
     prev_published = manifest.get("published")
@@ -402,6 +404,25 @@ def _full_build(
             prev_keys.get(path) == key and previous_version is not None and (previous_version / path).exists()
         )
 
+    pdf_pages: dict[str, dict[str, str]] = {}
+    pdf_files: dict[str, Path] = {}
+    if options.pdf or config.pdf.enabled:
+        pdf_pages, pdf_files, pdf_errors = _build_pdfs(
+            root,
+            config,
+            env,
+            files,
+            digest,
+            reports,
+            plans,
+            views,
+            bodies,
+            failed_sources,
+            workers,
+            reporter,
+            result,
+        )
+        errors.extend(pdf_errors)
     page_keys: dict[str, str] = {}
     cards: list[dict[str, Any]] = []
     new_reports: dict[str, Any] = {}
@@ -411,8 +432,20 @@ def _full_build(
         report_views = views[report.slug]
         try:
             pages, entry = report_pages(
-                env, ctx, report, plans.get(report.slug), report_views, bodies, slug_by_source, digest, reuse
+                env,
+                ctx,
+                report,
+                plans.get(report.slug),
+                report_views,
+                bodies,
+                slug_by_source,
+                digest,
+                reuse,
+                pdf_pages.get(report.slug),
             )
+            for pdf_path in pdf_pages.get(report.slug, {}).values():
+                plan(pdf_path, "link", pdf_files[pdf_path], report.source)
+                entry["files"].append(pdf_path)
             for path, (kind, value, key) in pages.items():
                 if kind == "reuse":
                     plan(path, "link", previous_version / path, report.source)  # type: ignore[operator]
@@ -518,6 +551,106 @@ def _full_build(
     result.files_linked = stager.linked
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _build_pdfs(
+    root: Path,
+    config: Config,
+    env: Any,
+    files: dict[str, Path],
+    digest: str,
+    reports: list[Any],
+    plans: dict[str, Any],
+    views: dict[str, dict[str, View]],
+    bodies: dict[str, Any],
+    failed_sources: set[str],
+    workers: int,
+    reporter: Reporter,
+    result: BuildResult,
+) -> tuple[dict[str, dict[str, str]], dict[str, Path], list[KnowrepoError]]:
+    """A PDF of each report's latest page and of each variant, cached by what shapes it.
+    Returns ({slug: {page path: pdf site path}}, {pdf site path: cached file}, errors)."""
+    from .pdf import PdfJob, pdf_name, print_html, render_pdf
+
+    cache = config.state_dir / "cache" / "pdf"
+    cache.mkdir(parents=True, exist_ok=True)
+    stylesheet = files["static/print.css"].read_text() if "static/print.css" in files else ""
+    assets = config.state_dir / "cache" / "assets"
+    pages: dict[str, dict[str, str]] = {}
+    produced: dict[str, Path] = {}
+    jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
+    for report in reports:
+        if report.source in failed_sources:
+            continue
+        plan = plans.get(report.slug)
+        wanted: list[tuple[str, str, Any, str]] = []  # (page path, pdf path, view, variant)
+        if plan is None or not any(v.runs for v in plan.variants):
+            wanted.append(
+                (
+                    f"{report.slug}/index.html",
+                    f"{report.slug}/{pdf_name(report.slug)}",
+                    views[report.slug]["source"],
+                    "",
+                )
+            )
+        else:
+            shown = [v for v in plan.variants if v.shown is not None]
+            label = len(shown) > 1
+            for variant in shown:
+                name = variant.name if label else ""
+                view = views[report.slug][variant.shown.id]
+                wanted.append(
+                    (
+                        f"{report.slug}/v/{variant.name}/index.html",
+                        f"{report.slug}/v/{variant.name}/{pdf_name(report.slug, name)}",
+                        view,
+                        name,
+                    )
+                )
+                if variant is shown[0]:
+                    wanted.append(
+                        (
+                            f"{report.slug}/index.html",
+                            f"{report.slug}/{pdf_name(report.slug, name)}",
+                            view,
+                            name,
+                        )
+                    )
+        for page, pdf_path, view, variant in wanted:
+            if view.key not in bodies:
+                continue
+            run = view.run.record if view.run is not None else None
+            key = _hash(view.key, report.meta.to_json(), report.date, run, variant, digest, config.pdf.paper)
+            cached = cache / f"{key}.pdf"
+            if not cached.exists() and key not in jobs:
+                document = print_html(env, config, report, bodies[view.key], run, variant, assets, stylesheet)
+                jobs[key] = (PdfJob(key=key, source=report.source, html=document, base_url=str(root)), [])
+            if key in jobs:
+                jobs[key][1].append((report.slug, page, pdf_path))
+            else:
+                pages.setdefault(report.slug, {})[page] = pdf_path
+                produced[pdf_path] = cached
+    errors: list[KnowrepoError] = []
+    if jobs:
+        reporter.phase("PDF", len(jobs))
+
+        def done(job: Any, outcome: Any) -> None:
+            if isinstance(outcome, KnowrepoError):
+                errors.append(outcome)
+                reporter.error(str(outcome))
+            else:
+                write_atomic(cache / f"{job.key}.pdf", outcome)
+                result.pdfs += 1
+                for slug, page, pdf_path in jobs[job.key][1]:
+                    pages.setdefault(slug, {})[page] = pdf_path
+                    produced[pdf_path] = cache / f"{job.key}.pdf"
+            reporter.advance(job.source)
+
+        try:
+            run_parallel(render_pdf, [job for job, _targets in jobs.values()], workers, done)
+        finally:
+            reporter.end_phase()
+    return pages, produced, errors
 
 
 def _stage(

@@ -109,6 +109,9 @@ def interrupted() -> None:
     help="auto (default): run notebooks that have no run for their current code, parameters "
     "and inputs; always: rerun all; never: run nothing.",
 )
+@click.option(
+    "--pdf", "with_pdf", is_flag=True, help="Also build a PDF of every report (download on its page)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
 def build(
@@ -120,6 +123,7 @@ def build(
     force: bool,
     workers: int | None,
     execute: str | None,
+    with_pdf: bool,
     as_json: bool,
 ) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
@@ -136,6 +140,7 @@ def build(
             force=force,
             workers=workers or 0,
             execute=execute,
+            pdf=with_pdf,
         )
         result = run_build(root, options, reporter)
     except KnowrepoError as exc:
@@ -312,6 +317,104 @@ def runs(
             params,
         )
     Console().print(table)
+
+
+@main.command()
+@verbosity
+@click.argument("report")
+@click.option(
+    "--run", "run_id", metavar="RUN_ID", help="Export this run (default: the latest successful run)."
+)
+@click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF file (default: <slug>.pdf here; one file per variant).",
+)
+@click.pass_obj
+def pdf(
+    obj: Context, report: str, run_id: str | None, variants: tuple[str, ...], output: Path | None
+) -> None:
+    """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
+    from .export import export_pdf, exports_for
+
+    try:
+        root = obj.root()
+        config, exports = exports_for(root, report, run_id, variants, obj.reporter())
+        for item in exports:
+            data = export_pdf(root, config, item)
+            target = output or Path(item.file_name)
+            if output and len(exports) > 1:
+                target = output.with_name(f"{output.stem}-{item.variant}{output.suffix or '.pdf'}")
+            target.write_bytes(data)
+            if obj.verbosity:
+                click.echo(f"wrote {target} ({len(data) // 1024} KiB)", err=True)
+    except KnowrepoError as exc:
+        fail(exc)
+
+
+@main.command()
+@verbosity
+@click.argument("report")
+@click.option(
+    "--to", "to", multiple=True, metavar="ADDRESS", help="Recipient (repeatable; default: front matter)."
+)
+@click.option("--cc", "cc", multiple=True, metavar="ADDRESS", help="Copy to (repeatable).")
+@click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")
+@click.option("--run", "run_id", metavar="RUN_ID", help="Send this run (default: the latest successful run).")
+@click.option("--rerun", is_flag=True, help="Run the report first (with -p values), then send the new run.")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="With --rerun: a parameter."
+)
+@click.option("--dry-run", is_flag=True, help="Write the .eml file(s) instead of sending.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="With --dry-run: the folder for the .eml files.",
+)
+@click.pass_obj
+def email(
+    obj: Context,
+    report: str,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    variants: tuple[str, ...],
+    run_id: str | None,
+    rerun: bool,
+    params: tuple[str, ...],
+    dry_run: bool,
+    output: Path,
+) -> None:
+    """Email REPORT as a PDF, with its summary and key figures, to its readers."""
+    from .sendout import send_report
+
+    if params and not rerun:
+        fail(KnowrepoError(None, "-p takes effect with --rerun only"))
+    if rerun and run_id:
+        fail(KnowrepoError(None, "--run and --rerun exclude each other"))
+    try:
+        sent = send_report(
+            obj.root(),
+            report,
+            to=to,
+            cc=cc,
+            variants=variants,
+            run_id=run_id,
+            rerun=rerun,
+            assignments=params,
+            dry_run=dry_run,
+            output=output,
+            reporter=obj.reporter(),
+        )
+    except KnowrepoError as exc:
+        fail(exc)
+        return
+    if obj.verbosity:
+        for line in sent:
+            click.echo(line, err=True)
 
 
 @main.command()

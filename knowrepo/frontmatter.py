@@ -136,6 +136,12 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
     for key in email:
         if key not in ("to", "cc", "subject", "variants"):
             raise unknown_key_error(path, "email field", str(key), {"to", "cc", "subject", "variants"})
+    for name, fields in (email.get("variants") or {}).items():
+        for key in fields or {}:
+            if key not in ("to", "cc", "subject"):
+                raise unknown_key_error(
+                    path, f"email field of variant {name}", str(key), {"to", "cc", "subject"}
+                )
     title = data.get("title")
     summary = data.get("summary")
     return Meta(

@@ -45,6 +45,8 @@ def math_to_html(latex: str, display: bool) -> str:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types for unsupported input
         return f'<code class="math-error">{html.escape(latex)}</code>'
+    # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
+    mathml = mathml.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
     # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
     return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 

@@ -192,8 +192,10 @@ def report_pages(
     slug_by_source: dict[str, str],
     digest: str,
     reuse: Callable[[str, str], bool],
+    pdfs: dict[str, str] | None = None,
 ) -> tuple[dict[str, tuple[str, Any, str]], dict[str, Any]]:
     """Every page of one report: the latest, one per variant, one per run, the run history.
+    `pdfs` maps a page's path to the site path of its PDF, when PDFs are built.
 
     Returns ({site path: (kind, value, key)}, manifest entry). kind is "bytes", "file" (copy a
     file) or "reuse" (the published page already has this key).
@@ -213,6 +215,9 @@ def report_pages(
     def page(path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         body_page = bodies[view.key]
         thumb = f"{ctx.config.site.base_path}assets/img/{body_page.thumbnail}" if body_page.thumbnail else ""
+        if pdfs and path in pdfs:
+            pdf = {"href": pdfs[path], "label": "PDF", "name": posixpath.basename(pdfs[path])}
+            extra["downloads"] = [_download(path, pdf), *extra.get("downloads", [])]
         extra["search"] = {
             "indexed": indexed and listed,
             "thumbnail": thumb,

@@ -62,6 +62,7 @@ def test_editing_one_report_rewrites_its_page_and_the_listings_only(repo: Path):
     allowed = {
         "guides/metric-definitions/index.html",
         "guides/metric-definitions/metric-definitions.md",
+        "guides/metric-definitions/guides-metric-definitions.pdf",
         "index.html",
         "feed.xml",
         "sitemap.xml",

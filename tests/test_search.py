@@ -14,7 +14,8 @@ from conftest import _SubPathHandler, copy_example, run_knowrepo
 
 
 def results(page) -> list[str]:
-    page.wait_for_function("document.getElementById('search-status').textContent !== ''")
+    """The result titles, once the results answer the search now in the URL."""
+    page.wait_for_function("document.getElementById('search-results').dataset.for === location.search")
     return page.locator(".result-title a").all_inner_texts()
 
 
@@ -56,7 +57,6 @@ def test_filters_narrow_and_live_in_the_url(page, site_server: str):
     assert len(wider) > len(found)
     page.select_option("select[name=type]", "markdown")
     page.wait_for_function("new URLSearchParams(location.search).get('type') === 'markdown'")
-    page.wait_for_timeout(200)
     assert set(results(page)) <= {"Metric definitions", "Q3 analytics planning notes"}
 
 

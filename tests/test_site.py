@@ -51,9 +51,12 @@ def test_report_page_has_title_block_toc_body_and_download(example_site: Path):
     assert all((example_site / "product/churn-analysis" / img["src"]).resolve().is_file() for img in images)
     assert "data:image" not in str(page)
     assert "import numpy as np" not in body.get_text()  # that cell is tagged remove-cell
-    download = page.select_one(".downloads a")
-    assert download["href"] == "churn-analysis.ipynb"
-    assert (example_site / "product/churn-analysis/churn-analysis.ipynb").is_file()
+    downloads = {a.get_text(): a["href"] for a in page.select(".downloads a")}
+    assert downloads["PDF"] == "product-churn-analysis.pdf"
+    assert downloads["Source notebook"] == "churn-analysis.ipynb"
+    assert downloads["Executed notebook"].startswith("runs/")
+    for href in downloads.values():
+        assert (example_site / "product/churn-analysis" / href).is_file()
 
 
 def test_no_cdn_and_only_our_own_scripts(example_site: Path):

@@ -62,6 +62,7 @@
     }).join("");
     status.textContent = term || hasFilters() ? total + (total === 1 ? " report" : " reports") +
       (term ? " for “" + term + "”" : "") : "";
+    list.dataset.for = location.search; // which search these results answer (tests wait on it)
   }
 
   function hasFilters() {
@@ -72,7 +73,7 @@
     writeUrl();
     var term = input.value.trim();
     var run = ++latest;
-    if (!term && !hasFilters()) { list.innerHTML = ""; status.textContent = ""; return; }
+    if (!term && !hasFilters()) { list.innerHTML = ""; status.textContent = ""; list.dataset.for = location.search; return; }
     var filters = {};
     var sort = {};
     selects.forEach(function (s) {

@@ -1,0 +1,177 @@
+"""Email a report: its PDF attached, the summary and key figures in the body, over SMTP.
+
+The message is complete before the connection opens, and every recipient is accepted before
+any data is sent: an email never goes out half-made or to half its readers.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from .config import EmailConfig
+from .errors import KnowrepoError
+
+
+def recipients(
+    front: dict[str, Any], variant: str, to: tuple[str, ...], cc: tuple[str, ...], source: str
+) -> tuple[list[str], list[str], str]:
+    """(to, cc, subject) from the command line, else the variant's, else the report's email:."""
+    per_variant = (front.get("variants") or {}).get(variant, {}) if variant else {}
+
+    def pick(key: str) -> Any:
+        return per_variant.get(key, front.get(key))
+
+    def as_list(value: Any) -> list[str]:
+        return [value] if isinstance(value, str) else list(value or [])
+
+    to_list = list(to) or as_list(pick("to"))
+    cc_list = list(cc) or as_list(pick("cc"))
+    if not to_list:
+        raise KnowrepoError(source, "no recipients: give --to, or email: {to: [...]} in the front matter")
+    return to_list, cc_list, str(pick("subject") or "")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def build_message(
+    *,
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    title: str,
+    summary: str,
+    run: dict[str, Any] | None,
+    link: str | None,
+    pdf: bytes,
+    filename: str,
+    date: str | None = None,
+) -> EmailMessage:
+    """A multipart email: plain text and HTML bodies, the PDF attached."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Subject"] = subject
+    message["Date"] = date or formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="knowrepo")
+    metrics = (run or {}).get("metrics", {})
+    params = (run or {}).get("params", {})
+    lines = [title, "", summary] if summary else [title]
+    if params:
+        lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]
+    if metrics:
+        lines += ["", "Key figures:"] + [f"  {k}: {_value(v)}" for k, v in metrics.items()]
+    if link:
+        lines += ["", f"Read it online: {link}"]
+    lines += ["", f"The full report is attached ({filename})."]
+    message.set_content("\n".join(lines) + "\n", cte="quoted-printable")
+    rows = "".join(
+        f'<tr><td style="padding:4px 16px 4px 0;color:#5f6b7a">{html.escape(k)}</td>'
+        f'<td style="padding:4px 0;font-weight:700">{html.escape(_value(v))}</td></tr>'
+        for k, v in metrics.items()
+    )
+    muted = "font-size:13px;color:#5f6b7a"
+    parts = [f'<h1 style="font-size:22px;margin:0 0 8px">{html.escape(title)}</h1>']
+    if summary:
+        parts.append(f'<p style="font-size:15px;color:#4a5565;margin:0 0 12px">{html.escape(summary)}</p>')
+    if params:
+        parts.append(
+            f'<p style="{muted}">{html.escape(", ".join(f"{k}={v}" for k, v in params.items()))}</p>'
+        )
+    if rows:
+        parts.append(
+            f'<table style="border-collapse:collapse;font-size:15px;margin:8px 0 16px">{rows}</table>'
+        )
+    if link:
+        parts.append(f'<p><a href="{html.escape(link)}" style="color:#2f5fa7">Read it online</a></p>')
+    parts.append(f'<p style="{muted}">The full report is attached ({html.escape(filename)}).</p>')
+    body = (
+        '<div style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1c2430;max-width:600px">'
+        + "".join(parts)
+        + "</div>"
+    )
+    message.add_alternative(body, subtype="html", cte="quoted-printable")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    return message
+
+
+def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
+    """Send over SMTP (STARTTLS, SSL or plain, as configured). The password is read from the
+    environment variable that config names, and never printed or logged."""
+    where = f"SMTP server {config.host}:{config.port}"
+    context = ssl.create_default_context()
+    if not config.verify:
+        warn(f"[email] verify = false: the certificate of {config.host} is not checked")
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    password = None
+    if config.user:
+        if not config.password_env or config.password_env not in os.environ:
+            raise KnowrepoError(
+                "knowrepo.toml",
+                f"[email] user is set but the environment variable "
+                f"{config.password_env or '(password_env)'} that holds the password is not",
+            )
+        password = os.environ[config.password_env]
+    addresses = [
+        a.strip() for field in ("To", "Cc") for a in (message.get(field) or "").split(",") if a.strip()
+    ]
+    try:
+        if config.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=30, context=context)
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=30)
+        with client:
+            client.ehlo()
+            if config.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if config.user:
+                client.login(config.user, password or "")
+            sender = message["From"]
+            code, reply = client.mail(sender)
+            if code != 250:
+                raise KnowrepoError(
+                    where, f"sender {sender} refused: {code} {reply.decode(errors='replace')}"
+                )
+            for address in addresses:
+                code, reply = client.rcpt(address)
+                if code not in (250, 251):
+                    client.rset()
+                    raise KnowrepoError(
+                        where,
+                        f"recipient {address} refused: {code} "
+                        f"{reply.decode(errors='replace')}; nothing was sent",
+                    )
+            # SMTP wants CRLF line ends; smtplib converts str but sends bytes as they are.
+            code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+            if code != 250:
+                raise KnowrepoError(where, f"message refused: {code} {reply.decode(errors='replace')}")
+    except KnowrepoError:
+        raise
+    except smtplib.SMTPAuthenticationError:
+        raise KnowrepoError(where, f"authentication failed for user {config.user}") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise KnowrepoError(
+            where,
+            f"certificate not trusted ({exc.verify_message}); fix the server's "
+            "certificate or set [email] verify = false",
+        ) from None
+    except smtplib.SMTPException as exc:  # before OSError: it is one
+        raise KnowrepoError(where, f"SMTP error: {exc}") from None
+    except OSError as exc:  # refused, unreachable, unknown host, timeout
+        raise KnowrepoError(where, f"cannot connect: {exc.strerror or exc}") from None

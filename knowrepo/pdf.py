@@ -1,0 +1,118 @@
+"""PDF export: WeasyPrint lays out the same rendered body with the theme's print stylesheet.
+
+WeasyPrint runs no JavaScript and lays out no MathML, so formulas (kept as TeX in each
+<math alttext>) are drawn as SVG by ziamath. The output is deterministic: dates come from the
+run and the PDF identifier from its content, so one run always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import KnowrepoError
+from .model import RenderedPage, Report
+
+_MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.S)
+_HEAD_CELLS = re.compile(r"<tr\b.*?</tr>", re.S)
+
+
+def pdf_name(slug: str, variant: str = "") -> str:
+    """`sales/monthly-revenue` -> `sales-monthly-revenue.pdf` (slashes as dashes)."""
+    return slug.replace("/", "-") + (f"-{variant}" if variant else "") + ".pdf"
+
+
+def math_to_svg(body: str) -> str:
+    """Each MathML formula as an SVG image drawn from its TeX source."""
+    import ziamath
+
+    def draw(match: re.Match[str]) -> str:
+        latex, display = html.unescape(match.group(1)), match.group(2)
+        try:
+            svg = ziamath.Latex(latex, size=13 if display == "block" else 11).svg()
+        except Exception:  # ziamath raises many types for unsupported TeX: keep the source
+            return f'<code class="math-error">{html.escape(latex)}</code>'
+        data = base64.b64encode(svg.encode()).decode()
+        return (
+            f'<img class="math-{display}" alt="{html.escape(latex)}" src="data:image/svg+xml;base64,{data}">'
+        )
+
+    return _MATH.sub(draw, body)
+
+
+def fit_tables(body: str) -> str:
+    """Mark wide tables so the print stylesheet shrinks them to the page instead of cutting."""
+
+    def mark(match: re.Match[str]) -> str:
+        first_row = _HEAD_CELLS.search(match.group(2))
+        columns = len(re.findall(r"<t[hd]\b", first_row.group(0))) if first_row else 0
+        size = "table-xl" if columns > 10 else "table-wide" if columns > 6 else ""
+        return (
+            f'<table{match.group(1)} data-columns="{columns}" class="{size}">' + match.group(2) + "</table>"
+        )
+
+    return _TABLE.sub(mark, body)
+
+
+def print_html(
+    env: Any,
+    config: Any,
+    report: Report,
+    body: RenderedPage,
+    run: dict[str, Any] | None,
+    variant: str,
+    assets_dir: Path,
+    stylesheet: str,
+) -> str:
+    """The standalone print document of one report (or one run of it)."""
+    from markupsafe import Markup
+    from pygments.formatters import HtmlFormatter
+
+    from . import __version__
+    from .render import ROOT_TOKEN
+
+    text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
+    text = fit_tables(math_to_svg(text))
+    date = (run or {}).get("started", "") or report.date
+    return env.get_template("print.html").render(
+        site=config.site,
+        report=report,
+        meta=report.meta,
+        body=Markup(text),
+        toc=body.toc,
+        run=run,
+        variant=variant,
+        created=date,
+        paper=config.pdf.paper,
+        version=__version__,
+        stylesheet=Markup(stylesheet),
+        pygments=Markup(HtmlFormatter(style="xcode").get_style_defs(".highlight")),
+    )
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One PDF to lay out (picklable, for worker processes)."""
+
+    key: str
+    source: str
+    html: str
+    base_url: str
+
+
+def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
+    """The PDF bytes, or the error naming the report (never raised: one report never stops
+    the others)."""
+    try:
+        from weasyprint import HTML
+
+        identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
+        return HTML(string=job.html, base_url=job.base_url).write_pdf(pdf_identifier=identifier)
+    except Exception as exc:  # WeasyPrint's errors are many and undocumented
+        return KnowrepoError(job.source, f"PDF export failed: {type(exc).__name__}: {exc}")
