@@ -56,9 +56,10 @@ class BuildResult:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # site paths written anew
 
     def to_json(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if k != "changed"}
 
 
 def _stat(path: Path) -> list[int] | None:
@@ -127,7 +128,10 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     config = load_config(root)
     output = (options.output or root / config.site.output).absolute()
     dirs = theme_dirs(root, config.site.theme)
-    manifest = Manifest(config.state_dir / "manifest.json")
+    # One manifest per output folder: `serve`'s preview and `build`'s site never disturb each other.
+    manifest = Manifest(
+        config.state_dir / f"manifest-{hashlib.sha256(str(output).encode()).hexdigest()[:10]}.json"
+    )
     flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute, "pdf": options.pdf}
 
     previous_version = current_version(output)
@@ -524,7 +528,8 @@ def _full_build(
             return
         reporter.phase("Indexing", 1)
         try:
-            result.indexed_pages, result.index_seconds = index_site(staged, config.site.language)
+            searchable = sorted(p for e in new_reports.values() for p in e.get("searchable", {}))
+            result.indexed_pages, result.index_seconds = index_site(staged, searchable, config.site.language)
         finally:
             reporter.end_phase()
 
@@ -548,6 +553,7 @@ def _full_build(
     prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))
     result.reports = len(new_reports)
     result.pages_written = stager.written
+    result.changed = [p for p in stager.changed if not p.startswith(INDEX_DIR + "/")]
     result.files_linked = stager.linked
     result.seconds = time.perf_counter() - started
     return result

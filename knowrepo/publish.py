@@ -41,6 +41,7 @@ class Stager:
         self.linked = 0
         self._made: set[Path] = {self.dir}
         self.files: dict[str, str] = {}  # site path -> content hash (or asset name)
+        self.changed: list[str] = []  # site paths written anew (not linked from before)
 
     def _target(self, rel: str) -> Path:
         path = self.dir / rel
@@ -53,6 +54,7 @@ class Stager:
         target = self._target(rel)
         target.write_bytes(data)
         self.written += 1
+        self.changed.append(rel)
 
     def link(self, rel: str, source: Path) -> None:
         """Hard-link (or copy across file systems) an existing file into the new version."""

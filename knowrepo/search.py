@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,20 +21,37 @@ from .errors import KnowrepoError
 INDEX_DIR = "pagefind"
 
 
-def index_site(site: Path, language: str = "en") -> tuple[int, float]:
-    """Index the site folder in place (writes site/pagefind/). Returns (pages indexed, seconds)."""
+def index_site(site: Path, pages: list[str], language: str = "en") -> tuple[int, float]:
+    """Index the given pages of the site folder (writes site/pagefind/).
+    Returns (pages indexed, seconds).
+
+    Pagefind crawls a folder fastest, but crawling the site would parse every listing and run
+    page only to drop them (at 10k reports the listings alone are tens of MB of HTML), and
+    handing pages over one by one through its service was 18x slower (measured). So the pages
+    to index are hard-linked into a scratch folder, with the same paths, and that is crawled."""
     from pagefind.index import IndexConfig, PagefindIndex
+
+    scratch = Path(tempfile.mkdtemp(prefix=".search-", dir=site.parent))
 
     async def run() -> None:
         config = IndexConfig(output_path=str(site / INDEX_DIR), force_language=language)
         async with PagefindIndex(config=config) as index:
-            await index.add_directory(str(site))
+            await index.add_directory(str(scratch))
 
     started = time.perf_counter()
     try:
+        for page in pages:
+            target = scratch / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(site / page, target)
+            except OSError:
+                shutil.copyfile(site / page, target)
         asyncio.run(run())
         entry = json.loads((site / INDEX_DIR / "pagefind-entry.json").read_text())
     except Exception as exc:  # the pagefind service failed: the build says so, in one line
         raise KnowrepoError(site, f"search indexing failed: {type(exc).__name__}: {exc}") from exc
-    pages = sum(lang.get("page_count", 0) for lang in entry.get("languages", {}).values())
-    return pages, time.perf_counter() - started
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    indexed = sum(lang.get("page_count", 0) for lang in entry.get("languages", {}).values())
+    return indexed, time.perf_counter() - started

@@ -1,0 +1,176 @@
+"""PDF speed: 50 example-like reports to PDF with WeasyPrint in one process, against the same
+HTML printed by one `chromium --headless --print-to-pdf` process per report (what a script or
+Jupyter Book's pdfhtml does) and by one warm Playwright browser (`page.pdf`).
+
+Usage: python benchmarks/pdf.py [--reports 50] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def documents(work: Path, count: int) -> list[Path]:
+    """Print documents of the example repository's reports (built for real), cycled to count."""
+    repo = work / "repo"
+    repo.mkdir()
+    shutil.copytree(PROJECT / "reports", repo / "reports")
+    shutil.copy(PROJECT / "knowrepo.toml", repo / "knowrepo.toml")
+    subprocess.run([sys.executable, "-m", "knowrepo", "-q", "build", str(repo)], check=True)
+    sys.path.insert(0, str(PROJECT))
+    from knowrepo.export import exports_for
+    from knowrepo.pdf import print_html
+    from knowrepo.progress import LineReporter
+    from knowrepo.theme import make_environment, theme_dirs, theme_files
+
+    views = []
+    for slug in (
+        "product/churn-analysis",
+        "sales/monthly-revenue",
+        "ops/warehouse-delays",
+        "science/checkout-ab-test",
+        "guides/metric-definitions",
+        "notes/q3-planning-notes",
+    ):
+        config, exports = exports_for(repo, slug, None, (), LineReporter(0))
+        views += exports
+    dirs = theme_dirs(repo, config.site.theme)
+    stylesheet = theme_files(dirs)["static/print.css"].read_text()
+    env = make_environment(dirs)
+    paths = []
+    for index in range(count):
+        item = views[index % len(views)]
+        html = print_html(
+            env,
+            config,
+            item.report,
+            item.body,
+            item.run,
+            item.variant,
+            config.state_dir / "cache" / "assets",
+            stylesheet,
+        )
+        path = work / f"doc-{index:02d}.html"
+        path.write_text(html.replace(item.report.meta.title, f"{item.report.meta.title} #{index}", 1))
+        paths.append(path)
+    return paths
+
+
+def weasyprint_all(paths: list[Path], out: Path) -> float:
+    from weasyprint import HTML
+
+    HTML(string="<p>warm</p>").write_pdf()  # import and font set-up are paid once per process
+    start = time.perf_counter()
+    for path in paths:
+        HTML(filename=str(path)).write_pdf(out / f"{path.stem}.pdf")
+    return time.perf_counter() - start
+
+
+def chromium_per_report(paths: list[Path], out: Path) -> float:
+    start = time.perf_counter()
+    for path in paths:
+        subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={out / 'profile'}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={out / path.stem}.pdf",
+                path.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return time.perf_counter() - start
+
+
+def playwright_warm(paths: list[Path], out: Path) -> float:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(paths[0].as_uri())
+        page.pdf()  # warm
+        start = time.perf_counter()
+        for path in paths:
+            page.goto(path.as_uri())
+            page.pdf(path=str(out / f"{path.stem}.pdf"), prefer_css_page_size=True)
+        seconds = time.perf_counter() - start
+        browser.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=50)
+    parser.add_argument("--json", action="store_true")
+    args, _ = parser.parse_known_args()
+    work = Path(tempfile.mkdtemp(prefix="kr-bench-pdf-"))
+    try:
+        paths = documents(work, args.reports)
+        outs = {name: work / name for name in ("weasy", "chromium", "playwright")}
+        for folder in outs.values():
+            folder.mkdir()
+        ours = weasyprint_all(paths, outs["weasy"])
+        per_process = chromium_per_report(paths, outs["chromium"])
+        warm = playwright_warm(paths, outs["playwright"])
+        n = len(paths)
+        rows = [
+            {
+                "benchmark": "pdf",
+                "metric": f"{n} reports, knowrepo (WeasyPrint, one process) (s)",
+                "value": ours,
+                "baseline": per_process,
+                "ratio": per_process / ours,
+                "target": ">= 2x faster than chromium per report (ratio = baseline/knowrepo)",
+            },
+            {
+                "benchmark": "pdf",
+                "metric": f"{n} reports vs one warm Playwright browser (s)",
+                "value": ours,
+                "baseline": warm,
+                "ratio": warm / ours,
+                "target": "reported (ratio = baseline/knowrepo)",
+            },
+            {
+                "benchmark": "pdf",
+                "metric": "knowrepo per report (ms)",
+                "value": 1000 * ours / n,
+                "baseline": None,
+                "ratio": None,
+                "target": "",
+            },
+        ]
+        if args.json:
+            print(json.dumps(rows))
+        else:
+            from run import print_table
+
+            print_table(rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
