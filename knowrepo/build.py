@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class BuildOptions:
     workers: int = 0  # 0: the config's, else one per core
     force: bool = False  # ignore caches, render everything
     pdf: bool = False  # build a PDF of every report page too (also [pdf] enabled)
+    defer_index: bool = False  # publish first with the previous search index (serve), index later
     execute: str | None = None  # never | auto | always (default: [execute] mode)
 
 
@@ -49,6 +51,7 @@ class BuildResult:
     pdfs: int = 0
     indexed_pages: int = 0
     index_seconds: float = 0.0
+    index_pending: bool = False  # pages published with the previous index: build again to index
     rendered: int = 0
     cached: int = 0
     pages_written: int = 0
@@ -142,6 +145,7 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     if (
         not options.force
         and manifest.get("snapshot") == snapshot
+        and not (manifest.get("search_pending") and not options.defer_index)
         and previous_version is not None
         and str(previous_version) == prev_published
     ):
@@ -518,13 +522,17 @@ def _full_build(
     )
     prev_index = previous_version / INDEX_DIR if previous_version else None
     reuse_index = manifest.get("search_key") == search_key and prev_index is not None and prev_index.is_dir()
-    if reuse_index:  # no indexed page changed: the previous index is still exact
+    deferred = options.defer_index and not reuse_index and prev_index is not None and prev_index.is_dir()
+    if deferred:  # serve: publish the pages now with the old index, index in a follow-up build
+        result.index_pending = True
+        search_key = manifest.get("search_key", "")
+    if reuse_index or deferred:  # no indexed page changed: the previous index is still exact
         for path in prev_index.rglob("*"):  # type: ignore[union-attr]
             if path.is_file():
                 plan(f"{INDEX_DIR}/{path.relative_to(prev_index).as_posix()}", "link", path, "search")
 
     def index(staged: Path) -> None:
-        if reuse_index:
+        if reuse_index or deferred:
             return
         reporter.phase("Indexing", 1)
         try:
@@ -548,9 +556,14 @@ def _full_build(
             "errors": result.errors,
             "page_keys": page_keys,
             "search_key": search_key,
+            "search_pending": deferred,
         }
     )
-    prune_versions(output, {stager.dir} | ({previous_version} if previous_version else set()))
+    keep = {stager.dir} | ({previous_version} if previous_version else set())
+    if options.defer_index:  # serve: the browser is waiting; old versions can go a moment later
+        threading.Thread(target=prune_versions, args=(output, keep), daemon=True).start()
+    else:
+        prune_versions(output, keep)
     result.reports = len(new_reports)
     result.pages_written = stager.written
     result.changed = [p for p in stager.changed if not p.startswith(INDEX_DIR + "/")]

@@ -85,11 +85,21 @@ class Stager:
 
 
 def prune_versions(output: Path, keep: set[Path]) -> None:
-    """Remove every version folder but those in `keep` (the current and the previous one)."""
+    """Remove every version folder older than the newest kept one, but those in `keep` (the
+    current and the previous version). Folders made later (a build staging meanwhile) stay."""
     root = versions_dir(output)
     if not root.is_dir():
         return
     keep = {p.resolve() for p in keep}
-    for child in root.iterdir():
-        if child.resolve() not in keep:
+    newest = max((_made_at(p) for p in keep), default=0)
+    for child in list(root.iterdir()):
+        if child.name.startswith(".search-"):
+            continue  # a search index being built right now; it removes itself
+        if child.resolve() not in keep and _made_at(child) < newest:
             shutil.rmtree(child, ignore_errors=True)
+
+
+def _made_at(folder: Path) -> int:
+    """The time_ns a version folder was made, from its name (v<ns>, previous-<ns>)."""
+    digits = "".join(ch for ch in folder.name if ch.isdigit())
+    return int(digits) if digits else 0

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from .config import CONFIG_NAME, load_config
 from .errors import KnowrepoError
 
 LIVE_PREFIX = "/__knowrepo/"
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.1
 IGNORED_PARTS = {".knowrepo", ".git", ".ipynb_checkpoints", "__pycache__", "node_modules"}
 
 LIVE_SCRIPT = """\
@@ -107,12 +107,14 @@ class Builder:
 
     def __init__(self, root: Path, output: Path, execute: bool, state: State, log: Any) -> None:
         self.root, self.output, self.state, self.log = root, output, state, log
-        self.options = BuildOptions(output=output, drafts=True, execute="auto" if execute else "never")
+        self.options = BuildOptions(
+            output=output, drafts=True, execute="auto" if execute else "never", defer_index=True
+        )
         self.requests: queue.Queue[str | None] = queue.Queue()
 
-    def build_once(self) -> BuildResult | None:
+    def build_once(self, options: BuildOptions | None = None) -> BuildResult | None:
         try:
-            result = build(self.root, self.options)
+            result = build(self.root, options or self.options)
         except KnowrepoError as exc:  # nothing could build (config, theme): keep the last good site
             self.log(f"error: {exc}")
             self.state.publish([str(exc)], [])
@@ -143,7 +145,10 @@ class Builder:
                 if item is None:
                     return
                 deadline = time.monotonic() + DEBOUNCE_SECONDS
-            self.build_once()
+            result = self.build_once()
+            if result is not None and result.index_pending and self.requests.empty():
+                # The page is already reloaded; now bring the search index up to date.
+                self.build_once(replace(self.options, defer_index=False))
 
 
 def relevant(root: Path, output: Path, path: str) -> bool:
