@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from run import emit
 
 WORDS = [
     "revenue",
@@ -296,12 +297,7 @@ def main() -> None:
         ]
         for problem in problems[:10]:
             print("content check:", problem, file=sys.stderr)
-        if args.json:
-            print(json.dumps(rows))
-        else:
-            from run import print_table
-
-            print_table(rows)
+        emit(rows, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from run import emit
 
 REGIONS = ["EU", "US", "APAC", "LATAM"]
 SEGMENTS = ["smb", "mid", "enterprise", "public"]
@@ -157,12 +158,7 @@ def main() -> None:
                 "target": "0",
             },
         ]
-        if args.json:
-            print(json.dumps(rows))
-        else:
-            from run import print_table
-
-            print_table(rows)
+        emit(rows, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -8,7 +8,6 @@ Usage: python benchmarks/pdf.py [--reports 50] [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -16,18 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from run import CHROMIUM_ARGS, emit
+
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def documents(work: Path, count: int) -> list[Path]:
@@ -92,7 +83,7 @@ def chromium_per_report(paths: list[Path], out: Path) -> float:
         subprocess.run(
             [
                 CHROMIUM,
-                *FLAGS,
+                *CHROMIUM_ARGS,
                 f"--user-data-dir={out / 'profile'}",
                 "--no-pdf-header-footer",
                 f"--print-to-pdf={out / path.stem}.pdf",
@@ -108,7 +99,7 @@ def playwright_warm(paths: list[Path], out: Path) -> float:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(paths[0].as_uri())
         page.pdf()  # warm
@@ -162,12 +153,7 @@ def main() -> None:
                 "target": "",
             },
         ]
-        if args.json:
-            print(json.dumps(rows))
-        else:
-            from run import print_table
-
-            print_table(rows)
+        emit(rows, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

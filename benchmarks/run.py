@@ -12,6 +12,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
+# Debian's chromium as the benchmarks launch it (no sandbox as root; no background traffic).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _fmt(value: object) -> str:
@@ -30,6 +41,14 @@ def print_table(rows: list[dict]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def emit(rows: list[dict], as_json: bool) -> None:
+    """A benchmark's result: one JSON line for run.py, or a table for a person."""
+    if as_json:
+        print(json.dumps(rows))
+    else:
+        print_table(rows)
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from run import CHROMIUM_ARGS, emit
+
 SYLLABLES = [
     "ka",
     "lo",
@@ -54,16 +56,6 @@ SYLLABLES = [
     "sul",
     "tor",
     "vex",
-]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -232,12 +224,7 @@ def main() -> None:
             ]
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        from run import print_table
-
-        print_table(rows)
+    emit(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from run import CHROMIUM_ARGS, emit
+
 WORDS = [
     "revenue",
     "churn",
@@ -145,12 +137,7 @@ def main() -> None:
                 "target": "",
             },
         ]
-        if args.json:
-            print(json.dumps(rows))
-        else:
-            from run import print_table
-
-            print_table(rows)
+        emit(rows, args.json)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGINT)

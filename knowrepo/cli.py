@@ -5,8 +5,10 @@ Imports stay lazy: a no-op build must not pay for nbconvert, jinja2 or papermill
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,17 @@ def interrupted() -> None:
     sys.exit(130)
 
 
+@contextlib.contextmanager
+def user_errors(as_json: bool = False) -> Iterator[None]:
+    """A KnowrepoError ends the command with its one line and exit 1; Ctrl-C with exit 130."""
+    try:
+        yield
+    except KnowrepoError as exc:
+        fail(exc, as_json)
+    except KeyboardInterrupt:
+        interrupted()
+
+
 @main.command()
 @verbosity
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
@@ -131,7 +144,7 @@ def build(
     from .build import build as run_build
 
     reporter = obj.reporter(as_json)
-    try:
+    with user_errors(as_json):
         root = obj.root(directory)
         options = BuildOptions(
             output=output.absolute() if output else None,
@@ -143,12 +156,6 @@ def build(
             pdf=with_pdf,
         )
         result = run_build(root, options, reporter)
-    except KnowrepoError as exc:
-        fail(exc, as_json)
-        return
-    except KeyboardInterrupt:
-        interrupted()
-        return
     if as_json:
         click.echo(json.dumps({"ok": not result.errors, **result.to_json()}, indent=2))
     elif obj.verbosity:
@@ -224,7 +231,7 @@ def run(
     from .runner import RunOptions, run_reports
 
     reporter = obj.reporter(as_json)
-    try:
+    with user_errors(as_json):
         root = obj.root()
         options = RunOptions(
             report=report,
@@ -238,12 +245,6 @@ def run(
             timeout=timeout,
         )
         records = run_reports(root, options, reporter)
-    except KnowrepoError as exc:
-        fail(exc, as_json)
-        return
-    except KeyboardInterrupt:
-        interrupted()
-        return
     failed = [r for r in records if r["status"] != "ok"]
     if as_json:
         click.echo(json.dumps(records, indent=2, default=str))
@@ -279,7 +280,7 @@ def runs(
     """List the recorded runs of REPORT (of every report without one), or prune them."""
     from .runner import list_runs, prune_runs
 
-    try:
+    with user_errors(as_json):
         root = obj.root()
         if prune:
             removed = prune_runs(root, report, variants, keep)
@@ -289,9 +290,6 @@ def runs(
                 click.echo(f"Removed {len(removed)} run(s); kept up to {keep} per variant.", err=True)
             return
         records = list_runs(root, report, variants)
-    except KnowrepoError as exc:
-        fail(exc, as_json)
-        return
     if as_json:
         click.echo(json.dumps(records, indent=2, default=str))
         return
@@ -339,7 +337,7 @@ def pdf(
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
     from .export import export_pdf, exports_for
 
-    try:
+    with user_errors():
         root = obj.root()
         config, exports = exports_for(root, report, run_id, variants, obj.reporter())
         for item in exports:
@@ -350,8 +348,6 @@ def pdf(
             target.write_bytes(data)
             if obj.verbosity:
                 click.echo(f"wrote {target} ({len(data) // 1024} KiB)", err=True)
-    except KnowrepoError as exc:
-        fail(exc)
 
 
 @main.command()
@@ -395,7 +391,7 @@ def email(
         fail(KnowrepoError(None, "-p takes effect with --rerun only"))
     if rerun and run_id:
         fail(KnowrepoError(None, "--run and --rerun exclude each other"))
-    try:
+    with user_errors():
         sent = send_report(
             obj.root(),
             report,
@@ -409,9 +405,6 @@ def email(
             output=output,
             reporter=obj.reporter(),
         )
-    except KnowrepoError as exc:
-        fail(exc)
-        return
     if obj.verbosity:
         for line in sent:
             click.echo(line, err=True)
@@ -448,11 +441,8 @@ def init(obj: Context, directory: Path, title: str, author: str) -> None:
     """Create a new knowledge repository in DIRECTORY that `knowrepo build` builds at once."""
     from .scaffold import init_repository
 
-    try:
+    with user_errors():
         written = init_repository(directory, title=title, author=author)
-    except KnowrepoError as exc:
-        fail(exc)
-        return
     if obj.verbosity:
         for path in written:
             click.echo(f"created {path}", err=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import EmailConfig
 from .errors import KnowrepoError
+from .figures import format_figure
 
 
 def recipients(
@@ -35,14 +36,6 @@ def recipients(
     if not to_list:
         raise KnowrepoError(source, "no recipients: give --to, or email: {to: [...]} in the front matter")
     return to_list, cc_list, str(pick("subject") or "")
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 def build_message(
@@ -74,14 +67,14 @@ def build_message(
     if params:
         lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]
     if metrics:
-        lines += ["", "Key figures:"] + [f"  {k}: {_value(v)}" for k, v in metrics.items()]
+        lines += ["", "Key figures:"] + [f"  {k}: {format_figure(v)}" for k, v in metrics.items()]
     if link:
         lines += ["", f"Read it online: {link}"]
     lines += ["", f"The full report is attached ({filename})."]
     message.set_content("\n".join(lines) + "\n", cte="quoted-printable")
     rows = "".join(
         f'<tr><td style="padding:4px 16px 4px 0;color:#5f6b7a">{html.escape(k)}</td>'
-        f'<td style="padding:4px 0;font-weight:700">{html.escape(_value(v))}</td></tr>'
+        f'<td style="padding:4px 0;font-weight:700">{html.escape(format_figure(v))}</td></tr>'
         for k, v in metrics.items()
     )
     muted = "font-size:13px;color:#5f6b7a"

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from . import METRIC_MIME
 from .assets import AssetStore, png_size
 from .errors import KnowrepoError
+from .figures import format_figure
 from .frontmatter import notebook_front_matter, split_markdown
 from .markup import anchor_headings, first_paragraph, latex_output_to_html, render_markdown
 from .model import RenderedPage
@@ -99,14 +100,6 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
 def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
     """Drop output types that need a kernel or a CDN script, keeping the static fallback."""
     data = output.get("data")
@@ -115,7 +108,7 @@ def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in data.items() if k not in LIVE_ONLY}
     metric = data.get(METRIC_MIME)
     if isinstance(metric, dict) and "name" in metric:
-        name, value = html.escape(str(metric["name"])), html.escape(_format_value(metric.get("value")))
+        name, value = html.escape(str(metric["name"])), html.escape(format_figure(metric.get("value")))
         tile = (
             f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
             f'<span class="kr-metric-value">{value}</span></div>'

@@ -58,7 +58,9 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
+    from .figures import format_figure
     from .site import format_date, slug_text
 
     env.globals.update(tag_slug=slug_text, format_date=format_date)
+    env.filters["figure"] = format_figure
     return env
