@@ -181,6 +181,7 @@ class NotebookPreparer:
                         if mime in IMAGE_TYPES and mime != "image/svg+xml":
                             asset = self.store.put(base64.b64decode(_text(payload)), IMAGE_TYPES[mime])
                             source = source.replace(f"attachment:{name}", self.prefix + asset)
+                            images.append(asset)
                 cell["source"] = source
                 heads = re.findall(r"^#{1,6}\s+(.+)$", source, re.M)
                 section = heads[-1].strip() if heads else section
