@@ -232,3 +232,22 @@ def test_execute_never_publishes_committed_outputs(tmp_path: Path, mode: str):
     assert "committed output" in (repo / "_site/calc/index.html").read_text()
     auto = json.loads(run_knowrepo("build", str(repo), "--json").stdout)
     assert auto["executed"] == 0  # outputs and no parameters: published as it is
+
+
+def test_allow_errors_publishes_and_prune_keeps_the_latest_success(tmp_path: Path):
+    repo = make_repo(
+        tmp_path / "kb",
+        "title: Demo\nallow_errors: true",
+        cells=[("code", PARAMS, ["parameters"]), ("code", "1 / 0"), ("code", 'print("after the error")')],
+    )
+    first = records(run_knowrepo("-C", str(repo), "run", "calc", "--json"))[0]
+    assert first["status"] == "ok"  # the error is part of the report, on purpose
+    assert "after the error" in stdout_of(repo / "runs/calc/default" / first["id"])
+    for count in (2, 3):
+        run_knowrepo("-C", str(repo), "run", "calc", "-p", f"count={count}")
+    assert len(json.loads(run_knowrepo("-C", str(repo), "runs", "calc", "--json").stdout)) == 3
+    run_knowrepo("-C", str(repo), "runs", "calc", "--prune", "--keep", "1")
+    left = json.loads(run_knowrepo("-C", str(repo), "runs", "calc", "--json").stdout)
+    assert [r["params"]["count"] for r in left] == [3]
+    run_knowrepo("build", str(repo), "--execute", "never")
+    assert "ZeroDivisionError" in (repo / "_site/calc/index.html").read_text()
