@@ -6,10 +6,20 @@ os.chdir. One item (or one worker) runs in-process: a pool would only add its st
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: if the build is killed (even with SIGKILL), its workers die too,
+    rather than waiting forever on a queue nobody writes to (Linux prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: they exit with a live parent
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def run_parallel(
@@ -23,7 +33,7 @@ def run_parallel(
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=_die_with_parent) as pool:
         futures = {pool.submit(fn, item): item for item in items}
         try:
             for future in as_completed(futures):

@@ -31,6 +31,20 @@ def contents(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains `text` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture()
 def repo(tmp_path: Path, example_repo: Path) -> Path:
     repo = copy_example(tmp_path / "repo", runs_from=example_repo)
@@ -190,6 +204,8 @@ def test_sigkill_at_any_point_leaves_a_complete_site(tmp_path: Path, example_rep
             assert f"Edit {delay}." in now[f"bulk/note-{n:02d}/index.html"].decode()
         published = now
     assert "old" in outcomes
+    time.sleep(0.5)
+    assert processes_mentioning(str(repo)) == [], "worker processes outlived their killed build"
     run_knowrepo("build", str(repo))  # the next build recovers
     assert "Edit 1.6." in (repo / "_site/bulk/note-00/index.html").read_text()
     assert len(list((repo / "._site.versions").iterdir())) <= 2  # killed stagings cleaned up
