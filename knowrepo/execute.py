@@ -65,10 +65,15 @@ def input_files(root: Path, source: str, globs: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def cache_key(nb: dict[str, Any], params: dict[str, Any], kernel: str, root: Path, inputs: list[str]) -> str:
+def code_hash(nb: dict[str, Any]) -> str:
+    """The hash of a notebook's code cells: the part of a run's cache key its source decides."""
+    return hashlib.sha256(json.dumps(code_cells(nb)).encode()).hexdigest()[:20]
+
+
+def cache_key(code: str, params: dict[str, Any], kernel: str, root: Path, inputs: list[str]) -> str:
     """What decides a run's outputs: code cells, resolved parameters, kernel, input files."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([code_cells(nb), params, kernel], sort_keys=True, default=str).encode())
+    digest.update(json.dumps([code, params, kernel], sort_keys=True, default=str).encode())
     for rel in inputs:
         digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
     return digest.hexdigest()[:20]

@@ -106,6 +106,19 @@ class PdfJob:
     base_url: str
 
 
+_fonts: Any = None
+
+
+def _font_config() -> Any:
+    """One WeasyPrint font configuration per process: loaded faces are reused across PDFs."""
+    global _fonts
+    if _fonts is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _fonts = FontConfiguration()
+    return _fonts
+
+
 def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
     """The PDF bytes, or the error naming the report (never raised: one report never stops
     the others)."""
@@ -113,6 +126,8 @@ def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
         from weasyprint import HTML
 
         identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
-        return HTML(string=job.html, base_url=job.base_url).write_pdf(pdf_identifier=identifier)
+        return HTML(string=job.html, base_url=job.base_url).write_pdf(
+            pdf_identifier=identifier, font_config=_font_config()
+        )
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
         return KnowrepoError(job.source, f"PDF export failed: {type(exc).__name__}: {exc}")

@@ -12,7 +12,7 @@ from typing import Any
 from .assets import write_atomic
 from .config import Config
 from .errors import KnowrepoError
-from .execute import RunRequest, cache_key, input_files
+from .execute import RunRequest, cache_key, code_hash, input_files
 from .model import Report
 from .params import Param, declared_params, resolve
 from .runstore import Run, RunStore
@@ -26,7 +26,7 @@ class NotebookFacts:
 
     params: dict[str, tuple[str | None, Any, str]]  # name -> (type name, default, default source)
     has_outputs: bool
-    nb: dict[str, Any] | None = None
+    code: str  # hash of the code cells
 
     def declared(self) -> dict[str, Param]:
         from .params import TYPES
@@ -38,10 +38,12 @@ class NotebookFacts:
 
 
 def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts:
-    cached = cache_dir / "params" / f"{report.source_hash}.json"
+    cached = cache_dir / "facts" / f"{report.source_hash}.json"
     if cached.exists():
         data = json.loads(cached.read_text())
-        return NotebookFacts({k: tuple(v) for k, v in data["params"].items()}, data["has_outputs"])
+        return NotebookFacts(
+            {k: tuple(v) for k, v in data["params"].items()}, data["has_outputs"], data["code"]
+        )
     path = root / report.source
     nb = json.loads(path.read_bytes())
     cells = nb.get("cells", [])
@@ -56,8 +58,9 @@ def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts
         for name, p in declared.items()
     }
     has_outputs = any(c.get("outputs") for c in cells if c.get("cell_type") == "code")
-    write_atomic(cached, json.dumps({"params": params, "has_outputs": has_outputs}).encode())
-    return NotebookFacts(params, has_outputs, nb)
+    code = code_hash(nb)
+    write_atomic(cached, json.dumps({"params": params, "has_outputs": has_outputs, "code": code}).encode())
+    return NotebookFacts(params, has_outputs, code)
 
 
 def _jsonable(value: Any) -> bool:
@@ -107,14 +110,13 @@ def plan_report(
     declared = facts.declared()
     executes = bool(declared or meta.variants or meta.params or not facts.has_outputs)
     variants_spec = meta.variants or {DEFAULT_VARIANT: {}}
-    nb = facts.nb if facts.nb is not None else json.loads((root / report.source).read_bytes())
     inputs = input_files(root, report.source, meta.inputs)
     kernel = config.execute.kernel
     plans = []
     for name, values in variants_spec.items():
         layers = [(meta.params, False), (values, False), *(overrides or [])]
         params = resolve(report.source, declared, *layers) if declared or any(v for v, _ in layers) else {}
-        key = cache_key(nb, params, kernel, root, inputs)
+        key = cache_key(facts.code, params, kernel, root, inputs)
         plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
     return ReportPlan(report, plans, executes, inputs)
 

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -86,17 +87,50 @@ class Stager:
 
 def prune_versions(output: Path, keep: set[Path]) -> None:
     """Remove every version folder older than the newest kept one, but those in `keep` (the
-    current and the previous version). Folders made later (a build staging meanwhile) stay."""
+    current and the previous version). Folders made later (a build staging meanwhile) stay.
+
+    Old versions are renamed into a trash folder at once and deleted by a detached `rm`, so a
+    build does not wait for thousands of unlinks (0.3-0.6 s per version at 1,000 reports)."""
     root = versions_dir(output)
     if not root.is_dir():
         return
     keep = {p.resolve() for p in keep}
     newest = max((_made_at(p) for p in keep), default=0)
+    trash = root / f".trash-{os.getpid()}-{time.time_ns()}"
     for child in list(root.iterdir()):
-        if child.name.startswith(".search-"):
-            continue  # a search index being built right now; it removes itself
+        if child.name.startswith((".search-", ".trash-")):
+            continue  # a search index being built right now (it removes itself), or trash
         if child.resolve() not in keep and _made_at(child) < newest:
-            shutil.rmtree(child, ignore_errors=True)
+            trash.mkdir(exist_ok=True)
+            os.rename(child, trash / child.name)
+    leftovers = [p for p in root.glob(".trash-*") if p != trash and not _deleting(p)]
+    if trash.exists() or leftovers:
+        targets = [str(p) for p in [trash, *leftovers] if p.exists()]
+        try:
+            subprocess.Popen(
+                ["rm", "-rf", *targets],
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            for target in targets:
+                shutil.rmtree(target, ignore_errors=True)
+
+
+def _deleting(trash: Path) -> bool:
+    """Whether the process that made this trash folder is still alive (and deleting it)."""
+    pid = trash.name.split("-")[1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _made_at(folder: Path) -> int:

@@ -15,6 +15,7 @@ import json
 import os
 import posixpath
 import queue
+import signal
 import threading
 import time
 import urllib.parse
@@ -289,6 +290,10 @@ def make_handler(output: Path, base_path: str, state: State) -> type:
     return Handler
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(root: Path, host: str, port: int, execute: bool, log: Any) -> None:
     """Build, serve and watch until Ctrl-C."""
     config = load_config(root)
@@ -306,6 +311,10 @@ def serve(root: Path, host: str, port: int, execute: bool, log: Any) -> None:
             ) from None
         raise KnowrepoError(None, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     server.daemon_threads = True
+    # Ctrl-C and SIGTERM stop the server cleanly, even when started from a shell that
+    # ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     builder.build_once()
     observer = watch(root, output, builder)
     worker = threading.Thread(target=builder.run, name="knowrepo-rebuild", daemon=True)
