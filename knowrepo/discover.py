@@ -12,7 +12,7 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +160,7 @@ def discover(root: Path, previous: dict[str, dict[str, Any]], drafts: bool = Fal
         if meta.draft and not drafts:
             continue
         if not meta.title:
-            meta = _with_title(meta, record.get("heading") or Path(relpath).stem.replace("_", " "))
+            meta = replace(meta, title=record.get("heading") or Path(relpath).stem.replace("_", " "))
         date = meta.updated or meta.created or record.get("git_date") or record["mtime_date"]
         result.reports.append(
             Report(
@@ -173,9 +173,3 @@ def discover(root: Path, previous: dict[str, dict[str, Any]], drafts: bool = Fal
             )
         )
     return result
-
-
-def _with_title(meta: Meta, title: str) -> Meta:
-    from dataclasses import replace
-
-    return replace(meta, title=title)

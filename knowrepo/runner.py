@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,8 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[dict[str
                 )
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
-    workers = options.workers or config.execute.workers or 0
-    import os
-
-    return execute_all(requests, workers or os.cpu_count() or 1, reporter)
+    workers = options.workers or config.execute.workers or os.cpu_count() or 1
+    return execute_all(requests, workers, reporter)
 
 
 def _selected_runs(root: Path, report: str | None, variants: tuple[str, ...]) -> list[tuple[Report, str]]:
