@@ -238,8 +238,11 @@ def make_handler(output: Path, base_path: str, state: State) -> type:
         def send_html(self, body: bytes, status: int = 200) -> None:
             tag = b'<script src="/__knowrepo/live.js"></script>'
             body = body.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in body else body + tag
+            self.send_body(body, "text/html; charset=utf-8", status)
+
+        def send_body(self, body: bytes, content_type: str, status: int = 200) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
@@ -247,19 +250,9 @@ def make_handler(output: Path, base_path: str, state: State) -> type:
 
         def live(self) -> None:
             if self.path.startswith(LIVE_PREFIX + "live.js"):
-                body = LIVE_SCRIPT.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/javascript")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(LIVE_SCRIPT.encode(), "application/javascript")
             elif self.path.startswith(LIVE_PREFIX + "status"):
-                body = json.dumps(state.snapshot()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(json.dumps(state.snapshot()).encode(), "application/json")
             elif self.path.startswith(LIVE_PREFIX + "events"):
                 self.events()
             else:
