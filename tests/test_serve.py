@@ -40,7 +40,7 @@ def server(tmp_path: Path, example_repo: Path):
     )
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if status(base)["builds"] >= 1:
                 break
