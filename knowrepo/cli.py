@@ -169,7 +169,7 @@ def build(
             click.echo(
                 f"Built {result.reports} reports in {result.seconds:.2f}s "
                 f"({result.executed} executed, {result.rendered} rendered, {result.cached} cached; "
-                f"{result.pages_written} files written, {result.files_linked} unchanged; "
+                f"{result.pages_written} files written, {result.files_linked} hard-linked; "
                 + (
                     f"search index {result.indexed_pages} pages in {result.index_seconds:.2f}s)"
                     if result.index_seconds
