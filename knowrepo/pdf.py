@@ -19,6 +19,9 @@ from .errors import KnowrepoError
 from .model import RenderedPage, Report
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
+# Pygments spans that only carry the default text colour: on paper they change nothing but
+# cost WeasyPrint an inline box each (code cells are most of a notebook's layout time).
+_PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w|nn|nv)">([^<]*)</span>')
 _TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.S)
 _HEAD_CELLS = re.compile(r"<tr\b.*?</tr>", re.S)
 
@@ -78,7 +81,7 @@ def print_html(
     from .render import ROOT_TOKEN
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
-    text = fit_tables(math_to_svg(text))
+    text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)))
     date = (run or {}).get("started", "") or report.date
     return env.get_template("print.html").render(
         site=config.site,
