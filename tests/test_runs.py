@@ -10,7 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
 
 from conftest import KNOWREPO, run_knowrepo, write_notebook
@@ -220,14 +219,13 @@ def test_rerun_from_history_page_and_metrics(tmp_path: Path):
     assert "secret-default" not in (site / "calc/index.html").read_text().split("report-body")[0]
 
 
-@pytest.mark.parametrize("mode", ["never"])
-def test_execute_never_publishes_committed_outputs(tmp_path: Path, mode: str):
+def test_execute_never_publishes_committed_outputs(tmp_path: Path):
     repo = make_repo(tmp_path / "kb", "title: Static", cells=[("code", "print('hi')")])
     nb_path = repo / "reports/calc.ipynb"
     nb = json.loads(nb_path.read_text())
     nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "committed output\n"}]
     nb_path.write_text(json.dumps(nb))
-    result = json.loads(run_knowrepo("build", str(repo), "--execute", mode, "--json").stdout)
+    result = json.loads(run_knowrepo("build", str(repo), "--execute", "never", "--json").stdout)
     assert result["executed"] == 0
     assert "committed output" in (repo / "_site/calc/index.html").read_text()
     auto = json.loads(run_knowrepo("build", str(repo), "--json").stdout)
