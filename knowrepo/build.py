@@ -536,8 +536,12 @@ def _full_build(
             return
         reporter.phase("Indexing", 1)
         try:
-            searchable = sorted(p for e in new_reports.values() for p in e.get("searchable", {}))
-            result.indexed_pages, result.index_seconds = index_site(staged, searchable, config.site.language)
+            searchable = sorted(  # oldest first: large sites are indexed in parts by date
+                (e["card"]["date"], p) for e in new_reports.values() for p in e.get("searchable", {})
+            )
+            result.indexed_pages, result.index_seconds = index_site(
+                staged, [p for _date, p in searchable], config.site.language, config.site.search_part_size
+            )
         finally:
             reporter.end_phase()
 

@@ -28,6 +28,7 @@ class SiteConfig:
     on_error: str = "report"
     sanitize: bool = False
     index_code: bool = False
+    search_part_size: int = 5000  # more indexed pages than this: index parts side by side
 
     @property
     def base_path(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import re
 import threading
 from pathlib import Path
 
@@ -101,3 +103,50 @@ def test_a_deleted_report_disappears_and_an_edit_is_found(page, served_copy):
     run_knowrepo("build", str(repo))
     assert "Warehouse dispatch delays" not in search(page, base, "dispatch")
     assert search(page, base, "zeppelin") == ["Metric definitions"]
+
+
+@pytest.fixture(scope="module")
+def parted_site(tmp_path_factory, example_repo: Path):
+    """The example with its index cut into parts of two pages (as 10k reports are cut in two)."""
+    repo = copy_example(tmp_path_factory.mktemp("parted") / "repo", runs_from=example_repo)
+    config = (repo / "knowrepo.toml").read_text().replace("enabled = true", "enabled = false")
+    (repo / "knowrepo.toml").write_text(config.replace("[site]\n", "[site]\nsearch_part_size = 2\n"))
+    run_knowrepo("build", str(repo))
+    handler = functools.partial(_SubPathHandler, directory=str(repo / "_site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield repo, f"http://127.0.0.1:{server.server_address[1]}/kr/"
+    server.shutdown()
+
+
+def test_an_index_in_parts_answers_as_one_index(page, site_server: str, parted_site):
+    repo, parted = parted_site
+    parts = json.loads((repo / "_site/pagefind/parts.json").read_text())["parts"]
+    assert len(parts) >= 3 and parts[0] == ""
+    for name in parts:
+        assert (repo / "_site/pagefind" / name / "pagefind-entry.json").is_file()
+
+    def dates() -> list[str]:
+        return [re.search(r"\d{4}-\d\d-\d\d", t).group(0) for t in page.locator(".result-meta").all_inner_texts()]
+
+    for query in ("revenue", "the"):
+        assert sorted(search(page, parted, query)) == sorted(search(page, site_server, query))
+    # Newest first across parts: the same order as one index gives, and really by date.
+    page.goto(site_server + "search/?q=the&sort=date")
+    one_titles, one_dates = sorted(results(page)), dates()
+    page.goto(parted + "search/?q=the&sort=date")
+    assert (sorted(results(page)), dates()) == (one_titles, one_dates)  # ties may swap places
+    assert one_dates == sorted(one_dates, reverse=True) and len(set(one_dates)) >= 4
+    # Filter counts are summed over the parts.
+    options = "select[name=tag] option"
+    assert page.locator(options).all_inner_texts() == _options(page.context.browser, site_server)
+
+
+def _options(browser, base: str) -> list[str]:
+    other = browser.new_page()
+    try:
+        other.goto(base + "search/?q=the")
+        results(other)
+        return other.locator("select[name=tag] option").all_inner_texts()
+    finally:
+        other.close()

@@ -9,7 +9,7 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
-  var pagefind = null;
+  var parts = [];  // one Pagefind instance per index part
   var latest = 0;
   var timer = null;
 
@@ -69,6 +69,30 @@
     return selects.some(function (s) { return s.dataset.filter && s.value; });
   }
 
+  function mergeFilters(all) {
+    var merged = {};
+    all.forEach(function (filters) {
+      Object.keys(filters).forEach(function (name) {
+        merged[name] = merged[name] || {};
+        Object.keys(filters[name]).forEach(function (value) {
+          merged[name][value] = (merged[name][value] || 0) + filters[name][value];
+        });
+      });
+    });
+    return merged;
+  }
+
+  // A large site's index comes in parts cut by date, newest first (parts.json): every part is
+  // searched and the results merged, by score as Pagefind's mergeIndex merges, or for
+  // "newest first" one part after the other.
+  async function searchParts(term, options) {
+    var responses = await Promise.all(parts.map(function (p) { return p.search(term, options); }));
+    var results = [];
+    responses.forEach(function (r) { if (r) results = results.concat(r.results); });
+    if (!options.sort.date) results.sort(function (a, b) { return b.score - a.score; });
+    return results;
+  }
+
   async function search() {
     writeUrl();
     var term = input.value.trim();
@@ -80,19 +104,24 @@
       if (s.dataset.filter && s.value) filters[s.dataset.filter] = s.value;
       if (s.name === "sort" && s.value) sort[s.value] = "desc";
     });
-    var response = await pagefind.search(term || null, { filters: filters, sort: sort });
-    if (run !== latest || !response) return;
-    var results = await Promise.all(response.results.slice(0, 20).map(function (r) { return r.data(); }));
+    var found = await searchParts(term || null, { filters: filters, sort: sort });
     if (run !== latest) return;
-    render(results, response.results.length, term);
+    var results = await Promise.all(found.slice(0, 20).map(function (r) { return r.data(); }));
+    if (run !== latest) return;
+    render(results, found.length, term);
   }
 
   async function start() {
     readUrl();
     try {
-      pagefind = await import(bundle);
-      await pagefind.options({ baseUrl: base, excerptLength: 30 });
-      fillFilters(await pagefind.filters());
+      var names = [""];
+      var listing = await fetch(new URL("parts.json", bundle));
+      if (listing.ok) names = (await listing.json()).parts;
+      // Each part through its own copy of pagefind.js: instances that share one module (its
+      // createInstance) share one WebAssembly memory and mix up each other's chunks.
+      parts = await Promise.all(names.map(function (name) { return import(new URL(name + "pagefind.js", bundle)); }));
+      await Promise.all(parts.map(function (p) { return p.options({ baseUrl: base, excerptLength: 30 }); }));
+      fillFilters(mergeFilters(await Promise.all(parts.map(function (p) { return p.filters(); }))));
     } catch (error) {
       status.textContent = "Search is not available: the site has no search index yet.";
       return;
