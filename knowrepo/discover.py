@@ -118,18 +118,25 @@ class Discovery:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # the manifest's record
 
 
-def discover(root: Path, previous: dict[str, dict[str, Any]], drafts: bool = False) -> Discovery:
-    """Reports under root/reports, reusing `previous` records of files whose stat is unchanged."""
+def discover(
+    root: Path,
+    previous: dict[str, dict[str, Any]],
+    drafts: bool = False,
+    stats: dict[str, list[int]] | None = None,
+) -> Discovery:
+    """Reports under root/reports, reusing `previous` records of files whose stat is unchanged.
+    `stats` ({source: [mtime_ns, size]}) saves the scan when the caller has just made it."""
     result = Discovery()
-    stats = scan_sources(root / "reports")
+    if stats is None:
+        stats = {rel: [st.st_mtime_ns, st.st_size] for rel, st in scan_sources(root / "reports").items()}
     undated: list[str] = []
-    for relpath, st in sorted(stats.items()):
+    for relpath, stat in sorted(stats.items()):
         record = previous.get(relpath)
-        if record and record.get("stat") == [st.st_mtime_ns, st.st_size] and "error" not in record:
+        if record and record.get("stat") == stat and "error" not in record:
             result.sources[relpath] = record
             continue
         data = (root / relpath).read_bytes()
-        record = {"stat": [st.st_mtime_ns, st.st_size], "hash": hashlib.sha256(data).hexdigest()[:20]}
+        record = {"stat": stat, "hash": hashlib.sha256(data).hexdigest()[:20]}
         try:
             meta, heading = read_source(root / relpath, relpath, data)
         except KnowrepoError as exc:
@@ -137,7 +144,7 @@ def discover(root: Path, previous: dict[str, dict[str, Any]], drafts: bool = Fal
         else:
             record["meta"] = meta.to_json()
             record["heading"] = heading
-            record["mtime_date"] = dt.date.fromtimestamp(st.st_mtime).isoformat()
+            record["mtime_date"] = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
             if not (meta.updated or meta.created):
                 undated.append(relpath)
         result.sources[relpath] = record

@@ -6,8 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-import yaml
-
 from .config import CODE_MODES
 from .errors import KnowrepoError, unknown_key_error
 from .model import Meta
@@ -113,6 +111,8 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
     """Validate front matter YAML into Meta; any problem is a one-line KnowrepoError."""
     if yaml_text is None or not yaml_text.strip():
         return Meta()
+    import yaml  # here, not at the top: a build that reads no changed source never needs it
+
     try:
         data = yaml.safe_load(yaml_text)
     except yaml.YAMLError as exc:

@@ -10,7 +10,10 @@ import contextlib
 import ctypes
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -22,23 +25,57 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
+def _start_worker(warm: Callable[[], None] | None) -> None:
+    _die_with_parent()
+    if warm is not None:
+        with contextlib.suppress(Exception):  # a failed warm-up only costs the time it saves
+            warm()
+
+
+def start_pool(workers: int, warm: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """Start `workers` processes now, each running `warm` (imports, first-call set-up) while the
+    caller goes on planning: the work they get later starts warm."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(warm,))
+    pool.submit(int)  # the first task starts every worker
+    return pool
+
+
 def run_parallel(
-    fn: Callable[[T], Any], items: Sequence[T], workers: int, on_done: Callable[[T, Any], None]
+    fn: Callable[[T], Any],
+    items: Sequence[T],
+    workers: int,
+    on_done: Callable[[T, Any], None],
+    pool: ProcessPoolExecutor | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Call fn(item) for every item and on_done(item, result) as each completes. fn must not
-    raise (return errors as values); on_done may raise to stop early, cancelling the rest."""
-    if workers <= 1 or len(items) <= 1:
+    raise (return errors as values); on_done may raise to stop early, cancelling the rest.
+    With a `pool` (from start_pool) the items go to its workers, however few; the caller
+    owns it. `meanwhile` runs in this process once the items are handed out."""
+    if pool is None and (workers <= 1 or len(items) <= 1):
         for item in items:
             on_done(item, fn(item))
+        if meanwhile is not None:
+            meanwhile()
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=_die_with_parent) as pool:
+    own = pool is None
+    if pool is None:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=_die_with_parent)
+    try:
         futures = {pool.submit(fn, item): item for item in items}
         try:
+            if meanwhile is not None:
+                meanwhile()
             for future in as_completed(futures):
                 on_done(futures[future], future.result())
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
+    finally:
+        if own:
+            pool.shutdown()

@@ -30,7 +30,10 @@ def current_version(output: Path) -> Path | None:
 
 
 class Stager:
-    """Writes one new version; files either are new bytes or links to existing files."""
+    """Writes one new version; files either are new bytes or links to existing files.
+
+    Paths are plain strings here: staging 5,000 files through pathlib cost more than the
+    system calls themselves (measured at 1,000 reports)."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
@@ -38,26 +41,31 @@ class Stager:
         self.root.mkdir(parents=True, exist_ok=True)
         self.dir = self.root / f"v{time.time_ns()}"
         self.dir.mkdir()
+        self._dir = str(self.dir)
         self.written = 0
         self.linked = 0
-        self._made: set[Path] = {self.dir}
+        self._made: set[str] = {self._dir}
         self.files: dict[str, str] = {}  # site path -> content hash (or asset name)
         self.changed: list[str] = []  # site paths written anew (not linked from before)
+        self.done: set[str] = set()  # site paths staged
+        self.published = False
 
-    def _target(self, rel: str) -> Path:
-        path = self.dir / rel
-        if path.parent not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
+    def _target(self, rel: str) -> str:
+        path = os.path.join(self._dir, rel)
+        parent = os.path.dirname(path)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        self.done.add(rel)
         return path
 
     def write(self, rel: str, data: bytes) -> None:
-        target = self._target(rel)
-        target.write_bytes(data)
+        with open(self._target(rel), "wb") as out:
+            out.write(data)
         self.written += 1
         self.changed.append(rel)
 
-    def link(self, rel: str, source: Path) -> None:
+    def link(self, rel: str, source: Path | str) -> None:
         """Hard-link (or copy across file systems) an existing file into the new version."""
         target = self._target(rel)
         try:
@@ -80,9 +88,12 @@ class Stager:
             tmp.unlink()
         os.symlink(os.path.relpath(self.dir, output.parent), tmp)
         os.replace(tmp, output)
+        self.published = True
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Throw the version away, unless it is already the published one."""
+        if not self.published:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def prune_versions(output: Path, keep: set[Path]) -> None:

@@ -21,8 +21,6 @@ from . import METRIC_MIME
 from .assets import AssetStore, png_size
 from .errors import KnowrepoError
 from .figures import format_figure
-from .frontmatter import notebook_front_matter, split_markdown
-from .markup import anchor_headings, first_paragraph, latex_output_to_html, render_markdown
 from .model import RenderedPage
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
@@ -167,6 +165,8 @@ class NotebookPreparer:
         """(a notebook ready for the template, asset names of its images in page order)."""
         nb = _rejoin(copy.deepcopy(nb))
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
+        from .frontmatter import notebook_front_matter
+
         _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
         cells, images, section = [], [], ""
         for index, cell in enumerate(nb.get("cells", [])):
@@ -244,6 +244,8 @@ class NotebookRenderer:
 
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
+        from .markup import latex_output_to_html, render_markdown
+
         self.exporter.register_filter("kr_markdown", render_markdown)
         self.exporter.register_filter("kr_latex", latex_output_to_html)
         self._highlighters: dict[str | None, Any] = {}
@@ -272,6 +274,25 @@ def _notebook_renderer(cache_dir: str | None) -> NotebookRenderer:
     if _renderer is None:
         _renderer = NotebookRenderer(cache_dir)
     return _renderer
+
+
+def warm_renderer(cache_dir: str) -> None:
+    """Build this process's exporter and render a tiny notebook once: a fresh process pays
+    ~0.15 s on its first render (Pygments lexers, template globals) on top of the imports."""
+    from .markup import render_markdown
+
+    render_markdown("*warm*")
+    cell = {
+        "id": "warm",
+        "cell_type": "code",
+        "metadata": {},
+        "source": "x = 1",
+        "outputs": [],
+        "execution_count": 1,
+    }
+    info = {"name": "python", "pygments_lexer": "ipython3"}
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": info}, "cells": [cell]}
+    _notebook_renderer(cache_dir).body(nb)
 
 
 def _local_images(
@@ -306,6 +327,10 @@ def _local_images(
 
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
+    # Imported here: the build's main process imports this module for RenderJob alone.
+    from .frontmatter import split_markdown
+    from .markup import anchor_headings, first_paragraph, render_markdown
+
     store = AssetStore(Path(job.assets_dir))
     prefix = ROOT_TOKEN + "assets/img/"
     path = Path(job.root) / (job.notebook or job.source)
