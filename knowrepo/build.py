@@ -24,7 +24,7 @@ from .discover import discover, scan_sources
 from .errors import KnowrepoError
 from .pool import run_parallel
 from .progress import LineReporter, Reporter
-from .publish import Stager, current_version, prune_versions
+from .publish import Stager, current_version, prune_versions, recyclable_version
 from .search import INDEX_DIR, index_site
 from .theme import theme_dirs
 
@@ -339,7 +339,7 @@ def _full_build(
 ) -> BuildResult:
     """A build that has something to do: the new version is staged from the start (reports
     kept as they are are linked in while others render) and thrown away on any failure."""
-    stager = Stager(output)
+    stager = Stager(output, recycle=recyclable_version(output, previous_version))
     pool = _warm_render_pool(config, manifest.get("snapshot") or {}, snapshot, options)
     try:
         return _build_into(
@@ -826,6 +826,7 @@ def _stage(
         else:
             stager.write(path, data)
         stager.files[path] = sha
+    stager.finish()
     if before_publish is not None:
         before_publish(stager.dir)
     stager.publish()

@@ -32,15 +32,27 @@ def current_version(output: Path) -> Path | None:
 class Stager:
     """Writes one new version; files either are new bytes or links to existing files.
 
+    With `recycle`, the new version starts as that older, unpublished version folder (the
+    site two builds ago), renamed: its folders already exist (making ~1,000 folders costs
+    0.2-0.4 s on a journaling disk) and only what differs is replaced. A file in it is never
+    written in place, as it may be a hard link into the published version: it is unlinked and
+    made anew. `finish` removes what the new version does not have.
+
     Paths are plain strings here: staging 5,000 files through pathlib cost more than the
     system calls themselves (measured at 1,000 reports)."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, recycle: Path | None = None) -> None:
         self.output = output
         self.root = versions_dir(output)
         self.root.mkdir(parents=True, exist_ok=True)
         self.dir = self.root / f"v{time.time_ns()}"
-        self.dir.mkdir()
+        self.recycled = False
+        if recycle is not None:
+            with contextlib.suppress(OSError):  # gone (a concurrent build took it): start empty
+                os.rename(recycle, self.dir)
+                self.recycled = True
+        if not self.recycled:
+            self.dir.mkdir()
         self._dir = str(self.dir)
         self.written = 0
         self.linked = 0
@@ -54,13 +66,38 @@ class Stager:
         path = os.path.join(self._dir, rel)
         parent = os.path.dirname(path)
         if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):  # recycled: a file where a folder goes
+                self._clear_way(parent)
+                os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
         self.done.add(rel)
         return path
 
+    def _clear_way(self, folder: str) -> None:
+        """Remove the files that stand where `folder` (or one of its parents) must be."""
+        rel = os.path.relpath(folder, self._dir)
+        path = self._dir
+        for part in rel.split(os.sep):
+            path = os.path.join(path, part)
+            if os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
+
+    def _remove(self, target: str) -> None:
+        """Recycled: clear `target` before it is made anew (never write into a shared inode)."""
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
+        except (IsADirectoryError, PermissionError):
+            shutil.rmtree(target)
+
     def write(self, rel: str, data: bytes) -> None:
-        with open(self._target(rel), "wb") as out:
+        target = self._target(rel)
+        if self.recycled:
+            self._remove(target)
+        with open(target, "wb") as out:
             out.write(data)
         self.written += 1
         self.changed.append(rel)
@@ -68,6 +105,16 @@ class Stager:
     def link(self, rel: str, source: Path | str) -> None:
         """Hard-link (or copy across file systems) an existing file into the new version."""
         target = self._target(rel)
+        if self.recycled:
+            try:
+                here, there = os.lstat(target), os.stat(source)
+            except FileNotFoundError:
+                pass
+            else:
+                if (here.st_ino, here.st_dev) == (there.st_ino, there.st_dev):
+                    self.linked += 1  # already this very file
+                    return
+                self._remove(target)
         try:
             os.link(source, target)
             self.linked += 1
@@ -76,6 +123,27 @@ class Stager:
                 raise
             shutil.copy2(source, target)
             self.written += 1
+
+    def finish(self) -> None:
+        """Recycled: remove every file and folder that this version did not stage."""
+        if self.recycled:
+            self._prune(self._dir, len(self._dir) + 1)
+
+    def _prune(self, folder: str, cut: int) -> bool:
+        """Remove what was not staged under `folder`; True when nothing is left in it."""
+        empty = True
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if self._prune(entry.path, cut):
+                        os.rmdir(entry.path)
+                    else:
+                        empty = False
+                elif entry.path[cut:] in self.done:
+                    empty = False
+                else:
+                    os.unlink(entry.path)
+        return empty
 
     def publish(self) -> None:
         """Point the output at the new version in one atomic step."""
@@ -94,6 +162,22 @@ class Stager:
         """Throw the version away, unless it is already the published one."""
         if not self.published:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recyclable_version(output: Path, current: Path | None) -> Path | None:
+    """The newest version folder made before the current one (the site two builds ago): the
+    next staging starts from it. Folders made after the current one may be a build staging
+    right now and are never taken."""
+    root = versions_dir(output)
+    if current is None or not root.is_dir():
+        return None
+    made = _made_at(current)
+    older = [
+        p
+        for p in root.iterdir()
+        if p.name.startswith("v") and p.is_dir() and not p.is_symlink() and _made_at(p) < made
+    ]
+    return max(older, key=_made_at, default=None)
 
 
 def prune_versions(output: Path, keep: set[Path]) -> None:

@@ -231,3 +231,26 @@ def test_ctrl_c_leaves_the_previous_site(repo: Path):
         assert proc.returncode == 0
         assert "Interrupted edit." in (repo / "_site/guides/metric-definitions/index.html").read_text()
     assert os.path.islink(repo / "_site")
+
+
+def test_a_recycled_version_never_touches_the_published_one(repo: Path):
+    """The third build stages in the folder of the first (renamed, emptied of what is gone):
+    the published site it replaces keeps every byte, and it ends up exactly as a clean build."""
+    guide = repo / "reports/guides/metric-definitions.md"
+    guide.write_text(guide.read_text() + "\nSecond build.\n")
+    run_knowrepo("build", str(repo))
+    published = (repo / "_site").resolve()
+    before = contents(published)
+    (repo / "reports/ops/warehouse-delays.ipynb").unlink()
+    guide.write_text(guide.read_text() + "\nThird build.\n")
+    run_knowrepo("build", str(repo))
+    assert contents(published) == before  # the previous version: not one byte written into it
+    site = contents(repo / "_site")
+    assert not [p for p in site if p.startswith("ops/")]
+    assert "Third build." in site["guides/metric-definitions/index.html"].decode()
+    clean = repo.parent / "clean"
+    run_knowrepo("build", str(repo), "--output", str(clean))
+    pages = {p for p in site if not p.startswith("pagefind/")}  # index files are named by content
+    assert pages == {p for p in contents(clean) if not p.startswith("pagefind/")}
+    assert len([p for p in site if p.endswith(".pf_meta")]) == 1  # no stale index left behind
+    assert len(list((repo / "._site.versions").iterdir())) == 2

@@ -127,7 +127,8 @@ def test_an_index_in_parts_answers_as_one_index(page, site_server: str, parted_s
         assert (repo / "_site/pagefind" / name / "pagefind-entry.json").is_file()
 
     def dates() -> list[str]:
-        return [re.search(r"\d{4}-\d\d-\d\d", t).group(0) for t in page.locator(".result-meta").all_inner_texts()]
+        bylines = page.locator(".result-meta").all_inner_texts()
+        return [re.search(r"\d{4}-\d\d-\d\d", byline).group(0) for byline in bylines]
 
     for query in ("revenue", "the"):
         assert sorted(search(page, parted, query)) == sorted(search(page, site_server, query))
