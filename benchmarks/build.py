@@ -14,6 +14,7 @@ import json
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,14 +238,21 @@ def main() -> None:
         clean, clean_result = knowrepo_build(repo)
         noop, noop_result = knowrepo_build(repo)
         assert noop_result["noop"], noop_result
-        changed = paths[len(paths) // 2]
-        nb = nbformat.read(changed, as_version=4)
-        nb.cells[1].source += "\n\nOne more sentence."
-        nbformat.write(nb, changed)
-        one_total, one_result = knowrepo_build(repo)
-        assert one_result["rendered"] == 1, one_result
-        one = one_total - one_result["index_seconds"]  # the search index is reported apart
-        cold = cold_floor(changed)
+        # An analyst's edit loop: one notebook edited and rebuilt, three times (a different one
+        # each time; from the second on, staging recycles the version of two builds ago).
+        ones, floors, indexes, colds = [], [], [], []
+        for step in range(3):
+            changed = paths[len(paths) // 2 + step]
+            nb = nbformat.read(changed, as_version=4)
+            nb.cells[1].source += "\n\nOne more sentence."
+            nbformat.write(nb, changed)
+            one_total, one_result = knowrepo_build(repo)
+            assert one_result["rendered"] == 1, one_result
+            ones.append(one_total - one_result["index_seconds"])  # the search index is reported apart
+            indexes.append(one_result["index_seconds"])
+            floors.append(floor_each[changed] + 0.5)
+            colds.append(cold_floor(changed))
+        one, target, cold = statistics.median(ones), statistics.median(floors), statistics.median(colds)
         problems = content_check(repo, paths, stock_pages)
         rows = [
             {
@@ -265,10 +273,10 @@ def main() -> None:
             },
             {
                 "benchmark": "build",
-                "metric": "one-changed rebuild, search index excluded (s)",
+                "metric": "one-changed rebuild, search index excluded, median of 3 (s)",
                 "value": one,
-                "baseline": floor_each[changed] + 0.5,
-                "ratio": one / (floor_each[changed] + 0.5),
+                "baseline": target,
+                "ratio": one / target,
                 "target": "<= floor(one) + 0.5 s",
             },
             {
@@ -282,7 +290,7 @@ def main() -> None:
             {
                 "benchmark": "build",
                 "metric": "one-changed rebuild: search index (s)",
-                "value": one_result["index_seconds"],
+                "value": statistics.median(indexes),
                 "baseline": None,
                 "ratio": None,
                 "target": "reported apart",

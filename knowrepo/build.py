@@ -41,6 +41,7 @@ class BuildOptions:
     pdf: bool = False  # build a PDF of every report page too (also [pdf] enabled)
     defer_index: bool = False  # publish first with the previous search index (serve), index later
     execute: str | None = None  # never | auto | always (default: [execute] mode)
+    warm_here: bool = False  # serve: this process keeps a warm renderer; a small edit renders here
 
 
 @dataclass
@@ -381,7 +382,7 @@ def _warm_render_pool(
         new = snapshot["sources"].items()
         changed = sum(1 for rel, st in new if rel.endswith(".ipynb") and old.get(rel) != st)
         changed += before.get("runs") != snapshot.get("runs")
-    if not changed:
+    if not changed or (options.warm_here and changed <= 1):
         return None
     workers = min(options.workers or config.execute.workers or os.cpu_count() or 1, changed)
     cache = str(config.state_dir / "cache" / "jinja")

@@ -109,7 +109,11 @@ class Builder:
     def __init__(self, root: Path, output: Path, execute: bool, state: State, log: Any) -> None:
         self.root, self.output, self.state, self.log = root, output, state, log
         self.options = BuildOptions(
-            output=output, drafts=True, execute="auto" if execute else "never", defer_index=True
+            output=output,
+            drafts=True,
+            execute="auto" if execute else "never",
+            defer_index=True,
+            warm_here=True,
         )
         self.requests: queue.Queue[str | None] = queue.Queue()
 
@@ -133,6 +137,11 @@ class Builder:
 
     def run(self) -> None:
         """The watcher's thread: wait for a change, let the burst settle, build."""
+        from .render import warm_renderer
+
+        # Warm this process's renderer now (imports, first render: ~1 s), not on the first edit.
+        with contextlib.suppress(Exception):
+            warm_renderer(str(load_config(self.root).state_dir / "cache" / "jinja"))
         while True:
             item = self.requests.get()
             if item is None:
