@@ -24,7 +24,7 @@ from .discover import discover, scan_sources
 from .errors import KnowrepoError
 from .pool import run_parallel
 from .progress import LineReporter, Reporter
-from .publish import Stager, current_version, prune_versions, recyclable_version
+from .publish import Stager, current_version, prune_versions
 from .search import INDEX_DIR, index_site
 from .theme import theme_dirs
 
@@ -340,7 +340,7 @@ def _full_build(
 ) -> BuildResult:
     """A build that has something to do: the new version is staged from the start (reports
     kept as they are are linked in while others render) and thrown away on any failure."""
-    stager = Stager(output, recycle=recyclable_version(output, previous_version))
+    stager = Stager(output, *_recyclable(manifest, previous_version))
     pool = _warm_render_pool(config, manifest.get("snapshot") or {}, snapshot, options)
     try:
         return _build_into(
@@ -363,6 +363,24 @@ def _full_build(
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _recyclable(manifest: Manifest, current: Path | None) -> tuple[Path | None, list[str]]:
+    """The version folder before the current one and its files, as the manifest recorded them:
+    the new version is staged in it (see Stager)."""
+    before = manifest.get("previous_version") or {}
+    folder = Path(before.get("dir", ""))
+    if current is None or not before.get("dir") or folder == current or not folder.is_dir():
+        return None, []
+    if folder.is_symlink() or folder.parent != current.parent:
+        return None, []
+    return folder, before.get("files", [])
+
+
+def _version_record(manifest: Manifest, folder: Path | None) -> dict[str, Any] | None:
+    """The manifest's record of the version in `folder` (its files), if it has one."""
+    record = manifest.get("this_version") or {}
+    return record if folder is not None and record.get("dir") == str(folder) else None
 
 
 def _warm_render_pool(
@@ -688,6 +706,8 @@ def _build_into(
             "page_keys": page_keys,
             "search_key": search_key,
             "search_pending": deferred,
+            "this_version": {"dir": str(stager.dir), "files": stager.all_files()},
+            "previous_version": _version_record(manifest, previous_version),
         }
     )
     keep = {stager.dir} | ({previous_version} if previous_version else set())

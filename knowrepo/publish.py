@@ -41,7 +41,9 @@ class Stager:
     Paths are plain strings here: staging 5,000 files through pathlib cost more than the
     system calls themselves (measured at 1,000 reports)."""
 
-    def __init__(self, output: Path, recycle: Path | None = None) -> None:
+    def __init__(
+        self, output: Path, recycle: Path | None = None, recycled_files: list[str] | None = None
+    ) -> None:
         self.output = output
         self.root = versions_dir(output)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -61,6 +63,7 @@ class Stager:
         self.changed: list[str] = []  # site paths written anew (not linked from before)
         self.done: set[str] = set()  # site paths staged
         self.published = False
+        self._recycled_files = recycled_files or []
 
     def _target(self, rel: str) -> str:
         path = os.path.join(self._dir, rel)
@@ -125,25 +128,36 @@ class Stager:
             self.written += 1
 
     def finish(self) -> None:
-        """Recycled: remove every file and folder that this version did not stage."""
-        if self.recycled:
-            self._prune(self._dir, len(self._dir) + 1)
+        """Recycled: remove the files of the old version that this one did not stage, and the
+        folders left empty. The old version's file list comes from the manifest: walking
+        ~1,000 folders to find them would cost as much as making them."""
+        if not self.recycled:
+            return
+        kept_dirs = {os.path.dirname(rel) for rel in self.done}
+        for rel in list(kept_dirs):
+            while rel and (rel := os.path.dirname(rel)) not in kept_dirs:
+                kept_dirs.add(rel)
+        emptied: set[str] = set()
+        for rel in self._recycled_files:
+            if rel not in self.done:
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    os.unlink(os.path.join(self._dir, rel))  # (a folder now: it holds staged files)
+                folder = os.path.dirname(rel)
+                while folder and folder not in kept_dirs and folder not in emptied:
+                    emptied.add(folder)
+                    folder = os.path.dirname(folder)
+        for folder in sorted(emptied, key=len, reverse=True):  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(self._dir, folder))
 
-    def _prune(self, folder: str, cut: int) -> bool:
-        """Remove what was not staged under `folder`; True when nothing is left in it."""
-        empty = True
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if self._prune(entry.path, cut):
-                        os.rmdir(entry.path)
-                    else:
-                        empty = False
-                elif entry.path[cut:] in self.done:
-                    empty = False
-                else:
-                    os.unlink(entry.path)
-        return empty
+    def all_files(self) -> list[str]:
+        """Every file in the version, what others wrote into it (the search index) included."""
+        found = set(self.done)
+        index = os.path.join(self._dir, "pagefind")
+        for dirpath, _dirs, names in os.walk(index):
+            base = os.path.relpath(dirpath, self._dir)
+            found.update(os.path.join(base, name) for name in names)
+        return sorted(found)
 
     def publish(self) -> None:
         """Point the output at the new version in one atomic step."""
@@ -162,22 +176,6 @@ class Stager:
         """Throw the version away, unless it is already the published one."""
         if not self.published:
             shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def recyclable_version(output: Path, current: Path | None) -> Path | None:
-    """The newest version folder made before the current one (the site two builds ago): the
-    next staging starts from it. Folders made after the current one may be a build staging
-    right now and are never taken."""
-    root = versions_dir(output)
-    if current is None or not root.is_dir():
-        return None
-    made = _made_at(current)
-    older = [
-        p
-        for p in root.iterdir()
-        if p.name.startswith("v") and p.is_dir() and not p.is_symlink() and _made_at(p) < made
-    ]
-    return max(older, key=_made_at, default=None)
 
 
 def prune_versions(output: Path, keep: set[Path]) -> None:
