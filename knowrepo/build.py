@@ -685,7 +685,11 @@ def _build_into(
                 (e["card"]["date"], p) for e in new_reports.values() for p in e.get("searchable", {})
             )
             result.indexed_pages, result.index_seconds = index_site(
-                staged, [p for _date, p in searchable], config.site.language, config.site.search_part_size
+                staged,
+                [p for _date, p in searchable],
+                config.site.language,
+                config.site.search_part_size,
+                scratch_root=manifest.path.with_name(manifest.path.stem.replace("manifest", "search")),
             )
         finally:
             reporter.end_phase()
