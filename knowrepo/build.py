@@ -156,18 +156,21 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
         result.seconds = time.perf_counter() - started
         return result
 
-    return _full_build(
-        root,
-        config,
-        output,
-        dirs,
-        manifest,
-        snapshot,
-        options,
-        reporter,
-        previous_version if str(previous_version) == prev_published else None,
-        started,
-    )
+    # The build has something to do: the new version is staged from the start (kept reports
+    # are linked in while others render) and thrown away on any failure before it is published.
+    previous = previous_version if str(previous_version) == prev_published else None
+    stager = Stager(output, *_recyclable(manifest, previous))
+    pool = _warm_render_pool(config, manifest.get("snapshot") or {}, snapshot, options)
+    try:
+        return _build_into(
+            stager, pool, root, config, output, dirs, manifest, snapshot, options, reporter, previous, started
+        )
+    except BaseException:
+        stager.discard()
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _render_all(
@@ -324,45 +327,6 @@ def _execute(
         ]
         return plans, failures, len(records)
     return plans, [], 0
-
-
-def _full_build(
-    root: Path,
-    config: Config,
-    output: Path,
-    dirs: list[Path],
-    manifest: Manifest,
-    snapshot: dict[str, Any],
-    options: BuildOptions,
-    reporter: Reporter,
-    previous_version: Path | None,
-    started: float,
-) -> BuildResult:
-    """A build that has something to do: the new version is staged from the start (reports
-    kept as they are are linked in while others render) and thrown away on any failure."""
-    stager = Stager(output, *_recyclable(manifest, previous_version))
-    pool = _warm_render_pool(config, manifest.get("snapshot") or {}, snapshot, options)
-    try:
-        return _build_into(
-            stager,
-            pool,
-            root,
-            config,
-            output,
-            dirs,
-            manifest,
-            snapshot,
-            options,
-            reporter,
-            previous_version,
-            started,
-        )
-    except BaseException:
-        stager.discard()
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _recyclable(manifest: Manifest, current: Path | None) -> tuple[Path | None, list[str]]:

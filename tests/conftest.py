@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,15 +104,24 @@ class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[str]:
+    """Serve a built site over HTTP at /kr/ on 127.0.0.1 (the output symlink is followed on
+    every request, as an intranet server would); yields its base URL."""
+    handler = functools.partial(_SubPathHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/kr/"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def site_server(example_repo: Path):
     """Base URL of the example site served over HTTP at /kr/ on 127.0.0.1."""
-    handler = functools.partial(_SubPathHandler, directory=str(example_repo / "_site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/kr/"
-    server.shutdown()
+    with serving(example_repo / "_site") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

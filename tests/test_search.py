@@ -3,16 +3,13 @@ search page in Debian's chromium, served under /kr/ on 127.0.0.1."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import _SubPathHandler, copy_example, run_knowrepo
+from conftest import copy_example, run_knowrepo, serving
 
 
 def results(page) -> list[str]:
@@ -87,11 +84,8 @@ def test_slash_focuses_the_search_box_everywhere(page, site_server: str):
 def served_copy(tmp_path: Path, example_repo: Path):
     repo = copy_example(tmp_path / "repo", runs_from=example_repo)
     run_knowrepo("build", str(repo))
-    handler = functools.partial(_SubPathHandler, directory=str(repo / "_site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield repo, f"http://127.0.0.1:{server.server_address[1]}/kr/"
-    server.shutdown()
+    with serving(repo / "_site") as url:
+        yield repo, url
 
 
 def test_a_deleted_report_disappears_and_an_edit_is_found(page, served_copy):
@@ -112,11 +106,8 @@ def parted_site(tmp_path_factory, example_repo: Path):
     config = (repo / "knowrepo.toml").read_text().replace("enabled = true", "enabled = false")
     (repo / "knowrepo.toml").write_text(config.replace("[site]\n", "[site]\nsearch_part_size = 2\n"))
     run_knowrepo("build", str(repo))
-    handler = functools.partial(_SubPathHandler, directory=str(repo / "_site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield repo, f"http://127.0.0.1:{server.server_address[1]}/kr/"
-    server.shutdown()
+    with serving(repo / "_site") as url:
+        yield repo, url
 
 
 def test_an_index_in_parts_answers_as_one_index(page, site_server: str, parted_site):
