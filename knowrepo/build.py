@@ -462,20 +462,19 @@ def _build_into(
             jobs.append(view)
 
     def link_kept_reports() -> None:
-        """While workers render: link in the files of reports kept as they are, and load the
-        theme's templates."""
+        """While workers render: link in the files of reports kept as they are."""
         if previous_version is not None:
             base = str(previous_version)
             for entry in reused.values():
                 for path in entry["files"]:
                     stager.link(path, os.path.join(base, path))
-        environment.append(make_environment(dirs, cache_dir / "jinja"))  # its templates too
-        for name in ("report.html", "index.html", "tag.html", "author.html"):
-            with contextlib.suppress(Exception):  # a broken template is reported where it is used
-                environment[0].get_template(name)
 
-    environment: list[Any] = []
+    # The theme's templates load now, while render workers are still warming up.
     (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+    env = make_environment(dirs, cache_dir / "jinja")
+    for name in ("report.html", "index.html", "tag.html", "author.html"):
+        with contextlib.suppress(Exception):  # a broken template is reported where it is used
+            env.get_template(name)
     workers = options.workers or config.execute.workers or os.cpu_count() or 1
     by_key = {v.key: v for v in jobs}
     rendered, render_errors, warnings = _render_all(
@@ -500,7 +499,6 @@ def _build_into(
 
     # Assemble.
     reporter.phase("Assembling", 1)
-    env = environment[0] if environment else make_environment(dirs, cache_dir / "jinja")
     ctx = SiteContext(config=config, absolute_url=config.site.absolute_url, generated="")
     planned: dict[str, tuple[str, Any]] = {}  # site path -> ("bytes"|"file"|"link", value)
     owner: dict[str, str] = {}

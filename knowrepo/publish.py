@@ -87,19 +87,10 @@ class Stager:
             if os.path.lexists(path) and not os.path.isdir(path):
                 os.unlink(path)
 
-    def _remove(self, target: str) -> None:
-        """Recycled: clear `target` before it is made anew (never write into a shared inode)."""
-        try:
-            os.unlink(target)
-        except FileNotFoundError:
-            pass
-        except (IsADirectoryError, PermissionError):
-            shutil.rmtree(target)
-
     def write(self, rel: str, data: bytes) -> None:
         target = self._target(rel)
         if self.recycled:
-            self._remove(target)
+            _clear(target)
         with open(target, "wb") as out:
             out.write(data)
         self.written += 1
@@ -107,25 +98,10 @@ class Stager:
 
     def link(self, rel: str, source: Path | str) -> None:
         """Hard-link (or copy across file systems) an existing file into the new version."""
-        target = self._target(rel)
-        if self.recycled:
-            try:
-                here, there = os.lstat(target), os.stat(source)
-            except FileNotFoundError:
-                pass
-            else:
-                if (here.st_ino, here.st_dev) == (there.st_ino, there.st_dev):
-                    self.linked += 1  # already this very file
-                    return
-                self._remove(target)
-        try:
-            os.link(source, target)
-            self.linked += 1
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise
-            shutil.copy2(source, target)
+        if place_file(self._target(rel), source, replace=self.recycled) == "copied":
             self.written += 1
+        else:
+            self.linked += 1
 
     def finish(self) -> None:
         """Recycled: remove the files of the old version that this one did not stage, and the
@@ -176,6 +152,39 @@ class Stager:
         """Throw the version away, unless it is already the published one."""
         if not self.published:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def place_file(target: str, source: Path | str, replace: bool = False) -> str:
+    """Make `target` a hard link to `source` (a copy across file systems): "linked", "copied",
+    or "kept" when it already is that very file. With `replace`, whatever stands at `target` is
+    removed first, never written into: it may be a hard link into the published site."""
+    if replace:
+        try:
+            here, there = os.lstat(target), os.stat(source)
+        except FileNotFoundError:
+            pass
+        else:
+            if (here.st_ino, here.st_dev) == (there.st_ino, there.st_dev):
+                return "kept"
+            _clear(target)
+    try:
+        os.link(source, target)
+        return "linked"
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+            raise
+    shutil.copy2(source, target)
+    return "copied"
+
+
+def _clear(target: str) -> None:
+    """Remove what stands at `target` (before it is made anew: never write into a shared inode)."""
+    try:
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):
+        shutil.rmtree(target)
 
 
 def prune_versions(output: Path, keep: set[Path]) -> None:

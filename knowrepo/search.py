@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from .errors import KnowrepoError
+from .publish import place_file
 
 INDEX_DIR = "pagefind"
 
@@ -102,21 +103,13 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     listing.write_text(json.dumps(sorted(before | set(pages))))
     base, there = str(scratch), str(site)
+    made: set[str] = set()
     for page in pages:
-        target, source = os.path.join(base, page), os.path.join(there, page)
-        try:
-            held = os.lstat(target)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-        else:
-            wanted = os.stat(source)
-            if (held.st_ino, held.st_dev) == (wanted.st_ino, wanted.st_dev):
-                continue
-            os.unlink(target)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
+        target = os.path.join(base, page)
+        if (folder := os.path.dirname(target)) not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        place_file(target, os.path.join(there, page), replace=True)
     for page in before - set(pages):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(base, page))
