@@ -63,6 +63,7 @@ class BuildResult:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # site paths written anew
+    render_server: str = ""  # "used": a warm server rendered; "started": one is warming for next time
 
     def to_json(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if k != "changed"}
@@ -159,19 +160,35 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
 
     # The build has something to do: the new version is staged from the start (kept reports
     # are linked in while others render) and thrown away on any failure before it is published.
+    from . import renderserver  # not before: a no-op build has no use for it
+
     previous = previous_version if str(previous_version) == prev_published else None
     stager = Stager(output, *_recyclable(manifest, previous))
-    pool = _warm_render_pool(config, manifest.get("snapshot") or {}, snapshot, options)
+    changed = _changed_notebooks(manifest.get("snapshot") or {}, snapshot, options)
+    pool = _warm_render_pool(config, changed, options)
     try:
-        return _build_into(
+        result = _build_into(
             stager, pool, root, config, output, dirs, manifest, snapshot, options, reporter, previous, started
         )
     except BaseException:
         stager.discard()
         raise
     finally:
-        if pool is not None:
+        if isinstance(pool, renderserver.RenderServer):
+            pool.close()
+        elif pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+    if isinstance(pool, renderserver.RenderServer):
+        result.render_server = "used"
+    elif (
+        previous is not None  # an edit to a built site, not a first or clean build
+        and 0 < result.rendered <= renderserver.MAX_JOBS
+        and not options.warm_here
+        and renderserver.enabled(config.build.render_server_idle)
+        and renderserver.start(config.state_dir, config.build.render_server_idle)
+    ):
+        result.render_server = "started"  # for the next build: this one paid the cold start
+    return result
 
 
 def _render_all(
@@ -206,10 +223,16 @@ def _render_all(
             warnings.extend(page_warnings)
         reporter.advance(job.source)
 
+    from .render import render_or_error
+    from .renderserver import RenderServer
+
     keyed = dict(zip((id(job) for job in jobs), keys, strict=True))
     try:
+        if isinstance(pool, RenderServer):
+            jobs = pool.run(jobs, lambda job, outcome: collect(keyed[id(job)], job, outcome), meanwhile)
+            pool, meanwhile = None, None  # whatever it left (it died) renders here
         run_parallel(
-            _safe_render,
+            render_or_error,
             jobs,
             workers,
             lambda job, outcome: collect(keyed[id(job)], job, outcome),
@@ -219,18 +242,6 @@ def _render_all(
     finally:
         reporter.end_phase()
     return pages, errors, warnings
-
-
-def _safe_render(job: Any) -> Any:
-    """Worker entry point: errors come back as values so one report never stops the rest."""
-    from .render import render_job
-
-    try:
-        return render_job(job)
-    except KnowrepoError as exc:
-        return exc
-    except Exception as exc:  # noqa: BLE001 - reported against the file, never raised
-        return KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")
 
 
 @dataclass
@@ -330,6 +341,48 @@ def _execute(
     return plans, [], 0
 
 
+def _settled_reports(
+    root: Path,
+    reports: list[Any],
+    manifest: Manifest,
+    snapshot: dict[str, Any],
+    digest: str,
+    previous_version: Path | None,
+    mode: str,
+    options: BuildOptions,
+) -> dict[str, dict[str, Any]]:
+    """The reports whose source, declared inputs, local images and runs have the stats the last
+    build saw, under the same theme, config and code: their manifest entries, to keep whole.
+    (The no-op test, per report. A report that failed last time is tried again.)"""
+    before = manifest.get("snapshot") or {}
+    if options.force or mode == "always" or previous_version is None or manifest.get("digest") != digest:
+        return {}
+    old_sources, new_sources = before.get("sources", {}), snapshot["sources"]
+    old_deps, new_deps = before.get("deps", {}), snapshot["deps"]
+    old_runs, new_runs = before.get("runs", {}), snapshot["runs"]
+    moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
+    runs_base = os.path.join(root, "runs")
+    failed = set(manifest.get("failed", []))
+    settled: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        entry = manifest.get("reports", {}).get(report.slug)
+        if (
+            entry is None
+            or "key" not in entry
+            or entry["source"] != report.source
+            or report.source in failed
+            or old_sources.get(report.source) != new_sources.get(report.source)
+            or any(rel not in old_deps or old_deps[rel] != new_deps.get(rel) for rel in entry.get("deps", {}))
+        ):
+            continue
+        runs = os.path.join(runs_base, report.slug)
+        if any(d == runs or d.startswith(runs + os.sep) for d in moved_runs):
+            continue
+        if all(os.path.exists(os.path.join(previous_version, f)) for f in entry["files"]):
+            settled[report.slug] = entry
+    return settled
+
+
 def _recyclable(manifest: Manifest, current: Path | None) -> tuple[Path | None, list[str]]:
     """The version folder before the current one and its files, as the manifest recorded them:
     the new version is staged in it (see Stager)."""
@@ -348,25 +401,32 @@ def _version_record(manifest: Manifest, folder: Path | None) -> dict[str, Any] |
     return record if folder is not None and record.get("dir") == str(folder) else None
 
 
-def _warm_render_pool(
-    config: Config, before: dict[str, Any], snapshot: dict[str, Any], options: BuildOptions
-) -> Any:
-    """Render workers started before planning when notebooks will need rendering, so that
-    their ~0.8 s of imports and first-render set-up overlaps the planning (None: no need)."""
-    from .pool import start_pool
-    from .render import warm_renderer
-
+def _changed_notebooks(before: dict[str, Any], snapshot: dict[str, Any], options: BuildOptions) -> int:
+    """How many notebooks this build will render at most, from the snapshots alone."""
     if options.force or any(
         before.get(k) != snapshot.get(k) for k in ("knowrepo", "config", "theme", "flags")
     ):
-        changed = 1 << 30
-    else:
-        old = before.get("sources", {})
-        new = snapshot["sources"].items()
-        changed = sum(1 for rel, st in new if rel.endswith(".ipynb") and old.get(rel) != st)
-        changed += before.get("runs") != snapshot.get("runs")
+        return 1 << 30
+    old = before.get("sources", {})
+    new = snapshot["sources"].items()
+    changed = sum(1 for rel, st in new if rel.endswith(".ipynb") and old.get(rel) != st)
+    return changed + (before.get("runs") != snapshot.get("runs"))
+
+
+def _warm_render_pool(config: Config, changed: int, options: BuildOptions) -> Any:
+    """What renders this build's notebooks, ready before planning: the repository's warm
+    render server for a few, else worker processes started now so that their ~1 s of imports
+    and first-render set-up overlaps the planning (None: nothing to render, or serve's own)."""
+    from . import renderserver
+    from .pool import start_pool
+    from .render import warm_renderer
+
     if not changed or (options.warm_here and changed <= 1):
         return None
+    if changed <= renderserver.MAX_JOBS and renderserver.enabled(config.build.render_server_idle):
+        server = renderserver.RenderServer.connect(config.state_dir)
+        if server is not None:
+            return server
     workers = min(options.workers or config.execute.workers or os.cpu_count() or 1, changed)
     cache = str(config.state_dir / "cache" / "jinja")
     return start_pool(workers, functools.partial(warm_renderer, cache))
@@ -411,23 +471,29 @@ def _build_into(
     fingerprint = render_fingerprint()
     prev_reports: dict[str, Any] = manifest.get("reports", {})
     mode = options.execute or config.execute.mode
+    files = theme_files(dirs)
+    # What every page depends on. The slugs are those of every report found (links to a report
+    # whose run or render fails still lead to its previous page, which it keeps).
+    slug_by_source = {r.source: r.slug for r in reports}
+    digest = _hash(
+        theme_digest(files), config.digest, fingerprint, __version__, sorted(slug_by_source.items())
+    )
+    pdf_on = options.pdf or config.pdf.enabled
+
+    # A report whose every input is as the previous build saw it keeps its manifest entry and
+    # published files as they are: not planned, keyed or loaded. Judged first by stats alone
+    # (1,000 reports: planning took 0.2 s), then by key for the reports that were planned.
+    reused = _settled_reports(root, reports, manifest, snapshot, digest, previous_version, mode, options)
+    report_keys = {slug: entry["key"] for slug, entry in reused.items()}
+    kept = [r for r in reports if r.slug in reused]
+    reports = [r for r in reports if r.slug not in reused]
     plans, run_failures, result.executed = _execute(
         root, config, reports, mode, options, reporter, errors, cache_dir
     )
     failed_sources = {e.path for e in errors} | found.failed_sources
     reports = [r for r in reports if r.source not in failed_sources]
-
     views = _views(root, config, reports, plans, fingerprint, assets_dir)
-    files = theme_files(dirs)
-    digest = _hash(theme_digest(files), config.digest, fingerprint, __version__)
-    slug_by_source = {r.source: r.slug for r in reports}
-    digest = _hash(digest, sorted(slug_by_source.items()))
-    pdf_on = options.pdf or config.pdf.enabled
 
-    # A report whose every input is as the previous build saw it keeps its manifest entry and
-    # published files as they are: no body to load, no page to key (1,000 reports: 0.3 s).
-    reused: dict[str, dict[str, Any]] = {}
-    report_keys: dict[str, str] = {}
     # Render every view that has no valid cached body.
     bodies: dict[str, Any] = {}
     jobs = []
@@ -537,13 +603,13 @@ def _build_into(
     page_keys: dict[str, str] = {}
     cards: list[dict[str, Any]] = []
     new_reports: dict[str, Any] = {}
-    for report in reports:
+    for report in [*kept, *reports]:
         if report.source in failed_sources:
             continue
         if report.slug in reused:
             entry = reused[report.slug]
-            for path in entry["files"]:
-                plan(path, "link", previous_version / path, report.source)  # type: ignore[operator]
+            for path in entry["files"]:  # (strings: pathlib cost more than staging, 5,000 files)
+                plan(path, "link", os.path.join(previous_version, path), report.source)  # type: ignore[arg-type]
                 if path in prev_keys:
                     page_keys[path] = prev_keys[path]
             cards.append(entry["card"])
@@ -619,12 +685,14 @@ def _build_into(
         if rel.startswith("static/"):
             plan("assets/" + rel.removeprefix("static/"), "file", path, "theme")
     plan("assets/pygments.css", "bytes", _pygments_css(), "theme")
+    cached_assets = str(assets_dir)
+    published_assets = os.path.join(previous_version, "assets/img") if previous_version else None
     for entry in new_reports.values():
         for name in entry["images"]:
-            source = assets_dir / name
-            if not source.exists() and previous_version and (previous_version / "assets/img" / name).exists():
-                source = previous_version / "assets/img" / name
-            if source.exists():
+            source = os.path.join(cached_assets, name)
+            if not os.path.exists(source) and published_assets:
+                source = os.path.join(published_assets, name)
+            if os.path.exists(source):
                 plan(f"assets/img/{name}", "link", source, "assets")  # content-addressed: shared
     reporter.end_phase()
 
@@ -662,7 +730,9 @@ def _build_into(
         finally:
             reporter.end_phase()
 
-    _stage(stager, planned, manifest.get("files", {}), previous_version, index)
+    # A new index replaces the whole of the old one (in a recycled version): index_site clears it.
+    spare = None if reuse_index or deferred else INDEX_DIR + "/"
+    _stage(stager, planned, manifest.get("files", {}), previous_version, index, spare)
     all_deps = sorted({d for r in new_reports.values() for d in r.get("deps", {})})
     snapshot["deps"] = {rel: _stat(root / rel) for rel in all_deps}
     snapshot["runs"] = runs_snapshot(root)
@@ -678,6 +748,8 @@ def _build_into(
             "page_keys": page_keys,
             "search_key": search_key,
             "search_pending": deferred,
+            "digest": digest,
+            "failed": sorted(failed_sources),
             "this_version": {"dir": str(stager.dir), "files": stager.all_files()},
             "previous_version": _version_record(manifest, previous_version),
         }
@@ -801,9 +873,10 @@ def _stage(
     prev_files: dict[str, str],
     previous_version: Path | None,
     before_publish: Any = None,
+    spare: str | None = None,
 ) -> None:
     """Complete the new version (unchanged files as hard links), let `before_publish` add to it
-    (the search index), then publish it atomically."""
+    (the search index: what is under `spare` is left to it), then publish it atomically."""
     previous = str(previous_version) if previous_version else None
     for path, (kind, value) in sorted(planned.items()):
         if kind == "link":
@@ -819,7 +892,7 @@ def _stage(
         else:
             stager.write(path, data)
         stager.files[path] = sha
-    stager.finish()
+    stager.finish(spare)
     if before_publish is not None:
         before_publish(stager.dir)
     stager.publish()

@@ -70,8 +70,15 @@ class EmailConfig:
     verify: bool = True
 
 
+@dataclass(frozen=True)
+class BuildConfig:
+    # Seconds a warm render server waits for the next small build before it exits (0: none).
+    render_server_idle: int = 900
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
+    "build": BuildConfig,
     "execute": ExecuteConfig,
     "pdf": PdfConfig,
     "email": EmailConfig,
@@ -90,6 +97,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 class Config:
     root: Path
     site: SiteConfig = field(default_factory=SiteConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
     execute: ExecuteConfig = field(default_factory=ExecuteConfig)
     pdf: PdfConfig = field(default_factory=PdfConfig)
     email: EmailConfig = field(default_factory=EmailConfig)

@@ -103,10 +103,11 @@ class Stager:
         else:
             self.linked += 1
 
-    def finish(self) -> None:
+    def finish(self, spare: str | None = None) -> None:
         """Recycled: remove the files of the old version that this one did not stage, and the
-        folders left empty. The old version's file list comes from the manifest: walking
-        ~1,000 folders to find them would cost as much as making them."""
+        folders left empty, but for those under `spare` (a step to come replaces them). The
+        old version's file list comes from the manifest: walking ~1,000 folders to find them
+        would cost as much as making them."""
         if not self.recycled:
             return
         kept_dirs = {os.path.dirname(rel) for rel in self.done}
@@ -115,7 +116,7 @@ class Stager:
                 kept_dirs.add(rel)
         emptied: set[str] = set()
         for rel in self._recycled_files:
-            if rel not in self.done:
+            if rel not in self.done and not (spare and rel.startswith(spare)):
                 with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     os.unlink(os.path.join(self._dir, rel))  # (a folder now: it holds staged files)
                 folder = os.path.dirname(rel)

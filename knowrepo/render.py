@@ -380,3 +380,13 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         deps=deps,
     )
     return page, warnings
+
+
+def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | KnowrepoError:
+    """Worker entry point: errors come back as values so one report never stops the rest."""
+    try:
+        return render_job(job)
+    except KnowrepoError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - reported against the file, never raised
+        return KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")

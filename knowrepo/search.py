@@ -48,7 +48,7 @@ def index_site(
     part_size: int = 5000,
     scratch_root: Path | None = None,
 ) -> tuple[int, float]:
-    """Index the given pages of the site folder, oldest first (writes site/pagefind/).
+    """Index the given pages of the site folder, oldest first (site/pagefind/ is replaced).
     Returns (pages indexed, seconds).
 
     Pagefind crawls a folder fastest, but crawling the site would parse every listing and run
@@ -65,6 +65,7 @@ def index_site(
     own multisite way: scores add up the same way, filters are summed). parts.json lists the
     parts, newest first."""
     started = time.perf_counter()
+    shutil.rmtree(site / INDEX_DIR, ignore_errors=True)  # a recycled version's old index
     if not pages:  # nothing listed: no index (Pagefind refuses an empty site); search says so
         return 0, 0.0
     parts = split_parts(pages, part_size)

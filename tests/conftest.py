@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+# Builds under test start no warm render server (it would outlive them by design); the one
+# test of the server switches it on for its own builds.
+os.environ["KNOWREPO_RENDER_SERVER"] = "0"
+
 PROJECT = Path(__file__).resolve().parent.parent
 KNOWREPO = [sys.executable, "-m", "knowrepo"]
 CHROMIUM = "/usr/bin/chromium"

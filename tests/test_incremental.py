@@ -123,6 +123,11 @@ def test_a_broken_report_keeps_its_page_and_the_rest_publishes(repo: Path):
     # Still failing on a no-op: the error is repeated and the exit code stays non-zero.
     again = run_knowrepo("build", str(repo), check=False)
     assert again.returncode == 1 and "monthly-revenue.ipynb" in again.stderr
+    # And when another report changes: a report that failed is never kept as settled.
+    guide.write_text(guide.read_text().replace("Fresh line.", "Fresher line."))
+    third = run_knowrepo("build", str(repo), check=False)
+    assert third.returncode == 1 and "monthly-revenue.ipynb" in third.stderr
+    assert (repo / "_site/sales/monthly-revenue/index.html").read_text() == old_page
 
 
 def test_unknown_field_and_duplicate_slug_are_one_line_errors(repo: Path):
