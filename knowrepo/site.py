@@ -147,18 +147,21 @@ def listing_pages(
             return [shape(v) for v in value]
         return value
 
-    def page(path: str, template: str, **data: Any) -> None:
-        common = ctx.common(path)
-        if path == "404.html":  # served at any depth: only absolute links work
-            common["root"] = ctx.config.site.base_path
+    def emit(path: str, template: str, context: dict[str, Any]) -> None:
         key = hashlib.sha256(
-            json.dumps([digest, template, shape(data)], sort_keys=True, default=str).encode()
+            json.dumps([digest, template, shape(context)], sort_keys=True, default=str).encode()
         ).hexdigest()[:20]
         keys[path] = key
         if reuse is not None and reuse(path, key):
             out[path] = None
             return
-        out[path] = env.get_template(template).render(**common, **data).encode()
+        out[path] = env.get_template(template).render(**context).encode()
+
+    def page(path: str, template: str, **data: Any) -> None:
+        common = ctx.common(path)
+        if path == "404.html":  # served at any depth: only absolute links work
+            common["root"] = ctx.config.site.base_path
+        emit(path, template, {**common, **data})
 
     page("index.html", "index.html", cards=listed, tags=tags, authors=authors, title=None)
     page("tags/index.html", "tags.html", groups=tags, title="Tags")
@@ -170,14 +173,12 @@ def listing_pages(
     page("404.html", "404.html", title="Page not found")
     page("search/index.html", "search.html", title="Search")
     base = ctx.absolute_url or ctx.config.site.base_path
-    out["feed.xml"] = (
-        env.get_template("feed.xml")
-        .render(site=ctx.config.site, base=base, cards=listed[:50], updated=ctx.generated)
-        .encode()
+    emit(
+        "feed.xml",
+        "feed.xml",
+        {"site": ctx.config.site, "base": base, "cards": listed[:50], "updated": ctx.generated},
     )
-    out["sitemap.xml"] = (
-        env.get_template("sitemap.xml").render(base=base, cards=listed, tags=tags, authors=authors).encode()
-    )
+    emit("sitemap.xml", "sitemap.xml", {"base": base, "cards": listed, "tags": tags, "authors": authors})
     return out, keys
 
 
