@@ -172,7 +172,7 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     from . import renderserver  # not before: a no-op build has no use for it
 
     previous = previous_version if str(previous_version) == prev_published else None
-    stager = Stager(output, *_recyclable(manifest, previous))
+    stager = Stager(output, previous, *_recyclable(manifest, previous))
     changed = _changed_notebooks(manifest.get("snapshot") or {}, snapshot, options)
     pool = _warm_render_pool(config, changed, options)
     try:
@@ -372,6 +372,10 @@ def _settled_reports(
     moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
     runs_base = os.path.join(root, "runs")
     failed = set(manifest.get("failed", []))
+    version = manifest.get("this_version") or {}
+    if version.get("dir") != str(previous_version):
+        return {}
+    published = set(version["files"])  # (5,000 os.path.exists calls took 0.02 s)
     settled: dict[str, dict[str, Any]] = {}
     for report in reports:
         entry = manifest.get("reports", {}).get(report.slug)
@@ -387,21 +391,26 @@ def _settled_reports(
         runs = os.path.join(runs_base, report.slug)
         if any(d == runs or d.startswith(runs + os.sep) for d in moved_runs):
             continue
-        if all(os.path.exists(os.path.join(previous_version, f)) for f in entry["files"]):
+        if all(f in published for f in entry["files"]):
             settled[report.slug] = entry
     return settled
 
 
-def _recyclable(manifest: Manifest, current: Path | None) -> tuple[Path | None, list[str]]:
-    """The version folder before the current one and its files, as the manifest recorded them:
-    the new version is staged in it (see Stager)."""
+def _recyclable(manifest: Manifest, current: Path | None) -> tuple[Path | None, list[str], set[str]]:
+    """The version folder before the current one, its files as the manifest recorded them
+    (the new version is staged in it, see Stager), and which of them are the very files
+    (same inodes) of the current version: all but those the current one made afresh."""
     before = manifest.get("previous_version") or {}
     folder = Path(before.get("dir", ""))
     if current is None or not before.get("dir") or folder == current or not folder.is_dir():
-        return None, []
+        return None, [], set()
     if folder.is_symlink() or folder.parent != current.parent:
-        return None, []
-    return folder, before.get("files", [])
+        return None, [], set()
+    files = before.get("files", [])
+    now = manifest.get("this_version") or {}
+    if now.get("dir") != str(current) or now.get("after") != str(folder) or "fresh" not in now:
+        return folder, files, set()
+    return folder, files, set(files).difference(now["fresh"])
 
 
 def _version_record(manifest: Manifest, folder: Path | None) -> dict[str, Any] | None:
@@ -759,7 +768,18 @@ def _build_into(
             "search_pending": deferred,
             "digest": digest,
             "failed": sorted(failed_sources),
-            "this_version": {"dir": str(stager.dir), "files": stager.all_files()},
+            "this_version": {
+                "dir": str(stager.dir),
+                "files": (version_files := stager.all_files()),
+                "after": str(previous_version) if previous_version else None,
+                "fresh": sorted(  # not hard links into the version before: written or linked anew
+                    stager.fresh.union(
+                        f
+                        for f in version_files
+                        if f.startswith(INDEX_DIR + "/") and not (reuse_index or deferred)
+                    )
+                ),
+            },
             "previous_version": _version_record(manifest, previous_version),
         }
     )

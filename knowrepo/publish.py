@@ -42,7 +42,12 @@ class Stager:
     system calls themselves (measured at 1,000 reports)."""
 
     def __init__(
-        self, output: Path, recycle: Path | None = None, recycled_files: list[str] | None = None
+        self,
+        output: Path,
+        previous: Path | None = None,
+        recycle: Path | None = None,
+        recycled_files: list[str] | None = None,
+        recycled_same: set[str] | None = None,
     ) -> None:
         self.output = output
         self.root = versions_dir(output)
@@ -64,6 +69,11 @@ class Stager:
         self.done: set[str] = set()  # site paths staged
         self.published = False
         self._recycled_files = recycled_files or []
+        # Files of the recycled version that are already hard links to the same files of
+        # `previous`: linking them again is skipped without a system call (5,000 files: 0.06 s).
+        self._same = (recycled_same or set()) if self.recycled else set()
+        self._previous = str(previous) if previous else None
+        self.fresh: set[str] = set()  # staged files that are not hard links into `previous`
 
     def _target(self, rel: str) -> str:
         path = os.path.join(self._dir, rel)
@@ -95,13 +105,22 @@ class Stager:
             out.write(data)
         self.written += 1
         self.changed.append(rel)
+        self.fresh.add(rel)
 
     def link(self, rel: str, source: Path | str) -> None:
         """Hard-link (or copy across file systems) an existing file into the new version."""
+        from_previous = self._previous is not None and os.fspath(source) == os.path.join(self._previous, rel)
+        if from_previous and rel in self._same:
+            self.done.add(rel)
+            self.linked += 1
+            return
         if place_file(self._target(rel), source, replace=self.recycled) == "copied":
             self.written += 1
+            self.fresh.add(rel)
         else:
             self.linked += 1
+            if not from_previous:
+                self.fresh.add(rel)
 
     def finish(self, spare: str | None = None) -> None:
         """Recycled: remove the files of the old version that this one did not stage, and the
