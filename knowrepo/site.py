@@ -6,6 +6,7 @@ Pure functions of their arguments: the build decides what to render and where to
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import posixpath
@@ -24,6 +25,7 @@ RESERVED = {"tags", "authors", "assets", "search", "404.html", "index.html", "fe
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")', re.I)
 
 
+@functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
     """A tag or author name as a URL segment."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "_"
