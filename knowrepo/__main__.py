@@ -1,5 +1,5 @@
 """`python -m knowrepo` is the `knowrepo` command."""
 
-from .cli import main
+from .cli import command
 
-main()
+command()

@@ -7,8 +7,9 @@ repository, and otherwise starts one for the next build (as Gradle's daemon or d
 
 Written by hand because no library does this small job: it listens on a Unix socket in the
 state folder (mode 0600, and the peer's uid is checked), speaks JSON lines (never pickle),
-renders one build's jobs at a time, and exits after `idle` seconds without a build, when its
-socket file is removed or replaced, or when a build runs different code (the fingerprint).
+renders one build's jobs at a time (another build hears at once that it is busy), and exits
+after `idle` seconds without a build, when its socket file is removed or replaced, or when a
+build runs different code (the fingerprint).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import struct
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -140,7 +142,7 @@ def start(state_dir: Path, idle_seconds: int) -> bool:
     """Start a server for the repository in the background, detached from this build (its
     own session: a Ctrl-C of this build does not reach it). False if it cannot have one."""
     path = socket_path(state_dir)
-    if path is None:
+    if path is None or _answers(path):  # none possible, or one runs (busy with another build)
         return False
     # The same knowrepo as this build's, even when it runs from a checkout (python -m knowrepo).
     paths = [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
@@ -192,8 +194,10 @@ def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
     if _peer_uid(conn) != os.getuid():
         return True
     stream = conn.makefile("rwb")
-    hello = json.loads(stream.readline() or b"{}")
-    if hello.get("fingerprint") != fingerprint:
+    line = stream.readline()
+    if not line:  # a probe (another server starting) or a build that went away
+        return True
+    if json.loads(line).get("fingerprint") != fingerprint:
         stream.write(b'{"stale": true}\n')
         stream.flush()
         return False
@@ -208,6 +212,16 @@ def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
         stream.write(json.dumps(answer).encode() + b"\n")
         stream.flush()
     return True
+
+
+def _session(conn: socket.socket, fingerprint: str, stop: threading.Event) -> None:
+    with conn:
+        conn.settimeout(None)
+        try:
+            if not _serve_one(conn, fingerprint):
+                stop.set()
+        except (OSError, ValueError, TypeError):  # that build went away or spoke nonsense
+            pass
 
 
 def serve(path: str, idle_seconds: float) -> None:
@@ -230,23 +244,29 @@ def serve(path: str, idle_seconds: float) -> None:
     warm_renderer(str(Path(path).parent / "cache" / "jinja"))
     listener.settimeout(_CHECK_SECONDS)
     last = time.monotonic()
+    stop = threading.Event()
+    session: threading.Thread | None = None
     try:
-        while True:
+        while not stop.is_set():
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
-                if time.monotonic() - last > idle_seconds or _inode(path) != mine:
+                if session is not None and session.is_alive():
+                    last = time.monotonic()
+                elif time.monotonic() - last > idle_seconds or _inode(path) != mine:
                     return
                 continue
-            with conn:
-                conn.settimeout(None)
-                try:
-                    keep = _serve_one(conn, fingerprint)
-                except (OSError, ValueError, TypeError):  # that build went away or spoke nonsense
-                    keep = True
+            if session is not None:
+                session.join(0.2)  # one that is ending (a probe, a build's last answer) ends first
+            if stop.is_set() or (session is not None and session.is_alive()):
+                # One build at a time renders here; another hears so at once and uses its own
+                # workers (rather than waiting for this one to finish).
+                with conn, contextlib.suppress(OSError):
+                    conn.sendall(b'{"busy": true}\n')
+                continue
+            session = threading.Thread(target=_session, args=(conn, fingerprint, stop), daemon=True)
+            session.start()
             last = time.monotonic()
-            if not keep:
-                return
     finally:
         listener.close()
         if _inode(path) == mine:

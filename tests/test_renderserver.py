@@ -108,6 +108,15 @@ def test_the_server_leaves_for_other_code_a_removed_socket_or_idleness(repo: Pat
 
     assert renderserver.start(state, 600)
     assert wait_for(lambda: server_up(repo))
+    assert not renderserver.start(state, 600)  # one per repository
+    # While one build holds it, another hears at once that it is busy (and renders itself).
+    holder = renderserver.RenderServer.connect(state)
+    assert holder is not None
+    started = time.monotonic()
+    assert renderserver.RenderServer.connect(state) is None
+    assert time.monotonic() - started < 1
+    holder.close()
+    assert wait_for(lambda: server_up(repo), 10) and len(running()) == 1
     # A build of other code (an upgrade, an edit to knowrepo) gets no answer and ends it.
     assert renderserver.RenderServer.connect(state, fingerprint="other code") is None
     assert wait_for(lambda: not running(), 10) and not socket_file.exists()
