@@ -7,8 +7,6 @@ os.chdir. One item (or one worker) runs in-process: a pool would only add its st
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import signal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +19,9 @@ T = TypeVar("T")
 def _die_with_parent() -> None:
     """Worker initializer: if the build is killed (even with SIGKILL), its workers die too,
     rather than waiting forever on a queue nobody writes to (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes  # here, in the worker: the build itself has no use for it
+    import signal
+
     with contextlib.suppress(OSError, AttributeError):  # not Linux: they exit with a live parent
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
