@@ -463,10 +463,6 @@ def init(obj: Context, directory: Path, title: str, author: str) -> None:
         click.echo(f"Next: knowrepo build {directory}", err=True)
 
 
-if __name__ == "__main__":
-    main()
-
-
 _AS_COMMAND = False  # set by command(): this process is the `knowrepo` command itself
 
 
@@ -475,3 +471,7 @@ def command() -> None:
     global _AS_COMMAND
     _AS_COMMAND = True
     main()
+
+
+if __name__ == "__main__":
+    command()

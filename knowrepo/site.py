@@ -142,7 +142,8 @@ def listing_pages(
     out: dict[str, bytes | None] = {}
     keys: dict[str, str] = {}
 
-    # A card is hashed once, not once per page that lists it (1,000 reports: 0.08 s -> 0.02 s).
+    # A card is hashed once, not once per page that lists it (1,000 reports, cProfile: the keys'
+    # json.dumps took 0.08 s; hashing each card once and shaping the pages 0.05 s).
     known = card_keys or {}
     keyed = {id(c): known.get(id(c)) or card_key(c) for c in listed}
 
