@@ -25,9 +25,10 @@ from .assets import write_atomic
 from .config import CONFIG_NAME, Config, load_config
 from .discover import discover, scan_sources
 from .errors import KnowrepoError
+from .lock import repository_lock
 from .pool import run_parallel
 from .progress import LineReporter, Reporter
-from .publish import Stager, current_version, prune_versions
+from .publish import Stager, check_output, current_version, prune_versions
 from .search import INDEX_DIR, index_site
 from .theme import theme_dirs
 
@@ -85,6 +86,7 @@ def _hash(*parts: Any) -> str:
 
 def input_snapshot(root: Path, dirs: list[Path], deps: list[str], flags: dict[str, Any]) -> dict[str, Any]:
     """Stats of every file a build reads: equal snapshots mean the build has nothing to do."""
+    found, refused = scan_sources(root / "reports")
     theme: dict[str, Any] = {}
     for folder in dirs:
         for dirpath, _dirs, files in os.walk(folder):
@@ -95,7 +97,8 @@ def input_snapshot(root: Path, dirs: list[Path], deps: list[str], flags: dict[st
         "knowrepo": __version__,
         "config": _stat(root / CONFIG_NAME),
         "theme": theme,
-        "sources": {rel: [st.st_mtime_ns, st.st_size] for rel, st in scan_sources(root / "reports").items()},
+        "sources": {rel: [st.st_mtime_ns, st.st_size] for rel, st in found.items()},
+        "refused": refused,
         "deps": {rel: _stat(root / rel) for rel in sorted(deps)},
         "flags": flags,
     }
@@ -137,12 +140,40 @@ def _pygments_css(cache_dir: Path) -> Path:
 
 def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | None = None) -> BuildResult:
     """Build the repository at `root` into its output folder. Raises KnowrepoError only when
-    nothing can be built (bad config or theme, --strict); per-report errors are in the result."""
+    nothing can be built (bad config or theme, an output knowrepo may not replace, --strict);
+    per-report errors are in the result. The published site is never left half-changed."""
     options = options or BuildOptions()
     reporter = reporter or LineReporter(0)
     started = time.perf_counter()
     config = load_config(root)
     output = (options.output or root / config.site.output).absolute()
+    check_output(
+        output,
+        {
+            "the repository": root,
+            "reports/": root / "reports",
+            "runs/": root / "runs",
+            ".knowrepo/": config.state_dir,
+        },
+        no_inside=("reports/", "runs/"),
+    )
+    if not (root / "reports").is_dir():
+        raise KnowrepoError(
+            root / "reports", "no reports/ folder: nothing to build; the published site is unchanged"
+        )
+    with repository_lock(config.state_dir, "knowrepo build", reporter.info):
+        try:
+            return _build_locked(root, config, output, options, reporter, started)
+        except OSError as exc:  # a full disk, a read-only output: the staging is gone, the site is not
+            where = exc.filename or output
+            raise KnowrepoError(
+                where, f"cannot write: {exc.strerror or exc}; the published site is unchanged"
+            ) from None
+
+
+def _build_locked(
+    root: Path, config: Config, output: Path, options: BuildOptions, reporter: Reporter, started: float
+) -> BuildResult:
     dirs = theme_dirs(root, config.site.theme)
     # One manifest per output folder: `serve`'s preview and `build`'s site never disturb each other.
     manifest = Manifest(
@@ -155,6 +186,12 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     deps = sorted({d for r in manifest.get("reports", {}).values() for d in r.get("deps", {})})
     snapshot = input_snapshot(root, dirs, deps, flags)
     snapshot["runs"] = runs_snapshot(root)
+    if not snapshot["sources"] and manifest.get("reports") and previous_version is not None:
+        raise KnowrepoError(
+            root / "reports",
+            f"holds no reports, but the published site has {len(manifest.get('reports'))}; the site is"
+            f" unchanged (remove {output.name} to publish an empty site)",
+        )
     if (
         not options.force
         and manifest.get("snapshot") == snapshot
@@ -280,8 +317,17 @@ def _views(
             title=report.meta.title,
             assets_dir=str(assets_dir),
             index_code=config.site.index_code,
+            sanitize=config.site.sanitize,
+            max_output=config.site.max_output_kb * 1024,
         )
-        shape = (code, report.meta.title, config.site.index_code)  # what else shapes the body
+        # What else shapes the body.
+        shape = (
+            code,
+            report.meta.title,
+            config.site.index_code,
+            config.site.sanitize,
+            config.site.max_output_kb,
+        )
         plan = plans.get(report.slug)
         mine: dict[str, View] = {}
         if plan is None or not any(v.runs for v in plan.variants):
@@ -475,7 +521,13 @@ def _build_into(
     from .theme import make_environment, theme_digest, theme_files
 
     result = BuildResult(output=output)
-    found = discover(root, manifest.get("sources", {}), drafts=options.drafts, stats=snapshot["sources"])
+    found = discover(
+        root,
+        manifest.get("sources", {}),
+        drafts=options.drafts,
+        stats=snapshot["sources"],
+        refused=snapshot["refused"],
+    )
     errors: list[KnowrepoError] = list(found.errors)
     reports = []
     for report in found.reports:
@@ -880,7 +932,10 @@ def _build_pdfs(
             cached = cache / f"{key}.pdf"
             if not cached.exists() and key not in jobs:
                 document = print_html(env, config, report, bodies[view.key], run, variant, assets, stylesheet)
-                jobs[key] = (PdfJob(key=key, source=report.source, html=document, base_url=str(root)), [])
+                job = PdfJob(
+                    key=key, source=report.source, html=document, base_url=str(root), allowed=(str(assets),)
+                )
+                jobs[key] = (job, [])
             if key in jobs:
                 jobs[key][1].append((report.slug, page, pdf_path))
             else:

@@ -13,7 +13,6 @@ from .errors import KnowrepoError, unknown_key_error
 CONFIG_NAME = "knowrepo.toml"
 CODE_MODES = ("show", "fold", "hide")
 EXECUTE_MODES = ("never", "auto", "always")
-ON_ERROR_MODES = ("report", "fail")
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,8 @@ class SiteConfig:
     code: str = "show"
     output: str = "_site"
     language: str = "en"
-    on_error: str = "report"
-    sanitize: bool = False
+    sanitize: bool = True  # report HTML cannot run script; a strict Content-Security-Policy
+    max_output_kb: int = 1024  # a larger text or HTML output is cut (images: 16 times this)
     index_code: bool = False
     search_part_size: int = 5000  # more indexed pages than this: index parts side by side
 
@@ -49,8 +48,9 @@ class ExecuteConfig:
     mode: str = "auto"
     workers: int = 0  # 0: one per core
     timeout: int = 600
-    kernel: str = "python3"
+    kernel: str = "python3"  # for notebooks whose metadata names no kernelspec
     allow_errors: bool = False
+    max_variants: int = 50  # a report with more variants is refused before any kernel starts
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,21 @@ SECTIONS: dict[str, type] = {
 
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("site", "code"): CODE_MODES,
-    ("site", "on_error"): ON_ERROR_MODES,
     ("execute", "mode"): EXECUTE_MODES,
     ("pdf", "paper"): ("A4", "Letter"),
     ("email", "security"): ("starttls", "ssl", "none"),
+}
+
+
+# The smallest value each number may take (workers and render_server_idle: 0 means "none/auto").
+MINIMUM: dict[tuple[str, str], int] = {
+    ("site", "search_part_size"): 1,
+    ("site", "max_output_kb"): 1,
+    ("execute", "timeout"): 1,
+    ("execute", "workers"): 0,
+    ("execute", "max_variants"): 1,
+    ("build", "render_server_idle"): 0,
+    ("email", "port"): 1,
 }
 
 
@@ -102,10 +113,6 @@ class Config:
     pdf: PdfConfig = field(default_factory=PdfConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     digest: str = ""  # hash of the config file's bytes: a change invalidates every page
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.root / "reports"
 
     @property
     def state_dir(self) -> Path:
@@ -127,6 +134,9 @@ def _check_type(path: Path, section: str, key: str, value: Any, default: Any) ->
         raise KnowrepoError(
             path, f"[{section}] {key} must be {expected.__name__}, not {type(value).__name__}"
         )
+    minimum = MINIMUM.get((section, key))
+    if minimum is not None and value < minimum:
+        raise KnowrepoError(path, f"[{section}] {key} must be at least {minimum}, not {value}")
     choices = CHOICES.get((section, key))
     if choices and value not in choices:
         raise KnowrepoError(path, f"[{section}] {key} must be one of {', '.join(choices)}, not {value!r}")

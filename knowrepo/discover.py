@@ -19,6 +19,8 @@ from typing import Any
 from .errors import KnowrepoError
 from .frontmatter import notebook_front_matter, parse_meta, split_markdown
 from .model import Meta, Report
+from .paths import outside_reason
+from .yamltext import repair_text
 
 SUFFIXES = {".ipynb": "notebook", ".md": "markdown"}
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
@@ -32,29 +34,114 @@ def slugify_path(relpath: str) -> str:
     return "/".join(part or "_" for part in parts)
 
 
-def scan_sources(reports_dir: Path) -> dict[str, os.stat_result]:
-    """Every report source under reports_dir (relative POSIX path -> stat), hidden dirs skipped."""
+def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str, str]]:
+    """Every report source under reports_dir (relative POSIX path -> stat), hidden dirs
+    skipped, and the entries refused (path -> why): symlinks that lead outside the repository
+    or into .git/.knowrepo, loops, broken links, unreadable folders."""
     found: dict[str, os.stat_result] = {}
+    refused: dict[str, str] = {}
     if not reports_dir.is_dir():
-        return found
+        return found, refused
+    root = reports_dir.parent
+    top = os.stat(reports_dir)
+    seen = {(top.st_dev, top.st_ino)}
     stack = [reports_dir]
     while stack:
         folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith((".", "_")) or entry.name in SKIP_DIRS:
-                    continue
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            refused[Path(folder).relative_to(root).as_posix()] = f"cannot read this folder: {exc.strerror}"
+            continue
+        for entry in entries:
+            if entry.name.startswith((".", "_")) or entry.name in SKIP_DIRS:
+                continue
+            rel = Path(entry.path).relative_to(root).as_posix()
+            is_link = entry.is_symlink()
+            if is_link and (reason := outside_reason(root, Path(entry.path))):
+                if entry.is_dir() or os.path.splitext(entry.name)[1] in SUFFIXES:
+                    refused[rel] = f"{reason}; not published"
+                continue
+            try:
                 if entry.is_dir():
-                    stack.append(Path(entry.path))
+                    st = entry.stat()
+                    if (
+                        inode := (st.st_dev, st.st_ino)
+                    ) not in seen:  # a folder linked twice (or into itself) is read once
+                        seen.add(inode)
+                        stack.append(Path(entry.path))
                 elif os.path.splitext(entry.name)[1] in SUFFIXES:
-                    rel = Path(entry.path).relative_to(reports_dir.parent).as_posix()
                     found[rel] = entry.stat()
-    return found
+            except OSError as exc:
+                refused[rel] = f"cannot read: {exc.strerror}" + (" (a broken symlink)" if is_link else "")
+    return found, refused
 
 
 def first_heading(markdown_text: str) -> str:
     match = _HEADING.search(markdown_text)
-    return match.group(1).strip() if match else ""
+    return repair_text(match.group(1).strip()) if match else ""
+
+
+OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
+
+
+def notebook_problem(nb: Any) -> str | None:
+    """What makes `nb` (parsed JSON) not a notebook knowrepo can read, naming the cell, or None.
+
+    A structural check of what every later stage touches, by hand: nbformat's full schema
+    validation would cost its import (and jsonschema's) in the build's own process, which a
+    one-report rebuild cannot afford; papermill and nbconvert validate again in the workers."""
+    if not isinstance(nb, dict):
+        return "not a Jupyter notebook (the JSON is not an object)"
+    major = nb.get("nbformat")
+    if "worksheets" in nb or isinstance(major, int) and major < 4:
+        return (
+            f"an nbformat {major or 3} notebook: knowrepo reads nbformat 4; upgrade it with"
+            " `jupyter nbconvert --to notebook --nbformat 4 --inplace FILE`"
+        )
+    if isinstance(major, int) and major > 4:
+        return f"an nbformat {major} notebook: knowrepo reads nbformat 4"
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return "not a Jupyter notebook (no 'cells' list)"
+    if not isinstance(nb.get("metadata", {}), dict):
+        return "the notebook's 'metadata' is not an object"
+    for number, cell in enumerate(cells, 1):
+        if problem := _cell_problem(cell):
+            return f"cell {number}: {problem}"
+    return None
+
+
+def _cell_problem(cell: Any) -> str | None:
+    if not isinstance(cell, dict):
+        return "is not an object"
+    kind = cell.get("cell_type")
+    if kind not in ("code", "markdown", "raw"):
+        return f"unknown cell_type {kind!r} (code, markdown or raw)"
+    if "source" not in cell:
+        return "has no 'source'"
+    source = cell["source"]
+    if not isinstance(source, str) and not (
+        isinstance(source, list) and all(isinstance(x, str) for x in source)
+    ):
+        return "'source' must be text or a list of lines"
+    metadata = cell.get("metadata", {})
+    if not isinstance(metadata, dict):
+        return "'metadata' is not an object"
+    tags = metadata.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return "'metadata.tags' must be a list of text"
+    if not isinstance(cell.get("attachments", {}) or {}, dict):
+        return "'attachments' is not an object"
+    outputs = cell.get("outputs", []) if kind == "code" else []
+    if not isinstance(outputs, list):
+        return "'outputs' is not a list"
+    for output in outputs:
+        if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
+            return "has an output that is not a stream, display_data, execute_result or error"
+        if not isinstance(output.get("data", {}), dict) or not isinstance(output.get("metadata", {}), dict):
+            return "has an output whose 'data' or 'metadata' is not an object"
+    return None
 
 
 def read_source(
@@ -65,7 +152,7 @@ def read_source(
     text is the same (an edit below it then parses no YAML: importing PyYAML alone is 0.03 s)."""
 
     def parse(yaml_text: str | None) -> tuple[Meta, str]:
-        digest = hashlib.sha256((yaml_text or "").encode()).hexdigest()[:20]
+        digest = hashlib.sha256((yaml_text or "").encode(errors="surrogatepass")).hexdigest()[:20]
         if known and known.get("front") == digest and "meta" in known:
             return Meta.from_json(known["meta"]), digest
         return parse_meta(relpath, yaml_text), digest
@@ -75,8 +162,10 @@ def read_source(
             notebook = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
-        if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-            raise KnowrepoError(relpath, "not a Jupyter notebook (no 'cells' list)")
+        except RecursionError:
+            raise KnowrepoError(relpath, "invalid notebook JSON: nested too deeply") from None
+        if problem := notebook_problem(notebook):
+            raise KnowrepoError(relpath, problem)
         yaml_text, _ = notebook_front_matter(notebook["cells"])
         meta, front = parse(yaml_text)
         heading = ""
@@ -135,31 +224,27 @@ def discover(
     previous: dict[str, dict[str, Any]],
     drafts: bool = False,
     stats: dict[str, list[int]] | None = None,
+    refused: dict[str, str] | None = None,
 ) -> Discovery:
     """Reports under root/reports, reusing `previous` records of files whose stat is unchanged.
-    `stats` ({source: [mtime_ns, size]}) saves the scan when the caller has just made it."""
+    `stats` ({source: [mtime_ns, size]}) and `refused` save the scan when the caller has just
+    made it."""
     result = Discovery()
     if stats is None:
-        stats = {rel: [st.st_mtime_ns, st.st_size] for rel, st in scan_sources(root / "reports").items()}
+        found, refused = scan_sources(root / "reports")
+        stats = {rel: [st.st_mtime_ns, st.st_size] for rel, st in found.items()}
+    for relpath, reason in sorted((refused or {}).items()):
+        result.errors.append(KnowrepoError(relpath, reason))
+        result.failed_sources.add(relpath)
     undated: list[str] = []
     for relpath, stat in sorted(stats.items()):
         record = previous.get(relpath)
         if record and record.get("stat") == stat and "error" not in record:
             result.sources[relpath] = record
             continue
-        data = (root / relpath).read_bytes()
-        record = {"stat": stat, "hash": hashlib.sha256(data).hexdigest()[:20]}
-        try:
-            meta, heading, front = read_source(root / relpath, relpath, data, previous.get(relpath))
-        except KnowrepoError as exc:
-            record["error"] = exc.message
-        else:
-            record["meta"] = meta.to_json()
-            record["front"] = front
-            record["heading"] = heading
-            record["mtime_date"] = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
-            if not (meta.updated or meta.created):
-                undated.append(relpath)
+        record = _read_record(root, relpath, stat, previous.get(relpath))
+        if "error" not in record and not (record["meta"]["updated"] or record["meta"]["created"]):
+            undated.append(relpath)
         result.sources[relpath] = record
     for relpath, date in git_first_commit_dates(root, undated).items():
         result.sources[relpath]["git_date"] = date
@@ -193,3 +278,26 @@ def discover(
             )
         )
     return result
+
+
+def _read_record(root: Path, relpath: str, stat: list[int], known: dict[str, Any] | None) -> dict[str, Any]:
+    """The manifest's record of one source: its hash and validated front matter, or its error."""
+    try:
+        data = (root / relpath).read_bytes()
+    except OSError as exc:
+        return {"stat": stat, "hash": "", "error": f"cannot read: {exc.strerror}"}
+    record: dict[str, Any] = {"stat": stat, "hash": hashlib.sha256(data).hexdigest()[:20]}
+    try:
+        meta, heading, front = read_source(root / relpath, relpath, data, known)
+        if meta.thumbnail and not meta.thumbnail.isdigit():
+            thumbnail = (root / relpath).parent / meta.thumbnail
+            if reason := outside_reason(root, thumbnail):
+                raise KnowrepoError(relpath, f"thumbnail '{meta.thumbnail}' {reason}")
+    except KnowrepoError as exc:
+        record["error"] = exc.message
+        return record
+    record["meta"] = meta.to_json()
+    record["front"] = front
+    record["heading"] = heading
+    record["mtime_date"] = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
+    return record

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 
 class KnowrepoError(Exception):
-    """An error the user can fix. `str()` is one line: `path: message`."""
+    """An error the user can fix. `str()` is one line: `path: message`.
+
+    It crosses process boundaries (render and run workers) intact: `__reduce__` rebuilds it
+    from (path, message), since Exception's default pickling would call `__init__` with the
+    formatted line alone and break the worker pool."""
 
     def __init__(self, path: str | Path | None, message: str) -> None:
         self.path = str(path) if path is not None else None
         self.message = " ".join(str(message).split())  # always one line
-        super().__init__(str(self))
+        super().__init__(self.path, self.message)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.message))
 
 
 def did_you_mean(name: str, valid: list[str] | set[str] | tuple[str, ...]) -> str:

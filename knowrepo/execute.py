@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from . import METRIC_MIME, __version__
+from .errors import KnowrepoError
+from .paths import outside_reason
 from .pool import run_parallel
 from .runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
 
@@ -55,13 +57,23 @@ def code_cells(nb: dict[str, Any]) -> list[str]:
 
 
 def input_files(root: Path, source: str, globs: tuple[str, ...]) -> list[str]:
-    """Files the report declares it reads (globs relative to its folder), relative to root."""
+    """Files the report declares it reads (globs relative to its folder), relative to root.
+    A glob that reaches outside the repository (or into .git/.knowrepo) is an error."""
     base = (root / source).parent
+    real_root = root.resolve()
     found: set[str] = set()
     for pattern in globs:
-        for path in base.glob(pattern):
+        if Path(pattern).is_absolute():
+            raise KnowrepoError(source, f"inputs glob '{pattern}' must be relative to the report's folder")
+        try:
+            matches = sorted(base.glob(pattern))
+        except (ValueError, OSError) as exc:
+            raise KnowrepoError(source, f"inputs glob '{pattern}' is invalid: {exc}") from None
+        for path in matches:
+            if reason := outside_reason(root, path):
+                raise KnowrepoError(source, f"inputs glob '{pattern}' matches {path.name}, which {reason}")
             if path.is_file():
-                found.add(path.resolve().relative_to(root.resolve()).as_posix())
+                found.add(path.resolve().relative_to(real_root).as_posix())
     return sorted(found)
 
 

@@ -96,7 +96,9 @@ def export_pdf(root: Path, config: Config, export: Export) -> bytes:
         config.state_dir / "cache" / "assets",
         stylesheet,
     )
-    result = render_pdf(PdfJob(key="", source=export.report.source, html=document, base_url=str(root)))
+    assets = str(config.state_dir / "cache" / "assets")
+    job = PdfJob(key="", source=export.report.source, html=document, base_url=str(root), allowed=(assets,))
+    result = render_pdf(job)
     if isinstance(result, KnowrepoError):
         raise result
     return result

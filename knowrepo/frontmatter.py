@@ -9,6 +9,7 @@ from typing import Any
 from .config import CODE_MODES
 from .errors import KnowrepoError, unknown_key_error
 from .model import Meta
+from .yamltext import YamlProblem, load_yaml, plain_problem
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
@@ -47,17 +48,23 @@ def _strings(path: str, name: str, value: Any) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if str(item).strip())
 
 
+def _text(path: str, name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise KnowrepoError(path, f"front matter '{name}' must be text, not {type(value).__name__}")
+    return str(value).strip()
+
+
 def _date(path: str, name: str, value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
+        for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
             try:
-                return dt.datetime.fromisoformat(value).isoformat()
+                return parse(value.strip()).isoformat()
             except ValueError:
                 pass
     raise KnowrepoError(path, f"front matter '{name}' must be a date like 2026-10-31, not {value!r}")
@@ -71,7 +78,11 @@ def _scalar_map(path: str, name: str, value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _variant_name(values: list[Any]) -> str:
+MAX_MATRIX = 10_000  # expanded before any config is read; [execute] max_variants is the real cap
+
+
+def variant_name(values: list[Any]) -> str:
+    """A matrix combination's name: its values slugified, joined by '-' in key order."""
     return "-".join(re.sub(r"[^a-z0-9]+", "-", str(v).lower()).strip("-") for v in values)
 
 
@@ -82,20 +93,46 @@ def expand_variants(path: str, value: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         raise KnowrepoError(path, "front matter 'variants' must be a mapping")
     if "matrix" in value:
-        matrix = value["matrix"]
-        if len(value) != 1 or not isinstance(matrix, dict) or not matrix:
-            raise KnowrepoError(path, "front matter 'variants: {matrix: ...}' takes only a matrix")
-        combos: list[list[tuple[str, Any]]] = [[]]
-        for key, options in matrix.items():
-            if not isinstance(options, list) or not options:
-                raise KnowrepoError(path, f"variants matrix '{key}' must be a non-empty list")
-            combos = [combo + [(key, option)] for combo in combos for option in options]
-        return {_variant_name([v for _k, v in combo]): dict(combo) for combo in combos}
+        return _expand_matrix(path, value)
     variants = {}
     for name, params in value.items():
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", str(name)):
             raise KnowrepoError(path, f"variant name {name!r} must be letters, digits, - or _")
         variants[str(name)] = _scalar_map(path, f"variants.{name}", params)
+    return variants
+
+
+def _expand_matrix(path: str, value: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    matrix = value["matrix"]
+    if len(value) != 1 or not isinstance(matrix, dict) or not matrix:
+        raise KnowrepoError(path, "front matter 'variants: {matrix: ...}' takes only a matrix")
+    size = 1
+    for key, options in matrix.items():
+        if not isinstance(options, list) or not options:
+            raise KnowrepoError(path, f"variants matrix '{key}' must be a non-empty list")
+        if not all(v is None or isinstance(v, str | int | float) for v in options):
+            raise KnowrepoError(path, f"variants matrix '{key}' must list plain values (text or numbers)")
+        size *= len(options)
+        if size > MAX_MATRIX:
+            raise KnowrepoError(path, f"the variants matrix has more than {MAX_MATRIX:,} combinations")
+    combos: list[list[tuple[str, Any]]] = [[]]
+    for key, options in matrix.items():
+        combos = [combo + [(key, option)] for combo in combos for option in options]
+    variants: dict[str, dict[str, Any]] = {}
+    for combo in combos:
+        values = [v for _k, v in combo]
+        name = variant_name(values)
+        blank = [v for v in values if not variant_name([v])]
+        if blank:
+            raise KnowrepoError(
+                path, f"the matrix value {blank[0]!r} has no letters or digits to name its variants by"
+            )
+        if name in variants:
+            clash = list(variants[name].values())
+            raise KnowrepoError(
+                path, f"the matrix values {clash!r} and {values!r} both give the variant name '{name}'"
+            )
+        variants[name] = dict(combo)
     return variants
 
 
@@ -107,59 +144,77 @@ def _optional(path: str, name: str, value: Any, kind: type) -> Any:
     return value
 
 
+EMAIL_FIELDS = {"to", "cc", "subject", "variants"}
+
+
+def _email(path: str, email: Any) -> dict[str, Any]:
+    if email is None:
+        return {}
+    if not isinstance(email, dict):
+        raise KnowrepoError(path, "front matter 'email' must be a mapping (to, cc, subject)")
+
+    def check(fields: dict[str, Any], where: str, allowed: set[str]) -> None:
+        for key, item in fields.items():
+            if key not in allowed:
+                raise unknown_key_error(path, f"email field{where}", str(key), allowed)
+            if key in ("to", "cc"):
+                _strings(path, f"email.{key}", item)
+            elif key == "subject":
+                _text(path, "email.subject", item)
+
+    check(email, "", EMAIL_FIELDS)
+    per_variant = email.get("variants") or {}
+    if not isinstance(per_variant, dict):
+        raise KnowrepoError(path, "front matter 'email.variants' must map variant names to to/cc/subject")
+    for name, fields in per_variant.items():
+        if not isinstance(fields, dict):
+            raise KnowrepoError(
+                path, f"front matter 'email.variants.{name}' must be a mapping (to, cc, subject)"
+            )
+        check(fields, f" of variant {name}", EMAIL_FIELDS - {"variants"})
+    return dict(email)
+
+
 def parse_meta(path: str, yaml_text: str | None) -> Meta:
     """Validate front matter YAML into Meta; any problem is a one-line KnowrepoError."""
     if yaml_text is None or not yaml_text.strip():
         return Meta()
-    import yaml  # here, not at the top: a build that reads no changed source never needs it
-
     try:
-        data = yaml.safe_load(yaml_text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise KnowrepoError(path, f"invalid YAML front matter{where}: {problem}") from None
+        data = load_yaml(yaml_text)
+    except YamlProblem as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise KnowrepoError(path, f"invalid YAML front matter{where}: {exc.problem}") from None
     if data is None:
         return Meta()
     if not isinstance(data, dict):
         raise KnowrepoError(path, "front matter must be a YAML mapping of fields")
+    if problem := plain_problem(data, "front matter"):
+        raise KnowrepoError(path, problem)
     for key in data:
         if key not in FIELDS:
             raise unknown_key_error(path, "front-matter field", str(key), FIELDS)
     code = data.get("code")
     if code is not None and code not in CODE_MODES:
         raise KnowrepoError(path, f"front matter 'code' must be one of {', '.join(CODE_MODES)}")
-    email = data.get("email") or {}
-    if not isinstance(email, dict):
-        raise KnowrepoError(path, "front matter 'email' must be a mapping (to, cc, subject)")
-    for key in email:
-        if key not in ("to", "cc", "subject", "variants"):
-            raise unknown_key_error(path, "email field", str(key), {"to", "cc", "subject", "variants"})
-    for name, fields in (email.get("variants") or {}).items():
-        for key in fields or {}:
-            if key not in ("to", "cc", "subject"):
-                raise unknown_key_error(
-                    path, f"email field of variant {name}", str(key), {"to", "cc", "subject"}
-                )
-    title = data.get("title")
-    summary = data.get("summary")
+    timeout = _optional(path, "timeout", data.get("timeout"), int)
+    if timeout is not None and timeout < 1:
+        raise KnowrepoError(path, "front matter 'timeout' must be a positive number of seconds")
     return Meta(
-        title=str(title).strip() if title is not None else "",
+        title=_text(path, "title", data.get("title")),
         authors=_strings(path, "authors", data.get("authors")),
         tags=_strings(path, "tags", data.get("tags")),
-        summary=str(summary).strip() if summary is not None else "",
+        summary=_text(path, "summary", data.get("summary")),
         created=_date(path, "created", data.get("created")),
         updated=_date(path, "updated", data.get("updated")),
-        thumbnail=str(data.get("thumbnail") or ""),
+        thumbnail=_text(path, "thumbnail", data.get("thumbnail")),
         draft=bool(_optional(path, "draft", data.get("draft"), bool)),
         unlisted=bool(_optional(path, "unlisted", data.get("unlisted"), bool)),
         params=_scalar_map(path, "params", data.get("params")),
         variants=expand_variants(path, data.get("variants")),
         private_params=_strings(path, "private_params", data.get("private_params")),
         inputs=_strings(path, "inputs", data.get("inputs")),
-        email=dict(email),
+        email=_email(path, data.get("email")),
         allow_errors=_optional(path, "allow_errors", data.get("allow_errors"), bool),
-        timeout=_optional(path, "timeout", data.get("timeout"), int),
+        timeout=timeout,
         code=code,
     )

@@ -53,8 +53,9 @@ def math_to_html(latex: str, display: bool) -> str:
     return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 
 
-def render_markdown(text: str) -> str:
-    """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment."""
+def render_markdown(text: str, sanitize: bool = False) -> str:
+    """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment. With
+    `sanitize`, raw HTML in it cannot run script (the math is added after, from escaped TeX)."""
     formulas: list[tuple[str, bool]] = []
 
     def protect(match: re.Match[str]) -> str:
@@ -68,6 +69,10 @@ def render_markdown(text: str) -> str:
     protected = _TOKENS.sub(protect, text)
     _MARKDOWN.reset()
     out = _MARKDOWN.convert(protected)
+    if sanitize:
+        from .sanitize import clean_html
+
+        out = clean_html(out)
     # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).
     out = out.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
         "</table>", "</table></div>"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KnowrepoError
+from .yamltext import YamlProblem, load_yaml, plain_problem
 
 TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 
@@ -60,11 +61,9 @@ def coerce(source: str, param: Param, value: Any, from_text: bool) -> Any:
     """`value` as the parameter's type, or a one-line error listing the valid parameters."""
     kind = param.type
     if from_text and isinstance(value, str) and kind is not str:
-        import yaml  # here: every build plans with this module, and PyYAML's import is 0.03 s
-
         try:
-            parsed = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
+            parsed = load_yaml(value) if value.strip() else ""
+        except YamlProblem:
             parsed = value
         value = parsed if kind is not None or not isinstance(parsed, list | dict) else value
     if kind is None:
@@ -81,8 +80,14 @@ def coerce(source: str, param: Param, value: Any, from_text: bool) -> Any:
     return value
 
 
-def resolve(source: str, declared: dict[str, Param], *layers: tuple[dict[str, Any], bool]) -> dict[str, Any]:
-    """Defaults, overridden by each layer in turn: (values, values-are-command-line-text)."""
+def resolve(
+    source: str,
+    declared: dict[str, Param],
+    *layers: tuple[dict[str, Any], bool],
+    private: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Defaults, overridden by each layer in turn: (values, values-are-command-line-text).
+    The values of `private` parameters never appear in an error."""
     resolved = {name: param.default for name, param in declared.items()}
     for values, from_text in layers:
         for name, value in values.items():
@@ -92,10 +97,15 @@ def resolve(source: str, declared: dict[str, Param], *layers: tuple[dict[str, An
                 )
             try:
                 resolved[name] = coerce(source, declared[name], value, from_text)
+                if problem := plain_problem(resolved[name], f"parameter '{name}'"):
+                    raise KnowrepoError(source, problem)
             except KnowrepoError as exc:
-                raise KnowrepoError(
-                    source, f"{exc.message}; valid parameters: {_listing(declared)}"
-                ) from None
+                message = exc.message
+                if name in private:
+                    kind = declared[name].type
+                    expected = kind.__name__ if kind else "a scalar"
+                    message = f"parameter '{name}' must be {expected} (the value is private: not shown)"
+                raise KnowrepoError(source, f"{message}; valid parameters: {_listing(declared)}") from None
     return resolved
 
 

@@ -107,6 +107,32 @@ class PdfJob:
     source: str
     html: str
     base_url: str
+    allowed: tuple[str, ...] = ()  # folders whose files the PDF may embed (the site's images)
+
+
+def site_fetcher(allowed: tuple[str, ...]) -> Any:
+    """WeasyPrint's URL fetcher, limited to data: URLs and files in `allowed`: a report's HTML
+    can neither embed a local file (an image or rel="attachment" of file:///...) nor make the
+    build fetch a URL."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import URLFetcher
+
+    folders = [Path(folder).resolve() for folder in allowed]
+
+    class SiteFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "file":
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if any(path.is_relative_to(folder) for folder in folders) and path.is_file():
+                    return super().fetch(url, headers)
+            elif scheme == "data":
+                return super().fetch(url, headers)
+            raise ValueError(f"a PDF embeds only the site's own files, not {url[:200]}")
+
+    return SiteFetcher(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=5)
 
 
 _fonts: Any = None
@@ -129,8 +155,7 @@ def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
         from weasyprint import HTML
 
         identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
-        return HTML(string=job.html, base_url=job.base_url).write_pdf(
-            pdf_identifier=identifier, font_config=_font_config()
-        )
+        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=site_fetcher(job.allowed))
+        return document.write_pdf(pdf_identifier=identifier, font_config=_font_config())
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
         return KnowrepoError(job.source, f"PDF export failed: {type(exc).__name__}: {exc}")

@@ -115,7 +115,11 @@ def plan_report(
     plans = []
     for name, values in variants_spec.items():
         layers = [(meta.params, False), (values, False), *(overrides or [])]
-        params = resolve(report.source, declared, *layers) if declared or any(v for v, _ in layers) else {}
+        params = (
+            resolve(report.source, declared, *layers, private=meta.private_params)
+            if declared or any(v for v, _ in layers)
+            else {}
+        )
         key = cache_key(facts.code, params, kernel, root, inputs)
         plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
     return ReportPlan(report, plans, executes, inputs)

@@ -11,10 +11,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
+
+from .errors import KnowrepoError
+
+MARKER = ".knowrepo-versions"  # in a versions folder: knowrepo made it and may delete in it
+_OURS = re.compile(r"^(v\d+|previous-\d+|\.search-.*|\.trash-.*|\.tmp-.*)$")
 
 
 def versions_dir(output: Path) -> Path:
@@ -25,8 +31,49 @@ def current_version(output: Path) -> Path | None:
     """The version folder the output symlink points at, if it is one of ours."""
     if output.is_symlink():
         target = (output.parent / os.readlink(output)).resolve()
-        return target if target.is_dir() else None
+        if target.is_dir() and target.parent == versions_dir(output).resolve():
+            return target
     return None
+
+
+def check_output(output: Path, protected: dict[str, Path], no_inside: tuple[str, ...] = ()) -> None:
+    """Refuse an output for which knowrepo would have to move or delete what it did not make:
+    a folder of the user's, or one of the `protected` folders (by the name to show), which the
+    output may neither equal nor contain; nor may it lie inside those named in `no_inside`.
+    knowrepo only ever replaces its own symlink and what is in its own versions folder."""
+    out = Path(os.path.normpath(output.absolute()))
+    real_out = out.resolve()
+    for name, folder in protected.items():
+        folder = folder.resolve()
+        if folder == real_out or folder.is_relative_to(real_out):
+            raise KnowrepoError(
+                out, f"cannot publish the site here: it would replace {name}; choose another output"
+            )
+        if name in no_inside and real_out.is_relative_to(folder):
+            raise KnowrepoError(out, f"cannot publish the site inside {name}; choose another output")
+    if os.path.islink(out):
+        if current_version(out) is None and os.path.exists(out):
+            raise KnowrepoError(
+                out, "exists and is a symlink knowrepo did not make; remove it or choose another output"
+            )
+    elif out.is_dir():
+        if any(out.iterdir()):
+            raise KnowrepoError(
+                out,
+                "exists and is not a site knowrepo published (knowrepo never replaces a folder it did"
+                " not make); move it away or choose another output with -o",
+            )
+    elif out.exists():
+        raise KnowrepoError(out, "exists and is not a folder; remove it or choose another output")
+    versions = versions_dir(out)
+    if versions.is_dir() and not (versions / MARKER).exists():
+        foreign = [c.name for c in versions.iterdir() if not _OURS.match(c.name)]
+        if foreign:
+            raise KnowrepoError(
+                versions,
+                f"exists and holds files knowrepo did not make ({foreign[0]}); knowrepo keeps its site"
+                " versions in this folder: move it away or choose another output",
+            )
 
 
 class Stager:
@@ -52,6 +99,8 @@ class Stager:
         self.output = output
         self.root = versions_dir(output)
         self.root.mkdir(parents=True, exist_ok=True)
+        if not (self.root / MARKER).exists():
+            (self.root / MARKER).write_text("knowrepo keeps the versions of the site in this folder\n")
         self.dir = self.root / f"v{time.time_ns()}"
         self.recycled = False
         if recycle is not None:
@@ -158,9 +207,13 @@ class Stager:
     def publish(self) -> None:
         """Point the output at the new version in one atomic step."""
         output = self.output
-        if output.exists() and not output.is_symlink():
-            # A plain folder from elsewhere: moved aside once, then replaced by the symlink.
-            output.rename(self.root / f"previous-{time.time_ns()}")
+        if output.is_dir() and not output.is_symlink():
+            try:  # an empty folder (check_output refused any other) gives way to the symlink
+                output.rmdir()
+            except OSError:
+                raise KnowrepoError(
+                    output, "is a folder knowrepo did not make; nothing was published"
+                ) from None
         tmp = output.parent / f".{output.name}.link-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -220,8 +273,8 @@ def prune_versions(output: Path, keep: set[Path]) -> None:
     newest = max((_made_at(p) for p in keep), default=0)
     trash = root / f".trash-{os.getpid()}-{time.time_ns()}"
     for child in list(root.iterdir()):
-        if child.name.startswith((".search-", ".trash-")):
-            continue  # a search index being built right now (it removes itself), or trash
+        if child.name.startswith((".search-", ".trash-")) or not _OURS.match(child.name):
+            continue  # a search index being built right now (it removes itself), trash, or not ours
         if child.resolve() not in keep and _made_at(child) < newest:
             trash.mkdir(exist_ok=True)
             os.rename(child, trash / child.name)

@@ -23,6 +23,8 @@ from .assets import AssetStore, png_size
 from .errors import KnowrepoError
 from .figures import format_figure
 from .model import RenderedPage
+from .paths import outside_reason
+from .yamltext import repair_text
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
@@ -37,7 +39,9 @@ def render_fingerprint() -> str:
     """Hash of everything in knowrepo that shapes a rendered body (template and code)."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for path in sorted([*TEMPLATE_DIR.rglob("*"), here / "render.py", here / "markup.py"]):
+    for path in sorted(
+        [*TEMPLATE_DIR.rglob("*"), here / "render.py", here / "markup.py", here / "sanitize.py"]
+    ):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -55,6 +59,8 @@ class RenderJob:
     notebook: str | None = None  # an executed run's notebook (relative to root) to render
     merge: bool = False  # show the source's current prose with the run's outputs
     index_code: bool = False  # let the search index see code inputs
+    sanitize: bool = True  # report HTML and SVG cannot run script ([site] sanitize)
+    max_output: int = 1 << 20  # bytes of a text or HTML output shown; longer ones are cut
 
 
 ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
@@ -99,8 +105,12 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
-    """Drop output types that need a kernel or a CDN script, keeping the static fallback."""
+INTERACTIVE_NOTE = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+
+
+def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
+    """Drop output types that need a kernel or a CDN script, keeping the static fallback; with
+    `sanitize`, HTML output cannot run script."""
     data = output.get("data")
     if not isinstance(data, dict):
         return output
@@ -119,28 +129,90 @@ def _static_outputs(output: dict[str, Any]) -> dict[str, Any]:
     if needs_script and has_static:
         data.pop("text/html")
     elif needs_script:
-        data["text/html"] = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+        data["text/html"] = INTERACTIVE_NOTE
+    elif "text/html" in data and sanitize:
+        from .sanitize import clean_html
+
+        data["text/html"] = clean_html(page)
     if not data:
-        data = {
-            "text/html": '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
-        }
+        data = {"text/html": INTERACTIVE_NOTE}
     return {**output, "data": data}
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def cap_output(output: dict[str, Any], limit: int) -> dict[str, Any]:
+    """An output whose text or HTML is longer than `limit` bytes, cut (text) or replaced by a
+    note (HTML, images over 16 x limit): a page is never tens of megabytes of one output."""
+    note = "the whole output is in the executed notebook"
+    if output.get("output_type") == "stream" and len(output.get("text", "")) > limit:
+        text = output["text"]
+        return {
+            **output,
+            "text": text[:limit] + f"\n… output cut at {_size(limit)} of {_size(len(text))}; {note}\n",
+        }
+    data = output.get("data")
+    if not isinstance(data, dict):
+        return output
+    capped = dict(data)
+    for mime, value in data.items():
+        size = len(value) if isinstance(value, str) else 0
+        if mime in IMAGE_TYPES and size > 16 * limit or mime == "text/html" and size > limit:
+            del capped[mime]
+            capped["text/html"] = (
+                f'<p class="output-cut">An output of {_size(size)} is not shown here; {note}.</p>'
+            )
+        elif mime == "text/plain" and size > limit:
+            capped[mime] = value[:limit] + f"\n… output cut at {_size(limit)} of {_size(size)}; {note}"
+    return {**output, "data": capped}
 
 
 class NotebookPreparer:
     """Turns a notebook into what the template shows: tags applied, images written as files."""
 
-    def __init__(self, store: AssetStore, prefix: str, code: str, title: str) -> None:
+    def __init__(
+        self,
+        store: AssetStore,
+        prefix: str,
+        code: str,
+        title: str,
+        sanitize: bool = True,
+        max_output: int = 1 << 20,
+        source: str = "",
+    ) -> None:
         self.store, self.prefix, self.code, self.title = store, prefix, code, title
+        self.sanitize, self.max_output, self.source = sanitize, max_output, source
         self.figures = 0
+        self.warnings: list[str] = []
+
+    def _blob(self, mime: str, raw: str) -> bytes | None:
+        """The image's bytes (an SVG cleaned when sanitizing), or None with a warning."""
+        if mime == "image/svg+xml":
+            if not self.sanitize:
+                return raw.encode()
+            from .sanitize import clean_svg
+
+            cleaned = clean_svg(raw.encode())
+            if cleaned is None:
+                self.warnings.append(f"{self.source}: an SVG output is not well-formed SVG; not shown")
+            return cleaned
+        try:
+            return base64.b64decode(raw)
+        except (ValueError, TypeError):
+            self.warnings.append(f"{self.source}: a {mime} output is not valid base64; not shown")
+            return None
 
     def image(self, output: dict[str, Any], section: str) -> None:
         data, meta = output.get("data", {}), output.setdefault("metadata", {})
         for mime, suffix in IMAGE_TYPES.items():
             if mime not in data:
                 continue
-            raw = _text(data[mime])
-            blob = raw.encode() if mime == "image/svg+xml" else base64.b64decode(raw)
+            blob = self._blob(mime, _text(data[mime]))
+            if blob is None:
+                del data[mime]
+                continue
             name = self.store.put(blob, suffix)
             self.figures += 1
             plain = _text(data.get("text/plain", "")).strip()
@@ -175,12 +247,19 @@ class NotebookPreparer:
             if index == fm_index or "remove-cell" in tags or "injected-parameters" in tags:
                 continue
             kind = cell.get("cell_type")
+            if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
+                from .sanitize import clean_html
+
+                cell["source"] = clean_html(_text(cell.get("source")))
             if kind == "markdown":
                 source = _text(cell.get("source"))
                 for name, bundle in (cell.get("attachments") or {}).items():
-                    for mime, payload in bundle.items():
+                    for mime, payload in (bundle or {}).items() if isinstance(bundle, dict) else ():
                         if mime in IMAGE_TYPES and mime != "image/svg+xml":
-                            asset = self.store.put(base64.b64decode(_text(payload)), IMAGE_TYPES[mime])
+                            blob = self._blob(mime, _text(payload))
+                            if blob is None:
+                                continue
+                            asset = self.store.put(blob, IMAGE_TYPES[mime])
                             source = source.replace(f"attachment:{name}", self.prefix + asset)
                             images.append(asset)
                 cell["source"] = source
@@ -194,7 +273,10 @@ class NotebookPreparer:
                     meta["knowrepo"] = {"fold": True}
                 if "remove-output" in tags:
                     cell["outputs"] = []
-                outputs = [_static_outputs(o) for o in cell.get("outputs", [])]
+                outputs = [
+                    _static_outputs(cap_output(o, self.max_output), self.sanitize)
+                    for o in cell.get("outputs", [])
+                ]
                 for output in outputs:
                     self.image(output, section)
                     name = output.get("metadata", {}).get("knowrepo", {}).get("name")
@@ -247,15 +329,17 @@ class NotebookRenderer:
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
         from .markup import latex_output_to_html, render_markdown
 
-        self.exporter.register_filter("kr_markdown", render_markdown)
+        self.sanitize = True
+        self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
         self.exporter.register_filter("kr_latex", latex_output_to_html)
         self._highlighters: dict[str | None, Any] = {}
         self._ipython_lexers = importlib.util.find_spec("ipython_pygments_lexers") is not None
         self._Highlight2HTML = Highlight2HTML
 
-    def body(self, nb_dict: dict[str, Any]) -> str:
+    def body(self, nb_dict: dict[str, Any], sanitize: bool = True) -> str:
         import nbformat
 
+        self.sanitize = sanitize
         nb = nbformat.from_dict(nb_dict)
         if nb.get("nbformat", 4) < 4:
             nb = nbformat.convert(nb, 4)
@@ -287,7 +371,7 @@ def warm_renderer(cache_dir: str) -> None:
     ~0.15 s on its first render (Pygments lexers, template globals) on top of the imports."""
     from .markup import render_markdown
 
-    render_markdown("*warm*")
+    render_markdown("*warm*", sanitize=True)
     cell = {
         "id": "warm",
         "cell_type": "code",
@@ -311,20 +395,32 @@ def _local_images(
     warnings: list[str],
 ) -> str:
     """Copy relative images the prose points at into the assets, by content hash."""
-    root = Path(job.root).resolve()
+    root = Path(job.root)
     base = (root / job.source).parent
 
     def swap(match: re.Match[str]) -> str:
         src = html.unescape(match.group(2))
         if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", src, re.I) or src.startswith(prefix):
             return match.group(0)
-        path = (base / unquote(src.split("#")[0].split("?")[0])).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        path = base / unquote(src.split("#")[0].split("?")[0])
+        if reason := outside_reason(root, path):
+            warnings.append(f"{job.source}: image '{src}' {reason}; not published")
+            return match.group(0)
+        path = path.resolve()
+        if not path.is_file():
             warnings.append(f"{job.source}: image '{src}' not found")
             return match.group(0)
-        data = path.read_bytes()
+        data = raw = path.read_bytes()
+        if job.sanitize and path.suffix.lower() == ".svg":
+            from .sanitize import clean_svg
+
+            cleaned = clean_svg(data)
+            if cleaned is None:
+                warnings.append(f"{job.source}: image '{src}' is not well-formed SVG; not published")
+                return match.group(0)
+            data = cleaned
         name = store.put(data, path.suffix.lower())
-        deps[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()[:20]
+        deps[path.relative_to(root.resolve()).as_posix()] = hashlib.sha256(raw).hexdigest()[:20]
         images.append(name)
         return f"{match.group(1)}{prefix}{name}{match.group(3)}"
 
@@ -351,13 +447,18 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
                     nb = merge_outputs(json.loads((Path(job.root) / job.source).read_bytes()), nb)
             except json.JSONDecodeError as exc:
                 raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
-            prepared, images = NotebookPreparer(store, prefix, job.code, job.title).prepare(nb)
+            preparer = NotebookPreparer(
+                store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source
+            )
+            prepared, images = preparer.prepare(nb)
+            warnings.extend(preparer.warnings)
             prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
             jinja_cache = str(Path(job.assets_dir).parent / "jinja")
-            body = _notebook_renderer(jinja_cache).body(prepared)
+            body = _notebook_renderer(jinja_cache).body(prepared, job.sanitize)
         else:
             _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
-            body = render_markdown(text)
+            body = render_markdown(text, job.sanitize)
+        body = repair_text(body)
         body = _local_images(body, job, store, prefix, images, deps, warnings)
         body, toc, heading = anchor_headings(body, drop_title=job.title)
     except KnowrepoError:

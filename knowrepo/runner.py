@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .config import load_config
 from .discover import discover, slugify_path
 from .errors import KnowrepoError, did_you_mean
@@ -16,6 +14,7 @@ from .model import Report
 from .params import parse_assignments
 from .plan import needs_run, plan_report, require_known, run_request
 from .runstore import Run, RunStore
+from .yamltext import YamlProblem, load_yaml, plain_problem
 
 
 @dataclass
@@ -68,11 +67,15 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[dict[str
     layers: list[tuple[dict[str, Any], bool]] = []
     if options.params_file:
         try:
-            values = yaml.safe_load(options.params_file.read_text()) or {}
-        except yaml.YAMLError as exc:
+            values = load_yaml(options.params_file.read_text(encoding="utf-8")) or {}
+        except YamlProblem as exc:
             raise KnowrepoError(options.params_file, f"invalid YAML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KnowrepoError(options.params_file, f"cannot read: {exc}") from None
         if not isinstance(values, dict):
             raise KnowrepoError(options.params_file, "must be a mapping of parameter names to values")
+        if problem := plain_problem(values, "the parameters"):
+            raise KnowrepoError(options.params_file, problem)
         layers.append((values, False))
     cli_values = parse_assignments(options.assignments)
     variants = list(options.variants)

@@ -12,6 +12,8 @@
   var parts = [];  // one Pagefind instance per index part
   var latest = 0;
   var timer = null;
+  // Not an inline onsubmit: the Content-Security-Policy allows no inline script.
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
 
   function esc(text) {
     var div = document.createElement("div");

@@ -1,0 +1,120 @@
+"""[site] sanitize: report HTML and SVG as content that cannot run script in a reader's browser.
+
+HTML goes through nh3 (the Rust ammonia sanitizer): tables, images, headings, links, lists,
+details, the <style> and style attributes pandas' Styler and matplotlib emit stay; scripts,
+event handlers, javascript: URLs, iframes, objects, forms and embeds go. knowrepo's own
+markup (MathML from TeX, anchors, code highlighting) is added after this step, from text it
+escapes itself, so it never needs to pass it.
+
+SVG files (plots written as files) are cleaned here by hand with the standard library's XML
+parser: nh3 parses HTML, not standalone SVG documents, and an SVG opened at its own URL runs
+its scripts with the site's origin.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_TAGS = {
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "blockquote", "br", "caption", "center", "cite",
+    "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
+    "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp",
+    "section", "small", "span", "strike", "strong", "style", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
+}  # fmt: skip
+_DROPPED_WITH_CONTENT = {
+    "script", "iframe", "object", "embed", "noscript", "template", "title", "textarea", "select",
+    "button", "applet", "frame", "frameset", "noembed", "math", "svg",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "*": {"class", "id", "style", "title", "lang", "dir", "role", "align", "valign", "width", "height"},
+    "a": {"href", "name"},
+    "img": {"src", "alt", "loading"},
+    "td": {"colspan", "rowspan", "headers", "scope", "nowrap"},
+    "th": {"colspan", "rowspan", "headers", "scope", "nowrap"},
+    "table": {"border", "cellpadding", "cellspacing", "summary", "frame", "rules"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "type", "reversed"},
+    "li": {"value"},
+    "time": {"datetime"},
+    "details": {"open"},
+    "font": {"color", "face", "size"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "ins": {"cite", "datetime"},
+    "del": {"cite", "datetime"},
+}
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """data: URLs only as the source of an image (an <img> never runs what it shows)."""
+    if name in ("href", "src", "cite") and value.strip().lower().startswith("data:"):
+        return value if tag == "img" and name == "src" and _DATA_IMAGE.match(value.strip()) else None
+    return value
+
+
+def clean_html(fragment: str) -> str:
+    """`fragment` without anything that can run script or load from elsewhere."""
+    import nh3
+
+    return nh3.clean(
+        fragment,
+        tags=_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        url_schemes={"http", "https", "mailto", "data"},
+        generic_attribute_prefixes={"aria-"},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_SVG_DROPPED = {
+    "script", "foreignObject", "iframe", "object", "embed", "handler", "listener",
+    "set", "animate", "animateMotion", "animateTransform", "animateColor",
+}  # fmt: skip
+
+
+def clean_svg(data: bytes) -> bytes | None:
+    """The SVG without scripts, event handlers, foreign content, animations (which can set a
+    link to javascript:) and links to anything but its own parts or a data: image; None if it
+    is not well-formed SVG."""
+    import xml.etree.ElementTree as ET  # expat: entity expansion is capped, no external entities
+
+    try:
+        root = ET.fromstring(data)
+    except (ET.ParseError, ValueError):
+        return None
+    if _local(root.tag) != "svg":
+        return None
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    _clean_element(root)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+
+
+def _local(name: Any) -> str:
+    return name.rsplit("}", 1)[-1] if isinstance(name, str) else ""
+
+
+def _clean_element(element: Any) -> None:
+    for child in list(element):
+        if _local(child.tag) in _SVG_DROPPED or not isinstance(child.tag, str):
+            element.remove(child)
+        else:
+            _clean_element(child)
+    for name in list(element.attrib):
+        local = _local(name).lower()
+        value = element.attrib[name].strip()
+        safe_link = value.startswith("#") or _DATA_IMAGE.match(value)
+        if local.startswith("on") or (local == "href" and not safe_link):
+            del element.attrib[name]

@@ -1,0 +1,110 @@
+"""YAML as knowrepo reads it (front matter, -p values, --params-file), and the check that a
+value read from a user's file is plain data that every later stage can store.
+
+PyYAML's safe loader minus its timestamp resolver: dates stay the text the author wrote,
+so `2026-02-30` is a clear error where a date is expected (PyYAML itself raises a bare
+ValueError for it) and a plain string where any value is (a parameter).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DEPTH = 12
+MAX_NODES = 20_000
+INT_RANGE = 1 << 63  # what JSON readers (orjson, JavaScript) and the run store keep exactly
+
+
+class YamlProblem(ValueError):
+    """YAML that cannot be read: the problem and its 1-based line, when known."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        self.problem, self.line = problem, line
+        super().__init__(f"{problem}" + (f" at line {line}" if line else ""))
+
+
+_loader: Any = None
+
+
+def _plain_loader() -> Any:
+    global _loader
+    if _loader is None:
+        import yaml
+
+        class PlainLoader(yaml.SafeLoader):
+            """SafeLoader without timestamps (yaml_implicit_resolvers is per class)."""
+
+        PlainLoader.yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+        _loader = PlainLoader
+    return _loader
+
+
+def load_yaml(text: str) -> Any:
+    """The data in `text`; YamlProblem for anything PyYAML cannot read."""
+    import yaml  # here: a build that reads no changed front matter never imports PyYAML
+
+    try:
+        return yaml.load(text, Loader=_plain_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlProblem(problem, mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # a constructor that PyYAML lets raise (e.g. a huge !!float)
+        raise YamlProblem(str(exc)) from None
+
+
+def plain_problem(value: Any, where: str) -> str | None:
+    """Why `value` is not plain data (text, finite numbers, booleans, null, lists, mappings
+    with text keys, not too deep or large), naming the place, or None when it is."""
+    count = 0
+
+    def name(at: str) -> str:
+        return f"{where} '{at.lstrip('.')}'" if at else where
+
+    def visit(item: Any, at: str, depth: int) -> str | None:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            return f"{where} is too large (more than {MAX_NODES:,} values)"
+        if depth > MAX_DEPTH:
+            return f"{name(at)} is nested more than {MAX_DEPTH} levels deep"
+        if item is None or isinstance(item, bool):
+            return None
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return f"{name(at)} holds an invalid character (a lone UTF-16 surrogate)"
+            return None
+        if isinstance(item, int):
+            if not -INT_RANGE <= item < INT_RANGE:
+                return f"{name(at)} is an integer too large to store ({str(item)[:12]}...); quote it as text"
+            return None
+        if isinstance(item, float):
+            return None if math.isfinite(item) else f"{name(at)} must be a finite number, not {item}"
+        if isinstance(item, list | tuple):
+            for index, child in enumerate(item):
+                if problem := visit(child, f"{at}[{index}]", depth + 1):
+                    return problem
+            return None
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"{name(at)} has the key {key!r}, which is not text; quote it"
+                if problem := visit(key, at, depth + 1) or visit(child, f"{at}.{key}", depth + 1):
+                    return problem
+            return None
+        return f"{name(at)} holds a value knowrepo cannot store ({type(item).__name__})"
+
+    return visit(value, "", 0)
+
+
+def repair_text(text: str) -> str:
+    """Lone surrogates (which no UTF-8 file can hold) as U+FFFD, for text from outputs."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
