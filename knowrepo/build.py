@@ -25,6 +25,7 @@ from .assets import write_atomic
 from .config import CONFIG_NAME, Config, load_config
 from .discover import discover, scan_sources
 from .errors import KnowrepoError
+from .faults import pause_point
 from .lock import repository_lock
 from .pool import run_parallel
 from .progress import LineReporter, Reporter
@@ -32,7 +33,7 @@ from .publish import Stager, check_output, current_version, prune_versions
 from .search import INDEX_DIR, index_site
 from .theme import theme_dirs
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 @dataclass
@@ -105,24 +106,51 @@ def input_snapshot(root: Path, dirs: list[Path], deps: list[str], flags: dict[st
 
 
 class Manifest:
-    """What the last build read and wrote; lives in .knowrepo/ and is never published."""
+    """What the last build read and wrote; lives in .knowrepo/ and is never published.
+
+    Stored as a header line (version and checksum of the rest) and the JSON: a manifest that
+    is truncated, edited or from another version is not trusted, and the build starts over
+    (a full rebuild, never a crash)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.problem = ""
+        self.data: dict[str, Any] = {}
         try:
-            data = orjson.loads(path.read_bytes())
-        except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
-            data = {}
-        if data.get("version") != MANIFEST_VERSION:
-            data = {}
-        self.data: dict[str, Any] = data
+            raw = path.read_bytes()
+        except OSError:
+            return  # none yet
+        header, _, payload = raw.partition(b"\n")
+        try:
+            head = orjson.loads(header)
+            data = orjson.loads(payload)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError
+            head, data = {}, None
+        if not isinstance(head, dict) or head.get("version") != MANIFEST_VERSION:
+            self.problem = "it is from another version of knowrepo"
+        elif head.get("sha256") != hashlib.sha256(payload).hexdigest() or not isinstance(data, dict):
+            self.problem = "it is damaged"
+        else:
+            self.data = data
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
-    def save(self, data: dict[str, Any]) -> None:
-        # orjson: at 1,000 reports the manifest is ~2.4 MB; json took 0.04 s to write it, orjson 0.005 s.
-        write_atomic(self.path, orjson.dumps({"version": MANIFEST_VERSION, **data}))
+    def save(self, data: dict[str, Any]) -> str | None:
+        """Write the manifest; on failure remove it (the next build is then a full one) and
+        say why: the site is already published, so this never fails the build."""
+        try:
+            # orjson: at 1,000 reports the manifest is ~2.4 MB; json took 0.04 s, orjson 0.005 s.
+            payload = orjson.dumps(data)
+            header = orjson.dumps(
+                {"version": MANIFEST_VERSION, "sha256": hashlib.sha256(payload).hexdigest()}
+            )
+            write_atomic(self.path, header + b"\n" + payload)
+        except (TypeError, ValueError, OSError) as exc:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            return f"{self.path}: the build state could not be saved ({exc}); the next build rebuilds all"
+        return None
 
 
 def _pygments_css(cache_dir: Path) -> Path:
@@ -181,6 +209,10 @@ def _build_locked(
     )
     flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute, "pdf": options.pdf}
 
+    if manifest.problem:
+        reporter.warn(
+            f"{manifest.path}: the last build's record is not used ({manifest.problem}); rebuilding all"
+        )
     previous_version = current_version(output)
     prev_published = manifest.get("published")
     deps = sorted({d for r in manifest.get("reports", {}).values() for d in r.get("deps", {})})
@@ -284,6 +316,9 @@ def _render_all(
             lambda job, outcome: collect(keyed[id(job)], job, outcome),
             pool=pool if any(job.kind == "notebook" for job in jobs) else None,
             meanwhile=meanwhile,
+            on_crash=lambda job: KnowrepoError(
+                job.source, "rendering it killed the worker process twice (out of memory?)"
+            ),
         )
     finally:
         reporter.end_phase()
@@ -295,7 +330,7 @@ class View:
     """One body to render: a report's source, or one run of it (merged with current prose)."""
 
     key: str
-    job: Any  # RenderJob
+    job: Any  # RenderJob; None for a run that has no notebook to render
     run: Any = None  # Run
 
 
@@ -339,6 +374,9 @@ def _views(
                 for run in variant.runs:
                     merge = run is shown and run.record.get("cache_key") == variant.key
                     key = _hash(fingerprint, run.id, merge, report.source_hash if merge else "", shape)
+                    if not run.has_notebook:  # it ended before writing one: its page says so
+                        mine[run.id] = View(key, None, run)
+                        continue
                     notebook = run.notebook.relative_to(root).as_posix()
                     mine[run.id] = View(key, RenderJob(**base, notebook=notebook, merge=merge), run)
         views[report.slug] = mine
@@ -367,6 +405,11 @@ def _execute(
             continue
         try:
             plan = plan_report(root, config, report, cache_dir, store)
+            wanted = [
+                run_request(root, config, plan, variant, {"by": "build"})
+                for variant in plan.variants
+                if (plan.executes or mode == "always") and needs_run(variant, mode)
+            ]
         except KnowrepoError as exc:
             errors.append(exc)
             reporter.error(str(exc))
@@ -374,10 +417,7 @@ def _execute(
                 raise
             continue
         plans[report.slug] = plan
-        if plan.executes or mode == "always":
-            for variant in plan.variants:
-                if needs_run(variant, mode):
-                    requests.append(run_request(root, config, plan, variant, {"by": "build"}))
+        requests += wanted
     if requests:
         from .execute import execute_all
 
@@ -516,9 +556,9 @@ def _build_into(
     started: float,
 ) -> BuildResult:
     from .model import RenderedPage
-    from .render import render_fingerprint
+    from .render import no_notebook_page, render_fingerprint
     from .site import SiteContext, card_key, check_slug, listing_pages, newest_date, report_pages
-    from .theme import make_environment, theme_digest, theme_files
+    from .theme import check_templates, make_environment, template_failure, theme_digest, theme_files
 
     result = BuildResult(output=output)
     found = discover(
@@ -593,6 +633,9 @@ def _build_into(
             reused[report.slug] = prev
             continue
         for view in views[report.slug].values():
+            if view.job is None:
+                bodies[view.key] = no_notebook_page(view.run.record)
+                continue
             cached = cache_dir / "render" / f"{view.key}.json"
             if not options.force and cached.exists() and (view.key not in prev.get("views", []) or deps_ok):
                 try:
@@ -612,9 +655,7 @@ def _build_into(
         nonlocal env
         (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
         env = make_environment(dirs, cache_dir / "jinja")
-        for name in ("report.html", "index.html", "tag.html", "author.html"):
-            with contextlib.suppress(Exception):  # a broken template is reported where it is used
-                env.get_template(name)
+        check_templates(env, files)
         if previous_version is not None:
             base = str(previous_version)
             for entry in reused.values():
@@ -722,6 +763,9 @@ def _build_into(
         except KnowrepoError as exc:
             errors.append(exc)
             continue
+        except Exception as exc:  # a theme template that fails on this report's data
+            errors.append(KnowrepoError(report.source, template_failure(exc)))
+            continue
         entry["deps"] = {
             k: v
             for view in report_views.values()
@@ -757,9 +801,12 @@ def _build_into(
     for entry in new_reports.values():  # kept with the entry: hashing 1,000 cards, 0.02-0.03 s in cProfile
         if "card_key" not in entry:
             entry["card_key"] = card_key(entry["card"])
-    listing, listing_keys = listing_pages(
-        env, ctx, cards, digest, reuse, {id(e["card"]): e["card_key"] for e in new_reports.values()}
-    )
+    try:
+        listing, listing_keys = listing_pages(
+            env, ctx, cards, digest, reuse, {id(e["card"]): e["card_key"] for e in new_reports.values()}
+        )
+    except Exception as exc:  # a listing template that fails: no site can be published without them
+        raise KnowrepoError(None, f"the listing pages cannot be built: {template_failure(exc)}") from None
     page_keys.update(listing_keys)
     for path, data in listing.items():
         if data is None:
@@ -801,6 +848,7 @@ def _build_into(
     def index(staged: Path) -> None:
         if reuse_index or deferred:
             return
+        pause_point("index", config.state_dir)
         reporter.phase("Indexing", 1)
         try:
             searchable = sorted(  # oldest first: large sites are indexed in parts by date
@@ -818,12 +866,12 @@ def _build_into(
 
     # A new index replaces the whole of the old one (in a recycled version): index_site clears it.
     spare = None if reuse_index or deferred else INDEX_DIR + "/"
-    _stage(stager, planned, manifest.get("files", {}), previous_version, index, spare)
+    _stage(stager, planned, manifest.get("files", {}), previous_version, index, spare, config.state_dir)
     all_deps = sorted({d for r in new_reports.values() for d in r.get("deps", {})})
     snapshot["deps"] = {rel: _stat(root / rel) for rel in all_deps}
     snapshot["runs"] = runs_snapshot(root)
     result.errors = [str(e) for e in errors] + run_failures
-    manifest.save(
+    problem = manifest.save(
         {
             "snapshot": snapshot,
             "sources": found.sources,
@@ -848,6 +896,8 @@ def _build_into(
             "previous_version": _version_record(manifest, previous_version),
         }
     )
+    if problem:
+        result.warnings.append(problem)
     keep = {stager.dir} | ({previous_version} if previous_version else set())
     if options.defer_index:  # serve: the browser is waiting; old versions can go a moment later
         threading.Thread(target=prune_versions, args=(output, keep), daemon=True).start()
@@ -887,6 +937,7 @@ def _build_pdfs(
     pages: dict[str, dict[str, str]] = {}
     produced: dict[str, Path] = {}
     jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
+    errors: list[KnowrepoError] = []
     for report in reports:
         if report.source in failed_sources:
             continue
@@ -931,7 +982,15 @@ def _build_pdfs(
             key = _hash(view.key, report.meta.to_json(), report.date, run, variant, digest, config.pdf.paper)
             cached = cache / f"{key}.pdf"
             if not cached.exists() and key not in jobs:
-                document = print_html(env, config, report, bodies[view.key], run, variant, assets, stylesheet)
+                try:
+                    document = print_html(
+                        env, config, report, bodies[view.key], run, variant, assets, stylesheet
+                    )
+                except Exception as exc:  # the theme's print.html fails on this report
+                    from .theme import template_failure
+
+                    errors.append(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+                    continue
                 job = PdfJob(
                     key=key, source=report.source, html=document, base_url=str(root), allowed=(str(assets),)
                 )
@@ -941,7 +1000,6 @@ def _build_pdfs(
             else:
                 pages.setdefault(report.slug, {})[page] = pdf_path
                 produced[pdf_path] = cached
-    errors: list[KnowrepoError] = []
     if jobs:
         reporter.phase("PDF", len(jobs))
 
@@ -958,7 +1016,13 @@ def _build_pdfs(
             reporter.advance(job.source)
 
         try:
-            run_parallel(render_pdf, [job for job, _targets in jobs.values()], workers, done)
+            run_parallel(
+                render_pdf,
+                [job for job, _targets in jobs.values()],
+                workers,
+                done,
+                on_crash=lambda job: KnowrepoError(job.source, "its PDF killed the worker process twice"),
+            )
         finally:
             reporter.end_phase()
     return pages, produced, errors
@@ -971,6 +1035,7 @@ def _stage(
     previous_version: Path | None,
     before_publish: Any = None,
     spare: str | None = None,
+    state_dir: Path | None = None,
 ) -> None:
     """Complete the new version (unchanged files as hard links), let `before_publish` add to it
     (the search index: what is under `spare` is left to it), then publish it atomically."""
@@ -992,6 +1057,8 @@ def _stage(
     stager.finish(spare)
     if before_publish is not None:
         before_publish(stager.dir)
+    if state_dir is not None:
+        pause_point("publish", state_dir)  # staged whole, not yet published
     stager.publish()
 
 

@@ -88,13 +88,30 @@ def interrupted() -> None:
 
 @contextlib.contextmanager
 def user_errors(as_json: bool = False) -> Iterator[None]:
-    """A KnowrepoError ends the command with its one line and exit 1; Ctrl-C with exit 130."""
+    """A KnowrepoError ends the command with its one line and exit 1; Ctrl-C with exit 130;
+    a file that cannot be written with its one line; anything else (a bug) with one line and
+    exit 2, the traceback only with -vv (cron mails stay readable)."""
     try:
         yield
     except KnowrepoError as exc:
         fail(exc, as_json)
     except KeyboardInterrupt:
         interrupted()
+    except OSError as exc:
+        fail(KnowrepoError(exc.filename, f"cannot read or write: {exc.strerror or exc}"), as_json)
+    except Exception as exc:
+        verbose = (click.get_current_context(silent=True) or click.Context(main)).find_object(Context)
+        if verbose is not None and verbose.verbosity >= 3:
+            import traceback
+
+            traceback.print_exc()
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        click.echo(
+            f"error: knowrepo failed unexpectedly ({message}); this is a bug, please report it"
+            " (-vv shows the traceback)",
+            err=True,
+        )
+        sys.exit(2)
 
 
 @main.command()

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,19 @@ _HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 
 
 def slugify_path(relpath: str) -> str:
-    """reports/Sales/Q3 Review.ipynb -> sales/q3-review (lowercase, URL-safe, `/` kept)."""
+    """reports/Sales/Q3 Review.ipynb -> sales/q3-review (lowercase, URL-safe, `/` kept). A part
+    with no ASCII letter or digit (数据.md) keeps its own letters, so such names never collide."""
     stem = relpath.rsplit(".", 1)[0]
-    parts = [re.sub(r"[^a-z0-9_]+", "-", part.lower()).strip("-") for part in stem.split("/")]
+    parts = [
+        re.sub(r"[^a-z0-9_]+", "-", part.lower()).strip("-") or unicode_slug(part) for part in stem.split("/")
+    ]
     return "/".join(part or "_" for part in parts)
+
+
+def unicode_slug(text: str) -> str:
+    """Lowercase letters and digits of any script, accents dropped, the rest as '-'."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^\w]+", "-", plain.lower()).strip("-_")
 
 
 def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str, str]]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import METRIC_MIME, __version__
 from .errors import KnowrepoError
+from .faults import pause_point
 from .paths import outside_reason
 from .pool import run_parallel
 from .runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
@@ -155,6 +156,30 @@ def _mask_notebook(nb: dict[str, Any], private: tuple[str, ...]) -> None:
             cell["source"] = source
 
 
+MIN_SCRUBBED = 4  # shorter private values are not searched for in outputs (they would mask everything)
+
+
+def secrets_of(params: dict[str, Any], private: tuple[str, ...]) -> list[str]:
+    """The texts of the private parameter values, longest first, as outputs would show them."""
+    found = {str(params[name]) for name in private if name in params and params[name] is not None}
+    return sorted((v for v in found if len(v) >= MIN_SCRUBBED), key=len, reverse=True)
+
+
+def scrub(value: Any, secrets: list[str]) -> Any:
+    """`value` (text, or lists and mappings of it) with every secret replaced by ***."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: scrub(item, secrets) for key, item in value.items()}
+    return value
+
+
 def _quiet_kernel_manager(log: Path) -> type:
     """A kernel manager on IPC sockets in a temp folder: no 'running over TCP without
     encryption' warning on the user's terminal, and no socket files beside the notebook."""
@@ -192,10 +217,12 @@ def execute_run(request: RunRequest) -> dict[str, Any]:
     store.clean_abandoned(request.slug, request.variant)
     run_id = new_run_id()
     staging = store.staging(request.slug, request.variant, run_id)
+    pause_point("run", root / ".knowrepo")
     output = staging / NOTEBOOK_FILE
     source = root / request.source
     started = time.time()
     status, error = "ok", None
+    secrets = secrets_of(request.params, request.private)
     try:
         papermill.execute_notebook(
             str(source),
@@ -235,9 +262,14 @@ def execute_run(request: RunRequest) -> dict[str, Any]:
     if output.exists():
         nb = json.loads(output.read_text())
         _mask_notebook(nb, request.private)
+        nb = scrub(nb, secrets)  # outputs and tracebacks that print a private value
         output.write_text(json.dumps(nb, indent=1))
         if status == "failed":
             error = {**(error or {}), **(first_error(nb) or {})}
+    error = scrub(error, secrets)
+    log = staging / "kernel.log"
+    if secrets and log.exists():
+        log.write_text(scrub(log.read_text(errors="replace"), secrets))
     import papermill as pm
 
     record = {
@@ -276,14 +308,28 @@ def _safe_execute(request: RunRequest) -> dict[str, Any]:
     try:
         return execute_run(request)
     except Exception as exc:  # noqa: BLE001 - the store or papermill broke: report, don't crash
+        message = scrub(" ".join(str(exc).split())[:500], secrets_of(request.params, request.private))
         return {
             "id": None,
             "slug": request.slug,
             "variant": request.variant,
             "status": "failed",
-            "error": {"ename": type(exc).__name__, "evalue": str(exc)},
+            "error": {"ename": type(exc).__name__, "evalue": message},
             "source": request.source,
         }
+
+
+def _crashed(request: RunRequest) -> dict[str, Any]:
+    """The record of a run whose worker process died twice (nothing was stored)."""
+    error = {"ename": "WorkerDied", "evalue": "the process running it died twice (killed, or out of memory)"}
+    return {
+        "id": None,
+        "slug": request.slug,
+        "variant": request.variant,
+        "status": "failed",
+        "error": error,
+        "source": request.source,
+    }
 
 
 def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list[dict[str, Any]]:
@@ -305,7 +351,9 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list
         reporter.advance(label)
 
     try:
-        run_parallel(_safe_execute, requests, workers, lambda _request, record: done(record))
+        run_parallel(
+            _safe_execute, requests, workers, lambda _request, record: done(record), on_crash=_crashed
+        )
     finally:
         reporter.end_phase()
     return records

@@ -33,7 +33,7 @@ def exports_for(
     """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
     from .build import _render_all, _views
     from .plan import plan_report, require_known
-    from .render import render_fingerprint
+    from .render import no_notebook_page, render_fingerprint
 
     config = load_config(root)
     found = discover(root, {}, drafts=True)
@@ -66,7 +66,9 @@ def exports_for(
     todo = []
     for view in wanted:
         cached = cache_dir / "render" / f"{view.key}.json"
-        if cached.exists():
+        if view.job is None:
+            bodies[view.key] = no_notebook_page(view.run.record)
+        elif cached.exists():
             bodies[view.key] = RenderedPage.from_json(json.loads(cached.read_text()))
         else:
             todo.append(view)

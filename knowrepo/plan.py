@@ -3,7 +3,6 @@ and which of them must execute. Pure but for reading sources and the run store."
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ class NotebookFacts:
     params: dict[str, tuple[str | None, Any, str]]  # name -> (type name, default, default source)
     has_outputs: bool
     code: str  # hash of the code cells
+    kernel: str | None  # the kernelspec the notebook names, if any
 
     def declared(self) -> dict[str, Param]:
         from .params import TYPES
@@ -38,11 +38,14 @@ class NotebookFacts:
 
 
 def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts:
-    cached = cache_dir / "facts" / f"{report.source_hash}.json"
+    cached = cache_dir / "facts" / f"v2-{report.source_hash}.json"
     if cached.exists():
         data = json.loads(cached.read_text())
         return NotebookFacts(
-            {k: tuple(v) for k, v in data["params"].items()}, data["has_outputs"], data["code"]
+            {k: tuple(v) for k, v in data["params"].items()},
+            data["has_outputs"],
+            data["code"],
+            data["kernel"],
         )
     path = root / report.source
     nb = json.loads(path.read_bytes())
@@ -59,8 +62,11 @@ def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts
     }
     has_outputs = any(c.get("outputs") for c in cells if c.get("cell_type") == "code")
     code = code_hash(nb)
-    write_atomic(cached, json.dumps({"params": params, "has_outputs": has_outputs, "code": code}).encode())
-    return NotebookFacts(params, has_outputs, code)
+    spec = nb.get("metadata", {}).get("kernelspec")
+    kernel = spec.get("name") if isinstance(spec, dict) and isinstance(spec.get("name"), str) else None
+    facts = {"params": params, "has_outputs": has_outputs, "code": code, "kernel": kernel or None}
+    write_atomic(cached, json.dumps(facts).encode())
+    return NotebookFacts(params, has_outputs, code, kernel or None)
 
 
 def _jsonable(value: Any) -> bool:
@@ -94,6 +100,7 @@ class ReportPlan:
     variants: list[VariantPlan]
     executes: bool  # False: a notebook committed with outputs and no parameters, shown as it is
     inputs: list[str]
+    kernel: str  # the notebook's kernelspec, else [execute] kernel
 
 
 def plan_report(
@@ -111,7 +118,13 @@ def plan_report(
     executes = bool(declared or meta.variants or meta.params or not facts.has_outputs)
     variants_spec = meta.variants or {DEFAULT_VARIANT: {}}
     inputs = input_files(root, report.source, meta.inputs)
-    kernel = config.execute.kernel
+    kernel = facts.kernel or config.execute.kernel
+    if len(variants_spec) > config.execute.max_variants:
+        raise KnowrepoError(
+            report.source,
+            f"has {len(variants_spec)} variants, more than [execute] max_variants"
+            f" ({config.execute.max_variants}); narrow the matrix or raise the limit in knowrepo.toml",
+        )
     plans = []
     for name, values in variants_spec.items():
         layers = [(meta.params, False), (values, False), *(overrides or [])]
@@ -122,7 +135,7 @@ def plan_report(
         )
         key = cache_key(facts.code, params, kernel, root, inputs)
         plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
-    return ReportPlan(report, plans, executes, inputs)
+    return ReportPlan(report, plans, executes, inputs, kernel)
 
 
 def needs_run(variant: VariantPlan, mode: str) -> bool:
@@ -145,6 +158,7 @@ def run_request(
     timeout: int | None = None,
 ) -> RunRequest:
     meta = plan.report.meta
+    require_kernel(plan.report.source, plan.kernel)
     return RunRequest(
         root=str(root),
         slug=plan.report.slug,
@@ -152,7 +166,7 @@ def run_request(
         source=plan.report.source,
         params=variant.params,
         private=meta.private_params,
-        kernel=config.execute.kernel,
+        kernel=plan.kernel,
         timeout=timeout or meta.timeout or config.execute.timeout,
         allow_errors=meta.allow_errors if meta.allow_errors is not None else config.execute.allow_errors,
         cache_key=variant.key,
@@ -161,8 +175,24 @@ def run_request(
     )
 
 
-def key_of(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+_installed_kernels: set[str] | None = None
+
+
+def require_kernel(source: str, kernel: str) -> None:
+    """A one-line error before any kernel starts if `kernel` is not installed here (a notebook
+    written in R must not 'succeed' on python3)."""
+    global _installed_kernels
+    if _installed_kernels is None:
+        from jupyter_client.kernelspec import KernelSpecManager  # only a build that executes pays
+
+        _installed_kernels = set(KernelSpecManager().find_kernel_specs())
+    if kernel not in _installed_kernels:
+        installed = ", ".join(sorted(_installed_kernels)) or "none"
+        raise KnowrepoError(
+            source,
+            f"its kernel '{kernel}' (from the notebook's kernelspec) is not installed here;"
+            f" installed kernels: {installed}",
+        )
 
 
 def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:

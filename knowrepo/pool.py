@@ -50,33 +50,78 @@ def run_parallel(
     on_done: Callable[[T, Any], None],
     pool: ProcessPoolExecutor | None = None,
     meanwhile: Callable[[], None] | None = None,
+    on_crash: Callable[[T], Any] | None = None,
 ) -> None:
     """Call fn(item) for every item and on_done(item, result) as each completes. fn must not
     raise (return errors as values); on_done may raise to stop early, cancelling the rest.
     With a `pool` (from start_pool) the items go to its workers, however few; the caller
-    owns it. `meanwhile` runs in this process once the items are handed out."""
+    owns it. `meanwhile` runs in this process once the items are handed out.
+
+    A worker that dies (killed, out of memory) breaks its pool: the items it left undone are
+    handed to a fresh pool once more, and if that breaks too, on_done gets on_crash(item) for
+    each (without `on_crash`, BrokenProcessPool is raised)."""
     if pool is None and (workers <= 1 or len(items) <= 1):
         for item in items:
             on_done(item, fn(item))
         if meanwhile is not None:
             meanwhile()
         return
+    pending = list(items)
+    for attempt in (1, 2):
+        pending = _run_in_pool(fn, pending, workers, on_done, pool, meanwhile)
+        pool, meanwhile = None, None  # a second attempt gets a pool of its own
+        if not pending:
+            return
+        if on_crash is None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            raise BrokenProcessPool(f"a worker process died ({len(pending)} items left)")
+        if attempt == 2:
+            for item in pending:
+                on_done(item, on_crash(item))
+
+
+def _run_in_pool(
+    fn: Callable[[T], Any],
+    items: list[T],
+    workers: int,
+    on_done: Callable[[T, Any], None],
+    pool: ProcessPoolExecutor | None,
+    meanwhile: Callable[[], None] | None,
+) -> list[T]:
+    """One pass over a pool; returns the items left undone because a worker died."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     own = pool is None
     if pool is None:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=_die_with_parent)
+    futures: dict[Any, T] = {}
+    reported: set[Any] = set()
     try:
-        futures = {pool.submit(fn, item): item for item in items}
-        try:
-            if meanwhile is not None:
-                meanwhile()
-            for future in as_completed(futures):
-                on_done(futures[future], future.result())
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for item in items:
+            futures[pool.submit(fn, item)] = item
+        if meanwhile is not None:
+            meanwhile()
+        for future in as_completed(futures):
+            if (error := future.exception()) is not None:
+                raise error
+            reported.add(future)
+            on_done(futures[future], future.result())
+    except BrokenProcessPool:
+        finished = {}  # done before the pool broke: their results stand
+        for future, item in futures.items():
+            if future not in reported and future.done() and not future.cancelled() and not future.exception():
+                finished[id(item)] = (item, future.result())
+        for item, value in finished.values():
+            on_done(item, value)
+        done = {id(futures[f]) for f in reported} | set(finished)
+        return [item for item in items if id(item) not in done]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     finally:
         if own:
-            pool.shutdown()
+            pool.shutdown(wait=True, cancel_futures=True)
+    return []

@@ -430,9 +430,11 @@ def _local_images(
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
     # Imported here: the build's main process imports this module for RenderJob alone.
+    from .faults import pause_point
     from .frontmatter import split_markdown
     from .markup import anchor_headings, first_paragraph, render_markdown
 
+    pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
     prefix = ROOT_TOKEN + "assets/img/"
     path = Path(job.root) / (job.notebook or job.source)
@@ -481,6 +483,17 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         deps=deps,
     )
     return page, warnings
+
+
+def no_notebook_page(record: dict[str, Any]) -> RenderedPage:
+    """The body of a run that ended before papermill wrote its notebook: nothing but that fact
+    (the page's banner shows the error)."""
+    body = (
+        '<p class="run-no-notebook">This run ended before it wrote a notebook, so it has no'
+        " outputs to show. Its error is above; the executed notebook is not available.</p>"
+    )
+    excerpt = f"Run {record.get('id', '')} failed before it wrote a notebook."
+    return RenderedPage(body, [], excerpt, "", [], None, {})
 
 
 def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | KnowrepoError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KnowrepoError
+from .yamltext import plain_problem, repair_text
 
 RUN_FILE = "run.json"
 NOTEBOOK_FILE = "notebook.ipynb"
@@ -27,12 +29,58 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
+RUN_STATUSES = ("ok", "failed")
+RUN_ID = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}")
+
+
+def record_problem(record: Any, folder_name: str) -> str | None:
+    """What makes a parsed run.json not a run record this folder can hold (None: nothing)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if record.get("id") != folder_name:
+        return f"its id {str(record.get('id'))[:40]!r} is not its folder's name"
+    if record.get("status") not in RUN_STATUSES:
+        return f"status must be ok or failed, not {str(record.get('status'))[:20]!r}"
+    for key, kind in (("params", dict), ("metrics", dict), ("started", str), ("variant", str)):
+        if key in record and not isinstance(record[key], kind):
+            return f"'{key}' must be {'an object' if kind is dict else 'text'}"
+    if not isinstance(record.get("error") or {}, dict):
+        return "'error' must be an object"
+    if not isinstance(record.get("duration", 0), int | float):
+        return "'duration' must be a number"
+    return plain_problem(record.get("params", {}), "'params'")
+
+
+def _plain_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics as stored for the site: a value that is not plain data (a huge integer, NaN)
+    is kept as its text."""
+    return {
+        repair_text(str(name)): value if plain_problem(value, "") is None else repair_text(str(value))[:200]
+        for name, value in metrics.items()
+    }
+
+
 @dataclass(frozen=True)
 class Run:
     """A recorded run, as read from its run.json."""
 
     folder: Path
     record: dict[str, Any]
+
+    @classmethod
+    def read(cls, folder: Path) -> Run:
+        """The run in `folder`, checked; a one-line error naming its run.json otherwise."""
+        path = folder / RUN_FILE
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+            raise KnowrepoError(path, f"invalid run record ({reason}); move this run's folder away") from None
+        if problem := record_problem(record, folder.name):
+            raise KnowrepoError(path, f"invalid run record: {problem}; move this run's folder away")
+        record.setdefault("params", {})
+        record["metrics"] = _plain_metrics(record.get("metrics") or {})
+        return cls(folder, record)
 
     @property
     def id(self) -> str:
@@ -45,6 +93,12 @@ class Run:
     @property
     def notebook(self) -> Path:
         return self.folder / NOTEBOOK_FILE
+
+    @property
+    def has_notebook(self) -> bool:
+        """False for a run that ended before papermill wrote its notebook (a dead or missing
+        kernel, a timeout before the first save)."""
+        return self.notebook.is_file() and not self.notebook.is_symlink()
 
 
 class RunStore:
@@ -72,15 +126,11 @@ class RunStore:
         folder = self.variant_dir(slug, variant)
         if not folder.is_dir():
             return []
-        found = []
-        for child in sorted(folder.iterdir()):
-            if child.name.startswith(".") or not (child / RUN_FILE).is_file():
-                continue
-            try:
-                found.append(Run(child, json.loads((child / RUN_FILE).read_text())))
-            except ValueError:
-                raise KnowrepoError(child / RUN_FILE, "invalid run record (not JSON)") from None
-        return found
+        return [
+            Run.read(child)
+            for child in sorted(folder.iterdir())
+            if not child.name.startswith(".") and (child / RUN_FILE).is_file()
+        ]
 
     def variants(self, slug: str) -> list[str]:
         folder = self.root / slug
@@ -90,8 +140,10 @@ class RunStore:
 
     def find(self, run_id: str) -> Run:
         """A run by its id, anywhere in the store."""
+        if not RUN_ID.fullmatch(run_id):
+            raise KnowrepoError(None, f"{run_id!r} is not a run id (see `knowrepo runs`)")
         for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
-            return Run(path.parent, json.loads(path.read_text()))
+            return Run.read(path.parent)
         raise KnowrepoError(self.root, f"no run with id {run_id}")
 
     def clean_abandoned(self, slug: str, variant: str) -> None:

@@ -21,14 +21,18 @@ from .errors import KnowrepoError
 from .model import RenderedPage, Report
 
 # Top-level site paths that report slugs may not take.
-RESERVED = {"tags", "authors", "assets", "search", "404.html", "index.html", "feed.xml", "sitemap.xml"}
+RESERVED = {
+    "tags", "authors", "assets", "search", "pagefind", "404.html", "index.html", "feed.xml", "sitemap.xml",
+}  # fmt: skip
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")', re.I)
 
 
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
-    """A tag or author name as a URL segment."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "_"
+    """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
+    from .discover import unicode_slug
+
+    return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or "_"
 
 
 def page_path(slug: str) -> str:
@@ -321,13 +325,12 @@ def report_pages(
             elif kind == "run" and not run.ok:
                 banner = {"latest": record, "showing_ok": False, "href": None}
             notebook = f"{slug}/runs/{run.id}/notebook.ipynb"
+            downloads = [_download(path, source_download)]
+            if run.has_notebook:
+                executed = {"href": notebook, "label": "Executed notebook", "name": f"{run.id}.ipynb"}
+                downloads.append(_download(path, executed))
             return {
-                "downloads": [
-                    _download(path, source_download),
-                    _download(
-                        path, {"href": notebook, "label": "Executed notebook", "name": f"{run.id}.ipynb"}
-                    ),
-                ],
+                "downloads": downloads,
                 "run": record,
                 "variants": [
                     {**v, "href": rel(path, v["path"]), "current": v["name"] == variant.name}
@@ -357,7 +360,8 @@ def report_pages(
             for run in variant.runs:
                 path = f"{slug}/runs/{run.id}/index.html"
                 page(path, views[run.id], **run_extra(path, variant, run, "run"))
-                out[f"{slug}/runs/{run.id}/notebook.ipynb"] = ("file", run.notebook, "")
+                if run.has_notebook:
+                    out[f"{slug}/runs/{run.id}/notebook.ipynb"] = ("file", run.notebook, "")
                 body = bodies[views[run.id].key]
                 images += body.images + ([body.thumbnail] if body.thumbnail else [])
         shown = default.shown
@@ -406,7 +410,7 @@ def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: st
         {
             "record": r.record,
             "href": rel(path, f"{report.slug}/runs/{r.id}/"),
-            "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb"),
+            "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb") if r.has_notebook else "",
         }
         for r in runs
     ]

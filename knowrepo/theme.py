@@ -64,3 +64,33 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
     env.globals.update(tag_slug=slug_text, format_date=format_date)
     env.filters["figure"] = format_figure
     return env
+
+
+def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environment
+    """Compile every template of the theme: a syntax error is one line naming the file and
+    line (and stops the build before anything is published), never a jinja traceback."""
+    import jinja2
+
+    for rel, path in sorted(files.items()):
+        if not rel.startswith("templates/"):
+            continue
+        try:
+            env.get_template(rel.removeprefix("templates/"))
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or str(path)
+            raise KnowrepoError(where, f"theme template error at line {exc.lineno}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise KnowrepoError(path, f"theme template error: {exc}") from None
+
+
+def template_failure(exc: BaseException) -> str:
+    """Where in which template a render failed, from the traceback jinja rewrites to point at
+    template lines: 'theme template .../report.html line 12: 'x' is undefined'."""
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".xml")):
+            where = f"theme template {name} line {tb.tb_lineno}: "
+        tb = tb.tb_next
+    return f"{where}{type(exc).__name__}: {exc}"

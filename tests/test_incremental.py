@@ -37,7 +37,7 @@ def version_folders(repo: Path) -> list[Path]:
     deadline = time.monotonic() + 10
     while any(p.name.startswith(".trash-") for p in folder.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return list(folder.iterdir())
+    return [p for p in folder.iterdir() if p.is_dir()]  # (not the marker file)
 
 
 def processes_mentioning(text: str) -> list[int]:
