@@ -24,7 +24,7 @@ from . import __version__
 from .assets import write_atomic
 from .config import CONFIG_NAME, Config, load_config
 from .discover import discover, scan_sources
-from .errors import KnowrepoError
+from .errors import KnowrepoError, WriteError, write_error
 from .faults import pause_point
 from .lock import repository_lock
 from .pool import run_parallel
@@ -123,15 +123,14 @@ class Manifest:
         header, _, payload = raw.partition(b"\n")
         try:
             head = orjson.loads(header)
-            data = orjson.loads(payload)
         except ValueError:  # orjson.JSONDecodeError is a ValueError
-            head, data = {}, None
+            head = None
         if not isinstance(head, dict) or head.get("version") != MANIFEST_VERSION:
-            self.problem = "it is from another version of knowrepo"
-        elif head.get("sha256") != hashlib.sha256(payload).hexdigest() or not isinstance(data, dict):
+            self.problem = "it is from another version of knowrepo, or damaged"
+        elif head.get("sha256") != hashlib.sha256(payload).hexdigest():
             self.problem = "it is damaged"
         else:
-            self.data = data
+            self.data = orjson.loads(payload)  # what knowrepo wrote, checksum and all
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -193,9 +192,9 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
         try:
             return _build_locked(root, config, output, options, reporter, started)
         except OSError as exc:  # a full disk, a read-only output: the staging is gone, the site is not
-            where = exc.filename or output
-            raise KnowrepoError(
-                where, f"cannot write: {exc.strerror or exc}; the published site is unchanged"
+            raise write_error(exc) or KnowrepoError(
+                exc.filename or output,
+                f"cannot write: {exc.strerror or exc}; the published site is unchanged",
             ) from None
 
 
@@ -226,6 +225,7 @@ def _build_locked(
         )
     if (
         not options.force
+        and not manifest.get("errors")  # a build that went wrong looks again at everything
         and manifest.get("snapshot") == snapshot
         and not (manifest.get("search_pending") and not options.defer_index)
         and previous_version is not None
@@ -290,6 +290,8 @@ def _render_all(
     reporter.phase("Rendering", len(jobs))
 
     def collect(key: str, job: Any, outcome: Any) -> None:
+        if isinstance(outcome, WriteError):
+            raise outcome  # a full disk: no report can be rendered, nothing is published
         if isinstance(outcome, KnowrepoError):
             errors[key] = outcome
             reporter.error(str(outcome))
@@ -392,6 +394,7 @@ def _execute(
     reporter: Reporter,
     errors: list[KnowrepoError],
     cache_dir: Path,
+    failed: set[str],
 ) -> tuple[dict[str, Any], list[str], int]:
     """Plan every notebook's variants, execute what needs it; plans by slug, run failures."""
     from .plan import needs_run, plan_report, run_request
@@ -412,6 +415,7 @@ def _execute(
             ]
         except KnowrepoError as exc:
             errors.append(exc)
+            failed.add(report.source)  # (the error may name another file: a run record, an input)
             reporter.error(str(exc))
             if options.strict:
                 raise
@@ -603,10 +607,11 @@ def _build_into(
     report_keys = {slug: entry["key"] for slug, entry in reused.items()}
     kept = [r for r in reports if r.slug in reused]
     reports = [r for r in reports if r.slug not in reused]
+    plan_failed: set[str] = set()
     plans, run_failures, result.executed = _execute(
-        root, config, reports, mode, options, reporter, errors, cache_dir
+        root, config, reports, mode, options, reporter, errors, cache_dir, plan_failed
     )
-    failed_sources = {e.path for e in errors} | found.failed_sources
+    failed_sources = {e.path for e in errors} | found.failed_sources | plan_failed
     reports = [r for r in reports if r.source not in failed_sources]
     views = _views(root, config, reports, plans, fingerprint, assets_dir)
 
@@ -680,9 +685,7 @@ def _build_into(
     for key, exc in render_errors.items():
         errors.append(exc)
         failed_sources.add(by_key[key].job.source)
-    result.warnings.extend(warnings)
-    for message in warnings:
-        reporter.warn(message)
+    result.warnings.extend(dict.fromkeys(warnings))  # once each; the command prints them at the end
 
     # Assemble.
     reporter.phase("Assembling", 1)
@@ -762,9 +765,11 @@ def _build_into(
                     page_keys[path] = key
         except KnowrepoError as exc:
             errors.append(exc)
+            reporter.error(str(exc))
             continue
         except Exception as exc:  # a theme template that fails on this report's data
             errors.append(KnowrepoError(report.source, template_failure(exc)))
+            reporter.error(str(errors[-1]))
             continue
         entry["deps"] = {
             k: v
@@ -990,6 +995,7 @@ def _build_pdfs(
                     from .theme import template_failure
 
                     errors.append(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+                    reporter.error(str(errors[-1]))
                     continue
                 job = PdfJob(
                     key=key, source=report.source, html=document, base_url=str(root), allowed=(str(assets),)
@@ -1004,6 +1010,8 @@ def _build_pdfs(
         reporter.phase("PDF", len(jobs))
 
         def done(job: Any, outcome: Any) -> None:
+            if isinstance(outcome, WriteError):
+                raise outcome
             if isinstance(outcome, KnowrepoError):
                 errors.append(outcome)
                 reporter.error(str(outcome))

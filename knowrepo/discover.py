@@ -35,7 +35,12 @@ def slugify_path(relpath: str) -> str:
     parts = [
         re.sub(r"[^a-z0-9_]+", "-", part.lower()).strip("-") or unicode_slug(part) for part in stem.split("/")
     ]
-    return "/".join(part or "_" for part in parts)
+    return "/".join(part or opaque_slug(name) for part, name in zip(parts, stem.split("/"), strict=True))
+
+
+def opaque_slug(text: str) -> str:
+    """For a name with no letter or digit at all (😀): '_' and a short hash, so two never meet."""
+    return "_" + hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()[:8] if text else "_"
 
 
 def unicode_slug(text: str) -> str:

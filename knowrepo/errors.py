@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import re
 from pathlib import Path
 from typing import Any
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class KnowrepoError(Exception):
@@ -20,10 +24,29 @@ class KnowrepoError(Exception):
         super().__init__(self.path, self.message)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        if not self.path:
+            return self.message
+        # A file name may hold a line break (or any control character): shown escaped.
+        path = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), self.path)
+        return f"{path}: {self.message}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.message))
+
+
+class WriteError(KnowrepoError):
+    """The machine, not a report, is at fault (a full disk, a read-only folder): the build
+    stops where it is and publishes nothing."""
+
+
+_MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+def write_error(exc: BaseException) -> WriteError | None:
+    """A WriteError for an OSError that only the machine's owner can fix, else None."""
+    if isinstance(exc, OSError) and exc.errno in _MACHINE_ERRNOS:
+        return WriteError(exc.filename, f"cannot write: {exc.strerror}; the published site is unchanged")
+    return None
 
 
 def did_you_mean(name: str, valid: list[str] | set[str] | tuple[str, ...]) -> str:

@@ -153,16 +153,16 @@ def _email(path: str, email: Any) -> dict[str, Any]:
     if not isinstance(email, dict):
         raise KnowrepoError(path, "front matter 'email' must be a mapping (to, cc, subject)")
 
-    def check(fields: dict[str, Any], where: str, allowed: set[str]) -> None:
+    def check(fields: dict[str, Any], where: str, prefix: str, allowed: set[str]) -> None:
         for key, item in fields.items():
             if key not in allowed:
                 raise unknown_key_error(path, f"email field{where}", str(key), allowed)
             if key in ("to", "cc"):
-                _strings(path, f"email.{key}", item)
+                _strings(path, f"{prefix}.{key}", item)
             elif key == "subject":
-                _text(path, "email.subject", item)
+                _text(path, f"{prefix}.subject", item)
 
-    check(email, "", EMAIL_FIELDS)
+    check(email, "", "email", EMAIL_FIELDS)
     per_variant = email.get("variants") or {}
     if not isinstance(per_variant, dict):
         raise KnowrepoError(path, "front matter 'email.variants' must map variant names to to/cc/subject")
@@ -171,7 +171,7 @@ def _email(path: str, email: Any) -> dict[str, Any]:
             raise KnowrepoError(
                 path, f"front matter 'email.variants.{name}' must be a mapping (to, cc, subject)"
             )
-        check(fields, f" of variant {name}", EMAIL_FIELDS - {"variants"})
+        check(fields, f" of variant {name}", f"email.variants.{name}", EMAIL_FIELDS - {"variants"})
     return dict(email)
 
 

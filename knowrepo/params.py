@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KnowrepoError
-from .yamltext import YamlProblem, load_yaml, plain_problem
+from .yamltext import YamlProblem, load_yaml, plain_problem, shown
 
 TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 
@@ -68,15 +68,18 @@ def coerce(source: str, param: Param, value: Any, from_text: bool) -> Any:
         value = parsed if kind is not None or not isinstance(parsed, list | dict) else value
     if kind is None:
         if isinstance(value, list | dict):
-            raise KnowrepoError(source, f"parameter '{param.name}' takes a scalar, not {value!r}")
+            raise KnowrepoError(source, f"parameter '{param.name}' takes a scalar, not {shown(value)}")
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise KnowrepoError(source, f"parameter '{param.name}' is too large for a float") from None
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if kind is str and number and not from_text:
         return str(value)  # YAML reads `month: 2026` as an int; a str parameter wants "2026"
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise KnowrepoError(source, f"parameter '{param.name}' must be {kind.__name__}, not {value!r}")
+        raise KnowrepoError(source, f"parameter '{param.name}' must be {kind.__name__}, not {shown(value)}")
     return value
 
 

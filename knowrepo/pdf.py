@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
+from .errors import KnowrepoError, write_error
 from .model import RenderedPage, Report
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
@@ -158,4 +158,6 @@ def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=site_fetcher(job.allowed))
         return document.write_pdf(pdf_identifier=identifier, font_config=_font_config())
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
-        return KnowrepoError(job.source, f"PDF export failed: {type(exc).__name__}: {exc}")
+        return write_error(exc) or KnowrepoError(
+            job.source, f"PDF export failed: {type(exc).__name__}: {exc}"
+        )

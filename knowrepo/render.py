@@ -13,6 +13,7 @@ import html
 import importlib.util
 import json
 import re
+import warnings as warnings_module
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,11 @@ from urllib.parse import unquote
 
 from . import METRIC_MIME
 from .assets import AssetStore, png_size
-from .errors import KnowrepoError
+from .errors import KnowrepoError, write_error
 from .figures import format_figure
 from .model import RenderedPage
 from .paths import outside_reason
-from .yamltext import repair_text
+from .yamltext import repair_text, repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
@@ -32,6 +33,9 @@ IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg
 LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript")
 STATIC_TYPES = ("image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/latex")
 _DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
+# HTML that loads a script from elsewhere (a CDN, require.js): it shows nothing without it.
+_LOADS_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=|<script\b[^>]*>[^<]*\brequire\s*\(", re.I)
+_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
@@ -124,7 +128,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
         )
         return {**output, "data": {"text/html": tile}}
     page = _text(data.get("text/html", ""))
-    needs_script = "<script" in page and ("src=" in page or "require(" in page)
+    needs_script = bool(_LOADS_SCRIPT.search(page))
     has_static = any(k in data for k in STATIC_TYPES)
     if needs_script and has_static:
         data.pop("text/html")
@@ -185,6 +189,7 @@ class NotebookPreparer:
         self.store, self.prefix, self.code, self.title = store, prefix, code, title
         self.sanitize, self.max_output, self.source = sanitize, max_output, source
         self.figures = 0
+        self.cell = 0  # the cell being prepared (1-based, as warnings name it)
         self.warnings: list[str] = []
 
     def _blob(self, mime: str, raw: str) -> bytes | None:
@@ -196,13 +201,20 @@ class NotebookPreparer:
 
             cleaned = clean_svg(raw.encode())
             if cleaned is None:
-                self.warnings.append(f"{self.source}: an SVG output is not well-formed SVG; not shown")
+                self.warnings.append(
+                    f"{self.source}: cell {self.cell}: an SVG output is not well-formed SVG; not shown"
+                )
             return cleaned
         try:
-            return base64.b64decode(raw)
+            blob = base64.b64decode("".join(raw.split()), validate=True)  # (lines wrapped at 76: fine)
         except (ValueError, TypeError):
-            self.warnings.append(f"{self.source}: a {mime} output is not valid base64; not shown")
+            blob = b""
+        if not blob.startswith(_MAGIC.get(mime, b"")) or not blob:
+            self.warnings.append(
+                f"{self.source}: cell {self.cell}: an {mime} output is not valid base64 {mime}; not shown"
+            )
             return None
+        return blob
 
     def image(self, output: dict[str, Any], section: str) -> None:
         data, meta = output.get("data", {}), output.setdefault("metadata", {})
@@ -243,6 +255,7 @@ class NotebookPreparer:
         _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
         cells, images, section = [], [], ""
         for index, cell in enumerate(nb.get("cells", [])):
+            self.cell = index + 1
             tags = set(cell.get("metadata", {}).get("tags", []))
             if index == fm_index or "remove-cell" in tags or "injected-parameters" in tags:
                 continue
@@ -429,44 +442,29 @@ def _local_images(
 
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
-    # Imported here: the build's main process imports this module for RenderJob alone.
     from .faults import pause_point
-    from .frontmatter import split_markdown
-    from .markup import anchor_headings, first_paragraph, render_markdown
+    from .markup import anchor_headings, first_paragraph
 
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
     prefix = ROOT_TOKEN + "assets/img/"
-    path = Path(job.root) / (job.notebook or job.source)
-    images: list[str] = []
     deps: dict[str, str] = {}
     warnings: list[str] = []
     try:
-        if job.kind == "notebook":
-            try:
-                nb = json.loads(path.read_bytes())
-                if job.merge:
-                    nb = merge_outputs(json.loads((Path(job.root) / job.source).read_bytes()), nb)
-            except json.JSONDecodeError as exc:
-                raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
-            preparer = NotebookPreparer(
-                store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source
-            )
-            prepared, images = preparer.prepare(nb)
-            warnings.extend(preparer.warnings)
-            prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
-            jinja_cache = str(Path(job.assets_dir).parent / "jinja")
-            body = _notebook_renderer(jinja_cache).body(prepared, job.sanitize)
-        else:
-            _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
-            body = render_markdown(text, job.sanitize)
+        with warnings_module.catch_warnings():
+            # nbconvert warns on stderr, naming no report, of outputs it has no template for
+            # (application/json alone): the page shows what it can; quiet by default.
+            warnings_module.simplefilter("ignore")
+            body, images = _render_body(job, store, prefix, warnings)
         body = repair_text(body)
         body = _local_images(body, job, store, prefix, images, deps, warnings)
         body, toc, heading = anchor_headings(body, drop_title=job.title)
     except KnowrepoError:
         raise
     except Exception as exc:  # any failure inside nbconvert or Markdown: name the file
-        raise KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}") from exc
+        raise write_error(exc) or KnowrepoError(
+            job.source, f"rendering failed: {type(exc).__name__}: {exc}"
+        ) from exc
     thumbnail = None
     for name in images:
         if not name.endswith(".svg"):
@@ -483,6 +481,38 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         deps=deps,
     )
     return page, warnings
+
+
+def _read_notebook(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    nb = json.loads(data)
+    return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them
+
+
+def _render_body(
+    job: RenderJob, store: AssetStore, prefix: str, warnings: list[str]
+) -> tuple[str, list[str]]:
+    """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
+    # Imported here: the build's main process imports this module for RenderJob alone.
+    from .frontmatter import split_markdown
+    from .markup import render_markdown
+
+    path = Path(job.root) / (job.notebook or job.source)
+    if job.kind != "notebook":
+        _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
+        return render_markdown(text, job.sanitize), []
+    try:
+        nb = _read_notebook(path)
+        if job.merge:
+            nb = merge_outputs(_read_notebook(Path(job.root) / job.source), nb)
+    except json.JSONDecodeError as exc:
+        raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
+    preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
+    prepared, images = preparer.prepare(nb)
+    warnings.extend(preparer.warnings)
+    prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
+    jinja_cache = str(Path(job.assets_dir).parent / "jinja")
+    return _notebook_renderer(jinja_cache).body(prepared, job.sanitize), images
 
 
 def no_notebook_page(record: dict[str, Any]) -> RenderedPage:
@@ -503,4 +533,4 @@ def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | Knowrepo
     except KnowrepoError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - reported against the file, never raised
-        return KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")
+        return write_error(exc) or KnowrepoError(job.source, f"rendering failed: {type(exc).__name__}: {exc}")

@@ -30,7 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
+from .errors import KnowrepoError, WriteError
 from .model import RenderedPage
 
 SOCKET_NAME = "render.sock"
@@ -123,7 +123,8 @@ class RenderServer:
             for job in jobs:
                 answer = self._receive()
                 if "error" in answer:
-                    outcome: Any = KnowrepoError(*answer["error"])
+                    kind = WriteError if answer.get("machine") else KnowrepoError
+                    outcome: Any = kind(*answer["error"])
                 else:
                     outcome = (RenderedPage.from_json(answer["page"]), answer["warnings"])
                 done += 1
@@ -206,7 +207,10 @@ def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
     for line in stream:
         outcome = render_or_error(RenderJob(**json.loads(line)["job"]))
         if isinstance(outcome, KnowrepoError):
-            answer: dict[str, Any] = {"error": [outcome.path, outcome.message]}
+            answer: dict[str, Any] = {
+                "error": [outcome.path, outcome.message],
+                "machine": isinstance(outcome, WriteError),
+            }
         else:
             answer = {"page": outcome[0].to_json(), "warnings": outcome[1]}
         stream.write(json.dumps(answer).encode() + b"\n")

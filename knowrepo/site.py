@@ -30,9 +30,9 @@ _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")',
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
     """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
-    from .discover import unicode_slug
+    from .discover import opaque_slug, unicode_slug
 
-    return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or "_"
+    return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or opaque_slug(text)
 
 
 def page_path(slug: str) -> str:

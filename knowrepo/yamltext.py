@@ -57,8 +57,8 @@ def load_yaml(text: str) -> Any:
         raise YamlProblem(problem, mark.line + 1 if mark else None) from None
     except RecursionError:
         raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep") from None
-    except ValueError as exc:  # a constructor that PyYAML lets raise (e.g. a huge !!float)
-        raise YamlProblem(str(exc)) from None
+    except Exception as exc:  # PyYAML's constructors let KeyError, IndexError... escape (`!!bool maybe`)
+        raise YamlProblem(f"a value PyYAML cannot read ({type(exc).__name__}: {exc})"[:300]) from None
 
 
 def plain_problem(value: Any, where: str) -> str | None:
@@ -83,8 +83,9 @@ def plain_problem(value: Any, where: str) -> str | None:
                 return f"{name(at)} holds an invalid character (a lone UTF-16 surrogate)"
             return None
         if isinstance(item, int):
-            if not -INT_RANGE <= item < INT_RANGE:
-                return f"{name(at)} is an integer too large to store ({str(item)[:12]}...); quote it as text"
+            if not -INT_RANGE <= item < INT_RANGE:  # (no str(): a 5,000-digit int refuses it)
+                bits = item.bit_length()
+                return f"{name(at)} is an integer too large to store ({bits} bits); quote it as text"
             return None
         if isinstance(item, float):
             return None if math.isfinite(item) else f"{name(at)} must be a finite number, not {item}"
@@ -102,9 +103,30 @@ def plain_problem(value: Any, where: str) -> str | None:
             return None
         return f"{name(at)} holds a value knowrepo cannot store ({type(item).__name__})"
 
-    return visit(value, "", 0)
+    problem = visit(value, "", 0)
+    return " ".join(problem.split()) if problem else None  # (a key may hold a line break)
 
 
 def repair_text(text: str) -> str:
     """Lone surrogates (which no UTF-8 file can hold) as U+FFFD, for text from outputs."""
     return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+
+
+def repair_tree(value: Any) -> Any:
+    """repair_text over every string in a parsed JSON document (a notebook from a kernel that
+    printed half a UTF-16 pair)."""
+    if isinstance(value, str):
+        return repair_text(value)
+    if isinstance(value, list):
+        return [repair_tree(item) for item in value]
+    if isinstance(value, dict):
+        return {repair_text(key): repair_tree(item) for key, item in value.items()}
+    return value
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """repr() of a value for a message: short, and never failing (a huge int refuses str())."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit integer"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -187,8 +187,8 @@ def test_theme_override_falls_back_to_default(repo: Path):
 
 
 def test_sigkill_at_any_point_leaves_a_complete_site(tmp_path: Path, example_repo: Path):
-    """Kill real builds at several moments: the published site is always the old one or the
-    new one, complete, never a mix."""
+    """E77: kill real builds at several moments: the published site is always the old one or
+    the new one, complete, never a mix."""
     repo = copy_example(tmp_path / "repo", runs_from=example_repo)
     bulk = repo / "reports/bulk"
     bulk.mkdir()
@@ -226,6 +226,7 @@ def test_sigkill_at_any_point_leaves_a_complete_site(tmp_path: Path, example_rep
 
 
 def test_ctrl_c_leaves_the_previous_site(repo: Path):
+    """E76: Ctrl-C during a build leaves the published site as it was."""
     before = contents(repo / "_site")
     for path in (repo / "reports").rglob("*.md"):
         path.write_text(path.read_text() + "\nInterrupted edit.\n")

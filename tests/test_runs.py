@@ -147,6 +147,7 @@ def test_timeout_gives_a_failed_run(tmp_path: Path):
 
 
 def test_kill_9_leaves_no_partial_run(tmp_path: Path):
+    """E21 of docs/errors.md: a run killed mid-kernel leaves no run behind."""
     repo = make_repo(
         tmp_path / "kb",
         "title: Slow",
