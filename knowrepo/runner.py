@@ -10,6 +10,7 @@ from typing import Any
 from .config import load_config
 from .discover import discover, slugify_path
 from .errors import KnowrepoError, did_you_mean
+from .lock import repository_lock
 from .model import Report
 from .params import parse_assignments
 from .plan import needs_run, plan_report, require_known, run_request
@@ -58,10 +59,16 @@ def _notebooks(root: Path) -> list[Report]:
 
 
 def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[dict[str, Any]]:
-    """Execute the addressed reports' variants; returns the new run records."""
+    """Execute the addressed reports' variants; returns the new run records. Planned and run
+    under the repository's lock: a build or run meanwhile would execute the same notebooks."""
+    config = load_config(root)
+    with repository_lock(config.state_dir, "knowrepo run", reporter.info):
+        return _run_locked(root, config, options, reporter)
+
+
+def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> list[dict[str, Any]]:
     from .execute import execute_all
 
-    config = load_config(root)
     store = RunStore(root)
     notebooks = _notebooks(root)
     layers: list[tuple[dict[str, Any], bool]] = []
@@ -142,6 +149,7 @@ def list_runs(root: Path, report: str | None, variants: tuple[str, ...]) -> list
 def prune_runs(root: Path, report: str | None, variants: tuple[str, ...], keep: int) -> list[Run]:
     store = RunStore(root)
     removed: list[Run] = []
-    for target, variant in _selected_runs(root, report, variants):
-        removed += store.prune(target.slug, variant, keep)
+    with repository_lock(load_config(root).state_dir, "knowrepo runs --prune", lambda _line: None):
+        for target, variant in _selected_runs(root, report, variants):
+            removed += store.prune(target.slug, variant, keep)
     return removed

@@ -565,7 +565,6 @@ def test_E16_two_builds_at_once_take_turns(tmp_path: Path, example_repo: Path):
     second = subprocess.Popen([*KNOWREPO, "build", str(repo), "--force"], stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     assert second.poll() is None  # it waits for the lock rather than interleave
-    os.kill(int(marker.read_text()), signal.SIGCONT)
     first.send_signal(signal.SIGKILL)  # the first never publishes; the second goes on
     first.wait()
     _out, err = second.communicate(timeout=300)
@@ -583,6 +582,30 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def test_E78_two_runs_at_once_execute_a_notebook_once(tmp_path: Path):
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    front = "title: Two\nvariants: {one: {count: 1}, two: {count: 2}}"  # two runs: a pool of workers
+    cells = [("code", "count = 0", ["parameters"]), ("code", "print(count)")]
+    write_notebook(repo / "reports/p.ipynb", cells, front=front)
+    env = {**os.environ, "KNOWREPO_PAUSE_AT": "run"}
+    first = subprocess.Popen([*KNOWREPO, "run", "p"], cwd=repo, env=env, stderr=subprocess.PIPE, text=True)
+    marker = repo / ".knowrepo/paused-run"
+    _wait_for(marker)
+    second = subprocess.Popen([*KNOWREPO, "run", "p"], cwd=repo, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    assert second.poll() is None  # it waits, rather than run the same notebook meanwhile
+    os.kill(int(marker.read_text()), signal.SIGKILL)  # the first's worker dies: its run is retried
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    _out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    assert "waiting for knowrepo run (pid" in err and "is up to date" in err
+    for variant in ("one", "two"):
+        runs = [p for p in (repo / "runs/p" / variant).iterdir() if not p.name.startswith(".")]
+        assert len(runs) == 1, variant
+    assert not list((repo / "runs").rglob(".tmp-*"))
 
 
 def _wait_for(path: Path, seconds: float = 120) -> None:
