@@ -29,10 +29,10 @@ def documents(work: Path, count: int) -> list[Path]:
     shutil.copy(PROJECT / "knowrepo.toml", repo / "knowrepo.toml")
     subprocess.run([sys.executable, "-m", "knowrepo", "-q", "build", str(repo)], check=True)
     sys.path.insert(0, str(PROJECT))
-    from knowrepo.export import exports_for
-    from knowrepo.pdf import print_html
-    from knowrepo.progress import LineReporter
-    from knowrepo.theme import make_environment, theme_dirs, theme_files
+    from knowrepo.exports.bodies import exports_for
+    from knowrepo.exports.pdf import print_html
+    from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
+    from knowrepo.support.progress import LineReporter
 
     views = []
     for slug in (
@@ -68,7 +68,7 @@ def documents(work: Path, count: int) -> list[Path]:
 
 
 def weasyprint_all(paths: list[Path], out: Path) -> float:
-    from knowrepo.pdf import PdfJob, render_pdf
+    from knowrepo.exports.pdf import PdfJob, render_pdf
 
     render_pdf(PdfJob("warm", "warm", "<p>warm</p>", str(out)))  # imports and fonts: once a process
     start = time.perf_counter()

@@ -1,5 +1,5 @@
 """`python -m knowrepo` is the `knowrepo` command."""
 
-from .cli import command
+from knowrepo.commands import command
 
 command()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError, unknown_key_error
+from knowrepo.errors import KnowrepoError, unknown_key_error
 
 CONFIG_NAME = "knowrepo.toml"
 CODE_MODES = ("show", "fold", "hide")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from knowrepo.config import find_root, parse_config
-from knowrepo.discover import slugify_path
 from knowrepo.errors import KnowrepoError
-from knowrepo.frontmatter import expand_variants, parse_meta, split_markdown
-from knowrepo.markup import anchor_headings, render_markdown
+from knowrepo.pipeline.discover import slugify_path
+from knowrepo.pipeline.frontmatter import expand_variants, parse_meta, split_markdown
+from knowrepo.pipeline.render.markdown import anchor_headings, render_markdown
 
 
 def test_front_matter_fields_are_normalised():

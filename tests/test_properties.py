@@ -17,13 +17,13 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from knowrepo.build import BuildOptions, build
-from knowrepo.discover import slugify_path
 from knowrepo.errors import KnowrepoError
-from knowrepo.frontmatter import expand_variants, parse_meta, split_markdown
 from knowrepo.model import Meta
-from knowrepo.params import Param, coerce, resolve
-from knowrepo.yamltext import YamlProblem, load_yaml, plain_problem
+from knowrepo.pipeline.build import BuildOptions, build
+from knowrepo.pipeline.discover import slugify_path
+from knowrepo.pipeline.execute.params import Param, coerce, resolve
+from knowrepo.pipeline.frontmatter import expand_variants, parse_meta, split_markdown
+from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
 os.environ.setdefault("KNOWREPO_RENDER_SERVER", "0")  # as conftest.py: no warm server outlives a test
 

@@ -16,7 +16,7 @@ import pytest
 from test_incremental import processes_mentioning
 
 from conftest import KNOWREPO, copy_example, run_knowrepo
-from knowrepo import renderserver
+from knowrepo.pipeline.render import server as renderserver
 
 NOTEBOOK = "reports/ops/warehouse-delays.ipynb"
 PAGE = "_site/ops/warehouse-delays/index.html"

@@ -13,7 +13,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from conftest import KNOWREPO, run_knowrepo, write_notebook
-from knowrepo.runstore import new_run_id
+from knowrepo.pipeline.execute.runstore import new_run_id
 
 PARAMS = 'count = 1\nlabel = "x"\nratio = 2.5\ntoken = "secret-default"'
 SHOW = 'print(f"count={count} label={label} ratio={ratio}")'

@@ -10,9 +10,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
-from .export import export_pdf, exports_for
-from .mail import build_message, recipients, send
+from knowrepo.errors import KnowrepoError
+from knowrepo.exports.bodies import export_pdf, exports_for
+from knowrepo.exports.smtp import build_message, recipients, send
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
@@ -41,7 +41,7 @@ def send_report(
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
     run_ids: list[str | None] = [run_id]
     if rerun:
-        from .runner import RunOptions, run_reports
+        from knowrepo.commands.run import RunOptions, run_reports
 
         records = run_reports(
             root, RunOptions(report=name, assignments=assignments, variants=variants, force=True), reporter

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .errors import KnowrepoError
+import knowrepo
+from knowrepo.errors import KnowrepoError
 
 
 def default_theme_dir() -> Path:
     """The default theme: inside the installed package, or themes/default in a checkout."""
-    here = Path(__file__).parent
+    here = Path(knowrepo.__file__).parent
     for candidate in (here / "themes" / "default", here.parent / "themes" / "default"):
         if (candidate / "templates").is_dir():
             return candidate
@@ -58,8 +59,8 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
-    from .figures import format_figure
-    from .site import format_date, slug_text
+    from knowrepo.pipeline.assemble.pages import format_date, slug_text
+    from knowrepo.support.numbers import format_figure
 
     env.globals.update(tag_slug=slug_text, format_date=format_date)
     env.filters["figure"] = format_figure

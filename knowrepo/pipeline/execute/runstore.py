@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
-from .yamltext import plain_problem, repair_text
+from knowrepo.errors import KnowrepoError
+from knowrepo.support.yamltext import plain_problem, repair_text
 
 RUN_FILE = "run.json"
 NOTEBOOK_FILE = "notebook.ipynb"

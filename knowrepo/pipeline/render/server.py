@@ -30,9 +30,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError, WriteError
-from .model import RenderedPage
+import knowrepo
+from knowrepo.errors import KnowrepoError, WriteError
+from knowrepo.model import RenderedPage
 
+PACKAGE = Path(knowrepo.__file__).parent
 SOCKET_NAME = "render.sock"
 MAX_JOBS = 16  # more than this: a pool over every core wins even after its ~1 s start
 ENV_SWITCH = "KNOWREPO_RENDER_SERVER"  # "0": never start or use one (CI, tests)
@@ -43,9 +45,9 @@ _MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
 def code_fingerprint() -> str:
     """What the server's code is: this package's files and the installed packages (pip
     changes site-packages' mtime), by stat alone. A build of other code gets no answer from it."""
-    here = Path(__file__).parent
+    here = PACKAGE
     parts: list[Any] = [sys.executable]
-    for path in sorted([*here.glob("*.py"), *here.glob("nbtemplate/**/*")]):
+    for path in sorted([*here.rglob("*.py"), *here.rglob("nbtemplate/**/*")]):
         with contextlib.suppress(OSError):
             st = path.stat()
             parts.append((path.name, st.st_mtime_ns, st.st_size))
@@ -146,12 +148,12 @@ def start(state_dir: Path, idle_seconds: int) -> bool:
     if path is None or _answers(path):  # none possible, or one runs (busy with another build)
         return False
     # The same knowrepo as this build's, even when it runs from a checkout (python -m knowrepo).
-    paths = [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+    paths = [str(PACKAGE.resolve().parent), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     log = open(state_dir / "render-server.log", "ab")  # noqa: SIM115 - handed to the child
     with log:
         subprocess.Popen(
-            [sys.executable, "-m", "knowrepo.renderserver", path, str(idle_seconds)],
+            [sys.executable, "-m", "knowrepo.pipeline.render.server", path, str(idle_seconds)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -190,7 +192,7 @@ def _peer_uid(conn: socket.socket) -> int:
 
 def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
     """One build's session: the fingerprint, then jobs as they come. False: exit."""
-    from .render import RenderJob, render_or_error
+    from knowrepo.pipeline.render.job import RenderJob, render_or_error
 
     if _peer_uid(conn) != os.getuid():
         return True
@@ -230,7 +232,7 @@ def _session(conn: socket.socket, fingerprint: str, stop: threading.Event) -> No
 
 def serve(path: str, idle_seconds: float) -> None:
     """Listen at `path` until idle for `idle_seconds` or the socket file is gone."""
-    from .render import warm_renderer
+    from knowrepo.pipeline.render.job import warm_renderer
 
     if _answers(path):  # another server already listens there
         return

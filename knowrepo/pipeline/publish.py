@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .errors import KnowrepoError
+from knowrepo.errors import KnowrepoError
 
 MARKER = ".knowrepo-versions"  # in a versions folder: knowrepo made it and may delete in it
 _OURS = re.compile(r"^(v\d+|previous-\d+|\.search-.*|\.trash-.*|\.tmp-.*)$")

@@ -11,7 +11,7 @@ import re
 
 import markdown
 
-from .model import TocEntry
+from knowrepo.model import TocEntry
 
 # One regex walks the text once: code (left alone) or math (replaced by a placeholder that
 # Markdown passes through untouched). Inline $...$ follows pandoc's rule so prices like
@@ -70,7 +70,7 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
     _MARKDOWN.reset()
     out = _MARKDOWN.convert(protected)
     if sanitize:
-        from .sanitize import clean_html
+        from knowrepo.pipeline.render.sanitize import clean_html
 
         out = clean_html(out)
     # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).

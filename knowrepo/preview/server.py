@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .build import BuildOptions, BuildResult, build
-from .config import CONFIG_NAME, load_config
-from .errors import KnowrepoError
+from knowrepo.config import CONFIG_NAME, load_config
+from knowrepo.errors import KnowrepoError
+from knowrepo.pipeline.build import BuildOptions, BuildResult, build
 
 LIVE_PREFIX = "/__knowrepo/"
 DEBOUNCE_SECONDS = 0.1
@@ -137,7 +137,7 @@ class Builder:
 
     def run(self) -> None:
         """The watcher's thread: wait for a change, let the burst settle, build."""
-        from .render import warm_renderer
+        from knowrepo.pipeline.render.job import warm_renderer
 
         # Warm this process's renderer now (imports, first render: ~1 s), not on the first edit.
         with contextlib.suppress(Exception):

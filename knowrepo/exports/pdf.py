@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError, write_error
-from .model import RenderedPage, Report
+from knowrepo.errors import KnowrepoError, write_error
+from knowrepo.model import RenderedPage, Report
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -77,8 +77,8 @@ def print_html(
     from markupsafe import Markup
     from pygments.formatters import HtmlFormatter
 
-    from . import __version__
-    from .render import ROOT_TOKEN
+    from knowrepo import __version__
+    from knowrepo.pipeline.render.job import ROOT_TOKEN
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)))

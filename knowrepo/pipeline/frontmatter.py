@@ -6,10 +6,10 @@ import datetime as dt
 import re
 from typing import Any
 
-from .config import CODE_MODES
-from .errors import KnowrepoError, unknown_key_error
-from .model import Meta
-from .yamltext import YamlProblem, load_yaml, plain_problem
+from knowrepo.config import CODE_MODES
+from knowrepo.errors import KnowrepoError, unknown_key_error
+from knowrepo.model import Meta
+from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import load_config
-from .discover import discover, slugify_path
-from .errors import KnowrepoError, did_you_mean
-from .lock import repository_lock
-from .model import Report
-from .params import parse_assignments
-from .plan import needs_run, plan_report, require_known, run_request
-from .runstore import Run, RunStore
-from .yamltext import YamlProblem, load_yaml, plain_problem
+from knowrepo.config import load_config
+from knowrepo.errors import KnowrepoError, did_you_mean
+from knowrepo.model import Report
+from knowrepo.pipeline.discover import discover, slugify_path
+from knowrepo.pipeline.execute.params import parse_assignments
+from knowrepo.pipeline.execute.plan import needs_run, plan_report, require_known, run_request
+from knowrepo.pipeline.execute.runstore import Run, RunStore
+from knowrepo.support.lock import repository_lock
+from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
 
 @dataclass
@@ -67,7 +67,7 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[dict[str
 
 
 def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> list[dict[str, Any]]:
-    from .execute import execute_all
+    from knowrepo.pipeline.execute.run import execute_all
 
     store = RunStore(root)
     notebooks = _notebooks(root)

@@ -20,18 +20,18 @@ from typing import Any
 
 import orjson
 
-from . import __version__
-from .assets import write_atomic
-from .config import CONFIG_NAME, Config, load_config
-from .discover import discover, scan_sources
-from .errors import KnowrepoError, WriteError, write_error
-from .faults import pause_point
-from .lock import repository_lock
-from .pool import run_parallel
-from .progress import LineReporter, Reporter
-from .publish import Stager, check_output, current_version, prune_versions
-from .search import INDEX_DIR, index_site
-from .theme import theme_dirs
+from knowrepo import __version__
+from knowrepo.config import CONFIG_NAME, Config, load_config
+from knowrepo.errors import KnowrepoError, WriteError, write_error
+from knowrepo.pipeline.assemble.theme import theme_dirs
+from knowrepo.pipeline.discover import discover, scan_sources
+from knowrepo.pipeline.index import INDEX_DIR, index_site
+from knowrepo.pipeline.publish import Stager, check_output, current_version, prune_versions
+from knowrepo.pipeline.render.assets import write_atomic
+from knowrepo.support.faults import pause_point
+from knowrepo.support.lock import repository_lock
+from knowrepo.support.pool import run_parallel
+from knowrepo.support.progress import LineReporter, Reporter
 
 MANIFEST_VERSION = 2
 
@@ -238,7 +238,7 @@ def _build_locked(
 
     # The build has something to do: the new version is staged from the start (kept reports
     # are linked in while others render) and thrown away on any failure before it is published.
-    from . import renderserver  # not before: a no-op build has no use for it
+    import knowrepo.pipeline.render.server as renderserver  # not before: a no-op build has no use for it
 
     previous = previous_version if str(previous_version) == prev_published else None
     stager = Stager(output, previous, *_recyclable(manifest, previous))
@@ -303,8 +303,8 @@ def _render_all(
             warnings.extend(page_warnings)
         reporter.advance(job.source)
 
-    from .render import render_or_error
-    from .renderserver import RenderServer
+    from knowrepo.pipeline.render.job import render_or_error
+    from knowrepo.pipeline.render.server import RenderServer
 
     keyed = dict(zip((id(job) for job in jobs), keys, strict=True))
     try:
@@ -340,7 +340,7 @@ def _views(
     root: Path, config: Config, reports: list[Any], plans: dict[str, Any], fingerprint: str, assets_dir: Path
 ) -> dict[str, dict[str, View]]:
     """For each report, its views by name: 'source', or run ids."""
-    from .render import RenderJob
+    from knowrepo.pipeline.render.job import RenderJob
 
     views: dict[str, dict[str, View]] = {}
     for report in reports:
@@ -397,8 +397,8 @@ def _execute(
     failed: set[str],
 ) -> tuple[dict[str, Any], list[str], int]:
     """Plan every notebook's variants, execute what needs it; plans by slug, run failures."""
-    from .plan import needs_run, plan_report, run_request
-    from .runstore import RunStore
+    from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request
+    from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(root)
     plans: dict[str, Any] = {}
@@ -423,7 +423,7 @@ def _execute(
         plans[report.slug] = plan
         requests += wanted
     if requests:
-        from .execute import execute_all
+        from knowrepo.pipeline.execute.run import execute_all
 
         workers = options.workers or config.execute.workers or os.cpu_count() or 1
         records = execute_all(requests, workers, reporter)
@@ -530,9 +530,9 @@ def _warm_render_pool(config: Config, changed: int, options: BuildOptions) -> An
     """What renders this build's notebooks, ready before planning: the repository's warm
     render server for a few, else worker processes started now so that their ~1 s of imports
     and first-render set-up overlaps the planning (None: nothing to render, or serve's own)."""
-    from . import renderserver
-    from .pool import start_pool
-    from .render import warm_renderer
+    import knowrepo.pipeline.render.server as renderserver
+    from knowrepo.pipeline.render.job import warm_renderer
+    from knowrepo.support.pool import start_pool
 
     if not changed or (options.warm_here and changed <= 1):
         return None
@@ -559,10 +559,23 @@ def _build_into(
     previous_version: Path | None,
     started: float,
 ) -> BuildResult:
-    from .model import RenderedPage
-    from .render import no_notebook_page, render_fingerprint
-    from .site import SiteContext, card_key, check_slug, listing_pages, newest_date, report_pages
-    from .theme import check_templates, make_environment, template_failure, theme_digest, theme_files
+    from knowrepo.model import RenderedPage
+    from knowrepo.pipeline.assemble.pages import (
+        SiteContext,
+        card_key,
+        check_slug,
+        listing_pages,
+        newest_date,
+        report_pages,
+    )
+    from knowrepo.pipeline.assemble.theme import (
+        check_templates,
+        make_environment,
+        template_failure,
+        theme_digest,
+        theme_files,
+    )
+    from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
 
     result = BuildResult(output=output)
     found = discover(
@@ -933,7 +946,7 @@ def _build_pdfs(
 ) -> tuple[dict[str, dict[str, str]], dict[str, Path], list[KnowrepoError]]:
     """A PDF of each report's latest page and of each variant, cached by what shapes it.
     Returns ({slug: {page path: pdf site path}}, {pdf site path: cached file}, errors)."""
-    from .pdf import PdfJob, pdf_name, print_html, render_pdf
+    from knowrepo.exports.pdf import PdfJob, pdf_name, print_html, render_pdf
 
     cache = config.state_dir / "cache" / "pdf"
     cache.mkdir(parents=True, exist_ok=True)
@@ -992,7 +1005,7 @@ def _build_pdfs(
                         env, config, report, bodies[view.key], run, variant, assets, stylesheet
                     )
                 except Exception as exc:  # the theme's print.html fails on this report
-                    from .theme import template_failure
+                    from knowrepo.pipeline.assemble.theme import template_failure
 
                     errors.append(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
                     reporter.error(str(errors[-1]))

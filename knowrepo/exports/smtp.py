@@ -14,9 +14,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from .config import EmailConfig
-from .errors import KnowrepoError
-from .figures import format_figure
+from knowrepo.config import EmailConfig
+from knowrepo.errors import KnowrepoError
+from knowrepo.support.numbers import format_figure
 
 
 def recipients(

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import METRIC_MIME, __version__
-from .errors import KnowrepoError
-from .faults import pause_point
-from .paths import outside_reason
-from .pool import run_parallel
-from .runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
+from knowrepo import METRIC_MIME, __version__
+from knowrepo.errors import KnowrepoError
+from knowrepo.pipeline.execute.runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
+from knowrepo.support.faults import pause_point
+from knowrepo.support.paths import outside_reason
+from knowrepo.support.pool import run_parallel
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 MASK = "***"

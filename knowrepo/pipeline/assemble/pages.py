@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
-from .config import Config
-from .errors import KnowrepoError
-from .model import RenderedPage, Report
+from knowrepo import __version__
+from knowrepo.config import Config
+from knowrepo.errors import KnowrepoError
+from knowrepo.model import RenderedPage, Report
 
 # Top-level site paths that report slugs may not take.
 RESERVED = {
@@ -30,7 +30,7 @@ _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")',
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
     """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
-    from .discover import opaque_slug, unicode_slug
+    from knowrepo.pipeline.discover import opaque_slug, unicode_slug
 
     return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or opaque_slug(text)
 
@@ -230,7 +230,7 @@ def report_pages(
     """
     from markupsafe import Markup
 
-    from .render import ROOT_TOKEN
+    from knowrepo.pipeline.render.job import ROOT_TOKEN
 
     slug = report.slug
     out: dict[str, tuple[str, Any, str]] = {}
@@ -394,7 +394,7 @@ def _download(page: str, item: dict[str, str]) -> dict[str, str]:
 
 def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
     """Every run of every variant: parameters, status, timing, metrics, with sparklines."""
-    from .sparkline import sparkline
+    from knowrepo.pipeline.assemble.sparkline import sparkline
 
     runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
     param_names: list[str] = []

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import METRIC_MIME
-from .assets import AssetStore, png_size
-from .errors import KnowrepoError, write_error
-from .figures import format_figure
-from .model import RenderedPage
-from .paths import outside_reason
-from .yamltext import repair_text, repair_tree
+from knowrepo import METRIC_MIME
+from knowrepo.errors import KnowrepoError, write_error
+from knowrepo.model import RenderedPage
+from knowrepo.pipeline.render.assets import AssetStore, png_size
+from knowrepo.support.numbers import format_figure
+from knowrepo.support.paths import outside_reason
+from knowrepo.support.yamltext import repair_text, repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
@@ -42,10 +42,8 @@ _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 def render_fingerprint() -> str:
     """Hash of everything in knowrepo that shapes a rendered body (template and code)."""
     digest = hashlib.sha256()
-    here = Path(__file__).parent
-    for path in sorted(
-        [*TEMPLATE_DIR.rglob("*"), here / "render.py", here / "markup.py", here / "sanitize.py"]
-    ):
+    here = Path(__file__).parent  # the render package: its modules and nbconvert template
+    for path in sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -135,7 +133,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
     elif needs_script:
         data["text/html"] = INTERACTIVE_NOTE
     elif "text/html" in data and sanitize:
-        from .sanitize import clean_html
+        from knowrepo.pipeline.render.sanitize import clean_html
 
         data["text/html"] = clean_html(page)
     if not data:
@@ -197,7 +195,7 @@ class NotebookPreparer:
         if mime == "image/svg+xml":
             if not self.sanitize:
                 return raw.encode()
-            from .sanitize import clean_svg
+            from knowrepo.pipeline.render.sanitize import clean_svg
 
             cleaned = clean_svg(raw.encode())
             if cleaned is None:
@@ -250,7 +248,7 @@ class NotebookPreparer:
         """(a notebook ready for the template, asset names of its images in page order)."""
         nb = _rejoin(copy.deepcopy(nb))
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
-        from .frontmatter import notebook_front_matter
+        from knowrepo.pipeline.frontmatter import notebook_front_matter
 
         _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
         cells, images, section = [], [], ""
@@ -261,7 +259,7 @@ class NotebookPreparer:
                 continue
             kind = cell.get("cell_type")
             if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
-                from .sanitize import clean_html
+                from knowrepo.pipeline.render.sanitize import clean_html
 
                 cell["source"] = clean_html(_text(cell.get("source")))
             if kind == "markdown":
@@ -340,7 +338,7 @@ class NotebookRenderer:
 
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
-        from .markup import latex_output_to_html, render_markdown
+        from knowrepo.pipeline.render.markdown import latex_output_to_html, render_markdown
 
         self.sanitize = True
         self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
@@ -382,7 +380,7 @@ def _notebook_renderer(cache_dir: str | None) -> NotebookRenderer:
 def warm_renderer(cache_dir: str) -> None:
     """Build this process's exporter and render a tiny notebook once: a fresh process pays
     ~0.15 s on its first render (Pygments lexers, template globals) on top of the imports."""
-    from .markup import render_markdown
+    from knowrepo.pipeline.render.markdown import render_markdown
 
     render_markdown("*warm*", sanitize=True)
     cell = {
@@ -425,7 +423,7 @@ def _local_images(
             return match.group(0)
         data = raw = path.read_bytes()
         if job.sanitize and path.suffix.lower() == ".svg":
-            from .sanitize import clean_svg
+            from knowrepo.pipeline.render.sanitize import clean_svg
 
             cleaned = clean_svg(data)
             if cleaned is None:
@@ -442,8 +440,8 @@ def _local_images(
 
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
-    from .faults import pause_point
-    from .markup import anchor_headings, first_paragraph
+    from knowrepo.pipeline.render.markdown import anchor_headings, first_paragraph
+    from knowrepo.support.faults import pause_point
 
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
@@ -494,8 +492,8 @@ def _render_body(
 ) -> tuple[str, list[str]]:
     """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
     # Imported here: the build's main process imports this module for RenderJob alone.
-    from .frontmatter import split_markdown
-    from .markup import render_markdown
+    from knowrepo.pipeline.frontmatter import split_markdown
+    from knowrepo.pipeline.render.markdown import render_markdown
 
     path = Path(job.root) / (job.notebook or job.source)
     if job.kind != "notebook":

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
-from .frontmatter import notebook_front_matter, parse_meta, split_markdown
-from .model import Meta, Report
-from .paths import outside_reason
-from .yamltext import repair_text
+from knowrepo.errors import KnowrepoError
+from knowrepo.model import Meta, Report
+from knowrepo.pipeline.frontmatter import notebook_front_matter, parse_meta, split_markdown
+from knowrepo.support.paths import outside_reason
+from knowrepo.support.yamltext import repair_text
 
 SUFFIXES = {".ipynb": "notebook", ".md": "markdown"}
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}

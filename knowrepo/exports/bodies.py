@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Config, load_config
-from .discover import discover
-from .errors import KnowrepoError
-from .model import RenderedPage, Report
-from .pdf import PdfJob, pdf_name, print_html, render_pdf
-from .runner import find_report
-from .runstore import RunStore
-from .theme import make_environment, theme_dirs, theme_files
+from knowrepo.commands.run import find_report
+from knowrepo.config import Config, load_config
+from knowrepo.errors import KnowrepoError
+from knowrepo.exports.pdf import PdfJob, pdf_name, print_html, render_pdf
+from knowrepo.model import RenderedPage, Report
+from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
+from knowrepo.pipeline.discover import discover
+from knowrepo.pipeline.execute.runstore import RunStore
 
 
 @dataclass
@@ -31,9 +31,9 @@ def exports_for(
     root: Path, name: str, run_id: str | None, variants: tuple[str, ...], reporter: Any
 ) -> tuple[Config, list[Export]]:
     """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
-    from .build import _render_all, _views
-    from .plan import plan_report, require_known
-    from .render import no_notebook_page, render_fingerprint
+    from knowrepo.pipeline.build import _render_all, _views
+    from knowrepo.pipeline.execute.plan import plan_report, require_known
+    from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
 
     config = load_config(root)
     found = discover(root, {}, drafts=True)

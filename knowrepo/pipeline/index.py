@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import KnowrepoError
-from .publish import place_file
+from knowrepo.errors import KnowrepoError
+from knowrepo.pipeline.publish import place_file
 
 INDEX_DIR = "pagefind"
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assets import write_atomic
-from .config import Config
-from .errors import KnowrepoError
-from .execute import RunRequest, cache_key, code_hash, input_files
-from .model import Report
-from .params import Param, declared_params, resolve
-from .runstore import Run, RunStore
+from knowrepo.config import Config
+from knowrepo.errors import KnowrepoError
+from knowrepo.model import Report
+from knowrepo.pipeline.execute.params import Param, declared_params, resolve
+from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
+from knowrepo.pipeline.execute.runstore import Run, RunStore
+from knowrepo.pipeline.render.assets import write_atomic
 
 DEFAULT_VARIANT = "default"
 
@@ -29,7 +29,7 @@ class NotebookFacts:
     kernel: str | None  # the kernelspec the notebook names, if any
 
     def declared(self) -> dict[str, Param]:
-        from .params import TYPES
+        from knowrepo.pipeline.execute.params import TYPES
 
         return {
             name: Param(name, TYPES.get(kind) if kind else None, default, source)

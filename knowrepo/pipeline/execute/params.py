@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowrepoError
-from .yamltext import YamlProblem, load_yaml, plain_problem, shown
+from knowrepo.errors import KnowrepoError
+from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem, shown
 
 TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 

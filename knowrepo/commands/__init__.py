@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .errors import KnowrepoError
+from knowrepo.errors import KnowrepoError
 
 
 class Context:
@@ -24,12 +24,12 @@ class Context:
         self.verbosity = verbosity
 
     def root(self, given: Path | None = None) -> Path:
-        from .config import find_root
+        from knowrepo.config import find_root
 
         return find_root(given or self.directory or Path.cwd())
 
     def reporter(self, as_json: bool = False) -> Any:
-        from .progress import make_reporter
+        from knowrepo.support.progress import make_reporter
 
         return make_reporter(0 if as_json else self.verbosity)
 
@@ -158,8 +158,8 @@ def build(
     as_json: bool,
 ) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
-    from .build import BuildOptions
-    from .build import build as run_build
+    from knowrepo.pipeline.build import BuildOptions
+    from knowrepo.pipeline.build import build as run_build
 
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
@@ -259,7 +259,7 @@ def run(
 
     Every variant runs unless --variant narrows it. Runs land in runs/<slug>/<variant>/<id>/;
     `knowrepo build` publishes them."""
-    from .runner import RunOptions, run_reports
+    from knowrepo.commands.run import RunOptions, run_reports
 
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
@@ -309,7 +309,7 @@ def runs(
     obj: Context, report: str | None, variants: tuple[str, ...], prune: bool, keep: int, as_json: bool
 ) -> None:
     """List the recorded runs of REPORT (of every report without one), or prune them."""
-    from .runner import list_runs, prune_runs
+    from knowrepo.commands.run import list_runs, prune_runs
 
     with user_errors(as_json):
         root = obj.root()
@@ -366,7 +366,7 @@ def pdf(
     obj: Context, report: str, run_id: str | None, variants: tuple[str, ...], output: Path | None
 ) -> None:
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
-    from .export import export_pdf, exports_for
+    from knowrepo.exports.bodies import export_pdf, exports_for
 
     with user_errors():
         root = obj.root()
@@ -416,7 +416,7 @@ def email(
     output: Path,
 ) -> None:
     """Email REPORT as a PDF, with its summary and key figures, to its readers."""
-    from .sendout import send_report
+    from knowrepo.exports.email import send_report
 
     if params and not rerun:
         fail(KnowrepoError(None, "-p takes effect with --rerun only"))
@@ -452,7 +452,7 @@ def email(
 @click.pass_obj
 def serve(obj: Context, directory: Path | None, port: int, host: str, execute: bool) -> None:
     """Preview the site: build, serve, rebuild what changes and reload the open pages."""
-    from .serve import serve as run_server
+    from knowrepo.preview.server import serve as run_server
 
     try:
         run_server(obj.root(directory), host, port, execute, lambda line: click.echo(line, err=True))
@@ -470,7 +470,7 @@ def serve(obj: Context, directory: Path | None, port: int, host: str, execute: b
 @click.pass_obj
 def init(obj: Context, directory: Path, title: str, author: str) -> None:
     """Create a new knowledge repository in DIRECTORY that `knowrepo build` builds at once."""
-    from .scaffold import init_repository
+    from knowrepo.commands.init import init_repository
 
     with user_errors():
         written = init_repository(directory, title=title, author=author)

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from .config import CONFIG_NAME
-from .errors import KnowrepoError
+from knowrepo.config import CONFIG_NAME
+from knowrepo.errors import KnowrepoError
 
 CONFIG = """\
 # knowrepo settings. Every key is optional; see README.md for all of them.
