@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from knowrepo.errors import KnowrepoError, unknown_key_error
+from knowrepo.support.caches import Caches
 
 CONFIG_NAME = "knowrepo.toml"
 CODE_MODES = ("show", "fold", "hide")
@@ -117,6 +119,14 @@ class Config:
     @property
     def state_dir(self) -> Path:
         return self.root / ".knowrepo"
+
+    @property
+    def caches(self) -> Caches:
+        return Caches(self.state_dir)
+
+    def workers(self, requested: int = 0) -> int:
+        """Processes to run at once: the command's -j, else [execute] workers, else one per core."""
+        return requested or self.execute.workers or os.cpu_count() or 1
 
 
 def find_root(start: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -75,7 +76,6 @@ class RenderedPage:
     body: str
     toc: list[TocEntry]
     excerpt: str  # the first paragraph as plain text: the card summary when none is given
-    first_heading: str
     images: list[str]  # content-hashed asset file names, in page order
     thumbnail: str | None
     deps: dict[str, str]  # local files the page read (relative images) -> content hash
@@ -86,5 +86,163 @@ class RenderedPage:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RenderedPage:
         data = dict(data)
+        data.pop("first_heading", None)  # (bodies cached by an earlier version)
         data["toc"] = [TocEntry(**entry) for entry in data["toc"]]
         return cls(**data)
+
+
+RUN_OK, RUN_FAILED = "ok", "failed"
+RUN_STATUSES = (RUN_OK, RUN_FAILED)
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run failed: the exception, its message and traceback, and the code cell (1-based)."""
+
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+    cell: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cell": self.cell, "ename": self.ename, "evalue": self.evalue, "traceback": self.traceback}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> RunError | None:
+        if not data:
+            return None
+        cell = data.get("cell")
+        return cls(
+            str(data.get("ename") or ""),
+            str(data.get("evalue") or ""),
+            str(data.get("traceback") or ""),
+            cell if isinstance(cell, int) else None,
+        )
+
+    def line(self) -> str:
+        return f"{self.ename}: {self.evalue}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One recorded run: runs/<slug>/<variant>/<id>/ with run.json and the executed notebook.
+    `folder` is None for a run that was never stored (its worker process died)."""
+
+    folder: Path | None
+    id: str
+    slug: str
+    variant: str
+    source: str
+    status: str  # ok | failed
+    params: dict[str, Any] = field(default_factory=dict)  # private values masked
+    private_params: tuple[str, ...] = ()
+    started: str = ""  # ISO UTC, to the second
+    duration: float = 0.0
+    cells: tuple[float, ...] = ()  # seconds per code cell
+    kernel: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    source_hash: str = ""
+    cache_key: str = ""
+    git: dict[str, Any] = field(default_factory=dict)
+    error: RunError | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)  # how it was started: build, run, --from
+
+    @property
+    def ok(self) -> bool:
+        return self.status == RUN_OK
+
+    @property
+    def notebook(self) -> Path:
+        assert self.folder is not None
+        return self.folder / NOTEBOOK_FILE
+
+    @property
+    def has_notebook(self) -> bool:
+        """False for a run that ended before papermill wrote its notebook (a dead or missing
+        kernel, a timeout before the first save), or that was never stored."""
+        return self.folder is not None and self.notebook.is_file() and not self.notebook.is_symlink()
+
+    def to_json(self) -> dict[str, Any]:
+        """The run.json record."""
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "variant": self.variant,
+            "source": self.source,
+            "params": self.params,
+            "private_params": list(self.private_params),
+            "status": self.status,
+            "started": self.started,
+            "duration": self.duration,
+            "cells": list(self.cells),
+            "kernel": self.kernel,
+            "versions": self.versions,
+            "source_hash": self.source_hash,
+            "cache_key": self.cache_key,
+            "git": self.git,
+            "error": self.error.to_json() if self.error else None,
+            "metrics": self.metrics,
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def from_json(cls, folder: Path | None, data: dict[str, Any]) -> Run:
+        """From a run.json record already checked by the run store."""
+        return cls(
+            folder=folder,
+            id=data["id"],
+            slug=str(data.get("slug", "")),
+            variant=str(data.get("variant", "")),
+            source=str(data.get("source", "")),
+            status=data["status"],
+            params=dict(data.get("params") or {}),
+            private_params=tuple(data.get("private_params") or ()),
+            started=str(data.get("started") or ""),
+            duration=float(data.get("duration") or 0.0),
+            cells=tuple(data.get("cells") or ()),
+            kernel=str(data.get("kernel") or ""),
+            versions=dict(data.get("versions") or {}),
+            source_hash=str(data.get("source_hash") or ""),
+            cache_key=str(data.get("cache_key") or ""),
+            git=dict(data.get("git") or {}),
+            error=RunError.from_json(data.get("error")),
+            metrics=dict(data.get("metrics") or {}),
+            origin=dict(data.get("origin") or {}),
+        )
+
+
+NOTEBOOK_FILE = "notebook.ipynb"
+
+
+def shown_run(runs: list[Run]) -> Run | None:
+    """The one rule for which run a variant's page shows: its latest successful run, else its
+    latest (a failure, shown as such). `runs` oldest first."""
+    return next((r for r in reversed(runs) if r.ok), runs[-1] if runs else None)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What listing pages show of a report (kept in the manifest, so a report that fails later
+    keeps its card)."""
+
+    slug: str
+    title: str
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    date: str
+    summary: str
+    thumbnail: str | None
+    kind: str
+    unlisted: bool
+    metrics: dict[str, Any]
+    failed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["authors"], data["tags"] = list(self.authors), list(self.tags)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Card:
+        return cls(**{**data, "authors": tuple(data["authors"]), "tags": tuple(data["tags"])})

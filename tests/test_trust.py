@@ -178,6 +178,65 @@ def make_hostile(base: Path) -> Path:
         '"metadata": {}, "nbformat": 4, "nbformat_minor": 5}'  # fmt: skip
     write(r / "lone-surrogate.ipynb", lone)
     write(r / "数据.md", md("title: Data in Chinese\ntags: [数据]"))
+    # What a red-team pass found (E79-E84): script through math, copied "images", attributes
+    write(r / "page.html", "<script>alert('html')</script>")
+    write(r / "gadget.js", "alert('js')")
+    write(
+        r / "tex-script.md",
+        md(
+            "title: TeX script",
+            "Grew $\\text{<script/src=gadget.js></script>}$ and $x^2$.\n\n![p](page.html) ![g](gadget.js)\n\n"
+            "<style>p{}</sty<h1>TeX script</h1>le><img src=x onerror=alert(1)></style>\n\n"
+            '## Intro {: #x }\n<style>p{}<h2 </sty id="x"le><img src=x id=pwn onerror=alert(2)></h2>'
+            "</style>\n\n"
+            '$a onmouseover=alert(3) b$ <a title="KRMATH0KR" id="x1">link</a> KRMATH7KR\n',
+        ),
+    )
+    sized = {
+        "output_type": "display_data",
+        "data": {"image/png": TINY_PNG},
+        "metadata": {"image/png": {"width": '1"><script src="x.js"></script><x y="', "height": 2}},
+    }
+    latex_out = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"text/latex": "$\\text{<b id=fromlatex>bold</b>}$"},
+    }
+    write(
+        r / "meta-inject.ipynb",
+        raw_notebook(
+            [
+                {"cell_type": "markdown", "metadata": {}, "source": "# Meta inject"},
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": "x",
+                    "outputs": [sized, latex_out],
+                    "execution_count": 1,
+                },
+            ]
+        ),
+    )
+    write(
+        r / "frame.svg",
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml">'
+        '<h:frame src="javascript:alert(1)"/><h:meta http-equiv="refresh" content="0;url=https://evil.example/"/>'
+        "<style>@import url(https://evil.example/a.css); rect{fill:url(https://evil.example/p)}</style>"
+        '<rect width="4" height="4" style="background:url(https://evil.example/b)"/></svg>',
+    )
+    write(r / "svg-namespace.md", md("title: SVG namespace", "![f](frame.svg)\n"))
+    write(r / "nul-thumb.md", md('title: X\nthumbnail: "a\\0b.png"'))
+    write(r / "ctrl-title.md", md('title: "Quarterly\\x0b review"'))
+    write(
+        r / "newline-subject.md",
+        md('title: X\nemail: {to: a@example.com, subject: "Monthly\\nBcc: x@evil.example"}'),
+    )
+    write(
+        r / "big-number.ipynb",
+        '{"cells": [], "metadata": {"n": ' + "9" * 5000 + '}, "nbformat": 4, "nbformat_minor": 5}',
+    )
+    write(r / "nul-image.md", md("title: NUL image", "![x](%00.png) and prose.\n"))
+    os.close(os.open(os.fsencode(r) + b"/bad-name-\xff.md", os.O_CREAT | os.O_WRONLY, 0o644))
     write(r / "模型.md", md("title: Model in Chinese\ntags: [模型]"))
     return repo
 
@@ -221,6 +280,11 @@ PER_REPORT = [
         ["thumbnail '../../outside/secret.png' leads outside the repository"],
     ),
     ("E72", "reports/email-bad.md", ["'email.variants' must map variant names"]),
+    ("E85", "reports/nul-thumb.md", ["front matter 'thumbnail' holds the control character \\x00"]),
+    ("E86", "reports/ctrl-title.md", ["front matter 'title' holds the control character \\x0b"]),
+    ("E87", "reports/newline-subject.md", ["'email.subject' must be one line"]),
+    ("E88", "reports/big-number.ipynb", ["invalid notebook JSON", "digits"]),
+    ("E89", "reports/bad-name-\\xff.md", ["its name is not UTF-8 text; rename it"]),
 ]
 
 
@@ -287,7 +351,7 @@ def test_E63_E64_E65_E66_report_html_cannot_run_script(hostile):
     assert svgs
     for svg in svgs:  # E65: the file itself, opened at its own URL, runs nothing
         text = svg.read_text()
-        assert "<script" not in text and "onload" not in text and "<circle" in text
+        assert "<script" not in text and "onload" not in text and ("<circle" in text or "<rect" in text)
 
 
 def test_every_page_carries_a_strict_content_security_policy(hostile):
@@ -828,3 +892,121 @@ def test_every_catalogue_row_has_a_test():
     tests = "".join(p.read_text() for p in (PROJECT / "tests").glob("test_*.py"))
     missing = [row for row in rows if not re.search(rf"(?<![A-Za-z0-9]){row}(?![0-9])", tests)]
     assert missing == []
+
+
+def test_E79_E80_E82_E84_no_script_through_math_copied_files_or_text_edits(hostile):
+    """Found by a red-team pass: TeX \\text{} with markup, a .html or .js "image", a <style>
+    whose end a heading edit made, and math placeholders inside attributes."""
+    repo, proc = hostile
+    page = (repo / "_site/tex-script/index.html").read_text()
+    body = BeautifulSoup(page, "html.parser").select_one(".report-body")
+    assert not body.select("script, iframe") and body.select("math")
+    assert not [t for t in body.find_all(True) for a in t.attrs if a.lower().startswith("on")]
+    assert body.select_one("#pwn") is None or not body.select_one("#pwn").get("onerror")
+    for link in body.select("a"):
+        assert "<" not in link.get("title", "") and "math" not in "".join(link.attrs)
+    assert "image 'page.html' is not an image file (.html); not published" in proc.stderr
+    assert "image 'gadget.js' is not an image file (.js); not published" in proc.stderr
+    assert not [p for p in (repo / "_site/assets/img").iterdir() if p.suffix in (".html", ".js")]
+    assert "rendering failed" not in proc.stderr
+
+
+def test_E81_output_metadata_cannot_add_markup(hostile):
+    repo, _proc = hostile
+    body = BeautifulSoup((repo / "_site/meta-inject/index.html").read_text(), "html.parser").select_one(
+        ".report-body"
+    )
+    assert not body.select("script") and body.select_one("#fromlatex") is None
+    image = body.select_one("img")
+    assert image["height"] == "2" and "width" not in image.attrs or image["width"].isdigit()
+
+
+def test_E83_svg_files_keep_only_svg(hostile):
+    repo, _proc = hostile
+    page = (repo / "_site/svg-namespace/index.html").read_text()
+    name = re.search(r"assets/img/([0-9a-f]{20}\.svg)", page).group(1)
+    svg = (repo / "_site/assets/img" / name).read_text()
+    assert "frame" not in svg and "refresh" not in svg and "evil.example" not in svg and "<rect" in svg
+
+
+def test_E85_a_nul_in_an_image_path_is_a_warning(hostile):
+    repo, proc = hostile
+    assert "reports/nul-image.md: image '%00.png' is not a valid path; not published" in proc.stderr
+    assert "and prose." in (repo / "_site/nul-image/index.html").read_text()
+
+
+def test_E90_a_reports_folder_that_leads_elsewhere_publishes_nothing(tmp_path: Path):
+    outside = write(tmp_path / "elsewhere/secret.md", md("title: Secret", OUTSIDE_SECRET))
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    (repo / "reports").symlink_to(outside.parent, target_is_directory=True)
+    proc = run_knowrepo("build", str(repo), check=False)
+    assert proc.returncode == 1
+    assert_one_line_for(proc.stderr, "reports", "leads outside the repository", "nothing in it is published")
+    for path in (repo / "_site").resolve().rglob("*"):
+        assert not path.is_file() or OUTSIDE_SECRET.encode() not in path.read_bytes()
+
+
+def test_E91_a_run_folder_that_leads_elsewhere_is_refused(tmp_path: Path):
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    _param_notebook(repo)
+    run_knowrepo("run", "p", cwd=repo)
+    run = next((repo / "runs/p/default").iterdir())
+    moved = tmp_path / "elsewhere-run"
+    run.rename(moved)
+    notebook = moved / "notebook.ipynb"
+    notebook.write_text(notebook.read_text().replace("month", OUTSIDE_SECRET, 1))
+    run.symlink_to(moved, target_is_directory=True)
+    proc = run_knowrepo("build", str(repo), check=False)
+    assert proc.returncode == 1
+    assert_one_line_for(proc.stderr, str(run), "is a symlink: the folders in runs/ must be real folders")
+    for path in (repo / "_site").resolve().rglob("*"):
+        assert not path.is_file() or OUTSIDE_SECRET.encode() not in path.read_bytes()
+
+
+def test_E92_private_values_in_every_form_and_never_in_a_key(tmp_path: Path):
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    write_notebook(
+        repo / "reports/leak.ipynb",
+        [
+            ("code", 'token = "x"\ncreds = {}', ["parameters"]),
+            ("code", "import json, html, urllib.parse\n"
+                     "print(repr(token), json.dumps(token), html.escape(token))\n"
+                     "print(urllib.parse.quote(token), {token: 1}, creds)"),
+        ],
+        front="private_params: [token, creds]",
+    )  # fmt: skip
+    secret = "Pässw\\ord&<1>"
+    run_knowrepo(
+        "run", "leak", "-p", f"token={secret}", "-p", "creds={user: bob, password: hunter2222}", cwd=repo
+    )
+    run_knowrepo("build", str(repo))
+    forms = [secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], "hunter2222", "P%C3%A4ssw%5Cord%26%3C1%3E",
+             "Pässw\\ord&amp;&lt;1&gt;"]  # fmt: skip
+    for folder in (repo / "runs", (repo / "_site").resolve(), repo / ".knowrepo"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes().decode(errors="replace")
+                assert not [f for f in forms if f in data], path
+    first = json.loads(next((repo / "runs/leak/default").glob("*/run.json")).read_text())
+    run_knowrepo("run", "leak", "-p", "token=another-secret-value", "-p", "creds={}", cwd=repo)
+    records = [json.loads(p.read_text()) for p in (repo / "runs/leak/default").glob("*/run.json")]
+    assert len(records) == 1 and records[0]["cache_key"] == first["cache_key"]  # the key knows no secret
+
+
+def test_E93_a_dangling_symlink_as_output_is_refused(small: Path, tmp_path: Path):
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "a-mount-to-come" / "site")
+    proc = run_knowrepo("build", str(small), "-o", str(link), check=False)
+    assert proc.returncode == 1 and "a symlink knowrepo did not make" in proc.stderr
+    assert os.readlink(link) == str(tmp_path / "a-mount-to-come" / "site")
+
+
+def test_E94_an_email_subject_formats_only_parameters(tmp_path: Path):
+    from knowrepo.exports.email import _subject
+
+    assert _subject("Revenue {month} {month.__class__} {month[x]}", "T", "", {"month": "2026-11"}, "") == (
+        "Revenue 2026-11 {month.__class__} {month[x]}"
+    )

@@ -6,6 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import click
+
+from knowrepo.commands.group import Context, main, user_errors, verbosity
 from knowrepo.config import CONFIG_NAME
 from knowrepo.errors import KnowrepoError
 
@@ -94,3 +97,19 @@ def init_repository(
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+@main.command()
+@verbosity
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="Knowledge Repository", help="The site's title.")
+@click.option("--author", default="Your Name", help="Author named in the starter reports.")
+@click.pass_obj
+def init(obj: Context, directory: Path, title: str, author: str) -> None:
+    """Create a new knowledge repository in DIRECTORY that `knowrepo build` builds at once."""
+    with user_errors():
+        written = init_repository(directory, title=title, author=author)
+    if obj.verbosity:
+        for path in written:
+            click.echo(f"created {path}", err=True)
+        click.echo(f"Next: knowrepo build {directory}", err=True)

@@ -3,18 +3,16 @@ for the latest successful run of each variant, rendered through the build's own 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowrepo.commands.run import find_report
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError
 from knowrepo.exports.pdf import PdfJob, pdf_name, print_html, render_pdf
-from knowrepo.model import RenderedPage, Report
+from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
-from knowrepo.pipeline.discover import discover
+from knowrepo.pipeline.discover import discover, find_report
 from knowrepo.pipeline.execute.runstore import RunStore
 
 
@@ -22,7 +20,7 @@ from knowrepo.pipeline.execute.runstore import RunStore
 class Export:
     report: Report
     body: RenderedPage
-    run: dict[str, Any] | None
+    run: Run | None
     variant: str  # "" when the report has no variants to tell apart
     file_name: str
 
@@ -31,55 +29,70 @@ def exports_for(
     root: Path, name: str, run_id: str | None, variants: tuple[str, ...], reporter: Any
 ) -> tuple[Config, list[Export]]:
     """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
-    from knowrepo.pipeline.build import _render_all, _views
-    from knowrepo.pipeline.execute.plan import plan_report, require_known
-    from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
+    from knowrepo.pipeline.execute.plan import plan_report
+    from knowrepo.pipeline.render.job import render_fingerprint
+    from knowrepo.pipeline.render.views import report_views
 
     config = load_config(root)
     found = discover(root, {}, drafts=True)
     report = find_report(root, found.reports, name)
     if report.source in found.failed_sources:
         raise next(e for e in found.errors if e.path == report.source)
-    cache_dir = config.state_dir / "cache"
-    plans = {}
-    chosen: list[tuple[str, Any, str]] = []  # (view name, run, variant label)
-    if report.kind == "notebook":
-        plan = plan_report(root, config, report, cache_dir, RunStore(root))
-        plans[report.slug] = plan
-        label = len(plan.variants) > 1
-        if run_id:
-            for variant in plan.variants:
-                for run in variant.runs:
-                    if run.id == run_id:
-                        chosen.append((run.id, run, variant.name if label else ""))
-            if not chosen:
-                raise KnowrepoError(report.source, f"no run {run_id} of this report")
-        else:
-            for variant in require_known(plan, list(variants)):
-                if variant.shown is not None:
-                    chosen.append((variant.shown.id, variant.shown, variant.name if label else ""))
-    if not chosen:
-        chosen.append(("source", None, ""))
-    views = _views(root, config, [report], plans, render_fingerprint(), cache_dir / "assets")[report.slug]
+    plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None
+    chosen = _chosen(report, plan, run_id, variants) or [("source", None, "")]
+    views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
     wanted = [views[view_name] for view_name, _run, _label in chosen]
+    bodies = _bodies(config, wanted)
+    exports = [
+        Export(report, bodies[view.key], run, label, pdf_name(report.slug, label))
+        for (_name, run, label), view in zip(chosen, wanted, strict=True)
+    ]
+    return config, exports
+
+
+def _chosen(
+    report: Report, plan: Any, run_id: str | None, variants: tuple[str, ...]
+) -> list[tuple[str, Any, str]]:
+    """(view name, run, variant label) of what to export: one run, or each variant's shown run."""
+    from knowrepo.pipeline.execute.plan import require_known
+
+    if plan is None:
+        return []
+    label = len(plan.variants) > 1
+    if run_id:
+        chosen = [(r.id, r, v.name if label else "") for v in plan.variants for r in v.runs if r.id == run_id]
+        if not chosen:
+            raise KnowrepoError(report.source, f"no run {run_id} of this report")
+        return chosen
+    return [
+        (v.shown.id, v.shown, v.name if label else "") for v in require_known(plan, list(variants)) if v.shown
+    ]
+
+
+def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
+    """The rendered body of each view: cached, else rendered here (any error stops the export)."""
+    from knowrepo.pipeline.render import cached_body
+    from knowrepo.pipeline.render.job import no_notebook_page
+    from knowrepo.pipeline.render.renderer import render_all
+
     bodies: dict[str, RenderedPage] = {}
     todo = []
-    for view in wanted:
-        cached = cache_dir / "render" / f"{view.key}.json"
+    for view in views:
         if view.job is None:
-            bodies[view.key] = no_notebook_page(view.run.record)
-        elif cached.exists():
-            bodies[view.key] = RenderedPage.from_json(json.loads(cached.read_text()))
+            bodies[view.key] = no_notebook_page(view.run)
+        elif (body := cached_body(config.caches.rendered(view.key))) is not None:
+            bodies[view.key] = body
         else:
             todo.append(view)
-    rendered, errors, _warnings = _render_all([v.job for v in todo], [v.key for v in todo], 1, True, reporter)
-    bodies.update(rendered)
-    exports = []
-    for (_view_name, run, label), view in zip(chosen, wanted, strict=True):
-        exports.append(
-            Export(report, bodies[view.key], run.record if run else None, label, pdf_name(report.slug, label))
-        )
-    return config, exports
+    keys = {id(view.job): view.key for view in todo}
+
+    def done(job: Any, outcome: Any) -> None:
+        if isinstance(outcome, KnowrepoError):
+            raise outcome
+        bodies[keys[id(job)]] = outcome[0]
+
+    render_all([view.job for view in todo], 1, done)
+    return bodies
 
 
 def export_pdf(root: Path, config: Config, export: Export) -> bytes:

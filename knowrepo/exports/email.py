@@ -6,6 +6,7 @@ fails to export stops the command before anyone receives anything.
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,13 @@ from knowrepo.exports.smtp import build_message, recipients, send
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
+    """The subject: the front matter's, with each {name} a run parameter (nothing else of
+    str.format: `{x.__class__}` is not a way into the program), else the title and date."""
     if template:
-        try:
-            return template.format(**params)
-        except (KeyError, IndexError, ValueError):
-            return template
-    return title + (f" ({variant})" if variant else "") + (f", {date}" if date else "")
+        subject = re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), template)
+    else:
+        subject = title + (f" ({variant})" if variant else "") + (f", {date}" if date else "")
+    return " ".join(subject.split())  # one line: a header never carries a line break
 
 
 def send_report(
@@ -39,22 +41,7 @@ def send_report(
     reporter: Any,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
-    run_ids: list[str | None] = [run_id]
-    if rerun:
-        from knowrepo.commands.run import RunOptions, run_reports
-
-        records = run_reports(
-            root, RunOptions(report=name, assignments=assignments, variants=variants, force=True), reporter
-        )
-        failed = [r for r in records if r["status"] != "ok"]
-        if failed:
-            error = failed[0].get("error") or {}
-            raise KnowrepoError(
-                failed[0]["source"],
-                f"the rerun of variant '{failed[0]['variant']}' failed "
-                f"({error.get('ename')}: {error.get('evalue')}); nothing was sent",
-            )
-        run_ids = [r["id"] for r in records]
+    run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
     exports = []
     config = None
     for one in run_ids:
@@ -64,38 +51,9 @@ def send_report(
     sender = config.email.sender or (
         config.email.user if "@" in config.email.user else f"knowrepo@{socket.getfqdn()}"
     )
-    messages = []
-    for item in exports:
-        pdf = export_pdf(root, config, item)
-        front = item.report.meta.email
-        variant_name = (item.run or {}).get("variant", "")
-        to_list, cc_list, template = recipients(front, variant_name, to, cc, item.report.source)
-        date = ((item.run or {}).get("started") or item.report.date)[:10]
-        link = None
-        if config.site.absolute_url:
-            link = (
-                config.site.absolute_url
-                + item.report.slug
-                + "/"
-                + (f"v/{item.variant}/" if item.variant else "")
-            )
-        message = build_message(
-            sender=sender,
-            to=to_list,
-            cc=cc_list,
-            subject=_subject(
-                template, item.report.meta.title, item.variant, (item.run or {}).get("params", {}), date
-            ),
-            title=item.report.meta.title + (f" ({item.variant})" if item.variant else ""),
-            summary=item.report.meta.summary,
-            run=item.run,
-            link=link,
-            pdf=pdf,
-            filename=item.file_name,
-        )
-        messages.append((item, message))
+    messages = [(item, _message(root, config, item, sender, to, cc)) for item in exports]
     done = []
-    for item, message in messages:
+    for item, message in messages:  # every message is made before the first is sent
         if dry_run:
             output.mkdir(parents=True, exist_ok=True)
             target = output / (item.file_name.removesuffix(".pdf") + ".eml")
@@ -103,8 +61,49 @@ def send_report(
             done.append(f"wrote {target} (to {message['To']})")
         else:
             send(message, config.email, reporter.warn)
-            done.append(
-                f"sent {item.file_name} to {message['To']}"
-                + (f", cc {message['Cc']}" if message["Cc"] else "")
-            )
+            copy = f", cc {message['Cc']}" if message["Cc"] else ""
+            done.append(f"sent {item.file_name} to {message['To']}{copy}")
     return done
+
+
+def _rerun(
+    root: Path, name: str, variants: tuple[str, ...], assignments: tuple[str, ...], reporter: Any
+) -> list[str | None]:
+    """Run the report's variants again; the new runs' ids (any failure: nothing is sent)."""
+    from knowrepo.commands.run import RunOptions, run_reports
+
+    options = RunOptions(report=name, assignments=assignments, variants=variants, force=True)
+    runs = run_reports(root, options, reporter)
+    for run in runs:
+        if not run.ok:
+            error = run.error.line() if run.error else "failed"
+            raise KnowrepoError(
+                run.source, f"the rerun of variant '{run.variant}' failed ({error}); nothing was sent"
+            )
+    return [run.id for run in runs]
+
+
+def _message(
+    root: Path, config: Any, item: Any, sender: str, to: tuple[str, ...], cc: tuple[str, ...]
+) -> Any:
+    """The email of one export, its PDF attached."""
+    run, report = item.run, item.report
+    to_list, cc_list, template = recipients(
+        report.meta.email, run.variant if run else "", to, cc, report.source
+    )
+    date = ((run.started if run else "") or report.date)[:10]
+    link = None
+    if config.site.absolute_url:
+        link = config.site.absolute_url + report.slug + "/" + (f"v/{item.variant}/" if item.variant else "")
+    return build_message(
+        sender=sender,
+        to=to_list,
+        cc=cc_list,
+        subject=_subject(template, report.meta.title, item.variant, run.params if run else {}, date),
+        title=report.meta.title + (f" ({item.variant})" if item.variant else ""),
+        summary=report.meta.summary,
+        run=run,
+        link=link,
+        pdf=export_pdf(root, config, item),
+        filename=item.file_name,
+    )

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowrepo.errors import KnowrepoError, write_error
-from knowrepo.model import RenderedPage, Report
+from knowrepo.errors import KnowrepoError, WriteError, write_error
+from knowrepo.model import RenderedPage, Report, Run
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -68,7 +68,7 @@ def print_html(
     config: Any,
     report: Report,
     body: RenderedPage,
-    run: dict[str, Any] | None,
+    run: Run | None,
     variant: str,
     assets_dir: Path,
     stylesheet: str,
@@ -82,7 +82,7 @@ def print_html(
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)))
-    date = (run or {}).get("started", "") or report.date
+    date = (run.started if run else "") or report.date
     return env.get_template("print.html").render(
         site=config.site,
         report=report,
@@ -161,3 +161,99 @@ def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
         return write_error(exc) or KnowrepoError(
             job.source, f"PDF export failed: {type(exc).__name__}: {exc}"
         )
+
+
+# ---- the build's PDF step ---------------------------------------------------------------
+
+
+def pdf_targets(report: Report, plan: Any, views: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+    """(page path, PDF path, view, variant label) of every PDF a report's pages offer: its
+    latest page and each variant's."""
+    slug = report.slug
+    if plan is None or not any(v.runs for v in plan.variants):
+        return [(f"{slug}/index.html", f"{slug}/{pdf_name(slug)}", views["source"], "")]
+    shown = [v for v in plan.variants if v.shown is not None]
+    targets = []
+    for variant in shown:
+        name = variant.name if len(shown) > 1 else ""
+        view = views[variant.shown.id]
+        pdf = pdf_name(slug, name)
+        targets.append((f"{slug}/v/{variant.name}/index.html", f"{slug}/v/{variant.name}/{pdf}", view, name))
+        if variant is shown[0]:
+            targets.append((f"{slug}/index.html", f"{slug}/{pdf}", view, name))
+    return targets
+
+
+def build_pdfs(state: Any) -> None:
+    """A PDF of each report's latest page and of each variant, cached by what shapes it, into
+    state.pdfs ({slug: {page path: PDF site path}}) and state.pdf_files ({PDF path: file})."""
+    from knowrepo.pipeline.assemble.theme import template_failure
+    from knowrepo.support.atomic import write_atomic
+    from knowrepo.support.hashing import key_of
+    from knowrepo.support.pool import run_parallel
+
+    config, caches = state.config, state.config.caches
+    files = state.theme_files
+    stylesheet = files["static/print.css"].read_text() if "static/print.css" in files else ""
+    jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
+    for report in state.reports:
+        if report.source in state.failed or report.slug in state.kept:
+            continue
+        for page, pdf_path, view, variant in pdf_targets(
+            report, state.plans.get(report.slug), state.views[report.slug]
+        ):
+            if view.key not in state.bodies:
+                continue
+            run = view.run
+            record = run.to_json() if run is not None else None
+            key = key_of(
+                view.key, report.meta.to_json(), report.date, record, variant, state.digest, config.pdf.paper
+            )
+            if key not in jobs and not caches.pdf(key).exists():
+                try:
+                    html_text = print_html(
+                        state.env,
+                        config,
+                        report,
+                        state.bodies[view.key],
+                        run,
+                        variant,
+                        caches.assets,
+                        stylesheet,
+                    )
+                except Exception as exc:  # the theme's print.html fails on this report
+                    state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+                    continue
+                allowed = (str(caches.assets),)
+                jobs[key] = (PdfJob(key, report.source, html_text, str(state.root), allowed), [])
+            if key in jobs:
+                jobs[key][1].append((report.slug, page, pdf_path))
+            else:
+                state.pdfs.setdefault(report.slug, {})[page] = pdf_path
+                state.pdf_files[pdf_path] = caches.pdf(key)
+    if not jobs:
+        return
+
+    def done(job: PdfJob, outcome: Any) -> None:
+        if isinstance(outcome, WriteError):
+            raise outcome
+        if isinstance(outcome, KnowrepoError):
+            state.complain(outcome)
+        else:
+            write_atomic(caches.pdf(job.key), outcome)
+            state.result.pdfs += 1
+            for slug, page, pdf_path in jobs[job.key][1]:
+                state.pdfs.setdefault(slug, {})[page] = pdf_path
+                state.pdf_files[pdf_path] = caches.pdf(job.key)
+        state.reporter.advance(job.source)
+
+    state.reporter.phase("PDF", len(jobs))
+    try:
+        pending = [job for job, _targets in jobs.values()]
+        run_parallel(render_pdf, pending, state.workers, done, on_crash=_crashed)
+    finally:
+        state.reporter.end_phase()
+
+
+def _crashed(job: PdfJob) -> KnowrepoError:
+    return KnowrepoError(job.source, "its PDF killed the worker process twice")

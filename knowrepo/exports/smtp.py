@@ -16,6 +16,7 @@ from typing import Any
 
 from knowrepo.config import EmailConfig
 from knowrepo.errors import KnowrepoError
+from knowrepo.model import Run
 from knowrepo.support.numbers import format_figure
 
 
@@ -46,7 +47,7 @@ def build_message(
     subject: str,
     title: str,
     summary: str,
-    run: dict[str, Any] | None,
+    run: Run | None,
     link: str | None,
     pdf: bytes,
     filename: str,
@@ -61,8 +62,8 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = date or formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="knowrepo")
-    metrics = (run or {}).get("metrics", {})
-    params = (run or {}).get("params", {})
+    metrics = run.metrics if run else {}
+    params = run.params if run else {}
     lines = [title, "", summary] if summary else [title]
     if params:
         lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]

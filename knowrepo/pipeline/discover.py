@@ -7,7 +7,6 @@ so a no-op build costs one stat per file.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -15,13 +14,18 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.frontmatter import notebook_front_matter, parse_meta, split_markdown
+from knowrepo.pipeline.manifest import SourceRecord
+from knowrepo.support.hashing import content_hash, key_of
 from knowrepo.support.paths import outside_reason
-from knowrepo.support.yamltext import repair_text
+from knowrepo.support.yamltext import repair_text, xml_text
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.state import BuildState
 
 SUFFIXES = {".ipynb": "notebook", ".md": "markdown"}
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
@@ -40,7 +44,7 @@ def slugify_path(relpath: str) -> str:
 
 def opaque_slug(text: str) -> str:
     """For a name with no letter or digit at all (😀): '_' and a short hash, so two never meet."""
-    return "_" + hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()[:8] if text else "_"
+    return "_" + content_hash(text.encode(errors="surrogatepass"))[:8] if text else "_"
 
 
 def unicode_slug(text: str) -> str:
@@ -58,6 +62,8 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
     if not reports_dir.is_dir():
         return found, refused
     root = reports_dir.parent
+    if reason := outside_reason(root, reports_dir):  # reports/ itself a symlink to elsewhere
+        return found, {"reports": f"{reason}; nothing in it is published"}
     top = os.stat(reports_dir)
     seen = {(top.st_dev, top.st_ino)}
     stack = [reports_dir]
@@ -72,6 +78,10 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
             if entry.name.startswith((".", "_")) or entry.name in SKIP_DIRS:
                 continue
             rel = Path(entry.path).relative_to(root).as_posix()
+            if not _utf8(entry.name):
+                shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                refused[Path(rel).parent.joinpath(shown).as_posix()] = "its name is not UTF-8 text; rename it"
+                continue
             is_link = entry.is_symlink()
             if is_link and (reason := outside_reason(root, Path(entry.path))):
                 if entry.is_dir() or os.path.splitext(entry.name)[1] in SUFFIXES:
@@ -92,9 +102,17 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
     return found, refused
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8, as os.scandir hands it over
+        return False
+    return True
+
+
 def first_heading(markdown_text: str) -> str:
     match = _HEADING.search(markdown_text)
-    return repair_text(match.group(1).strip()) if match else ""
+    return xml_text(repair_text(match.group(1).strip())) if match else ""
 
 
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
@@ -160,16 +178,16 @@ def _cell_problem(cell: Any) -> str | None:
 
 
 def read_source(
-    path: Path, relpath: str, data: bytes, known: dict[str, Any] | None = None
+    path: Path, relpath: str, data: bytes, known: SourceRecord | None = None
 ) -> tuple[Meta, str, str]:
     """(validated front matter, first heading, hash of the front matter's text) of one
     source's bytes. `known`: the source's last record, whose front matter is reused if its
     text is the same (an edit below it then parses no YAML: importing PyYAML alone is 0.03 s)."""
 
     def parse(yaml_text: str | None) -> tuple[Meta, str]:
-        digest = hashlib.sha256((yaml_text or "").encode(errors="surrogatepass")).hexdigest()[:20]
-        if known and known.get("front") == digest and "meta" in known:
-            return Meta.from_json(known["meta"]), digest
+        digest = content_hash((yaml_text or "").encode(errors="surrogatepass"))
+        if known and known.front == digest and known.meta is not None:
+            return Meta.from_json(known.meta), digest
         return parse_meta(relpath, yaml_text), digest
 
     if relpath.endswith(".ipynb"):
@@ -177,8 +195,8 @@ def read_source(
             notebook = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
-        except RecursionError:
-            raise KnowrepoError(relpath, "invalid notebook JSON: nested too deeply") from None
+        except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)
+            raise KnowrepoError(relpath, f"invalid notebook JSON: {str(exc)[:200]}") from None
         if problem := notebook_problem(notebook):
             raise KnowrepoError(relpath, problem)
         yaml_text, _ = notebook_front_matter(notebook["cells"])
@@ -231,12 +249,12 @@ class Discovery:
     reports: list[Report] = field(default_factory=list)
     errors: list[KnowrepoError] = field(default_factory=list)
     failed_sources: set[str] = field(default_factory=set)
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # the manifest's record
+    sources: dict[str, SourceRecord] = field(default_factory=dict)  # the manifest's record
 
 
 def discover(
     root: Path,
-    previous: dict[str, dict[str, Any]],
+    previous: dict[str, SourceRecord],
     drafts: bool = False,
     stats: dict[str, list[int]] | None = None,
     refused: dict[str, str] | None = None,
@@ -251,23 +269,11 @@ def discover(
     for relpath, reason in sorted((refused or {}).items()):
         result.errors.append(KnowrepoError(relpath, reason))
         result.failed_sources.add(relpath)
-    undated: list[str] = []
-    for relpath, stat in sorted(stats.items()):
-        record = previous.get(relpath)
-        if record and record.get("stat") == stat and "error" not in record:
-            result.sources[relpath] = record
-            continue
-        record = _read_record(root, relpath, stat, previous.get(relpath))
-        if "error" not in record and not (record["meta"]["updated"] or record["meta"]["created"]):
-            undated.append(relpath)
-        result.sources[relpath] = record
-    for relpath, date in git_first_commit_dates(root, undated).items():
-        result.sources[relpath]["git_date"] = date
-
+    result.sources = _records(root, previous, stats)
     by_slug: dict[str, str] = {}
     for relpath, record in result.sources.items():
-        if "error" in record:
-            result.errors.append(KnowrepoError(relpath, record["error"]))
+        if record.error is not None or record.meta is None:
+            result.errors.append(KnowrepoError(relpath, record.error or "unreadable"))
             result.failed_sources.add(relpath)
             continue
         slug = slugify_path(relpath.removeprefix("reports/"))
@@ -276,32 +282,46 @@ def discover(
             result.failed_sources.add(relpath)
             continue
         by_slug[slug] = relpath
-        meta = Meta.from_json(record["meta"])
-        if meta.draft and not drafts:
-            continue
-        if not meta.title:
-            meta = replace(meta, title=record.get("heading") or Path(relpath).stem.replace("_", " "))
-        date = meta.updated or meta.created or record.get("git_date") or record["mtime_date"]
-        result.reports.append(
-            Report(
-                slug=slug,
-                source=relpath,
-                kind=SUFFIXES[os.path.splitext(relpath)[1]],
-                meta=meta,
-                source_hash=record["hash"],
-                date=date[:10],
-            )
-        )
+        report = _report(relpath, slug, record)
+        if drafts or not report.meta.draft:
+            result.reports.append(report)
     return result
 
 
-def _read_record(root: Path, relpath: str, stat: list[int], known: dict[str, Any] | None) -> dict[str, Any]:
+def _records(
+    root: Path, previous: dict[str, SourceRecord], stats: dict[str, list[int]]
+) -> dict[str, SourceRecord]:
+    """The record of every source: the previous one while its stat is unchanged, else read."""
+    records: dict[str, SourceRecord] = {}
+    undated: list[str] = []
+    for relpath, stat in sorted(stats.items()):
+        record = previous.get(relpath)
+        if record is None or record.stat != stat or record.error is not None:
+            record = _read_record(root, relpath, stat, record)
+            if record.meta is not None and not (record.meta["updated"] or record.meta["created"]):
+                undated.append(relpath)
+        records[relpath] = record
+    for relpath, date in git_first_commit_dates(root, undated).items():
+        records[relpath].git_date = date
+    return records
+
+
+def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
+    meta = Meta.from_json(record.meta or {})
+    if not meta.title:
+        meta = replace(meta, title=record.heading or Path(relpath).stem.replace("_", " "))
+    date = meta.updated or meta.created or record.git_date or record.mtime_date
+    kind = SUFFIXES[os.path.splitext(relpath)[1]]
+    return Report(slug=slug, source=relpath, kind=kind, meta=meta, source_hash=record.hash, date=date[:10])
+
+
+def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord | None) -> SourceRecord:
     """The manifest's record of one source: its hash and validated front matter, or its error."""
     try:
         data = (root / relpath).read_bytes()
     except OSError as exc:
-        return {"stat": stat, "hash": "", "error": f"cannot read: {exc.strerror}"}
-    record: dict[str, Any] = {"stat": stat, "hash": hashlib.sha256(data).hexdigest()[:20]}
+        return SourceRecord(stat, "", error=f"cannot read: {exc.strerror}")
+    record = SourceRecord(stat, content_hash(data))
     try:
         meta, heading, front = read_source(root / relpath, relpath, data, known)
         if meta.thumbnail and not meta.thumbnail.isdigit():
@@ -309,10 +329,81 @@ def _read_record(root: Path, relpath: str, stat: list[int], known: dict[str, Any
             if reason := outside_reason(root, thumbnail):
                 raise KnowrepoError(relpath, f"thumbnail '{meta.thumbnail}' {reason}")
     except KnowrepoError as exc:
-        record["error"] = exc.message
+        record.error = exc.message
         return record
-    record["meta"] = meta.to_json()
-    record["front"] = front
-    record["heading"] = heading
-    record["mtime_date"] = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
+    record.meta, record.front, record.heading = meta.to_json(), front, heading
+    record.mtime_date = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
     return record
+
+
+def discover_reports(state: BuildState) -> None:
+    """Stage 1, discover: every source under reports/, its front matter validated, its slug
+    checked; and what every page depends on (the digest)."""
+    from knowrepo import __version__
+    from knowrepo.pipeline.assemble.links import check_slug
+    from knowrepo.pipeline.assemble.theme import theme_digest, theme_files
+    from knowrepo.pipeline.render.job import render_fingerprint
+
+    found = discover(
+        state.root,
+        state.manifest.sources,
+        drafts=state.options.drafts,
+        stats=state.snapshot["sources"],
+        refused=state.snapshot["refused"],
+    )
+    state.sources = found.sources
+    state.failed |= found.failed_sources
+    errors = list(found.errors)
+    for report in found.reports:
+        try:
+            check_slug(report)
+            state.reports.append(report)
+        except KnowrepoError as exc:
+            errors.append(exc)
+            state.failed.add(report.source)
+    if state.options.strict and errors:
+        raise errors[0]
+    for error in errors:
+        state.fail(error)
+    state.theme_files = theme_files(state.theme_dirs)
+    state.fingerprint = render_fingerprint()
+    # The slugs are those of every report found: links to a report whose run or render fails
+    # still lead to its previous page, which it keeps.
+    state.slug_by_source = {r.source: r.slug for r in state.reports}
+    state.digest = key_of(
+        theme_digest(state.theme_files),
+        state.config.digest,
+        state.fingerprint,
+        __version__,
+        sorted(state.slug_by_source.items()),
+    )
+
+
+def find_report(root: Path, reports: list[Report], name: str) -> Report:
+    """A report by slug (churn, sales/monthly-revenue) or by path (reports/x.ipynb, ./x.ipynb)."""
+    from knowrepo.errors import did_you_mean
+
+    by_slug = {r.slug: r for r in reports}
+    if name.strip("/") in by_slug:
+        return by_slug[name.strip("/")]
+    path = Path(name)
+    for candidate in (Path.cwd() / path, root / path):
+        try:
+            rel = candidate.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+        for report in reports:
+            if report.source == rel:
+                return report
+    slug = slugify_path(name.removeprefix("reports/"))
+    if slug in by_slug:
+        return by_slug[slug]
+    raise KnowrepoError(None, f"no report '{name}'{did_you_mean(name, list(by_slug))}")
+
+
+def notebook_reports(root: Path) -> list[Report]:
+    """Every notebook report (drafts too): what `knowrepo run` and `runs` address."""
+    found = discover(root, {}, drafts=True)
+    if found.errors:
+        raise found.errors[0]
+    return [r for r in found.reports if r.kind == "notebook"]

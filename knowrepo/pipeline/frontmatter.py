@@ -9,7 +9,7 @@ from typing import Any
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, unknown_key_error
 from knowrepo.model import Meta
-from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
+from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
@@ -45,7 +45,15 @@ def _strings(path: str, name: str, value: Any) -> tuple[str, ...]:
         items = [str(v) for v in value]
     else:
         raise KnowrepoError(path, f"front matter '{name}' must be a string or a list of strings")
+    for item in items:
+        _printable(path, name, item)
     return tuple(item.strip() for item in items if str(item).strip())
+
+
+def _printable(path: str, name: str, text: str) -> str:
+    if (char := control_character(text)) is not None:
+        raise KnowrepoError(path, f"front matter '{name}' holds the control character {char}; remove it")
+    return text
 
 
 def _text(path: str, name: str, value: Any) -> str:
@@ -53,7 +61,7 @@ def _text(path: str, name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise KnowrepoError(path, f"front matter '{name}' must be text, not {type(value).__name__}")
-    return str(value).strip()
+    return _printable(path, name, str(value).strip())
 
 
 def _date(path: str, name: str, value: Any) -> str:
@@ -158,9 +166,13 @@ def _email(path: str, email: Any) -> dict[str, Any]:
             if key not in allowed:
                 raise unknown_key_error(path, f"email field{where}", str(key), allowed)
             if key in ("to", "cc"):
-                _strings(path, f"{prefix}.{key}", item)
-            elif key == "subject":
-                _text(path, f"{prefix}.subject", item)
+                for address in _strings(path, f"{prefix}.{key}", item):
+                    if "\n" in address or "\r" in address or "," in address:
+                        raise KnowrepoError(
+                            path, f"front matter '{prefix}.{key}' must list one address per item"
+                        )
+            elif key == "subject" and "\n" in _text(path, f"{prefix}.subject", item):
+                raise KnowrepoError(path, f"front matter '{prefix}.subject' must be one line")
 
     check(email, "", "email", EMAIL_FIELDS)
     per_variant = email.get("variants") or {}

@@ -296,7 +296,7 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve(root: Path, host: str, port: int, execute: bool, log: Any) -> None:
+def run_preview(root: Path, host: str, port: int, execute: bool, log: Any) -> None:
     """Build, serve and watch until Ctrl-C."""
     config = load_config(root)
     output = config.state_dir / "preview" / "site"

@@ -17,6 +17,8 @@ def outside_reason(root: Path, path: Path) -> str | None:
         base = root.resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return "is a symlink loop"
+    except ValueError:  # a NUL byte
+        return "is not a valid path"
     if not real.is_relative_to(base):
         return f"leads outside the repository (to {real})"
     parts = real.relative_to(base).parts

@@ -130,3 +130,17 @@ def shown(value: Any, limit: int = 60) -> str:
         return f"a {value.bit_length()}-bit integer"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text without the control characters that XML 1.0 (the feed, the sitemap) cannot hold."""
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
+
+
+def control_character(text: str) -> str | None:
+    """The first control character (other than tab and line breaks) in `text`, shown, or None."""
+    match = _NOT_XML.search(text)
+    return repr(match.group())[1:-1] if match else None

@@ -59,7 +59,8 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
-    from knowrepo.pipeline.assemble.pages import format_date, slug_text
+    from knowrepo.pipeline.assemble.links import slug_text
+    from knowrepo.pipeline.assemble.pages import format_date
     from knowrepo.support.numbers import format_figure
 
     env.globals.update(tag_slug=slug_text, format_date=format_date)

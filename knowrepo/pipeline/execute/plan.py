@@ -10,11 +10,12 @@ from typing import Any
 
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
-from knowrepo.model import Report
+from knowrepo.model import Report, Run, shown_run
 from knowrepo.pipeline.execute.params import Param, declared_params, resolve
-from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
-from knowrepo.pipeline.execute.runstore import Run, RunStore
-from knowrepo.pipeline.render.assets import write_atomic
+from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files, masked
+from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.support.atomic import write_atomic
+from knowrepo.support.caches import Caches
 
 DEFAULT_VARIANT = "default"
 
@@ -37,8 +38,8 @@ class NotebookFacts:
         }
 
 
-def notebook_facts(root: Path, report: Report, cache_dir: Path) -> NotebookFacts:
-    cached = cache_dir / "facts" / f"v2-{report.source_hash}.json"
+def notebook_facts(root: Path, report: Report, caches: Caches) -> NotebookFacts:
+    cached = caches.facts(report.source_hash)
     if cached.exists():
         data = json.loads(cached.read_text())
         return NotebookFacts(
@@ -90,8 +91,8 @@ class VariantPlan:
 
     @property
     def shown(self) -> Run | None:
-        """The run its page shows: the latest successful one, else the latest (a failure)."""
-        return next((r for r in reversed(self.runs) if r.ok), self.latest)
+        """The run its page shows (see model.shown_run)."""
+        return shown_run(self.runs)
 
 
 @dataclass
@@ -107,12 +108,11 @@ def plan_report(
     root: Path,
     config: Config,
     report: Report,
-    cache_dir: Path,
     store: RunStore,
     overrides: list[tuple[dict[str, Any], bool]] | None = None,
 ) -> ReportPlan:
     """Variants with resolved parameters and cache keys, and the runs already recorded."""
-    facts = notebook_facts(root, report, cache_dir)
+    facts = notebook_facts(root, report, config.caches)
     meta = report.meta
     declared = facts.declared()
     executes = bool(declared or meta.variants or meta.params or not facts.has_outputs)
@@ -133,7 +133,9 @@ def plan_report(
             if declared or any(v for v, _ in layers)
             else {}
         )
-        key = cache_key(facts.code, params, kernel, root, inputs)
+        # Private values (credentials) stay out of the key: a key is published, and a short
+        # secret could be found from it by trying every value.
+        key = cache_key(facts.code, masked(params, meta.private_params), kernel, root, inputs)
         plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
     return ReportPlan(report, plans, executes, inputs, kernel)
 
@@ -146,7 +148,7 @@ def needs_run(variant: VariantPlan, mode: str) -> bool:
     if mode == "never":
         return False
     latest = variant.latest
-    return latest is None or latest.record.get("cache_key") != variant.key
+    return latest is None or latest.cache_key != variant.key
 
 
 def run_request(

@@ -15,13 +15,15 @@ import subprocess
 import tempfile
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError
-from knowrepo.pipeline.execute.runstore import NOTEBOOK_FILE, Run, RunStore, new_run_id
+from knowrepo.model import NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
+from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.pool import run_parallel
@@ -160,9 +162,33 @@ MIN_SCRUBBED = 4  # shorter private values are not searched for in outputs (they
 
 
 def secrets_of(params: dict[str, Any], private: tuple[str, ...]) -> list[str]:
-    """The texts of the private parameter values, longest first, as outputs would show them."""
-    found = {str(params[name]) for name in private if name in params and params[name] is not None}
-    return sorted((v for v in found if len(v) >= MIN_SCRUBBED), key=len, reverse=True)
+    """The texts of the private parameter values (each text inside a list or mapping too),
+    longest first, in every form an output shows text: as it is, repr'd, JSON-escaped,
+    HTML-escaped and URL-quoted."""
+    import html
+    from urllib.parse import quote, quote_plus
+
+    texts: set[str] = set()
+
+    def leaves(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                leaves(key)
+                leaves(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                leaves(item)
+        elif value is not None:
+            texts.add(str(value))
+
+    for name in private:
+        if name in params:
+            leaves(params[name])
+    forms = set()
+    for text in texts:
+        forms |= {text, repr(text)[1:-1], json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+        forms |= {html.escape(text), quote(text), quote_plus(text)}
+    return sorted((f for f in forms if len(f) >= MIN_SCRUBBED), key=len, reverse=True)
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:
@@ -176,7 +202,7 @@ def scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, list):
         return [scrub(item, secrets) for item in value]
     if isinstance(value, dict):
-        return {key: scrub(item, secrets) for key, item in value.items()}
+        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
     return value
 
 
@@ -204,156 +230,165 @@ def _quiet_kernel_manager(log: Path) -> type:
     return QuietKernelManager
 
 
-def execute_run(request: RunRequest) -> dict[str, Any]:
-    """Execute one run and commit it to the store; returns its run.json record."""
-    import logging
-
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    logging.getLogger("papermill").setLevel(logging.CRITICAL)
+def execute_run(request: RunRequest) -> Run:
+    """Execute one run into a hidden folder of the run store and commit it there."""
     root = Path(request.root)
     store = RunStore(root)
     store.clean_abandoned(request.slug, request.variant)
     run_id = new_run_id()
     staging = store.staging(request.slug, request.variant, run_id)
     pause_point("run", root / ".knowrepo")
-    output = staging / NOTEBOOK_FILE
-    source = root / request.source
     started = time.time()
-    status, error = "ok", None
+    error = _papermill(request, staging, _kernel_log(request, run_id))
+    duration = time.time() - started
     secrets = secrets_of(request.params, request.private)
+    nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets)
+    if error is not None and nb:
+        error = {**error, **(first_error(nb) or {})}
+    _keep_kernel_log(_kernel_log(request, run_id), staging / "kernel.log", secrets)
+    run = Run(
+        folder=None,
+        id=run_id,
+        slug=request.slug,
+        variant=request.variant,
+        source=request.source,
+        status=RUN_OK if error is None else RUN_FAILED,
+        params=masked(request.params, request.private),
+        private_params=request.private,
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        duration=round(duration, 3),
+        cells=tuple(
+            round(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0, 4)
+            for c in nb.get("cells", [])
+            if c.get("cell_type") == "code"
+        ),
+        kernel=request.kernel,
+        versions=_versions(),
+        source_hash=request.source_hash,
+        cache_key=request.cache_key,
+        git=_git(root, request.source),
+        error=RunError.from_json(scrub(error, secrets)),
+        metrics=metrics_of(nb),
+        origin=request.origin,
+    )
+    return store.commit(staging, run)
+
+
+def _versions() -> dict[str, str]:
+    import papermill
+
+    return {"python": platform.python_version(), "knowrepo": __version__, "papermill": papermill.__version__}
+
+
+def _kernel_log(request: RunRequest, run_id: str) -> Path:
+    """Where the kernel's stderr goes while it runs: outside runs/ (which is committed or
+    shared), so that a run killed before its private values are masked leaves them nowhere."""
+    folder = Path(request.root) / ".knowrepo" / "kernel-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{run_id}.log"
+
+
+def _keep_kernel_log(log: Path, kept: Path, secrets: list[str]) -> None:
+    """The kernel's stderr into the run folder, private values masked."""
+    if log.exists():
+        kept.write_text(scrub(log.read_text(errors="replace"), secrets))
+        log.unlink()
+
+
+def _papermill(request: RunRequest, staging: Path, log: Path) -> dict[str, Any] | None:
+    """Run papermill into `staging`; the error of a failed run (as run.json has it), or None."""
+    import logging
+
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
+    source = Path(request.root) / request.source
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(output),
-            parameters=request.params,
-            kernel_name=request.kernel,
-            cwd=str(source.parent),
-            request_save_on_cell_execute=False,
-            autosave_cell_every=60,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=request.timeout,
-            allow_errors=request.allow_errors,
-            kernel_manager_class=_quiet_kernel_manager(staging / "kernel.log"),
-            # The notebook is complete when the last cell returns: a graceful shutdown only
-            # waits (~0.4 s a run, measured), so the kernel is stopped at once.
-            shutdown_kernel="immediate",
-        )
+        with warnings.catch_warnings():  # nbformat's, about cell ids and the like: not for the user here
+            warnings.simplefilter("ignore")
+            papermill.execute_notebook(
+                str(source),
+                str(staging / NOTEBOOK_FILE),
+                parameters=request.params,
+                kernel_name=request.kernel,
+                cwd=str(source.parent),
+                request_save_on_cell_execute=False,
+                autosave_cell_every=60,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=request.timeout,
+                allow_errors=request.allow_errors,
+                kernel_manager_class=_quiet_kernel_manager(log),
+                # The notebook is complete when the last cell returns: a graceful shutdown only
+                # waits (~0.4 s a run, measured), so the kernel is stopped at once.
+                shutdown_kernel="immediate",
+            )
     except PapermillExecutionError as exc:
-        if not request.allow_errors:
-            status = "failed"
-            error = {
-                "cell": None,
-                "ename": exc.ename,
-                "evalue": exc.evalue,
-                "traceback": _ANSI.sub("", "\n".join(exc.traceback))[-4000:],
-            }
+        if request.allow_errors:
+            return None
+        trace = _ANSI.sub("", "\n".join(exc.traceback))[-4000:]
+        return {"cell": None, "ename": exc.ename, "evalue": exc.evalue, "traceback": trace}
     except Exception as exc:  # timeout, dead kernel, missing kernel: a failed run, never a crash
-        status = "failed"
         kind = type(exc).__name__
         message = " ".join(str(exc).split())[:500]
         if "Timeout" in kind:
             message = f"a cell ran longer than the {request.timeout} s timeout"
-        error = {"cell": None, "ename": kind, "evalue": message, "traceback": ""}
-    duration = time.time() - started
-    nb: dict[str, Any] = {}
-    if output.exists():
-        nb = json.loads(output.read_text())
-        _mask_notebook(nb, request.private)
-        nb = scrub(nb, secrets)  # outputs and tracebacks that print a private value
-        output.write_text(json.dumps(nb, indent=1))
-        if status == "failed":
-            error = {**(error or {}), **(first_error(nb) or {})}
-    error = scrub(error, secrets)
-    log = staging / "kernel.log"
-    if secrets and log.exists():
-        log.write_text(scrub(log.read_text(errors="replace"), secrets))
-    import papermill as pm
-
-    record = {
-        "id": run_id,
-        "slug": request.slug,
-        "variant": request.variant,
-        "source": request.source,
-        "params": masked(request.params, request.private),
-        "private_params": list(request.private),
-        "status": status,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "duration": round(duration, 3),
-        "cells": [
-            round(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0, 4)
-            for c in nb.get("cells", [])
-            if c.get("cell_type") == "code"
-        ],
-        "kernel": request.kernel,
-        "versions": {
-            "python": platform.python_version(),
-            "knowrepo": __version__,
-            "papermill": pm.__version__,
-        },
-        "source_hash": request.source_hash,
-        "cache_key": request.cache_key,
-        "git": _git(root, request.source),
-        "error": error,
-        "metrics": metrics_of(nb),
-        "origin": request.origin,
-    }
-    run: Run = store.commit(staging, record)
-    return run.record
+        return {"cell": None, "ename": kind, "evalue": message, "traceback": ""}
+    return None
 
 
-def _safe_execute(request: RunRequest) -> dict[str, Any]:
+def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -> dict[str, Any]:
+    """The executed notebook as stored: private values masked in it ({} if none was written)."""
+    if not output.exists():
+        return {}
+    nb = json.loads(output.read_text())
+    _mask_notebook(nb, private)
+    nb = scrub(nb, secrets)  # outputs and tracebacks that print a private value
+    output.write_text(json.dumps(nb, indent=1))
+    return nb
+
+
+def _unstored(request: RunRequest, ename: str, evalue: str) -> Run:
+    """A failed run that never reached the store."""
+    return Run(
+        None, "", request.slug, request.variant, request.source, RUN_FAILED, error=RunError(ename, evalue)
+    )
+
+
+def _safe_execute(request: RunRequest) -> Run:
     try:
         return execute_run(request)
     except Exception as exc:  # noqa: BLE001 - the store or papermill broke: report, don't crash
         message = scrub(" ".join(str(exc).split())[:500], secrets_of(request.params, request.private))
-        return {
-            "id": None,
-            "slug": request.slug,
-            "variant": request.variant,
-            "status": "failed",
-            "error": {"ename": type(exc).__name__, "evalue": message},
-            "source": request.source,
-        }
+        return _unstored(request, type(exc).__name__, message)
 
 
-def _crashed(request: RunRequest) -> dict[str, Any]:
-    """The record of a run whose worker process died twice (nothing was stored)."""
-    error = {"ename": "WorkerDied", "evalue": "the process running it died twice (killed, or out of memory)"}
-    return {
-        "id": None,
-        "slug": request.slug,
-        "variant": request.variant,
-        "status": "failed",
-        "error": error,
-        "source": request.source,
-    }
+def _crashed(request: RunRequest) -> Run:
+    """A run whose worker process died twice (nothing was stored)."""
+    return _unstored(request, "WorkerDied", "the process running it died twice (killed, or out of memory)")
 
 
-def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list[dict[str, Any]]:
-    """Execute runs over `workers` processes, with progress; returns their records."""
+def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list[Run]:
+    """Execute runs over `workers` processes, with progress; returns the runs."""
     if not requests:
         return []
-    records: list[dict[str, Any]] = []
+    runs: list[Run] = []
     reporter.phase("Executing", len(requests))
 
-    def done(record: dict[str, Any]) -> None:
-        records.append(record)
-        label = f"{record['slug']} [{record['variant']}]"
-        if record["status"] != "ok":
-            error = record.get("error") or {}
-            reporter.error(
-                f"{record['source']}: run of variant '{record['variant']}' failed: "
-                f"{error.get('ename', '')}: {error.get('evalue', '')}"
-            )
-        reporter.advance(label)
+    def done(run: Run) -> None:
+        runs.append(run)
+        if not run.ok:
+            reporter.error(failure_line(run))
+        reporter.advance(f"{run.slug} [{run.variant}]")
 
     try:
-        run_parallel(
-            _safe_execute, requests, workers, lambda _request, record: done(record), on_crash=_crashed
-        )
+        run_parallel(_safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed)
     finally:
         reporter.end_phase()
-    return records
+    return runs
+
+
+def failure_line(run: Run) -> str:
+    error = run.error.line() if run.error else "failed"
+    return f"{run.source}: run of variant '{run.variant}' failed: {error}"

@@ -12,15 +12,15 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from knowrepo.errors import KnowrepoError
+from knowrepo.model import RUN_STATUSES, Run, shown_run
 from knowrepo.support.yamltext import plain_problem, repair_text
 
 RUN_FILE = "run.json"
-NOTEBOOK_FILE = "notebook.ipynb"
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -29,7 +29,6 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
-RUN_STATUSES = ("ok", "failed")
 RUN_ID = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}")
 
 
@@ -60,45 +59,18 @@ def _plain_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Run:
-    """A recorded run, as read from its run.json."""
-
-    folder: Path
-    record: dict[str, Any]
-
-    @classmethod
-    def read(cls, folder: Path) -> Run:
-        """The run in `folder`, checked; a one-line error naming its run.json otherwise."""
-        path = folder / RUN_FILE
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
-            raise KnowrepoError(path, f"invalid run record ({reason}); move this run's folder away") from None
-        if problem := record_problem(record, folder.name):
-            raise KnowrepoError(path, f"invalid run record: {problem}; move this run's folder away")
-        record.setdefault("params", {})
-        record["metrics"] = _plain_metrics(record.get("metrics") or {})
-        return cls(folder, record)
-
-    @property
-    def id(self) -> str:
-        return self.record["id"]
-
-    @property
-    def ok(self) -> bool:
-        return self.record.get("status") == "ok"
-
-    @property
-    def notebook(self) -> Path:
-        return self.folder / NOTEBOOK_FILE
-
-    @property
-    def has_notebook(self) -> bool:
-        """False for a run that ended before papermill wrote its notebook (a dead or missing
-        kernel, a timeout before the first save)."""
-        return self.notebook.is_file() and not self.notebook.is_symlink()
+def read_run(folder: Path) -> Run:
+    """The run in `folder`, checked; a one-line error naming its run.json otherwise."""
+    path = folder / RUN_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        raise KnowrepoError(path, f"invalid run record ({reason}); move this run's folder away") from None
+    if problem := record_problem(record, folder.name):
+        raise KnowrepoError(path, f"invalid run record: {problem}; move this run's folder away")
+    record["metrics"] = _plain_metrics(record.get("metrics") or {})
+    return Run.from_json(folder, record)
 
 
 class RunStore:
@@ -114,20 +86,24 @@ class RunStore:
         folder.mkdir(parents=True)
         return folder
 
-    def commit(self, staging: Path, record: dict[str, Any]) -> Run:
+    def commit(self, staging: Path, run: Run) -> Run:
         """Write run.json and rename the folder into place: the run now exists, complete."""
-        (staging / RUN_FILE).write_text(json.dumps(record, indent=1, default=str) + "\n")
-        final = staging.parent / record["id"]
+        (staging / RUN_FILE).write_text(json.dumps(run.to_json(), indent=1, default=str) + "\n")
+        final = staging.parent / run.id
         os.rename(staging, final)
-        return Run(final, record)
+        return replace(run, folder=final)
 
     def runs(self, slug: str, variant: str) -> list[Run]:
         """Every complete run of a variant, oldest first (run ids sort by time)."""
         folder = self.variant_dir(slug, variant)
         if not folder.is_dir():
             return []
+        between = [p for p in folder.parents if p.is_relative_to(self.root) and p != self.root]
+        for child in [*between, folder, *folder.iterdir()]:
+            if child.is_symlink():  # (runs/ itself may be a link to a shared folder)
+                raise KnowrepoError(child, "is a symlink: the folders in runs/ must be real folders")
         return [
-            Run.read(child)
+            read_run(child)
             for child in sorted(folder.iterdir())
             if not child.name.startswith(".") and (child / RUN_FILE).is_file()
         ]
@@ -143,7 +119,7 @@ class RunStore:
         if not RUN_ID.fullmatch(run_id):
             raise KnowrepoError(None, f"{run_id!r} is not a run id (see `knowrepo runs`)")
         for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
-            return Run.read(path.parent)
+            return read_run(path.parent)
         raise KnowrepoError(self.root, f"no run with id {run_id}")
 
     def clean_abandoned(self, slug: str, variant: str) -> None:
@@ -159,13 +135,12 @@ class RunStore:
     def prune(self, slug: str, variant: str, keep: int) -> list[Run]:
         """Delete all but the newest `keep` runs; the latest successful run is always kept."""
         runs = self.runs(slug, variant)
-        latest_ok = next((r for r in reversed(runs) if r.ok), None)
         keepers = set(r.id for r in runs[-keep:]) if keep > 0 else set()
-        if latest_ok:
-            keepers.add(latest_ok.id)
+        if (shown := shown_run(runs)) is not None and shown.ok:
+            keepers.add(shown.id)
         removed = [r for r in runs if r.id not in keepers]
         for run in removed:
-            shutil.rmtree(run.folder)
+            shutil.rmtree(run.folder)  # type: ignore[arg-type]
         return removed
 
 

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import struct
-import tempfile
 from pathlib import Path
 
+from knowrepo.support.atomic import write_atomic
+
 THUMB_WIDTH = 480
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file and rename, so no reader ever sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; web servers must read it
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:

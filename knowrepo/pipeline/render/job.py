@@ -14,20 +14,24 @@ import importlib.util
 import json
 import re
 import warnings as warnings_module
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from knowrepo import METRIC_MIME
 from knowrepo.errors import KnowrepoError, write_error
-from knowrepo.model import RenderedPage
+from knowrepo.model import RenderedPage, Run
 from knowrepo.pipeline.render.assets import AssetStore, png_size
+from knowrepo.support.hashing import content_hash
 from knowrepo.support.numbers import format_figure
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.yamltext import repair_text, repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
+# What a report may show as an image (a path with another suffix is not copied: a .html or .js
+# "image" would be a page or a script at the site's own origin).
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico"}
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
 # Output types that only show something with a live kernel or a script from the internet.
 LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript")
@@ -63,6 +67,10 @@ class RenderJob:
     index_code: bool = False  # let the search index see code inputs
     sanitize: bool = True  # report HTML and SVG cannot run script ([site] sanitize)
     max_output: int = 1 << 20  # bytes of a text or HTML output shown; longer ones are cut
+
+    def for_run(self, notebook: str, merge: bool) -> RenderJob:
+        """This job for one run's executed notebook (merged with the source's prose or not)."""
+        return replace(self, notebook=notebook, merge=merge)
 
 
 ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
@@ -139,6 +147,15 @@ def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
     if not data:
         data = {"text/html": INTERACTIVE_NOTE}
     return {**output, "data": data}
+
+
+def _pixels(value: Any) -> int | None:
+    """A width or height from output metadata, as a whole number of pixels (or none)."""
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number < 100_000 else None
 
 
 def _size(n: int) -> str:
@@ -233,8 +250,8 @@ class NotebookPreparer:
             if not alt:
                 alt = f"Figure {self.figures}" + (f": {section}" if section else "")
             size = png_size(blob) if mime == "image/png" else None
-            width = mime_meta.get("width") or (size[0] if size else None)
-            height = mime_meta.get("height") or (size[1] if size else None)
+            width = _pixels(mime_meta.get("width")) or (size[0] if size else None)
+            height = _pixels(mime_meta.get("height")) or (size[1] if size else None)
             meta["knowrepo"] = {
                 "src": self.prefix + name,
                 "alt": alt,
@@ -406,36 +423,40 @@ def _local_images(
     warnings: list[str],
 ) -> str:
     """Copy relative images the prose points at into the assets, by content hash."""
-    root = Path(job.root)
-    base = (root / job.source).parent
 
     def swap(match: re.Match[str]) -> str:
         src = html.unescape(match.group(2))
         if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", src, re.I) or src.startswith(prefix):
             return match.group(0)
-        path = base / unquote(src.split("#")[0].split("?")[0])
-        if reason := outside_reason(root, path):
-            warnings.append(f"{job.source}: image '{src}' {reason}; not published")
+        name, problem = _copy_image(job, src, store, deps)
+        if name is None:
+            warnings.append(f"{job.source}: image '{src}' {problem}")
             return match.group(0)
-        path = path.resolve()
-        if not path.is_file():
-            warnings.append(f"{job.source}: image '{src}' not found")
-            return match.group(0)
-        data = raw = path.read_bytes()
-        if job.sanitize and path.suffix.lower() == ".svg":
-            from knowrepo.pipeline.render.sanitize import clean_svg
-
-            cleaned = clean_svg(data)
-            if cleaned is None:
-                warnings.append(f"{job.source}: image '{src}' is not well-formed SVG; not published")
-                return match.group(0)
-            data = cleaned
-        name = store.put(data, path.suffix.lower())
-        deps[path.relative_to(root.resolve()).as_posix()] = hashlib.sha256(raw).hexdigest()[:20]
         images.append(name)
         return f"{match.group(1)}{prefix}{name}{match.group(3)}"
 
     return _IMG_SRC.sub(swap, body)
+
+
+def _copy_image(job: RenderJob, src: str, store: AssetStore, deps: dict[str, str]) -> tuple[str | None, str]:
+    """(asset name, "") of a relative image copied into the assets, or (None, why not)."""
+    root = Path(job.root)
+    path = (root / job.source).parent / unquote(src.split("#")[0].split("?")[0])
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return None, f"is not an image file ({path.suffix or 'no suffix'}); not published"
+    if reason := outside_reason(root, path):
+        return None, f"{reason}; not published"
+    path = path.resolve()
+    if not path.is_file():
+        return None, "not found"
+    data = raw = path.read_bytes()
+    if job.sanitize and path.suffix.lower() == ".svg":
+        from knowrepo.pipeline.render.sanitize import clean_svg
+
+        if (data := clean_svg(raw)) is None:  # type: ignore[assignment]
+            return None, "is not well-formed SVG; not published"
+    deps[path.relative_to(root.resolve()).as_posix()] = content_hash(raw)
+    return store.put(data, path.suffix.lower()), ""
 
 
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
@@ -457,6 +478,10 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         body = repair_text(body)
         body = _local_images(body, job, store, prefix, images, deps, warnings)
         body, toc, heading = anchor_headings(body, drop_title=job.title)
+        if job.sanitize:  # last: no edit of the HTML as text comes after it
+            from knowrepo.pipeline.render.sanitize import clean_body
+
+            body = clean_body(body)
     except KnowrepoError:
         raise
     except Exception as exc:  # any failure inside nbconvert or Markdown: name the file
@@ -473,7 +498,6 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         body=body,
         toc=toc,
         excerpt=first_paragraph(body),
-        first_heading=heading,
         images=images,
         thumbnail=thumbnail,
         deps=deps,
@@ -513,15 +537,15 @@ def _render_body(
     return _notebook_renderer(jinja_cache).body(prepared, job.sanitize), images
 
 
-def no_notebook_page(record: dict[str, Any]) -> RenderedPage:
+def no_notebook_page(run: Run | None) -> RenderedPage:
     """The body of a run that ended before papermill wrote its notebook: nothing but that fact
     (the page's banner shows the error)."""
     body = (
         '<p class="run-no-notebook">This run ended before it wrote a notebook, so it has no'
         " outputs to show. Its error is above; the executed notebook is not available.</p>"
     )
-    excerpt = f"Run {record.get('id', '')} failed before it wrote a notebook."
-    return RenderedPage(body, [], excerpt, "", [], None, {})
+    excerpt = f"Run {run.id if run else ''} failed before it wrote a notebook."
+    return RenderedPage(body, [], excerpt, [], None, {})
 
 
 def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | KnowrepoError:

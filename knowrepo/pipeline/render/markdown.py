@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 
 import markdown
 
 from knowrepo.model import TocEntry
+from knowrepo.support.yamltext import xml_text
 
 # One regex walks the text once: code (left alone) or math (replaced by a placeholder that
 # Markdown passes through untouched). Inline $...$ follows pandoc's rule so prices like
@@ -26,7 +28,7 @@ _TOKENS = re.compile(
     r"|(?<![\\$\w])\$(?P<inline>[^\s$](?:[^$\n]*?[^\s$\\])?)\$(?!\d)",
     re.S | re.M,
 )
-_PLACEHOLDER = re.compile(r"(<p>)?KRMATH(\d+)KR(</p>)?")
+
 _TAGS = re.compile(r"<[^>]+>")
 _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
@@ -47,8 +49,10 @@ def math_to_html(latex: str, display: bool) -> str:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types for unsupported input
         return f'<code class="math-error">{html.escape(latex)}</code>'
+    from knowrepo.pipeline.render.sanitize import clean_mathml
+
     # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
-    mathml = mathml.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
+    mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
     # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
     return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 
@@ -57,6 +61,10 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
     """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment. With
     `sanitize`, raw HTML in it cannot run script (the math is added after, from escaped TeX)."""
     formulas: list[tuple[str, bool]] = []
+    # A placeholder per formula that no author can write beforehand (one in an attribute would
+    # otherwise be replaced by markup that ends the attribute).
+    token = secrets.token_hex(6)
+    placeholder = re.compile(rf"(<p>)?KRMATH{token}x(\d+)KR(</p>)?")
 
     def protect(match: re.Match[str]) -> str:
         if match.group("fence") or match.group("code"):
@@ -64,7 +72,7 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
         display = match.group("display") or match.group("display2")
         latex = display if display is not None else match.group("inline") or match.group("inline2")
         formulas.append((latex, display is not None))
-        return f"KRMATH{len(formulas) - 1}KR"
+        return f"KRMATH{token}x{len(formulas) - 1}KR"
 
     protected = _TOKENS.sub(protect, text)
     _MARKDOWN.reset()
@@ -87,7 +95,7 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
             return rendered if display else f"<p>{rendered}</p>"
         return (match.group(1) or "") + rendered + (match.group(3) or "")
 
-    return _PLACEHOLDER.sub(restore, out)
+    return placeholder.sub(restore, out)
 
 
 def latex_output_to_html(latex: str) -> str:
@@ -152,7 +160,7 @@ def anchor_headings(body: str, drop_title: str = "") -> tuple[str, list[TocEntry
 def first_paragraph(body: str, limit: int = 280) -> str:
     """Plain text of the first paragraph, cut at a word boundary."""
     match = re.search(r"<p>(.*?)</p>", body, re.S)
-    text = plain_text(match.group(1)) if match else ""
+    text = xml_text(plain_text(match.group(1))) if match else ""
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + "…"
     return text

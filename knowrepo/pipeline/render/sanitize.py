@@ -74,6 +74,64 @@ def clean_html(fragment: str) -> str:
     )
 
 
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
+    "msqrt", "mroot", "mstyle", "merror", "mpadded", "mphantom", "mfenced", "menclose", "munder",
+    "mover", "munderover", "mtable", "mtr", "mtd", "mlabeledtr", "mmultiscripts", "mprescripts",
+    "none", "semantics", "annotation",
+}  # fmt: skip
+MATHML_ATTRIBUTES = {
+    "xmlns", "display", "alttext", "mathvariant", "mathsize", "stretchy", "fence", "separator",
+    "lspace", "rspace", "accent", "accentunder", "columnalign", "rowalign", "columnspacing",
+    "rowspacing", "columnlines", "rowlines", "frame", "width", "height", "depth", "linethickness",
+    "displaystyle", "scriptlevel", "open", "close", "separators", "notation", "minsize", "maxsize",
+    "movablelimits", "largeop", "symmetric", "form", "encoding", "columnspan", "rowspan",
+}  # fmt: skip
+
+
+def clean_mathml(mathml: str) -> str:
+    """MathML as latex2mathml made it, with nothing but MathML in it: latex2mathml copies the
+    text of \\text{...} as it is, so `\\text{<script>}` would otherwise be markup."""
+    import nh3
+
+    return nh3.clean(
+        mathml,
+        tags=MATHML_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT - {"math"},
+        attributes={tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
+        url_schemes=set(),
+        link_rel=None,
+    )
+
+
+# The whole rendered body: what report HTML may hold, plus the markup knowrepo itself makes
+# (MathML, heading anchors, focusable scroll areas, search hints). Run last, after every step
+# that edits the HTML as text, so that no such edit can make markup of text.
+_BODY_TAGS = _TAGS | MATHML_TAGS
+_BODY_ATTRIBUTES = {
+    **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
+    **_ATTRIBUTES,
+    "*": _ATTRIBUTES["*"] | {"tabindex", "data-pagefind-ignore", "data-pagefind-body"},
+    "img": _ATTRIBUTES["img"] | {"width", "height"},
+}
+
+
+def clean_body(body: str) -> str:
+    import nh3
+
+    return nh3.clean(
+        body,
+        tags=_BODY_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT - {"math"},
+        attributes=_BODY_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        url_schemes={"http", "https", "mailto", "data"},
+        generic_attribute_prefixes={"aria-"},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 _SVG_DROPPED = {
@@ -106,15 +164,46 @@ def _local(name: Any) -> str:
     return name.rsplit("}", 1)[-1] if isinstance(name, str) else ""
 
 
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
+_CSS_IMPORT = re.compile(r"@import[^;]*;?", re.I)
+
+
+def _clean_css(css: str) -> str:
+    """CSS that loads nothing from elsewhere: url() only to its own parts or a data: image."""
+
+    def keep(match: re.Match[str]) -> str:
+        target = match.group(2).strip()
+        return match.group(0) if target.startswith("#") or _DATA_IMAGE.match(target) else "none"
+
+    return _CSS_URL.sub(keep, _CSS_IMPORT.sub("", css))
+
+
 def _clean_element(element: Any) -> None:
+    """Keep SVG elements only (an XHTML <frame> or <meta> inside an SVG runs and redirects)."""
     for child in list(element):
-        if _local(child.tag) in _SVG_DROPPED or not isinstance(child.tag, str):
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if not tag.startswith("{" + SVG_NS + "}") or _local(tag) in _SVG_DROPPED:
             element.remove(child)
         else:
             _clean_element(child)
+    if _local(element.tag) == "style" and element.text:
+        element.text = _clean_css(element.text)
     for name in list(element.attrib):
         local = _local(name).lower()
         value = element.attrib[name].strip()
-        safe_link = value.startswith("#") or _DATA_IMAGE.match(value)
-        if local.startswith("on") or (local == "href" and not safe_link):
+        if _unsafe_attribute(name, local, value):
             del element.attrib[name]
+        elif local == "style" or "url(" in value.lower():
+            element.attrib[name] = _clean_css(value)
+
+
+def _unsafe_attribute(name: str, local: str, value: str) -> bool:
+    """An event handler, a link to anything but the SVG's own parts or a data: image, or an
+    attribute of a namespace other than SVG's, XLink's and XML's."""
+    namespace = name[1:].split("}", 1)[0] if name.startswith("{") else ""
+    safe_link = value.startswith("#") or bool(_DATA_IMAGE.match(value))
+    return (
+        local.startswith("on")
+        or (local == "href" and not safe_link)
+        or namespace not in ("", XLINK_NS, "http://www.w3.org/XML/1998/namespace")
+    )

@@ -71,7 +71,10 @@ def enabled(idle_seconds: int) -> bool:
 
 
 class RenderServer:
-    """A connection to a running, warm server that answered this build's fingerprint."""
+    """A connection to a running, warm server that answered this build's fingerprint (a
+    renderer.Renderer)."""
+
+    name = "server"
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -106,7 +109,7 @@ class RenderServer:
             raise ValueError("the render server closed the connection")
         return json.loads(line)
 
-    def run(
+    def render(
         self, jobs: Sequence[Any], on_done: Callable[[Any, Any], None], meanwhile: Callable[[], None]
     ) -> list[Any]:
         """Render `jobs` there, calling on_done(job, (page, warnings) or KnowrepoError) as each
@@ -230,7 +233,7 @@ def _session(conn: socket.socket, fingerprint: str, stop: threading.Event) -> No
             pass
 
 
-def serve(path: str, idle_seconds: float) -> None:
+def run_server(path: str, idle_seconds: float) -> None:
     """Listen at `path` until idle for `idle_seconds` or the socket file is gone."""
     from knowrepo.pipeline.render.job import warm_renderer
 
@@ -281,4 +284,4 @@ def serve(path: str, idle_seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], float(sys.argv[2]))
+    run_server(sys.argv[1], float(sys.argv[2]))

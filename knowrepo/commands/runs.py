@@ -1,0 +1,104 @@
+"""`knowrepo runs`: list the recorded runs, or prune old ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
+from knowrepo.errors import KnowrepoError
+
+
+@main.command()
+@verbosity
+@click.argument("report", required=False)
+@variants_option
+@click.option("--prune", is_flag=True, help="Delete old runs (the latest successful run is always kept).")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="With --prune: runs to keep per variant.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON on stdout.")
+@click.pass_obj
+def runs(
+    obj: Context, report: str | None, variants: tuple[str, ...], prune: bool, keep: int, as_json: bool
+) -> None:
+    """List the recorded runs of REPORT (of every report without one), or prune them."""
+    with user_errors(as_json):
+        root = obj.root()
+        if prune:
+            removed = prune_runs(root, report, variants, keep)
+            if as_json:
+                click.echo(json.dumps([r.to_json() for r in removed], indent=2, default=str))
+            elif obj.verbosity:
+                click.echo(f"Removed {len(removed)} run(s); kept up to {keep} per variant.", err=True)
+            return
+        found = list_runs(root, report, variants)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in found], indent=2, default=str))
+    elif not found:
+        click.echo("No runs recorded yet.", err=True)
+    else:
+        _print_table(found)
+
+
+def _print_table(found: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("run id", "report", "variant", "status", "started", "duration", "parameters"):
+        table.add_column(column)
+    for one in found:
+        params = " ".join(f"{k}={v}" for k, v in one.params.items())
+        status = "[green]ok[/]" if one.ok else "[red]failed[/]"
+        table.add_row(one.id, one.slug, one.variant, status, one.started, f"{one.duration:.1f}s", params)
+    Console().print(table)
+
+
+def _selected(root: Path, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
+    """(report, variant name) pairs with runs that the arguments address."""
+    from knowrepo.pipeline.discover import find_report, notebook_reports
+    from knowrepo.pipeline.execute.runstore import RunStore
+
+    store = RunStore(root)
+    notebooks = notebook_reports(root)
+    pairs = []
+    for target in [find_report(root, notebooks, report)] if report else notebooks:
+        names = store.variants(target.slug)
+        for name in variants:
+            if name not in names:
+                raise KnowrepoError(
+                    target.source,
+                    f"no runs of variant '{name}'; variants with runs: {', '.join(names) or 'none'}",
+                )
+        pairs += [(target, n) for n in names if not variants or n in variants]
+    return pairs
+
+
+def list_runs(root: Path, report: str | None, variants: tuple[str, ...]) -> list[Any]:
+    """Runs, newest first."""
+    from knowrepo.pipeline.execute.runstore import RunStore
+
+    store = RunStore(root)
+    found = [r for target, v in _selected(root, report, variants) for r in store.runs(target.slug, v)]
+    return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+def prune_runs(root: Path, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
+    from knowrepo.config import load_config
+    from knowrepo.pipeline.execute.runstore import RunStore
+    from knowrepo.support.lock import repository_lock
+
+    store = RunStore(root)
+    removed: list[Any] = []
+    with repository_lock(load_config(root).state_dir, "knowrepo runs --prune", lambda _line: None):
+        for target, variant in _selected(root, report, variants):
+            removed += store.prune(target.slug, variant, keep)
+    return removed

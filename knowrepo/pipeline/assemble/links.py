@@ -1,0 +1,66 @@
+"""Site paths and the links between pages: every link inside the site is relative, so the site
+works under any base_url path and from any web server."""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+
+from knowrepo.errors import KnowrepoError
+from knowrepo.model import Report
+
+# Top-level site paths that report slugs may not take.
+RESERVED = {
+    "tags", "authors", "assets", "search", "pagefind", "404.html", "index.html", "feed.xml", "sitemap.xml",
+}  # fmt: skip
+_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")', re.I)
+
+
+@functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
+def slug_text(text: str) -> str:
+    """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
+    from knowrepo.pipeline.discover import opaque_slug, unicode_slug
+
+    return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or opaque_slug(text)
+
+
+def page_path(slug: str) -> str:
+    return f"{slug}/index.html"
+
+
+def relative_root(path: str) -> str:
+    """The relative prefix from the page at `path` back to the site root ('' or '../..')."""
+    return "../" * path.count("/")
+
+
+def rel(from_page: str, target: str) -> str:
+    """A relative link from the page at `from_page` to the site path `target`."""
+    link = posixpath.relpath(target or ".", posixpath.dirname(from_page) or ".")
+    return link + ("/" if target.endswith("/") and not link.endswith("/") else "")
+
+
+def check_slug(report: Report) -> None:
+    if report.slug.split("/", 1)[0] in RESERVED:
+        raise KnowrepoError(
+            report.source,
+            f"slug '{report.slug}' would overwrite the site's own '{report.slug.split('/')[0]}' pages;"
+            " rename the file",
+        )
+
+
+def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict[str, str]) -> str:
+    """Links to other report sources (../churn.ipynb#x, other.md) become links to their pages.
+    `page` is the site path of the page the body goes on."""
+    here = posixpath.dirname(source)
+    from_dir = posixpath.dirname(page)
+
+    def swap(match: re.Match[str]) -> str:
+        target = posixpath.normpath(posixpath.join(here, match.group(2)))
+        target_slug = slug_by_source.get(target)
+        if target_slug is None:
+            return match.group(0)
+        url = posixpath.relpath(target_slug, from_dir) + "/"
+        return f"{match.group(1)}{url}{match.group(3)}"
+
+    return _HREF.sub(swap, body)

@@ -1,0 +1,63 @@
+"""What bodies a report needs rendered: its source, or one per run (the run a variant page
+shows merged with the source's current prose), each keyed by everything that shapes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowrepo.config import Config
+from knowrepo.model import Report, Run
+from knowrepo.pipeline.render.job import RenderJob
+from knowrepo.support.hashing import key_of
+
+
+@dataclass
+class View:
+    """One body to render: a report's source, or one run of it."""
+
+    key: str
+    job: RenderJob | None  # None: a run that has no notebook to render
+    run: Run | None = None
+
+
+def report_views(
+    root: Path, config: Config, report: Report, plan: Any, fingerprint: str, assets_dir: Path
+) -> dict[str, View]:
+    """A report's views by name: 'source', or run ids."""
+    code = report.meta.code or config.site.code
+    job = RenderJob(
+        root=str(root),
+        source=report.source,
+        kind=report.kind,
+        slug=report.slug,
+        code=code,
+        title=report.meta.title,
+        assets_dir=str(assets_dir),
+        index_code=config.site.index_code,
+        sanitize=config.site.sanitize,
+        max_output=config.site.max_output_kb * 1024,
+    )
+    site = config.site
+    shape = (
+        code,
+        report.meta.title,
+        site.index_code,
+        site.sanitize,
+        site.max_output_kb,
+    )  # what else shapes it
+    if plan is None or not any(v.runs for v in plan.variants):
+        return {"source": View(key_of(fingerprint, report.source_hash, report.kind, shape), job)}
+    views: dict[str, View] = {}
+    for variant in plan.variants:
+        shown = variant.shown
+        for run in variant.runs:
+            merge = run is shown and run.cache_key == variant.key
+            key = key_of(fingerprint, run.id, merge, report.source_hash if merge else "", shape)
+            if not run.has_notebook:  # it ended before writing one: its page says so
+                views[run.id] = View(key, None, run)
+                continue
+            notebook = run.notebook.relative_to(root).as_posix()
+            views[run.id] = View(key, job.for_run(notebook, merge), run)
+    return views

@@ -1,0 +1,62 @@
+"""Every path under .knowrepo/ (never published, never committed), named in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowrepo.support.hashing import content_hash
+
+
+@dataclass(frozen=True)
+class Caches:
+    """The repository's state folder: caches keyed by content, the build records, the lock."""
+
+    state: Path  # <repository>/.knowrepo
+
+    @property
+    def assets(self) -> Path:
+        """Images and thumbnails, named by their content (shared by every build and export)."""
+        return self.state / "cache" / "assets"
+
+    @property
+    def jinja(self) -> Path:
+        """Compiled templates (nbconvert's and the theme's)."""
+        return self.state / "cache" / "jinja"
+
+    def rendered(self, key: str) -> Path:
+        """A rendered body, by its view key."""
+        return self.state / "cache" / "render" / f"{key}.json"
+
+    def pdf(self, key: str) -> Path:
+        return self.state / "cache" / "pdf" / f"{key}.pdf"
+
+    def facts(self, source_hash: str) -> Path:
+        """What planning knows of a notebook source (parameters, kernel, code hash)."""
+        return self.state / "cache" / "facts" / f"v2-{source_hash}.json"
+
+    def pygments_css(self, version: str) -> Path:
+        return self.state / "cache" / f"pygments-{version}-xcode.css"
+
+    def _for_output(self, output: Path) -> str:
+        return content_hash(str(output).encode())[:10]
+
+    def manifest(self, output: Path) -> Path:
+        """The record of the last build into `output` (serve's preview and the site each have one)."""
+        return self.state / f"manifest-{self._for_output(output)}.json"
+
+    def search_scratch(self, output: Path) -> Path:
+        """The folders of hard links the search indexer crawls, kept between builds."""
+        return self.state / f"search-{self._for_output(output)}"
+
+    @property
+    def preview(self) -> Path:
+        return self.state / "preview" / "site"
+
+    @property
+    def lock(self) -> Path:
+        return self.state / "lock"
+
+    @property
+    def render_log(self) -> Path:
+        return self.state / "render-server.log"
