@@ -187,12 +187,9 @@ def pdf_targets(report: Report, plan: Any, views: dict[str, Any]) -> list[tuple[
 def build_pdfs(state: Any) -> None:
     """A PDF of each report's latest page and of each variant, cached by what shapes it, into
     state.pdfs ({slug: {page path: PDF site path}}) and state.pdf_files ({PDF path: file})."""
-    from knowrepo.pipeline.assemble.theme import template_failure
-    from knowrepo.support.atomic import write_atomic
-    from knowrepo.support.hashing import key_of
     from knowrepo.support.pool import run_parallel
 
-    config, caches = state.config, state.config.caches
+    caches = state.config.caches
     files = state.theme_files
     stylesheet = files["static/print.css"].read_text() if "static/print.css" in files else ""
     jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
@@ -202,30 +199,13 @@ def build_pdfs(state: Any) -> None:
         for page, pdf_path, view, variant in pdf_targets(
             report, state.plans.get(report.slug), state.views[report.slug]
         ):
-            if view.key not in state.bodies:
+            key = _pdf_key(state, report, view, variant)
+            if key is None:
                 continue
-            run = view.run
-            record = run.to_json() if run is not None else None
-            key = key_of(
-                view.key, report.meta.to_json(), report.date, record, variant, state.digest, config.pdf.paper
-            )
             if key not in jobs and not caches.pdf(key).exists():
-                try:
-                    html_text = print_html(
-                        state.env,
-                        config,
-                        report,
-                        state.bodies[view.key],
-                        run,
-                        variant,
-                        caches.assets,
-                        stylesheet,
-                    )
-                except Exception as exc:  # the theme's print.html fails on this report
-                    state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+                if (job := _pdf_job(state, report, view, variant, key, stylesheet)) is None:
                     continue
-                allowed = (str(caches.assets),)
-                jobs[key] = (PdfJob(key, report.source, html_text, str(state.root), allowed), [])
+                jobs[key] = (job, [])
             if key in jobs:
                 jobs[key][1].append((report.slug, page, pdf_path))
             else:
@@ -240,6 +220,8 @@ def build_pdfs(state: Any) -> None:
         if isinstance(outcome, KnowrepoError):
             state.complain(outcome)
         else:
+            from knowrepo.support.atomic import write_atomic
+
             write_atomic(caches.pdf(job.key), outcome)
             state.result.pdfs += 1
             for slug, page, pdf_path in jobs[job.key][1]:
@@ -249,10 +231,38 @@ def build_pdfs(state: Any) -> None:
 
     state.reporter.phase("PDF", len(jobs))
     try:
-        pending = [job for job, _targets in jobs.values()]
-        run_parallel(render_pdf, pending, state.workers, done, on_crash=_crashed)
+        run_parallel(
+            render_pdf, [job for job, _targets in jobs.values()], state.workers, done, on_crash=_crashed
+        )
     finally:
         state.reporter.end_phase()
+
+
+def _pdf_key(state: Any, report: Report, view: Any, variant: str) -> str | None:
+    """What shapes the PDF of a view (None: its body did not render)."""
+    from knowrepo.support.hashing import key_of
+
+    if view.key not in state.bodies:
+        return None
+    record = view.run.to_json() if view.run is not None else None
+    return key_of(
+        view.key, report.meta.to_json(), report.date, record, variant, state.digest, state.config.pdf.paper
+    )
+
+
+def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, stylesheet: str) -> PdfJob | None:
+    from knowrepo.pipeline.assemble.theme import template_failure
+
+    caches = state.config.caches
+    try:
+        body = state.bodies[view.key]
+        html_text = print_html(
+            state.env, state.config, report, body, view.run, variant, caches.assets, stylesheet
+        )
+    except Exception as exc:  # the theme's print.html fails on this report
+        state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+        return None
+    return PdfJob(key, report.source, html_text, str(state.root), (str(caches.assets),))
 
 
 def _crashed(job: PdfJob) -> KnowrepoError:

@@ -64,6 +64,16 @@ def build_message(
     message["Message-ID"] = make_msgid(domain="knowrepo")
     metrics = run.metrics if run else {}
     params = run.params if run else {}
+    message.set_content(_plain_body(title, summary, params, metrics, link, filename), cte="quoted-printable")
+    body = _html_body(title, summary, params, metrics, link, filename)
+    message.add_alternative(body, subtype="html", cte="quoted-printable")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    return message
+
+
+def _plain_body(
+    title: str, summary: str, params: dict[str, Any], metrics: dict[str, Any], link: str | None, filename: str
+) -> str:
     lines = [title, "", summary] if summary else [title]
     if params:
         lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]
@@ -72,7 +82,13 @@ def build_message(
     if link:
         lines += ["", f"Read it online: {link}"]
     lines += ["", f"The full report is attached ({filename})."]
-    message.set_content("\n".join(lines) + "\n", cte="quoted-printable")
+    return "\n".join(lines) + "\n"
+
+
+def _html_body(
+    title: str, summary: str, params: dict[str, Any], metrics: dict[str, Any], link: str | None, filename: str
+) -> str:
+    """The HTML part, styled inline (mail readers drop style sheets)."""
     rows = "".join(
         f'<tr><td style="padding:4px 16px 4px 0;color:#5f6b7a">{html.escape(k)}</td>'
         f'<td style="padding:4px 0;font-weight:700">{html.escape(format_figure(v))}</td></tr>'
@@ -93,14 +109,8 @@ def build_message(
     if link:
         parts.append(f'<p><a href="{html.escape(link)}" style="color:#2f5fa7">Read it online</a></p>')
     parts.append(f'<p style="{muted}">The full report is attached ({html.escape(filename)}).</p>')
-    body = (
-        '<div style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1c2430;max-width:600px">'
-        + "".join(parts)
-        + "</div>"
-    )
-    message.add_alternative(body, subtype="html", cte="quoted-printable")
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    return message
+    font = "font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1c2430;max-width:600px"
+    return f'<div style="{font}">' + "".join(parts) + "</div>"
 
 
 def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
@@ -112,18 +122,7 @@ def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
         warn(f"[email] verify = false: the certificate of {config.host} is not checked")
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    password = None
-    if config.user:
-        if not config.password_env or config.password_env not in os.environ:
-            raise KnowrepoError(
-                "knowrepo.toml",
-                f"[email] user is set but the environment variable "
-                f"{config.password_env or '(password_env)'} that holds the password is not",
-            )
-        password = os.environ[config.password_env]
-    addresses = [
-        a.strip() for field in ("To", "Cc") for a in (message.get(field) or "").split(",") if a.strip()
-    ]
+    password = _password(config)
     try:
         if config.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=30, context=context)
@@ -135,26 +134,8 @@ def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
                 client.starttls(context=context)
                 client.ehlo()
             if config.user:
-                client.login(config.user, password or "")
-            sender = message["From"]
-            code, reply = client.mail(sender)
-            if code != 250:
-                raise KnowrepoError(
-                    where, f"sender {sender} refused: {code} {reply.decode(errors='replace')}"
-                )
-            for address in addresses:
-                code, reply = client.rcpt(address)
-                if code not in (250, 251):
-                    client.rset()
-                    raise KnowrepoError(
-                        where,
-                        f"recipient {address} refused: {code} "
-                        f"{reply.decode(errors='replace')}; nothing was sent",
-                    )
-            # SMTP wants CRLF line ends; smtplib converts str but sends bytes as they are.
-            code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
-            if code != 250:
-                raise KnowrepoError(where, f"message refused: {code} {reply.decode(errors='replace')}")
+                client.login(config.user, password)
+            _deliver(client, message, where)
     except KnowrepoError:
         raise
     except smtplib.SMTPAuthenticationError:
@@ -169,3 +150,36 @@ def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
         raise KnowrepoError(where, f"SMTP error: {exc}") from None
     except OSError as exc:  # refused, unreachable, unknown host, timeout
         raise KnowrepoError(where, f"cannot connect: {exc.strerror or exc}") from None
+
+
+def _password(config: EmailConfig) -> str:
+    if not config.user:
+        return ""
+    if not config.password_env or config.password_env not in os.environ:
+        raise KnowrepoError(
+            "knowrepo.toml",
+            f"[email] user is set but the environment variable "
+            f"{config.password_env or '(password_env)'} that holds the password is not",
+        )
+    return os.environ[config.password_env]
+
+
+def _deliver(client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
+    """Every recipient accepted before any data is sent: a refused address sends nothing."""
+    sender = message["From"]
+    code, reply = client.mail(sender)
+    if code != 250:
+        raise KnowrepoError(where, f"sender {sender} refused: {code} {reply.decode(errors='replace')}")
+    addresses = [
+        a.strip() for field in ("To", "Cc") for a in (message.get(field) or "").split(",") if a.strip()
+    ]
+    for address in addresses:
+        code, reply = client.rcpt(address)
+        if code not in (250, 251):
+            client.rset()
+            refused = f"{code} {reply.decode(errors='replace')}"
+            raise KnowrepoError(where, f"recipient {address} refused: {refused}; nothing was sent")
+    # SMTP wants CRLF line ends; smtplib converts str but sends bytes as they are.
+    code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+    if code != 250:
+        raise KnowrepoError(where, f"message refused: {code} {reply.decode(errors='replace')}")

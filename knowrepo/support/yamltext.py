@@ -64,47 +64,56 @@ def load_yaml(text: str) -> Any:
 def plain_problem(value: Any, where: str) -> str | None:
     """Why `value` is not plain data (text, finite numbers, booleans, null, lists, mappings
     with text keys, not too deep or large), naming the place, or None when it is."""
-    count = 0
+    problem = _PlainCheck(where).visit(value, "", 0)
+    return " ".join(problem.split()) if problem else None  # (a key may hold a line break)
 
-    def name(at: str) -> str:
-        return f"{where} '{at.lstrip('.')}'" if at else where
 
-    def visit(item: Any, at: str, depth: int) -> str | None:
-        nonlocal count
-        count += 1
-        if count > MAX_NODES:
-            return f"{where} is too large (more than {MAX_NODES:,} values)"
+class _PlainCheck:
+    def __init__(self, where: str) -> None:
+        self.where, self.count = where, 0
+
+    def name(self, at: str) -> str:
+        return f"{self.where} '{at.lstrip('.')}'" if at else self.where
+
+    def visit(self, item: Any, at: str, depth: int) -> str | None:
+        self.count += 1
+        if self.count > MAX_NODES:
+            return f"{self.where} is too large (more than {MAX_NODES:,} values)"
         if depth > MAX_DEPTH:
-            return f"{name(at)} is nested more than {MAX_DEPTH} levels deep"
+            return f"{self.name(at)} is nested more than {MAX_DEPTH} levels deep"
         if item is None or isinstance(item, bool):
             return None
+        if isinstance(item, str | int | float):
+            return self.scalar(item, at)
+        if isinstance(item, list | tuple):
+            return next(
+                (p for i, child in enumerate(item) if (p := self.visit(child, f"{at}[{i}]", depth + 1))), None
+            )
+        if isinstance(item, dict):
+            return self.mapping(item, at, depth)
+        return f"{self.name(at)} holds a value knowrepo cannot store ({type(item).__name__})"
+
+    def scalar(self, item: str | int | float, at: str) -> str | None:
         if isinstance(item, str):
-            if _LONE_SURROGATE.search(item):
-                return f"{name(at)} holds an invalid character (a lone UTF-16 surrogate)"
-            return None
+            return (
+                f"{self.name(at)} holds an invalid character (a lone UTF-16 surrogate)"
+                if _LONE_SURROGATE.search(item)
+                else None
+            )
         if isinstance(item, int):
             if not -INT_RANGE <= item < INT_RANGE:  # (no str(): a 5,000-digit int refuses it)
                 bits = item.bit_length()
-                return f"{name(at)} is an integer too large to store ({bits} bits); quote it as text"
+                return f"{self.name(at)} is an integer too large to store ({bits} bits); quote it as text"
             return None
-        if isinstance(item, float):
-            return None if math.isfinite(item) else f"{name(at)} must be a finite number, not {item}"
-        if isinstance(item, list | tuple):
-            for index, child in enumerate(item):
-                if problem := visit(child, f"{at}[{index}]", depth + 1):
-                    return problem
-            return None
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if not isinstance(key, str):
-                    return f"{name(at)} has the key {key!r}, which is not text; quote it"
-                if problem := visit(key, at, depth + 1) or visit(child, f"{at}.{key}", depth + 1):
-                    return problem
-            return None
-        return f"{name(at)} holds a value knowrepo cannot store ({type(item).__name__})"
+        return None if math.isfinite(item) else f"{self.name(at)} must be a finite number, not {item}"
 
-    problem = visit(value, "", 0)
-    return " ".join(problem.split()) if problem else None  # (a key may hold a line break)
+    def mapping(self, item: dict[Any, Any], at: str, depth: int) -> str | None:
+        for key, child in item.items():
+            if not isinstance(key, str):
+                return f"{self.name(at)} has the key {shown(key)}, which is not text; quote it"
+            if problem := self.visit(key, at, depth + 1) or self.visit(child, f"{at}.{key}", depth + 1):
+                return problem
+        return None
 
 
 def repair_text(text: str) -> str:

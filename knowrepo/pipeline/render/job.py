@@ -205,6 +205,7 @@ class NotebookPreparer:
         self.sanitize, self.max_output, self.source = sanitize, max_output, source
         self.figures = 0
         self.cell = 0  # the cell being prepared (1-based, as warnings name it)
+        self.section = ""  # the last heading before it
         self.warnings: list[str] = []
 
     def _blob(self, mime: str, raw: str) -> bytes | None:
@@ -263,12 +264,13 @@ class NotebookPreparer:
 
     def prepare(self, nb: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """(a notebook ready for the template, asset names of its images in page order)."""
-        nb = _rejoin(copy.deepcopy(nb))
-        nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
         from knowrepo.pipeline.frontmatter import notebook_front_matter
 
+        nb = _rejoin(copy.deepcopy(nb))
+        nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
         _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
-        cells, images, section = [], [], ""
+        cells, images = [], []
+        self.section = ""
         for index, cell in enumerate(nb.get("cells", [])):
             self.cell = index + 1
             tags = set(cell.get("metadata", {}).get("tags", []))
@@ -279,43 +281,50 @@ class NotebookPreparer:
                 from knowrepo.pipeline.render.sanitize import clean_html
 
                 cell["source"] = clean_html(_text(cell.get("source")))
-            if kind == "markdown":
-                source = _text(cell.get("source"))
-                for name, bundle in (cell.get("attachments") or {}).items():
-                    for mime, payload in (bundle or {}).items() if isinstance(bundle, dict) else ():
-                        if mime in IMAGE_TYPES and mime != "image/svg+xml":
-                            blob = self._blob(mime, _text(payload))
-                            if blob is None:
-                                continue
-                            asset = self.store.put(blob, IMAGE_TYPES[mime])
-                            source = source.replace(f"attachment:{name}", self.prefix + asset)
-                            images.append(asset)
-                cell["source"] = source
-                heads = re.findall(r"^#{1,6}\s+(.+)$", source, re.M)
-                section = heads[-1].strip() if heads else section
+            elif kind == "markdown":
+                images += self._markdown_cell(cell)
             elif kind == "code":
-                meta = cell.setdefault("metadata", {})
-                if "remove-input" in tags or self.code == "hide":
-                    meta.setdefault("transient", {})["remove_source"] = True
-                elif "hide-input" in tags or self.code == "fold":
-                    meta["knowrepo"] = {"fold": True}
-                if "remove-output" in tags:
-                    cell["outputs"] = []
-                outputs = [
-                    _static_outputs(cap_output(o, self.max_output), self.sanitize)
-                    for o in cell.get("outputs", [])
-                ]
-                for output in outputs:
-                    self.image(output, section)
-                    name = output.get("metadata", {}).get("knowrepo", {}).get("name")
-                    if name:
-                        images.append(name)
-                cell["outputs"] = outputs
-                if not _text(cell.get("source")).strip() and not outputs:
+                images += self._code_cell(cell, tags)
+                if not _text(cell.get("source")).strip() and not cell["outputs"]:
                     continue
             cells.append(cell)
         nb["cells"] = cells
         return nb, images
+
+    def _markdown_cell(self, cell: dict[str, Any]) -> list[str]:
+        """Attachments written as assets; the cell's last heading names the figures after it."""
+        source, images = _text(cell.get("source")), []
+        for name, bundle in (cell.get("attachments") or {}).items():
+            for mime, payload in (bundle or {}).items() if isinstance(bundle, dict) else ():
+                wanted = mime in IMAGE_TYPES and mime != "image/svg+xml"
+                if wanted and (blob := self._blob(mime, _text(payload))) is not None:
+                    asset = self.store.put(blob, IMAGE_TYPES[mime])
+                    source = source.replace(f"attachment:{name}", self.prefix + asset)
+                    images.append(asset)
+        cell["source"] = source
+        heads = re.findall(r"^#{1,6}\s+(.+)$", source, re.M)
+        self.section = heads[-1].strip() if heads else self.section
+        return images
+
+    def _code_cell(self, cell: dict[str, Any], tags: set[str]) -> list[str]:
+        """Cell tags and the code setting applied; outputs made static, capped, images as files."""
+        meta = cell.setdefault("metadata", {})
+        if "remove-input" in tags or self.code == "hide":
+            meta.setdefault("transient", {})["remove_source"] = True
+        elif "hide-input" in tags or self.code == "fold":
+            meta["knowrepo"] = {"fold": True}
+        if "remove-output" in tags:
+            cell["outputs"] = []
+        outputs = [
+            _static_outputs(cap_output(o, self.max_output), self.sanitize) for o in cell.get("outputs", [])
+        ]
+        images = []
+        for output in outputs:
+            self.image(output, self.section)
+            if name := output.get("metadata", {}).get("knowrepo", {}).get("name"):
+                images.append(name)
+        cell["outputs"] = outputs
+        return images
 
 
 class NotebookRenderer:

@@ -59,13 +59,17 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
 
 def clean_html(fragment: str) -> str:
     """`fragment` without anything that can run script or load from elsewhere."""
+    return _clean(fragment, _TAGS, _DROPPED_WITH_CONTENT, _ATTRIBUTES)
+
+
+def _clean(html: str, tags: set[str], dropped: set[str], attributes: dict[str, set[str]]) -> str:
     import nh3
 
     return nh3.clean(
-        fragment,
-        tags=_TAGS,
-        clean_content_tags=_DROPPED_WITH_CONTENT,
-        attributes=_ATTRIBUTES,
+        html,
+        tags=tags,
+        clean_content_tags=dropped,
+        attributes=attributes,
         attribute_filter=_filter_attribute,
         url_schemes={"http", "https", "mailto", "data"},
         generic_attribute_prefixes={"aria-"},
@@ -117,19 +121,7 @@ _BODY_ATTRIBUTES = {
 
 
 def clean_body(body: str) -> str:
-    import nh3
-
-    return nh3.clean(
-        body,
-        tags=_BODY_TAGS,
-        clean_content_tags=_DROPPED_WITH_CONTENT - {"math"},
-        attributes=_BODY_ATTRIBUTES,
-        attribute_filter=_filter_attribute,
-        url_schemes={"http", "https", "mailto", "data"},
-        generic_attribute_prefixes={"aria-"},
-        link_rel=None,
-        strip_comments=True,
-    )
+    return _clean(body, _BODY_TAGS, _DROPPED_WITH_CONTENT - {"math"}, _BODY_ATTRIBUTES)
 
 
 SVG_NS = "http://www.w3.org/2000/svg"
