@@ -145,7 +145,7 @@ def measure_browser(site: Path, query: str, warm_query: str) -> tuple[int, int, 
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page()
+            page = browser.new_page(bypass_csp=True)  # wait_for_function evaluates strings
 
             def on_response(response) -> None:
                 if "/pagefind/" in response.url and response.request.resource_type != "image":

@@ -64,6 +64,7 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
     root = reports_dir.parent
     if reason := outside_reason(root, reports_dir):  # reports/ itself a symlink to elsewhere
         return found, {"reports": f"{reason}; nothing in it is published"}
+    base = len(str(root)) + 1  # (paths as strings: pathlib per file was 0.02 s of a no-op build at 1,000)
     top = os.stat(reports_dir)
     seen = {(top.st_dev, top.st_ino)}
     stack = [reports_dir]
@@ -77,7 +78,7 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
         for entry in entries:
             if entry.name.startswith((".", "_")) or entry.name in SKIP_DIRS:
                 continue
-            rel = Path(entry.path).relative_to(root).as_posix()
+            rel = entry.path[base:].replace(os.sep, "/")
             if not _utf8(entry.name):
                 shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
                 refused[Path(rel).parent.joinpath(shown).as_posix()] = "its name is not UTF-8 text; rename it"

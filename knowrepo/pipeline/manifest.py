@@ -22,6 +22,15 @@ from knowrepo.support.hashing import content_hash
 VERSION = 3
 
 
+def _fast(cls: type, data: dict[str, Any]) -> Any:
+    """An instance of the dataclass `cls` with `data` as its fields, without calling __init__:
+    what this module wrote itself (checksummed) needs no checking, and the 3,000 records of a
+    1,000-report manifest took 0.016 s through __init__ (cProfile), a tenth of a no-op build."""
+    record = cls.__new__(cls)
+    record.__dict__.update(data)
+    return record
+
+
 @dataclass
 class SourceRecord:
     """One report source as discovery last read it (reused while its stat is unchanged)."""
@@ -40,7 +49,7 @@ class SourceRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SourceRecord:
-        return cls(**data)
+        return _fast(cls, data)
 
 
 @dataclass
@@ -62,7 +71,11 @@ class ReportEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportEntry:
-        return cls(**{**data, "card": Card.from_json(data["card"])})
+        entry = _fast(cls, data)
+        entry.card = _fast(Card, data["card"])
+        entry.card.__dict__["authors"] = tuple(entry.card.authors)
+        entry.card.__dict__["tags"] = tuple(entry.card.tags)
+        return entry
 
 
 @dataclass
