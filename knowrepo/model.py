@@ -143,6 +143,7 @@ class Run:
     versions: dict[str, str] = field(default_factory=dict)
     source_hash: str = ""
     cache_key: str = ""
+    declared_key: str = ""  # the key of what the author declared (without -p overrides)
     git: dict[str, Any] = field(default_factory=dict)
     error: RunError | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +152,16 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.status == RUN_OK
+
+    @property
+    def declared(self) -> str:
+        """The key of the declaration it ran (runs recorded before there was one: their key)."""
+        return self.declared_key or self.cache_key
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The parameters it ran with beyond the front matter's."""
+        return tuple(self.origin.get("overrides") or ())
 
     @property
     def notebook(self) -> Path:
@@ -180,6 +191,7 @@ class Run:
             "versions": self.versions,
             "source_hash": self.source_hash,
             "cache_key": self.cache_key,
+            "declared_key": self.declared_key,
             "git": self.git,
             "error": self.error.to_json() if self.error else None,
             "metrics": self.metrics,
@@ -205,6 +217,7 @@ class Run:
             versions=dict(data.get("versions") or {}),
             source_hash=str(data.get("source_hash") or ""),
             cache_key=str(data.get("cache_key") or ""),
+            declared_key=str(data.get("declared_key") or ""),
             git=dict(data.get("git") or {}),
             error=RunError.from_json(data.get("error")),
             metrics=dict(data.get("metrics") or {}),

@@ -44,6 +44,11 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 @click.option(
     "--pdf", "with_pdf", is_flag=True, help="Also build a PDF of every report (download on its page)."
 )
+@click.option(
+    "--allow-failed-runs",
+    is_flag=True,
+    help="Exit 0 even while a variant's latest run failed (it is still said, and shown on its card).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
 def build(obj: Context, directory: Path | None, output: Path | None, **flags: Any) -> None:
@@ -51,7 +56,7 @@ def build(obj: Context, directory: Path | None, output: Path | None, **flags: An
     from knowrepo.pipeline.build import BuildOptions
     from knowrepo.pipeline.build import build as run_build
 
-    as_json = flags.pop("as_json")
+    as_json, allow_failed_runs = flags.pop("as_json"), flags.pop("allow_failed_runs")
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
         root = obj.root(directory)
@@ -65,8 +70,9 @@ def build(obj: Context, directory: Path | None, output: Path | None, **flags: An
             pdf=flags["with_pdf"],
         )
         result = run_build(root, options, reporter)
+    failing = bool(result.failed_runs) and not allow_failed_runs
     if as_json:
-        click.echo(json.dumps({"ok": not result.errors, **result.to_json()}, indent=2))
+        click.echo(json.dumps({"ok": not result.errors and not failing, **result.to_json()}, indent=2))
     elif obj.verbosity:
         for message in result.warnings:
             reporter.warn(message)
@@ -79,7 +85,11 @@ def build(obj: Context, directory: Path | None, output: Path | None, **flags: An
         click.echo(f"{len(result.errors)} problem(s); failed reports kept their previous pages:", err=True)
         for message in result.errors:
             click.echo(f"  {message}", err=True)
-    end_build(1 if result.errors else 0)
+    if result.failed_runs:
+        click.echo(f"{len(result.failed_runs)} variant(s) whose latest run failed:", err=True)
+        for message in result.failed_runs:
+            click.echo(f"  {message}", err=True)
+    end_build(1 if result.errors or failing else 0)
 
 
 def summary(result: Any) -> str:

@@ -23,6 +23,7 @@ from knowrepo.errors import KnowrepoError
 @click.option(
     "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="With --rerun: a parameter."
 )
+@click.option("--last-good", is_flag=True, help="Send the last successful run when the latest failed.")
 @click.option("--dry-run", is_flag=True, help="Write the .eml file(s) instead of sending.")
 @click.option(
     "-o",

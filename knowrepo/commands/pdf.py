@@ -16,6 +16,7 @@ from knowrepo.commands.group import Context, main, user_errors, variants_option,
     "--run", "run_id", metavar="RUN_ID", help="Export this run (default: the latest successful run)."
 )
 @variants_option
+@click.option("--last-good", is_flag=True, help="Export the last successful run when the latest failed.")
 @click.option(
     "-o",
     "--output",
@@ -24,14 +25,19 @@ from knowrepo.commands.group import Context, main, user_errors, variants_option,
 )
 @click.pass_obj
 def pdf(
-    obj: Context, report: str, run_id: str | None, variants: tuple[str, ...], output: Path | None
+    obj: Context,
+    report: str,
+    run_id: str | None,
+    variants: tuple[str, ...],
+    last_good: bool,
+    output: Path | None,
 ) -> None:
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
     from knowrepo.exports.bodies import export_pdf, exports_for
 
     with user_errors():
         root = obj.root()
-        config, exports = exports_for(root, report, run_id, variants, obj.reporter())
+        config, exports = exports_for(root, report, run_id, variants, obj.reporter(), last_good)
         for item in exports:
             data = export_pdf(root, config, item)
             target = output or Path(item.file_name)

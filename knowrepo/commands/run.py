@@ -18,6 +18,7 @@ from knowrepo.errors import KnowrepoError
 class RunOptions:
     report: str | None = None
     assignments: tuple[str, ...] = ()
+    raw: tuple[str, ...] = ()  # -r: values passed as text, as they are
     params_file: Path | None = None
     variants: tuple[str, ...] = ()
     all_reports: bool = False
@@ -32,6 +33,14 @@ class RunOptions:
 @click.argument("report", required=False)
 @params_option
 @click.option(
+    "-r",
+    "--raw",
+    "raw",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter to the text VALUE, as it is.",
+)
+@click.option(
     "--params-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A YAML file of parameter values.",
@@ -44,9 +53,14 @@ class RunOptions:
     "-j", "--workers", type=click.IntRange(min=1), default=None, help="Runs at once (default: one per core)."
 )
 @click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds a cell may run.")
+@click.option(
+    "--build", "then_build", is_flag=True, help="Then build the site, so that it shows the new runs."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON on stdout.")
 @click.pass_obj
-def run(obj: Context, report: str | None, params: tuple[str, ...], as_json: bool, **flags: Any) -> None:
+def run(
+    obj: Context, report: str | None, params: tuple[str, ...], as_json: bool, then_build: bool, **flags: Any
+) -> None:
     """Execute REPORT (a slug or a path) with papermill and record each run.
 
     Every variant runs unless --variant narrows it. Runs land in runs/<slug>/<variant>/<id>/;
@@ -61,7 +75,28 @@ def run(obj: Context, report: str | None, params: tuple[str, ...], as_json: bool
         for one in runs:
             status = "ok" if one.ok else "FAILED"
             click.echo(f"{status:6} {one.slug} [{one.variant}] {one.id} {one.duration:.1f}s", err=True)
+        if runs and not then_build:
+            click.echo("The site shows these runs after `knowrepo build` (or run with --build).", err=True)
+    if then_build:
+        _build_site(obj, as_json)
     if any(not r.ok for r in runs):
+        sys.exit(1)
+
+
+def _build_site(obj: Context, as_json: bool) -> None:
+    """`knowrepo build` after the runs; its failure (not the runs') ends the command."""
+    from knowrepo.commands.build import summary
+    from knowrepo.pipeline.build import build
+
+    reporter = obj.reporter(as_json)
+    with user_errors(as_json):
+        result = build(obj.root(), reporter=reporter)
+    if obj.verbosity and not as_json:
+        click.echo(summary(result), err=True)
+        click.echo(f"Site: {result.output}/index.html")
+    for message in result.errors:
+        reporter.error(message)
+    if result.errors:
         sys.exit(1)
 
 
@@ -77,7 +112,7 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[Any]:
 
 
 def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> list[Any]:
-    from knowrepo.pipeline.execute.plan import needs_run, plan_report, require_known, run_request
+    from knowrepo.pipeline.execute.plan import plan_report, require_known, run_request
     from knowrepo.pipeline.execute.run import execute_all
     from knowrepo.pipeline.execute.runstore import RunStore
 
@@ -87,14 +122,18 @@ def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> 
     for report in targets:  # validate everything before any kernel starts
         plan = plan_report(root, config, report, store, layers)
         for variant in require_known(plan, variants if not options.all_reports else []):
-            latest = variant.latest
-            if not options.force and latest and latest.ok and not needs_run(variant, "auto"):
+            if not options.force and (same := _identical_run(variant)) is not None:
                 reporter.info(
-                    f"{report.slug} [{variant.name}] is up to date (run {latest.id}); --force reruns it"
+                    f"{report.slug} [{variant.name}] is up to date (run {same.id}); --force reruns it"
                 )
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
     return execute_all(requests, config.workers(options.workers), reporter)
+
+
+def _identical_run(variant: Any) -> Any:
+    """The latest successful run of exactly this plan (code, parameters, inputs), if any."""
+    return next((r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key), None)
 
 
 def _addressed(
@@ -122,9 +161,13 @@ def _addressed(
         targets = [find_report(root, notebooks, options.report)]
     else:
         raise KnowrepoError(None, "name a REPORT (slug or path), or use --all or --from RUN_ID")
-    if cli_values := parse_assignments(options.assignments):
+    cli_values, raw_values = parse_assignments(options.assignments), parse_assignments(options.raw, "-r")
+    if cli_values:
         layers.append((cli_values, True))
-        origin["overrides"] = sorted(cli_values)
+    if raw_values:
+        layers.append((raw_values, False))
+    if cli_values or raw_values:
+        origin["overrides"] = sorted({*cli_values, *raw_values})
     return targets, layers, variants, origin
 
 

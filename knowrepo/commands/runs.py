@@ -52,14 +52,22 @@ def _print_table(found: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    if not console.is_terminal:  # a pipe: tab-separated lines, nothing cut
+        for one in found:
+            params = " ".join(f"{k}={v}" for k, v in one.params.items())
+            fields = [one.id, one.slug, one.variant, one.status, one.started, f"{one.duration:.1f}s", params]
+            click.echo("\t".join(fields))
+        return
     table = Table(box=None, header_style="bold")
-    for column in ("run id", "report", "variant", "status", "started", "duration", "parameters"):
-        table.add_column(column)
+    table.add_column("run id", no_wrap=True, min_width=27)  # what --from needs: never cut
+    for column in ("report", "variant", "status", "started", "duration", "parameters"):
+        table.add_column(column, overflow="fold")
     for one in found:
         params = " ".join(f"{k}={v}" for k, v in one.params.items())
         status = "[green]ok[/]" if one.ok else "[red]failed[/]"
         table.add_row(one.id, one.slug, one.variant, status, one.started, f"{one.duration:.1f}s", params)
-    Console().print(table)
+    console.print(table)
 
 
 def _selected(root: Path, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:

@@ -26,7 +26,12 @@ class Export:
 
 
 def exports_for(
-    root: Path, name: str, run_id: str | None, variants: tuple[str, ...], reporter: Any
+    root: Path,
+    name: str,
+    run_id: str | None,
+    variants: tuple[str, ...],
+    reporter: Any,
+    last_good: bool = False,
 ) -> tuple[Config, list[Export]]:
     """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
     from knowrepo.pipeline.execute.plan import plan_report
@@ -39,7 +44,7 @@ def exports_for(
     if report.source in found.failed_sources:
         raise next(e for e in found.errors if e.path == report.source)
     plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None
-    chosen = _chosen(report, plan, run_id, variants) or [("source", None, "")]
+    chosen = _chosen(report, plan, run_id, variants, last_good) or [("source", None, "")]
     views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
     wanted = [views[view_name] for view_name, _run, _label in chosen]
     bodies = _bodies(config, wanted)
@@ -51,9 +56,10 @@ def exports_for(
 
 
 def _chosen(
-    report: Report, plan: Any, run_id: str | None, variants: tuple[str, ...]
+    report: Report, plan: Any, run_id: str | None, variants: tuple[str, ...], last_good: bool
 ) -> list[tuple[str, Any, str]]:
-    """(view name, run, variant label) of what to export: one run, or each variant's shown run."""
+    """(view name, run, variant label) of what to export: one run, or each variant's shown run.
+    A variant whose latest run failed is refused unless `last_good` (its last successful run)."""
     from knowrepo.pipeline.execute.plan import require_known
 
     if plan is None:
@@ -64,9 +70,24 @@ def _chosen(
         if not chosen:
             raise KnowrepoError(report.source, f"no run {run_id} of this report")
         return chosen
-    return [
-        (v.shown.id, v.shown, v.name if label else "") for v in require_known(plan, list(variants)) if v.shown
-    ]
+    chosen = []
+    for variant in require_known(plan, list(variants)):
+        latest, shown = variant.latest, variant.shown
+        if latest is not None and not latest.ok and not last_good:
+            error = latest.error.line() if latest.error else "failed"
+            good = (
+                f"its last successful run ({shown.id}, {shown.started[:10]})"
+                if shown and shown.ok
+                else "none"
+            )
+            raise KnowrepoError(
+                report.source,
+                f"the latest run of variant '{variant.name}' ({latest.id}) failed: {error};"
+                f" --last-good uses {good}",
+            )
+        if shown is not None:
+            chosen.append((shown.id, shown, variant.name if label else ""))
+    return chosen
 
 
 def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:

@@ -39,13 +39,14 @@ def send_report(
     dry_run: bool,
     output: Path,
     reporter: Any,
+    last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
     run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
     exports = []
     config = None
     for one in run_ids:
-        config, found = exports_for(root, name, one, () if one else variants, reporter)
+        config, found = exports_for(root, name, one, () if one else variants, reporter, last_good)
         exports += found
     assert config is not None
     sender = config.email.sender or (

@@ -64,17 +64,28 @@ def build_message(
     message["Message-ID"] = make_msgid(domain="knowrepo")
     metrics = run.metrics if run else {}
     params = run.params if run else {}
-    message.set_content(_plain_body(title, summary, params, metrics, link, filename), cte="quoted-printable")
-    body = _html_body(title, summary, params, metrics, link, filename)
+    when = f"Run of {run.started[:16].replace('T', ' ')} UTC" if run and run.started else ""
+    message.set_content(
+        _plain_body(title, summary, params, metrics, link, filename, when), cte="quoted-printable"
+    )
+    body = _html_body(title, summary, params, metrics, link, filename, when)
     message.add_alternative(body, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return message
 
 
 def _plain_body(
-    title: str, summary: str, params: dict[str, Any], metrics: dict[str, Any], link: str | None, filename: str
+    title: str,
+    summary: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    link: str | None,
+    filename: str,
+    when: str = "",
 ) -> str:
     lines = [title, "", summary] if summary else [title]
+    if when:
+        lines += ["", when]
     if params:
         lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]
     if metrics:
@@ -86,7 +97,13 @@ def _plain_body(
 
 
 def _html_body(
-    title: str, summary: str, params: dict[str, Any], metrics: dict[str, Any], link: str | None, filename: str
+    title: str,
+    summary: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    link: str | None,
+    filename: str,
+    when: str = "",
 ) -> str:
     """The HTML part, styled inline (mail readers drop style sheets)."""
     rows = "".join(
@@ -98,6 +115,8 @@ def _html_body(
     parts = [f'<h1 style="font-size:22px;margin:0 0 8px">{html.escape(title)}</h1>']
     if summary:
         parts.append(f'<p style="font-size:15px;color:#4a5565;margin:0 0 12px">{html.escape(summary)}</p>')
+    if when:
+        parts.append(f'<p style="{muted}">{html.escape(when)}</p>')
     if params:
         parts.append(
             f'<p style="{muted}">{html.escape(", ".join(f"{k}={v}" for k, v in params.items()))}</p>'

@@ -46,11 +46,8 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
             ) from None
     result = state.result
     if state.stager is None:  # nothing to do
-        result.noop, result.errors, result.reports = (
-            True,
-            list(state.manifest.errors),
-            len(state.manifest.reports),
-        )
+        result.noop, result.reports = True, len(state.manifest.reports)
+        result.errors, result.failed_runs = list(state.manifest.errors), list(state.manifest.failed_runs)
     result.seconds = time.perf_counter() - started
     return result
 

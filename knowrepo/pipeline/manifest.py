@@ -19,7 +19,7 @@ from knowrepo.model import Card
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import content_hash
 
-VERSION = 3
+VERSION = 4
 
 
 def _fast(cls: type, data: dict[str, Any]) -> Any:
@@ -65,6 +65,7 @@ class ReportEntry:
     views: list[str] = field(default_factory=list)  # the keys of its rendered bodies
     key: str = ""  # hash of everything its pages show
     card_key: str = ""  # hash of its card (listings are keyed by these)
+    failed_runs: list[str] = field(default_factory=list)  # its variants whose latest run failed
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "card": self.card.to_json()}
@@ -101,6 +102,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # site path -> content hash (or asset name)
     published: str = ""  # the version folder this build published
     errors: list[str] = field(default_factory=list)
+    failed_runs: list[str] = field(default_factory=list)  # variants whose latest run failed
     page_keys: dict[str, str] = field(default_factory=dict)  # site path -> key of what it shows
     search_key: str = ""
     search_pending: bool = False  # published with the previous search index (serve)

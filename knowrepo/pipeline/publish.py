@@ -355,7 +355,9 @@ def _record(state: BuildState, spare: str | None) -> None:
     deps = sorted({d for entry in state.entries.values() for d in entry.deps})
     state.snapshot["deps"] = {rel: stat_of(state.root / rel) for rel in deps}
     state.snapshot["runs"] = runs_snapshot(state.root)
-    state.result.errors = [str(e) for e in state.errors] + state.run_failures
+    state.result.errors = [str(e) for e in state.errors]
+    lines = [line for entry in state.entries.values() for line in entry.failed_runs]
+    state.result.failed_runs = sorted(dict.fromkeys([*lines, *state.run_failures]))
     version_files = stager.all_files()
     # Not hard links into the version before: written or linked anew (a new index too).
     fresh = sorted(stager.fresh.union(f for f in version_files if spare and f.startswith(spare)))
@@ -367,6 +369,7 @@ def _record(state: BuildState, spare: str | None) -> None:
         files=stager.files,
         published=str(stager.dir),
         errors=state.result.errors,
+        failed_runs=state.result.failed_runs,
         page_keys=state.files.keys,
         search_key=state.search_key,
         search_pending=state.index_deferred,

@@ -50,6 +50,7 @@ class BuildResult:
     files_linked: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    failed_runs: list[str] = field(default_factory=list)  # variants whose latest run failed: still failing
     warnings: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # site paths written anew
     render_server: str = ""  # "used": a warm server rendered; "started": one is warming for next time
@@ -88,7 +89,7 @@ class BuildState:
     kept: dict[str, ReportEntry] = field(default_factory=dict)  # reports kept as published, by slug
     # execute
     plans: dict[str, ReportPlan] = field(default_factory=dict)
-    run_failures: list[str] = field(default_factory=list)
+    run_failures: list[str] = field(default_factory=list)  # runs that failed before reaching the store
     # render
     views: dict[str, dict[str, View]] = field(default_factory=dict)  # by slug, then view name
     bodies: dict[str, RenderedPage] = field(default_factory=dict)  # by view key

@@ -102,6 +102,7 @@ def _report_pages(state: BuildState, report: Report, cards: list[Card]) -> None:
         views=[v.key for v in views.values()],
         key=state.report_keys[report.slug],
         card_key=card_key(card),
+        failed_runs=failed_runs(report, state.plans.get(report.slug)),
     )
     cards.append(card)
 
@@ -164,3 +165,19 @@ def pygments_css(caches: Any) -> Any:
         # xcode: the one stock Pygments style whose every colour passes WCAG AA on the code background.
         write_atomic(path, HtmlFormatter(style="xcode").get_style_defs(".highlight").encode())
     return path
+
+
+def failed_runs(report: Report, plan: Any) -> list[str]:
+    """One line per variant whose latest run failed: said by every build until a run succeeds."""
+    lines = []
+    for variant in plan.variants if plan else []:
+        latest, shown = variant.latest, variant.shown
+        if latest is None or latest.ok:
+            continue
+        error = latest.error.line() if latest.error else "failed"
+        shows = f"its page shows run {shown.id}" if shown and shown.ok else "no run has succeeded yet"
+        lines.append(
+            f"{report.source} [{variant.name}]: the latest run {latest.id} ({latest.started[:16]}) failed:"
+            f" {error}; {shows}"
+        )
+    return lines

@@ -95,6 +95,7 @@ class ReportPages:
                 variants=[],
                 links={},
                 banner=None,
+                superseded=None,
                 page_kind="latest",
             )
             self._images_of(view)
@@ -141,7 +142,10 @@ class ReportPages:
             (history, BYTES, history_page(self.env, self.ctx, self.report, self.plan, history), "")
         )
         return make_card(
-            self.report, self.bodies[self.views[shown.id].key], shown, failed=not default.latest.ok
+            self.report,
+            self.bodies[self.views[shown.id].key],
+            shown,
+            failed=any(not v.latest.ok for v in variants),
         )
 
     def _run_extra(
@@ -168,7 +172,19 @@ class ReportPages:
             "run": rel(path, f"{slug}/runs/{run.id}/"),
             "latest": rel(path, f"{slug}/"),
         }
+        shown = variant.shown
+        superseded = None
+        if kind == "run" and shown is not None and run.id != shown.id:
+            where = f"{slug}/v/{variant.name}/" if len(switcher) > 1 else f"{slug}/"
+            label = variant.name if len(switcher) > 1 else ""
+            superseded = {
+                "id": shown.id,
+                "started": shown.started,
+                "variant": label,
+                "href": rel(path, where),
+            }
         return {
+            "superseded": superseded,
             "downloads": downloads,
             "run": run,
             "variants": others if len(switcher) > 1 else [],
@@ -231,11 +247,13 @@ def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: st
     from knowrepo.pipeline.assemble.sparkline import sparkline
 
     runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
+    published = {v.shown.id for v in plan.variants if v.shown is not None}
     param_names = list(dict.fromkeys(name for run in runs for name in run.params))
     metric_names = list(dict.fromkeys(name for run in runs for name in run.metrics))
     rows = [
         {
             "run": r,
+            "published": r.id in published,
             "href": rel(path, f"{report.slug}/runs/{r.id}/"),
             "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb") if r.has_notebook else "",
         }

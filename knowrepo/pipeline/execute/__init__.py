@@ -3,7 +3,7 @@ on record) and run with papermill what has no run for its key."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def execute(state: BuildState) -> None:
-    from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request
+    from knowrepo.pipeline.execute.plan import needs_run, plan_report
     from knowrepo.pipeline.execute.run import execute_all, failure_line
     from knowrepo.pipeline.execute.runstore import RunStore
 
@@ -24,7 +24,7 @@ def execute(state: BuildState) -> None:
         try:
             plan = plan_report(state.root, state.config, report, store)
             wanted = [
-                run_request(state.root, state.config, plan, variant, {"by": "build"})
+                _request(state, plan, variant)
                 for variant in plan.variants
                 if (plan.executes or state.mode == "always") and needs_run(variant, state.mode)
             ]
@@ -36,7 +36,7 @@ def execute(state: BuildState) -> None:
     if requests:
         runs = execute_all(requests, state.workers, state.reporter)
         state.result.executed = len(runs)
-        state.run_failures = [failure_line(run) for run in runs if not run.ok]
+        state.run_failures = [failure_line(run) for run in runs if not run.ok and run.folder is None]
         for slug, plan in list(state.plans.items()):
             try:
                 for variant in plan.variants:
@@ -45,3 +45,24 @@ def execute(state: BuildState) -> None:
                 del state.plans[slug]
                 state.fail(exc, plan.report.source)
     state.reports = [r for r in state.reports if r.source not in state.failed]
+
+
+def _request(state: BuildState, plan: Any, variant: Any) -> Any:
+    """The run a build makes for a variant. When the published run was a deliberate rerun
+    (-p overrides) and the code or inputs changed since, the new run keeps its overrides."""
+    from knowrepo.pipeline.execute.plan import run_request
+
+    origin: dict[str, Any] = {"by": "build"}
+    shown = variant.shown
+    if shown is not None and shown.ok and shown.overrides:
+        private = plan.report.meta.private_params
+        kept = {k: shown.params[k] for k in shown.overrides if k in shown.params and k not in private}
+        if kept:
+            variant = plan.with_overrides(variant, kept, state.root)
+            origin.update(overrides=sorted(kept), kept_from=shown.id)
+            values = ", ".join(f"{k}={v}" for k, v in kept.items())
+            state.reporter.info(
+                f"{plan.report.source} [{variant.name}]: the code or inputs changed since run {shown.id};"
+                f" rerunning it with its overrides ({values})"
+            )
+    return run_request(state.root, state.config, plan, variant, origin)

@@ -58,14 +58,11 @@ def _listing(params: dict[str, Param]) -> str:
 
 
 def coerce(source: str, param: Param, value: Any, from_text: bool) -> Any:
-    """`value` as the parameter's type, or a one-line error listing the valid parameters."""
+    """`value` as the parameter's type, or a one-line error listing the valid parameters.
+    Command-line text is read as papermill's -p reads it (see from_text)."""
     kind = param.type
-    if from_text and isinstance(value, str) and kind is not str:
-        try:
-            parsed = load_yaml(value) if value.strip() else ""
-        except YamlProblem:
-            parsed = value
-        value = parsed if kind is not None or not isinstance(parsed, list | dict) else value
+    if from_text and isinstance(value, str):
+        value = text_value(source, param, value)
     if kind is None:
         if isinstance(value, list | dict):
             raise KnowrepoError(source, f"parameter '{param.name}' takes a scalar, not {shown(value)}")
@@ -81,6 +78,47 @@ def coerce(source: str, param: Param, value: Any, from_text: bool) -> Any:
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         raise KnowrepoError(source, f"parameter '{param.name}' must be {kind.__name__}, not {shown(value)}")
     return value
+
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def text_value(source: str, param: Param, text: str) -> Any:
+    """Command-line text as the parameter's type: a str stays the text (`yes`, `2026-13-01`);
+    an int reads decimal (`08` is 8); a bool true/false, yes/no, on/off, 1/0; a list or dict as
+    YAML; and an untyped parameter as papermill reads -p: True, False, None, an int, a float,
+    else the text (dates stay text)."""
+    kind, word = param.type, text.strip()
+    try:
+        if kind is str:
+            return text
+        if kind is int:
+            return int(word, 10)
+        if kind is float:
+            return float(word)
+        if kind is bool:
+            if word.lower() in _TRUE | _FALSE:
+                return word.lower() in _TRUE
+            raise ValueError(word)
+        if kind in (list, dict):
+            return load_yaml(word) if word else kind()
+    except (ValueError, YamlProblem):
+        raise KnowrepoError(
+            source, f"parameter '{param.name}' must be {kind.__name__}, not {shown(text)}"
+        ) from None
+    return _papermill_value(word)
+
+
+def _papermill_value(word: str) -> Any:
+    """papermill's own reading of an untyped -p value (papermill.cli._resolve_type)."""
+    if word in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[word]
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
 
 
 def resolve(
@@ -112,12 +150,12 @@ def resolve(
     return resolved
 
 
-def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+def parse_assignments(pairs: tuple[str, ...] | list[str], flag: str = "-p") -> dict[str, str]:
     """-p name=value pairs (values stay text until coerced to the declared type)."""
     values = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise KnowrepoError(None, f"-p takes name=value, not {pair!r}")
+            raise KnowrepoError(None, f"{flag} takes name=value, not {pair!r}")
         values[name.strip()] = value
     return values

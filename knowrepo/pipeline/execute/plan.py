@@ -82,8 +82,10 @@ def _jsonable(value: Any) -> bool:
 class VariantPlan:
     name: str
     params: dict[str, Any]  # resolved, unmasked (private values included)
-    key: str
+    key: str  # of the run this plan would make (overrides included)
     runs: list[Run] = field(default_factory=list)
+    declared_key: str = ""  # of what the author declared: code, kernel, front-matter params, inputs
+    overrides: tuple[str, ...] = ()  # the parameters set beyond the front matter (-p, an earlier rerun)
 
     @property
     def latest(self) -> Run | None:
@@ -102,6 +104,24 @@ class ReportPlan:
     executes: bool  # False: a notebook committed with outputs and no parameters, shown as it is
     inputs: list[str]
     kernel: str  # the notebook's kernelspec, else [execute] kernel
+    declared: dict[str, Param] = field(default_factory=dict)  # the parameters cell
+    code: str = ""  # hash of the code cells
+
+    def key_for(self, params: dict[str, Any], root: Path) -> str:
+        # Private values (credentials) stay out of the key: a key is published, and a short
+        # secret could be found from it by trying every value.
+        masked_params = masked(params, self.report.meta.private_params)
+        return cache_key(self.code, masked_params, self.kernel, root, self.inputs)
+
+    def with_overrides(self, variant: VariantPlan, values: dict[str, Any], root: Path) -> VariantPlan:
+        """The variant with `values` (already typed, e.g. an earlier run's) set on top."""
+        meta = self.report.meta
+        params = resolve(self.report.source, self.declared, (variant.params, False), (values, False),
+                         private=meta.private_params)  # fmt: skip
+        overrides = tuple(sorted({*variant.overrides, *values}))
+        return VariantPlan(
+            variant.name, params, self.key_for(params, root), variant.runs, variant.declared_key, overrides
+        )
 
 
 def plan_report(
@@ -125,30 +145,36 @@ def plan_report(
             f"has {len(variants_spec)} variants, more than [execute] max_variants"
             f" ({config.execute.max_variants}); narrow the matrix or raise the limit in knowrepo.toml",
         )
-    plans = []
+    plan = ReportPlan(report, [], executes, inputs, kernel, declared, facts.code)
+    overridden = sorted({name for values, _text in overrides or [] for name in values})
     for name, values in variants_spec.items():
-        layers = [(meta.params, False), (values, False), *(overrides or [])]
-        params = (
-            resolve(report.source, declared, *layers, private=meta.private_params)
-            if declared or any(v for v, _ in layers)
-            else {}
-        )
-        # Private values (credentials) stay out of the key: a key is published, and a short
-        # secret could be found from it by trying every value.
-        key = cache_key(facts.code, masked(params, meta.private_params), kernel, root, inputs)
-        plans.append(VariantPlan(name, params, key, store.runs(report.slug, name)))
-    return ReportPlan(report, plans, executes, inputs, kernel)
+        front = [(meta.params, False), (values, False)]
+        base = _resolved(report, declared, front)
+        params = _resolved(report, declared, [*front, *(overrides or [])]) if overrides else base
+        key, declared_key = plan.key_for(params, root), plan.key_for(base, root)
+        runs = store.runs(report.slug, name)
+        plan.variants.append(VariantPlan(name, params, key, runs, declared_key, tuple(overridden)))
+    return plan
+
+
+def _resolved(
+    report: Report, declared: dict[str, Param], layers: list[tuple[dict[str, Any], bool]]
+) -> dict[str, Any]:
+    if not declared and not any(values for values, _text in layers):
+        return {}
+    return resolve(report.source, declared, *layers, private=report.meta.private_params)
 
 
 def needs_run(variant: VariantPlan, mode: str) -> bool:
-    """`always` runs everything; `auto` runs what has no run for its current cache key (a failed
-    run with an unchanged key is not retried); `never` runs nothing."""
+    """`always` runs everything; `never` nothing; `auto` runs a variant that has no run for
+    what its author declared (code, kernel, front-matter parameters, inputs): a run made with
+    -p overrides of the same declaration counts, so a build never undoes a deliberate rerun,
+    and a failed run is not retried until the declaration changes."""
     if mode == "always":
         return True
     if mode == "never":
         return False
-    latest = variant.latest
-    return latest is None or latest.cache_key != variant.key
+    return not any(run.declared == variant.declared_key for run in variant.runs)
 
 
 def run_request(
@@ -172,6 +198,7 @@ def run_request(
         timeout=timeout or meta.timeout or config.execute.timeout,
         allow_errors=meta.allow_errors if meta.allow_errors is not None else config.execute.allow_errors,
         cache_key=variant.key,
+        declared_key=variant.declared_key,
         source_hash=plan.report.source_hash,
         origin=origin,
     )

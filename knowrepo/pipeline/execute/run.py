@@ -48,6 +48,7 @@ class RunRequest:
     allow_errors: bool
     cache_key: str
     source_hash: str
+    declared_key: str = ""  # the key without overrides (what a build compares with)
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
 
 
@@ -266,6 +267,7 @@ def execute_run(request: RunRequest) -> Run:
         versions=_versions(),
         source_hash=request.source_hash,
         cache_key=request.cache_key,
+        declared_key=request.declared_key or request.cache_key,
         git=_git(root, request.source),
         error=RunError.from_json(scrub(error, secrets)),
         metrics=metrics_of(nb),

@@ -90,6 +90,15 @@ def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]
     for mine, theirs in zip(source_code, run_code, strict=True):
         mine["outputs"] = theirs.get("outputs", [])
         mine["execution_count"] = theirs.get("execution_count")
+    injected = [
+        c for c in run.get("cells", []) if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if injected:  # the values this run used, right after the parameters cell, as papermill put them
+        cells = source.get("cells", [])
+        at = next(
+            (i + 1 for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), 0
+        )
+        cells[at:at] = injected
     source.setdefault("metadata", {}).setdefault(
         "language_info", run.get("metadata", {}).get("language_info", {})
     )
@@ -274,8 +283,10 @@ class NotebookPreparer:
         for index, cell in enumerate(nb.get("cells", [])):
             self.cell = index + 1
             tags = set(cell.get("metadata", {}).get("tags", []))
-            if index == fm_index or "remove-cell" in tags or "injected-parameters" in tags:
+            if index == fm_index or "remove-cell" in tags:
                 continue
+            if "injected-parameters" in tags:  # shown as the values this run used
+                cell.setdefault("metadata", {})["knowrepo_injected"] = True
             kind = cell.get("cell_type")
             if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
                 from knowrepo.pipeline.render.sanitize import clean_html

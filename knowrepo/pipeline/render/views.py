@@ -53,7 +53,7 @@ def report_views(
     for variant in plan.variants:
         shown = variant.shown
         for run in variant.runs:
-            merge = run is shown and run.cache_key == variant.key
+            merge = run is shown and run.declared == variant.declared_key  # same code: prose can merge
             key = key_of(fingerprint, run.id, merge, report.source_hash if merge else "", shape)
             if not run.has_notebook:  # it ended before writing one: its page says so
                 views[run.id] = View(key, None, run)

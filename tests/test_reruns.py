@@ -1,0 +1,132 @@
+"""Runs people can rely on (issue 13): a deliberate rerun is what the site publishes, a code
+edit keeps its overrides, and a failing variant keeps every build failing until it succeeds.
+Real kernels, real builds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import run_knowrepo, write_notebook
+
+CODE = "print('month is', month)\nif fail: raise ValueError('asked to fail')"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("reruns") / "repo"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text('[site]\ntitle = "Reruns"\n')
+    write_notebook(
+        root / "reports/monthly.ipynb",
+        [
+            ("markdown", "# Monthly\n\nThe month."),
+            ("code", 'month: str = "2026-10"\nfail = False', ["parameters"]),
+            ("code", CODE),
+        ],
+        front="title: Monthly",
+    )
+    run_knowrepo("build", str(root))
+    return root
+
+
+def build_json(repo: Path, *args: str) -> tuple[dict, str, int]:
+    proc = run_knowrepo("build", str(repo), "--json", *args, check=False)
+    return json.loads(proc.stdout), proc.stderr, proc.returncode
+
+
+def page(repo: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((repo / "_site" / path).read_text(), "html.parser")
+
+
+def test_a_rerun_with_new_parameters_is_published_and_no_build_undoes_it(repo: Path):
+    proc = run_knowrepo("run", "monthly", "-p", "month=2026-11", cwd=repo)
+    assert "The site shows these runs after `knowrepo build` (or run with --build)" in proc.stderr
+    for _ in range(2):
+        result, _err, code = build_json(repo)
+        assert code == 0 and result["executed"] == 0, result
+        assert "2026-11" in page(repo, "monthly/index.html").select_one(".run-info").get_text()
+    runs = sorted((repo / "runs/monthly/default").iterdir())
+    assert len(runs) == 2
+    history = page(repo, "monthly/runs/index.html")
+    published = [row for row in history.select("tbody tr") if row.select_one(".published-badge")]
+    assert len(published) == 1 and runs[1].name in str(published[0])
+    old = page(repo, f"monthly/runs/{runs[0].name}/index.html").select_one(".run-notice")
+    assert old is not None and runs[1].name in old.get_text() and "not the published run" in old.get_text()
+
+
+def test_a_code_edit_reruns_with_the_overrides_of_the_published_run(repo: Path):
+    source = repo / "reports/monthly.ipynb"
+    nb = json.loads(source.read_text())
+    nb["cells"][-1]["source"] = CODE + "\nprint('edited')"
+    source.write_text(json.dumps(nb))
+    proc = run_knowrepo("build", str(repo))
+    err = proc.stderr
+    assert "(1 executed," in err
+    assert (
+        "the code or inputs changed since run" in err
+        and "rerunning it with its overrides (month=2026-11)" in err
+    )
+    newest = sorted((repo / "runs/monthly/default").iterdir())[-1]
+    record = json.loads((newest / "run.json").read_text())
+    assert record["params"]["month"] == "2026-11" and record["origin"]["overrides"] == ["month"]
+    assert "edited" in page(repo, "monthly/index.html").select_one(".report-body").get_text()
+
+
+def test_a_failed_latest_run_keeps_every_build_failing_until_one_succeeds(repo: Path, tmp_path: Path):
+    run_knowrepo("run", "monthly", "-p", "fail=true", cwd=repo, check=False)
+    for _ in range(2):  # the second build has nothing to do, and still says so
+        result, err, code = build_json(repo)
+        assert code == 1 and len(result["failed_runs"]) == 1, result
+        assert "reports/monthly.ipynb [default]: the latest run" in result["failed_runs"][0]
+        assert "ValueError: asked to fail" in result["failed_runs"][0]
+    proc = run_knowrepo("build", str(repo), "--allow-failed-runs", check=False)
+    assert proc.returncode == 0 and "1 variant(s) whose latest run failed" in proc.stderr
+    card = page(repo, "index.html").select_one("article.card")
+    assert "Latest run failed" in card.get_text()
+    assert (
+        "2026-11" in page(repo, "monthly/index.html").select_one(".run-info").get_text()
+    )  # the last good run
+    proc = run_knowrepo("pdf", "monthly", "-o", str(tmp_path / "m.pdf"), cwd=repo, check=False)
+    assert (
+        proc.returncode == 1
+        and "failed: ValueError: asked to fail; --last-good uses its last successful run" in (proc.stderr)
+    )
+    run_knowrepo("pdf", "monthly", "--last-good", "-o", str(tmp_path / "m.pdf"), cwd=repo)
+    assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
+    proc = run_knowrepo(
+        "run", "monthly", "-p", "month=2026-12", "--build", cwd=repo
+    )  # succeeds: the site says so
+    assert "Site:" in proc.stdout
+    result, _err, code = build_json(repo)
+    assert code == 0 and result["failed_runs"] == [] and result["noop"]
+
+
+def test_command_line_values_are_read_as_papermill_reads_them():
+    from knowrepo.errors import KnowrepoError
+    from knowrepo.pipeline.execute.params import Param, coerce
+
+    cases = [
+        (str, "yes", "yes"), (str, "2026-13-01", "2026-13-01"), (int, "08", 8), (float, "1e3", 1000.0),
+        (bool, "no", False), (bool, "TRUE", True), (list, "[1, 2]", [1, 2]), (None, "True", True),
+        (None, "None", None), (None, "08", 8), (None, "3.5", 3.5), (None, "2026-10-01", "2026-10-01"),
+        (None, "yes", "yes"),
+    ]  # fmt: skip
+    for kind, text, expected in cases:
+        assert coerce("r.ipynb", Param("p", kind, None, ""), text, True) == expected, (kind, text)
+    with pytest.raises(KnowrepoError, match="parameter 'p' must be int, not 'x'"):
+        coerce("r.ipynb", Param("p", int, 0, "0"), "x", True)
+
+
+def test_the_page_shows_the_values_the_notebook_ran_with_and_runs_never_cuts_an_id(repo: Path):
+    proc = run_knowrepo("run", "monthly", "-r", "month=08", "--build", cwd=repo)
+    assert proc.returncode == 0
+    body = page(repo, "monthly/index.html").select_one(".report-body")
+    label = body.select_one(".injected-label")
+    assert label is not None and 'month = "08"' in label.find_parent(class_="input").get_text()
+    listing = run_knowrepo("runs", "monthly", cwd=repo).stdout.splitlines()  # a pipe: tab-separated
+    ids = sorted(p.name for p in (repo / "runs/monthly/default").iterdir())
+    assert sorted(line.split("\t")[0] for line in listing) == ids
