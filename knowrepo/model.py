@@ -32,6 +32,7 @@ class Meta:
     allow_errors: bool | None = None
     timeout: int | None = None
     code: str | None = None
+    max_age: str = ""  # e.g. 35d: a published run older than this is flagged stale
 
     def to_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy made this a tenth of a one-report rebuild.
@@ -148,6 +149,7 @@ class Run:
     error: RunError | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started: build, run, --from
+    inputs: dict[str, str] = field(default_factory=dict)  # the declared input files it read -> hash
 
     @property
     def ok(self) -> bool:
@@ -196,6 +198,7 @@ class Run:
             "error": self.error.to_json() if self.error else None,
             "metrics": self.metrics,
             "origin": self.origin,
+            "inputs": self.inputs,
         }
 
     @classmethod
@@ -222,6 +225,7 @@ class Run:
             error=RunError.from_json(data.get("error")),
             metrics=dict(data.get("metrics") or {}),
             origin=dict(data.get("origin") or {}),
+            inputs=dict(data.get("inputs") or {}),
         )
 
 
@@ -250,6 +254,7 @@ class Card:
     unlisted: bool
     metrics: dict[str, Any]
     failed: bool
+    stale: str = ""  # why its published run is stale (inputs changed, too old), or ""
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -130,3 +130,34 @@ def test_the_page_shows_the_values_the_notebook_ran_with_and_runs_never_cuts_an_
     listing = run_knowrepo("runs", "monthly", cwd=repo).stdout.splitlines()  # a pipe: tab-separated
     ids = sorted(p.name for p in (repo / "runs/monthly/default").iterdir())
     assert sorted(line.split("\t")[0] for line in listing) == ids
+
+
+def test_stale_data_is_flagged_until_a_rerun(tmp_path: Path):
+    import os
+
+    root = tmp_path / "repo"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text("")
+    (root / "reports/sales.csv").write_text("month,revenue\n10,1\n")
+    write_notebook(
+        root / "reports/sales.ipynb",
+        [("markdown", "# Sales"), ("code", "print(open('sales.csv').read())")],
+        front="title: Sales\ninputs: [sales.csv]\nmax_age: 35d",
+    )
+    run_knowrepo("build", str(root))
+    assert not page(root, "sales/index.html").select(".run-stale")
+    (root / "reports/sales.csv").write_text("month,revenue\n10,1\n11,2\n")
+    run_knowrepo("build", str(root), "--execute", "never")
+    notice = page(root, "sales/index.html").select_one(".run-stale").get_text()
+    assert "inputs changed since this run (reports/sales.csv)" in notice
+    assert "Stale: inputs changed" in page(root, "index.html").select_one("article.card").get_text()
+    run_knowrepo("build", str(root))  # auto: the changed input reruns it
+    assert not page(root, "sales/index.html").select(".run-stale")
+    later = {**os.environ, "KNOWREPO_NOW": "2099-01-01T00:00:00"}
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "knowrepo", "build", str(root), "--execute", "never"]
+    subprocess.run(command, env=later, check=True, capture_output=True)
+    notice = page(root, "sales/index.html").select_one(".run-stale").get_text()
+    assert "days old (max_age 35d)" in notice

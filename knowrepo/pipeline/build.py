@@ -18,6 +18,7 @@ from knowrepo.pipeline.discover import discover_reports
 from knowrepo.pipeline.manifest import load_manifest
 from knowrepo.pipeline.publish import Stager, check_output, current_version, publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
+from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.progress import LineReporter, Reporter
 
@@ -99,7 +100,9 @@ def open_build(
     if problem:
         reporter.warn(f"{manifest_path}: the last build's record is not used ({problem}); rebuilding all")
     current = current_version(output)
+    now = clock.now()
     flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute, "pdf": options.pdf}
+    flags["today"] = now.date().isoformat()  # a run's age (max_age) changes with the day
     deps = sorted({d for entry in manifest.reports.values() for d in entry.deps})
     snapshot = incremental.input_snapshot(root, dirs, deps, flags)
     if not snapshot["sources"] and manifest.reports and current is not None:
@@ -119,6 +122,7 @@ def open_build(
         snapshot=snapshot,
         previous=current if current is not None and str(current) == manifest.published else None,
         result=BuildResult(output=output),
+        now=now,
         theme_dirs=dirs,
     )
 

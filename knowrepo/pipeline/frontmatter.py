@@ -209,6 +209,9 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
     if code is not None and code not in CODE_MODES:
         raise KnowrepoError(path, f"front matter 'code' must be one of {', '.join(CODE_MODES)}")
     timeout = _optional(path, "timeout", data.get("timeout"), int)
+    max_age = _text(path, "max_age", data.get("max_age"))
+    if max_age and age_seconds(max_age) is None:
+        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {max_age!r}")
     if timeout is not None and timeout < 1:
         raise KnowrepoError(path, "front matter 'timeout' must be a positive number of seconds")
     return Meta(
@@ -229,4 +232,14 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
         allow_errors=_optional(path, "allow_errors", data.get("allow_errors"), bool),
         timeout=timeout,
         code=code,
+        max_age=max_age,
     )
+
+
+_AGE = re.compile(r"^(\d+)\s*(h|d|w)$")
+
+
+def age_seconds(text: str) -> int | None:
+    """`35d`, `12h`, `2w` in seconds (None: not such a duration)."""
+    match = _AGE.match(text.strip().lower())
+    return int(match.group(1)) * {"h": 3600, "d": 86400, "w": 604800}[match.group(2)] if match else None

@@ -104,6 +104,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
         entry = manifest.reports.get(report.slug)
         if (
             entry is None
+            or report.meta.max_age  # its runs age: looked at every build
             or not entry.key
             or entry.source != report.source
             or report.source in failed

@@ -74,6 +74,7 @@ class BuildState:
     snapshot: dict[str, Any]  # stats of every input, as incremental.input_snapshot makes them
     previous: Path | None  # the published version, when the manifest describes it
     result: BuildResult
+    now: Any = None  # the build's clock (support.clock.now)
     stager: Stager | None = None
     renderer: Renderer | None = None
     errors: list[KnowrepoError] = field(default_factory=list)

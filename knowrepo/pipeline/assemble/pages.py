@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowrepo.model import Card, RenderedPage, Report, Run
@@ -67,6 +67,7 @@ class ReportPages:
     reuse: Callable[[str, str], bool]
     pdfs: dict[str, str]  # page path -> the site path of its PDF
     files: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (path, kind, value, key)
+    stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
 
@@ -96,6 +97,7 @@ class ReportPages:
                 links={},
                 banner=None,
                 superseded=None,
+                stale="",
                 page_kind="latest",
             )
             self._images_of(view)
@@ -141,12 +143,9 @@ class ReportPages:
         self.files.append(
             (history, BYTES, history_page(self.env, self.ctx, self.report, self.plan, history), "")
         )
-        return make_card(
-            self.report,
-            self.bodies[self.views[shown.id].key],
-            shown,
-            failed=any(not v.latest.ok for v in variants),
-        )
+        failed = any(not v.latest.ok for v in variants)
+        card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
+        return replace(card, stale=self.stale)
 
     def _run_extra(
         self, path: str, variant: Any, run: Run, kind: str, switcher: list[dict[str, Any]]
@@ -173,6 +172,9 @@ class ReportPages:
             "latest": rel(path, f"{slug}/"),
         }
         shown = variant.shown
+        stale = variant.stale if run is shown else ""
+        if stale and kind != "run":
+            self.stale = self.stale or stale
         superseded = None
         if kind == "run" and shown is not None and run.id != shown.id:
             where = f"{slug}/v/{variant.name}/" if len(switcher) > 1 else f"{slug}/"
@@ -184,6 +186,7 @@ class ReportPages:
                 "href": rel(path, where),
             }
         return {
+            "stale": stale,
             "superseded": superseded,
             "downloads": downloads,
             "run": run,

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def execute(state: BuildState) -> None:
-    from knowrepo.pipeline.execute.plan import needs_run, plan_report
+    from knowrepo.pipeline.execute.plan import needs_run, plan_report, staleness
     from knowrepo.pipeline.execute.run import execute_all, failure_line
     from knowrepo.pipeline.execute.runstore import RunStore
 
@@ -44,6 +44,9 @@ def execute(state: BuildState) -> None:
             except KnowrepoError as exc:
                 del state.plans[slug]
                 state.fail(exc, plan.report.source)
+    for plan in state.plans.values():  # what a page says of its run's data: part of the page's key
+        for variant in plan.variants:
+            variant.stale = staleness(state.root, plan, variant.shown, state.now)
     state.reports = [r for r in state.reports if r.source not in state.failed]
 
 

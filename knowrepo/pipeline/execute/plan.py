@@ -16,6 +16,7 @@ from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, inpu
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
+from knowrepo.support.hashing import file_hash
 
 DEFAULT_VARIANT = "default"
 
@@ -86,6 +87,7 @@ class VariantPlan:
     runs: list[Run] = field(default_factory=list)
     declared_key: str = ""  # of what the author declared: code, kernel, front-matter params, inputs
     overrides: tuple[str, ...] = ()  # the parameters set beyond the front matter (-p, an earlier rerun)
+    stale: str = ""  # why the run its page shows is stale (see staleness), once runs are known
 
     @property
     def latest(self) -> Run | None:
@@ -199,6 +201,7 @@ def run_request(
         allow_errors=meta.allow_errors if meta.allow_errors is not None else config.execute.allow_errors,
         cache_key=variant.key,
         declared_key=variant.declared_key,
+        inputs={rel: file_hash(root / rel) or "" for rel in plan.inputs},
         source_hash=plan.report.source_hash,
         origin=origin,
     )
@@ -233,3 +236,27 @@ def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:
     if missing:
         raise KnowrepoError(plan.report.source, f"no variant '{missing[0]}'; variants: {', '.join(known)}")
     return [known[n] for n in names]
+
+
+def staleness(root: Path, plan: ReportPlan, run: Any, now: Any) -> str:
+    """Why the run a page shows is stale ("" if it is not): a declared input changed since it
+    ran (until a rerun), or it is older than the report's max_age."""
+    import datetime as dt
+
+    from knowrepo.pipeline.frontmatter import age_seconds
+
+    if run is None or run.folder is None:
+        return ""
+    if run.inputs:
+        now_hash = {rel: file_hash(root / rel) or "" for rel in sorted({*plan.inputs, *run.inputs})}
+        changed = [rel for rel, digest in now_hash.items() if digest != run.inputs.get(rel, "")]
+        if changed:
+            more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+            return f"inputs changed since this run ({changed[0]}{more})"
+    limit = age_seconds(plan.report.meta.max_age) if plan.report.meta.max_age else None
+    if limit and run.started:
+        started = dt.datetime.fromisoformat(run.started.replace("Z", "+00:00"))
+        age = (now - started).total_seconds()
+        if age > limit:
+            return f"this run is {int(age // 86400)} days old (max_age {plan.report.meta.max_age})"
+    return ""

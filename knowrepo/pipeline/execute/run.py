@@ -49,6 +49,7 @@ class RunRequest:
     cache_key: str
     source_hash: str
     declared_key: str = ""  # the key without overrides (what a build compares with)
+    inputs: dict[str, str] = field(default_factory=dict)  # declared input files -> content hash
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
 
 
@@ -272,6 +273,7 @@ def execute_run(request: RunRequest) -> Run:
         error=RunError.from_json(scrub(error, secrets)),
         metrics=metrics_of(nb),
         origin=request.origin,
+        inputs=request.inputs,
     )
     return store.commit(staging, run)
 

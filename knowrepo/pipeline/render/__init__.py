@@ -64,7 +64,11 @@ def _views_to_render(state: BuildState, report: Any) -> list[View]:
     state.views[report.slug] = views
     previous = state.manifest.reports.get(report.slug)
     deps_ok = deps_unchanged(state.root, previous)
-    key = key_of(state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on)
+    plan = state.plans.get(report.slug)
+    stale = [v.stale for v in plan.variants] if plan else []  # pages say it: a change re-renders them
+    key = key_of(
+        state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale
+    )
     state.report_keys[report.slug] = key
     if deps_ok and still_current(state, previous, key):
         state.kept[report.slug] = previous  # type: ignore[assignment]
