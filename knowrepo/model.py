@@ -33,6 +33,7 @@ class Meta:
     timeout: int | None = None
     code: str | None = None
     max_age: str = ""  # e.g. 35d: a published run older than this is flagged stale
+    schedule: dict[str, Any] = field(default_factory=dict)  # {cron, timezone, variants}: when runs fall due
 
     def to_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy made this a tenth of a one-report rebuild.

@@ -161,3 +161,51 @@ def test_stale_data_is_flagged_until_a_rerun(tmp_path: Path):
     subprocess.run(command, env=later, check=True, capture_output=True)
     notice = page(root, "sales/index.html").select_one(".run-stale").get_text()
     assert "days old (max_age 35d)" in notice
+
+
+def test_schedules_run_what_fell_due_once_with_dates_in_their_parameters(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "repo"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text("")
+    write_notebook(
+        root / "reports/monthly.ipynb",
+        [("code", 'month = "2000-01"\nfail = False', ["parameters"]), ("code", CODE)],
+        front=(
+            "title: Monthly\nparams: {month: '{{ run_date | previous_month }}'}\n"
+            "variants: {eu: {}, bad: {fail: true}}\n"
+            "schedule: {cron: '0 6 2 * *', timezone: Europe/Berlin, variants: {bad: '0 7 2 * *'}}"
+        ),
+    )
+
+    def due(now: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "KNOWREPO_NOW": now}
+        return subprocess.run([sys.executable, "-m", "knowrepo", "run", "--due"], cwd=root, env=env,
+                              capture_output=True, text=True)  # fmt: skip
+
+    def runs(variant: str) -> list[dict]:
+        folder = root / "runs/monthly" / variant
+        return (
+            [json.loads(p.read_text()) for p in sorted(folder.glob("*/run.json"))] if folder.is_dir() else []
+        )
+
+    first = due("2026-11-05T12:00:00")
+    assert first.returncode == 1  # the bad variant failed
+    assert "reports/monthly.ipynb [eu]: due since 2026-11-02 05:00 UTC" in first.stderr  # 06:00 in Berlin
+    assert [r["params"]["month"] for r in runs("eu")] == ["2026-10"]
+    assert runs("eu")[0]["origin"] == {
+        "by": "schedule",
+        "due": "2026-11-02T05:00:00+00:00",
+        "run_date": "2026-11-02",
+    }
+    again = due("2026-11-20T12:00:00")  # nothing new fell due; the failed one waits for its next time
+    assert again.returncode == 0 and "Nothing is due." in again.stderr
+    assert len(runs("eu")) == 1 and len(runs("bad")) == 1
+    later = due("2027-02-10T12:00:00")  # three months of downtime: one run each, not three
+    assert [r["params"]["month"] for r in runs("eu")] == ["2026-10", "2027-01"]
+    assert len(runs("bad")) == 2 and later.returncode == 1
+    build = run_knowrepo("build", str(root), "--json", "--allow-failed-runs")
+    assert json.loads(build.stdout)["executed"] == 0  # a build never reruns because the month turned

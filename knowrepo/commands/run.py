@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class RunOptions:
     all_reports: bool = False
     from_run: str | None = None
     force: bool = False
+    due: bool = False  # the variants whose schedule fell due since their last scheduled run
     workers: int = 0
     timeout: int | None = None
 
@@ -47,6 +49,12 @@ class RunOptions:
 )
 @variants_option
 @click.option("--all", "all_reports", is_flag=True, help="Run every notebook report.")
+@click.option(
+    "--due", is_flag=True, help="Run every variant whose schedule fell due since its last scheduled run."
+)
+@click.option(
+    "--email", "then_email", is_flag=True, help="Then email each new successful run to its readers."
+)
 @click.option("--from", "from_run", metavar="RUN_ID", help="Rerun a recorded run, changing only -p values.")
 @click.option("--force", is_flag=True, help="Run even when an identical successful run exists.")
 @click.option(
@@ -59,7 +67,13 @@ class RunOptions:
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON on stdout.")
 @click.pass_obj
 def run(
-    obj: Context, report: str | None, params: tuple[str, ...], as_json: bool, then_build: bool, **flags: Any
+    obj: Context,
+    report: str | None,
+    params: tuple[str, ...],
+    as_json: bool,
+    then_build: bool,
+    then_email: bool,
+    **flags: Any,
 ) -> None:
     """Execute REPORT (a slug or a path) with papermill and record each run.
 
@@ -79,8 +93,29 @@ def run(
             click.echo("The site shows these runs after `knowrepo build` (or run with --build).", err=True)
     if then_build:
         _build_site(obj, as_json)
-    if any(not r.ok for r in runs):
+    emailed = _email_runs(obj, runs) if then_email else True
+    if any(not r.ok for r in runs) or not emailed:
         sys.exit(1)
+
+
+def _email_runs(obj: Context, runs: list[Any]) -> bool:
+    """Each new successful run to the readers its front matter names; False if one failed."""
+    from knowrepo.exports.email import send_report
+
+    reporter, ok = obj.reporter(), True
+    for one in (r for r in runs if r.ok):
+        try:
+            sent = send_report(
+                obj.root(), one.slug, to=(), cc=(), variants=(), run_id=one.id, rerun=False, assignments=(),
+                dry_run=False, output=Path("."), reporter=reporter,
+            )  # fmt: skip
+        except KnowrepoError as exc:
+            reporter.error(str(exc))
+            ok = False
+            continue
+        for line in sent:
+            reporter.info(line)
+    return ok
 
 
 def _build_site(obj: Context, as_json: bool) -> None:
@@ -117,6 +152,10 @@ def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> 
     from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(root)
+    if options.due:
+        return execute_all(
+            _due_requests(root, config, store, reporter), config.workers(options.workers), reporter
+        )
     targets, layers, variants, origin = _addressed(root, options, store)
     requests = []
     for report in targets:  # validate everything before any kernel starts
@@ -186,3 +225,30 @@ def params_file(path: Path) -> dict[str, Any]:
     if problem := plain_problem(values, "the parameters"):
         raise KnowrepoError(path, problem)
     return values
+
+
+def _due_requests(root: Path, config: Any, store: Any, reporter: Any) -> list[Any]:
+    """A run for each variant whose schedule fell due since its last scheduled run: once, for
+    the latest due time, however many were missed; a failed one waits for the next due time."""
+    from knowrepo.pipeline.discover import notebook_reports
+    from knowrepo.pipeline.execute.plan import plan_report, run_request
+    from knowrepo.pipeline.execute.schedule import last_due, run_date
+    from knowrepo.support import clock
+
+    now, requests = clock.now(), []
+    for report in notebook_reports(root):
+        schedule = report.meta.schedule
+        if not schedule:
+            continue
+        for variant in plan_report(root, config, report, store).variants:
+            due = last_due(report.source, schedule, variant.name, now).isoformat()
+            if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):
+                continue
+            date = run_date(report.source, schedule, dt.datetime.fromisoformat(due))
+            dated = plan_report(root, config, report, store, run_date=date)
+            planned = next(v for v in dated.variants if v.name == variant.name)
+            requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
+            reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
+    if not requests:
+        reporter.info("Nothing is due.")
+    return requests

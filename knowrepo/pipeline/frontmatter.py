@@ -9,6 +9,7 @@ from typing import Any
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, unknown_key_error
 from knowrepo.model import Meta
+from knowrepo.pipeline.execute.schedule import parse_schedule
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
@@ -214,6 +215,7 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
         raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {max_age!r}")
     if timeout is not None and timeout < 1:
         raise KnowrepoError(path, "front matter 'timeout' must be a positive number of seconds")
+    _check_templates(path, data)
     return Meta(
         title=_text(path, "title", data.get("title")),
         authors=_strings(path, "authors", data.get("authors")),
@@ -233,6 +235,7 @@ def parse_meta(path: str, yaml_text: str | None) -> Meta:
         timeout=timeout,
         code=code,
         max_age=max_age,
+        schedule=parse_schedule(path, data.get("schedule")),
     )
 
 
@@ -243,3 +246,16 @@ def age_seconds(text: str) -> int | None:
     """`35d`, `12h`, `2w` in seconds (None: not such a duration)."""
     match = _AGE.match(text.strip().lower())
     return int(match.group(1)) * {"h": 3600, "d": 86400, "w": 604800}[match.group(2)] if match else None
+
+
+def _check_templates(path: str, data: dict[str, Any]) -> None:
+    """Date templates in params and variants ({{ run_date | previous_month }}) must evaluate."""
+    from knowrepo.pipeline.execute.schedule import check_template, is_template
+
+    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    sets = [params, *(v for v in variants.values() if isinstance(v, dict))]
+    for values in sets:
+        for name, value in values.items():
+            if is_template(value):
+                check_template(path, str(name), value)

@@ -3,6 +3,7 @@ and which of them must execute. Pure but for reading sources and the run store."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class VariantPlan:
     declared_key: str = ""  # of what the author declared: code, kernel, front-matter params, inputs
     overrides: tuple[str, ...] = ()  # the parameters set beyond the front matter (-p, an earlier rerun)
     stale: str = ""  # why the run its page shows is stale (see staleness), once runs are known
+    run_date: str = ""  # the date its date-templated parameters were evaluated for (ISO), if any
 
     @property
     def latest(self) -> Run | None:
@@ -121,9 +123,11 @@ class ReportPlan:
         params = resolve(self.report.source, self.declared, (variant.params, False), (values, False),
                          private=meta.private_params)  # fmt: skip
         overrides = tuple(sorted({*variant.overrides, *values}))
-        return VariantPlan(
-            variant.name, params, self.key_for(params, root), variant.runs, variant.declared_key, overrides
+        planned = VariantPlan(
+            variant.name, params, self.key_for(params, root), variant.runs, variant.declared_key
         )
+        planned.overrides, planned.run_date = overrides, variant.run_date
+        return planned
 
 
 def plan_report(
@@ -132,6 +136,7 @@ def plan_report(
     report: Report,
     store: RunStore,
     overrides: list[tuple[dict[str, Any], bool]] | None = None,
+    run_date: dt.date | None = None,
 ) -> ReportPlan:
     """Variants with resolved parameters and cache keys, and the runs already recorded."""
     facts = notebook_facts(root, report, config.caches)
@@ -150,13 +155,41 @@ def plan_report(
     plan = ReportPlan(report, [], executes, inputs, kernel, declared, facts.code)
     overridden = sorted({name for values, _text in overrides or [] for name in values})
     for name, values in variants_spec.items():
-        front = [(meta.params, False), (values, False)]
+        runs = store.runs(report.slug, name)
+        date = _date_for(report, values, runs, run_date)
+        front = [(_dated(report, meta.params, date), False), (_dated(report, values, date), False)]
         base = _resolved(report, declared, front)
         params = _resolved(report, declared, [*front, *(overrides or [])]) if overrides else base
         key, declared_key = plan.key_for(params, root), plan.key_for(base, root)
-        runs = store.runs(report.slug, name)
-        plan.variants.append(VariantPlan(name, params, key, runs, declared_key, tuple(overridden)))
+        variant = VariantPlan(name, params, key, runs, declared_key, tuple(overridden))
+        variant.run_date = date.isoformat() if date else ""
+        plan.variants.append(variant)
     return plan
+
+
+def _date_for(
+    report: Report, values: dict[str, Any], runs: list[Run], given: dt.date | None
+) -> dt.date | None:
+    """The date that date-templated parameters are evaluated for (None: there are none): the
+    given one (a scheduled or explicit run); else the one the published run was for, so that a
+    build never reruns a report because the month turned; else today."""
+    from knowrepo.pipeline.execute.schedule import is_template, run_date
+    from knowrepo.support import clock
+
+    if not any(is_template(v) for v in [*report.meta.params.values(), *values.values()]):
+        return None
+    if given is not None:
+        return given
+    shown = shown_run(runs)
+    if shown is not None and shown.origin.get("run_date"):
+        return dt.date.fromisoformat(shown.origin["run_date"])
+    return run_date(report.source, report.meta.schedule, clock.now())
+
+
+def _dated(report: Report, values: dict[str, Any], date: dt.date | None) -> dict[str, Any]:
+    from knowrepo.pipeline.execute.schedule import render_params
+
+    return render_params(report.source, values, date) if date else values
 
 
 def _resolved(
@@ -189,6 +222,8 @@ def run_request(
 ) -> RunRequest:
     meta = plan.report.meta
     require_kernel(plan.report.source, plan.kernel)
+    if variant.run_date:
+        origin = {**origin, "run_date": variant.run_date}
     return RunRequest(
         root=str(root),
         slug=plan.report.slug,
