@@ -209,3 +209,24 @@ def test_schedules_run_what_fell_due_once_with_dates_in_their_parameters(tmp_pat
     assert len(runs("bad")) == 2 and later.returncode == 1
     build = run_knowrepo("build", str(root), "--json", "--allow-failed-runs")
     assert json.loads(build.stdout)["executed"] == 0  # a build never reruns because the month turned
+
+
+def test_two_runs_side_by_side_from_the_history_page(repo: Path, browser):
+    from conftest import serving
+
+    history = page(repo, "monthly/runs/index.html")
+    link = history.select_one("a[href*='compare/']")["href"]
+    with serving(repo / "_site") as base:
+        context = browser.new_context()  # under the site's own Content-Security-Policy
+        tab = context.new_page()
+        problems: list[str] = []
+        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        tab.goto(base + "monthly/runs/" + link)
+        tab.locator(".compare-row").first.wait_for(timeout=15_000)
+        params = tab.locator("#compare-params").inner_text()
+        outputs = tab.locator("#compare-outputs").inner_text()
+        context.close()
+    assert problems == []
+    month_row = next(line for line in params.splitlines() if line.startswith("month"))
+    assert len(set(month_row.split("\t")[1:])) == 2  # the two runs ran different months
+    assert outputs.count("month is") == 2

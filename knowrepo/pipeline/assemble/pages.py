@@ -139,6 +139,10 @@ class ReportPages:
         label = default.name if len(variants) > 1 else ""
         extra = self._run_extra(page_path(slug), default, shown, "latest", switcher)
         self._page(page_path(slug), self.views[shown.id], indexed=True, variant=label, **extra)
+        compare = f"{slug}/compare/index.html"
+        self.files.append(
+            (compare, BYTES, compare_page(self.env, self.ctx, self.report, self.plan, compare), "")
+        )
         history = f"{slug}/runs/index.html"
         self.files.append(
             (history, BYTES, history_page(self.env, self.ctx, self.report, self.plan, history), "")
@@ -251,12 +255,15 @@ def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: st
 
     runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
     published = {v.shown.id for v in plan.variants if v.shown is not None}
+    default_a, default_b = default_pair(plan)
     param_names = list(dict.fromkeys(name for run in runs for name in run.params))
     metric_names = list(dict.fromkeys(name for run in runs for name in run.metrics))
     rows = [
         {
             "run": r,
             "published": r.id in published,
+            "compare": rel(path, f"{report.slug}/compare/")
+            + f"?a={default_a}&b={r.id if r.id != default_a else default_b}",
             "href": rel(path, f"{report.slug}/runs/{r.id}/"),
             "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb") if r.has_notebook else "",
         }
@@ -288,6 +295,41 @@ def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: st
         trends=trends,
         latest_href=rel(path, f"{report.slug}/"),
     )
+    return page.encode()
+
+
+def default_pair(plan: Any) -> tuple[str, str]:
+    """The runs a compare page starts with: the published run of the first variant and the one
+    before it (of that variant, else any)."""
+    variant = next((v for v in plan.variants if v.shown is not None), plan.variants[0])
+    a = variant.shown or variant.latest
+    before = (
+        [r for r in variant.runs if r.id < a.id]
+        or [r for v in plan.variants for r in v.runs if r.id != a.id]
+        or [a]
+    )
+    return a.id, max(before, key=lambda r: r.id).id
+
+
+def compare_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
+    """Two runs side by side (picked on the page; static: the outputs come from the runs' pages)."""
+    import json
+
+    from markupsafe import Markup
+
+    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
+    data = [{"id": r.id, "variant": r.variant, "started": r.started, "ok": r.ok, "params": r.params,
+             "metrics": r.metrics} for r in runs]  # fmt: skip
+    runs_json = Markup(
+        json.dumps(data, default=str).replace("<", "\\u003c")
+    )  # (nothing can end the <script>)
+    a, b = default_pair(plan)
+    page = env.get_template("compare.html").render(
+        **ctx.common(path), title=f"Compare runs: {report.meta.title}", report=report, meta=report.meta,
+        runs=runs, runs_json=runs_json, default_a=a, default_b=b,
+        published={v.shown.id for v in plan.variants if v.shown is not None},
+        latest_href=rel(path, f"{report.slug}/"), history_href=rel(path, f"{report.slug}/runs/"),
+    )  # fmt: skip
     return page.encode()
 
 

@@ -1,0 +1,103 @@
+// The compare page: two runs side by side. Parameters and figures come from the JSON the build
+// wrote into the page; the outputs from the two runs' own pages (same site, fetched), paired
+// code cell by code cell. knowrepo's own code.
+(function () {
+  var runs = JSON.parse(document.getElementById("compare-runs").textContent);
+  var byId = {};
+  runs.forEach(function (r) { byId[r.id] = r; });
+  var pickA = document.getElementById("run-a"), pickB = document.getElementById("run-b");
+  var params = new URLSearchParams(location.search);
+  if (byId[params.get("a")]) pickA.value = params.get("a");
+  if (byId[params.get("b")]) pickB.value = params.get("b");
+
+  function shown(value) {
+    return typeof value === "number" ? value.toLocaleString("en", {maximumSignificantDigits: 6}) : value;
+  }
+
+  function cell(tag, text, cls) {
+    var el = document.createElement(tag);
+    el.textContent = text == null ? "" : String(shown(text));
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function table(id, names, a, b, withChange) {
+    var t = document.getElementById(id);
+    t.textContent = "";
+    var head = document.createElement("tr");
+    ["", "A", "B"].concat(withChange ? ["Change"] : []).forEach(function (h) { head.appendChild(cell("th", h)); });
+    t.appendChild(head);
+    if (!names.length) { var none = document.createElement("tr"); none.appendChild(cell("td", "none")); t.appendChild(none); }
+    names.forEach(function (name) {
+      var row = document.createElement("tr");
+      var va = a[name], vb = b[name];
+      row.appendChild(cell("th", name));
+      row.appendChild(cell("td", va === undefined ? "—" : va, "num"));
+      row.appendChild(cell("td", vb === undefined ? "—" : vb, "num"));
+      if (withChange) {
+        var change = "";
+        if (typeof va === "number" && typeof vb === "number") {
+          var d = va - vb;
+          change = d === 0 ? "same" : (d > 0 ? "+" : "−") + shown(Math.abs(d)) +
+            (vb !== 0 ? " (" + (d > 0 ? "+" : "−") + Math.abs(d / vb * 100).toFixed(1) + "%)" : "");
+        }
+        row.appendChild(cell("td", change, "num"));
+      } else if (String(va) !== String(vb)) {
+        row.className = "changed";
+      }
+      t.appendChild(row);
+    });
+  }
+
+  function outputsOf(doc, url) {
+    return Array.prototype.slice.call(doc.querySelectorAll(".report-body .code_cell")).filter(function (c) {
+      return !c.querySelector(".injected-label");
+    }).map(function (c) {
+      var out = c.querySelector(".output_wrapper");
+      if (!out) return null;
+      out.querySelectorAll("img[src], a[href]").forEach(function (el) {  // links as the run's page has them
+        var attr = el.hasAttribute("src") ? "src" : "href";
+        el.setAttribute(attr, new URL(el.getAttribute(attr), url).href);
+      });
+      return out;
+    });
+  }
+
+  function load(id) {
+    var url = new URL("../runs/" + id + "/", location.href).href;
+    return fetch(url).then(function (r) { return r.text(); }).then(function (text) {
+      return outputsOf(new DOMParser().parseFromString(text, "text/html"), url);
+    });
+  }
+
+  function show() {
+    var a = byId[pickA.value], b = byId[pickB.value];
+    history.replaceState(null, "", location.pathname + "?a=" + a.id + "&b=" + b.id);
+    var names = Object.keys(Object.assign({}, a.params, b.params));
+    table("compare-params", names, a.params, b.params, false);
+    table("compare-metrics", Object.keys(Object.assign({}, a.metrics, b.metrics)), a.metrics, b.metrics, true);
+    var box = document.getElementById("compare-outputs");
+    Promise.all([load(a.id), load(b.id)]).then(function (pair) {
+      box.textContent = "";
+      var count = Math.max(pair[0].length, pair[1].length);
+      for (var i = 0; i < count; i++) {
+        var row = document.createElement("div");
+        row.className = "compare-row";
+        row.appendChild(cell("h3", "Cell " + (i + 1), "compare-cell-title"));
+        [pair[0][i], pair[1][i]].forEach(function (out, side) {
+          var col = document.createElement("div");
+          col.className = "compare-side";
+          col.appendChild(cell("p", side ? "B" : "A", "compare-label"));
+          if (out) col.appendChild(document.importNode(out, true)); else col.appendChild(cell("p", "no output", "muted"));
+          row.appendChild(col);
+        });
+        box.appendChild(row);
+      }
+      if (!count) box.appendChild(cell("p", "Neither run has outputs.", "muted"));
+    }).catch(function () { box.textContent = "The runs' pages could not be loaded (open the site through a web server)."; });
+  }
+
+  pickA.addEventListener("change", show);
+  pickB.addEventListener("change", show);
+  show();
+})();
