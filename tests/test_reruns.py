@@ -12,7 +12,13 @@ from bs4 import BeautifulSoup
 
 from conftest import run_knowrepo, write_notebook
 
-CODE = "print('month is', month)\nif fail: raise ValueError('asked to fail')"
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+CODE = (
+    "from IPython.display import display\nprint('month is', month)\n"
+    "display({'application/vnd.knowrepo.metric+json': {'name': 'letters', 'value': len(month)}}, raw=True)\n"
+    f"display({{'image/png': '{TINY_PNG}', 'text/plain': 'a figure'}}, raw=True)\n"
+    "if fail: raise ValueError('asked to fail')"
+)
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +231,12 @@ def test_two_runs_side_by_side_from_the_history_page(repo: Path, browser):
         tab.locator(".compare-row").first.wait_for(timeout=15_000)
         params = tab.locator("#compare-params").inner_text()
         outputs = tab.locator("#compare-outputs").inner_text()
+        metrics = tab.locator("#compare-metrics").inner_text()
+        images = tab.locator("#compare-outputs img").count()
         context.close()
     assert problems == []
+    assert "letters" in metrics
+    assert images >= 2  # the figure of each run, side by side
     month_row = next(line for line in params.splitlines() if line.startswith("month"))
     assert len(set(month_row.split("\t")[1:])) == 2  # the two runs ran different months
     assert outputs.count("month is") == 2
