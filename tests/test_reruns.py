@@ -240,3 +240,42 @@ def test_two_runs_side_by_side_from_the_history_page(repo: Path, browser):
     month_row = next(line for line in params.splitlines() if line.startswith("month"))
     assert len(set(month_row.split("\t")[1:])) == 2  # the two runs ran different months
     assert outputs.count("month is") == 2
+
+
+def test_due_runs_are_built_and_emailed_in_one_cron_line(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    from aiosmtpd.controller import Controller
+    from test_pdf_email import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        root = tmp_path / "repo"
+        (root / "reports").mkdir(parents=True)
+        (root / "knowrepo.toml").write_text(
+            f'[email]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\n'
+            'sender = "kr@example.com"\n'
+        )
+        write_notebook(
+            root / "reports/weekly.ipynb",
+            [("code", 'month = "x"\nfail = False', ["parameters"]), ("code", CODE)],
+            front="title: Weekly\nparams: {month: '{{ run_date | iso }}'}\nschedule: '0 7 * * 1'\n"
+            "email: {to: [lead@example.com]}",
+        )
+        env = {**os.environ, "KNOWREPO_NOW": "2026-11-04T09:00:00"}
+        command = [sys.executable, "-m", "knowrepo", "run", "--due", "--build", "--email"]
+        proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "Site:" in proc.stdout and (root / "_site/weekly/index.html").is_file()
+        assert len(inbox.messages) == 1 and inbox.messages[0][0] == ["lead@example.com"]
+        import email
+        from email import policy
+
+        text = email.message_from_bytes(inbox.messages[0][1], policy=policy.default).get_body(("plain",))
+        assert "Run of " in text.get_content() and "month=2026-11-02" in text.get_content()  # the due Monday
+    finally:
+        controller.stop()

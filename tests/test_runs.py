@@ -208,7 +208,7 @@ def test_rerun_from_history_page_and_metrics(tmp_path: Path):
         link = row.select_one("a")["href"]
         run_page = BeautifulSoup((site / "calc/runs" / link / "index.html").read_text(), "html.parser")
         assert run_page.select_one(".rerun code").get_text().startswith("knowrepo run --from ")
-        notebook = row.select("a")[-1]["href"]
+        notebook = row.select_one("a[download]")["href"]
         assert (site / "calc/runs" / notebook).is_file()
     assert history.select_one(".sparkline") is not None
     latest = BeautifulSoup((site / "calc/index.html").read_text(), "html.parser")

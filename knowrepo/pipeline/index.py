@@ -135,10 +135,13 @@ def _run_pagefind(site: Path, jobs: list[tuple[Path, Path]], language: str) -> i
     from concurrent.futures import ThreadPoolExecutor
 
     executable = str(pagefind_executable())
+    # A killed build takes its indexers with it (as its render workers): util-linux's setpriv
+    # sets the parent-death signal (preexec_fn cannot be used from these threads).
+    dies_with_build = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
 
     def run(job: tuple[Path, Path]) -> int:
         scratch, output = job
-        command = [executable, "--site", str(scratch), "--output-path", str(output)]
+        command = [*dies_with_build, executable, "--site", str(scratch), "--output-path", str(output)]
         command += ["--force-language", language, "--quiet"]
         # cwd: the scratch folder, so that no pagefind.yml of the user's changes the index.
         proc = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
