@@ -510,15 +510,20 @@ def _conforms(kind: type | None, value: Any) -> bool:
 @example(bool, HUGE_HEX)  # repr() of the int, for the error message, raises ValueError
 @example(int, "!!float ''")
 def test_a_command_line_value_is_coerced_or_a_one_line_error(kind: type | None, text: str) -> None:
+    _coerced_or_one_line(kind, text, from_text=True)
+
+
+def _coerced_or_one_line(kind: type | None, value: Any, from_text: bool) -> None:
+    """coerce() and resolve() give a value of the declared type, or one line naming the file."""
     param = _param(kind)
     try:
-        value = coerce("reports/r.ipynb", param, text, from_text=True)
+        coerced = coerce("reports/r.ipynb", param, value, from_text=from_text)
     except KnowrepoError as exc:
         _assert_one_line_error(exc, "reports/r.ipynb")
     else:
-        assert _conforms(kind, value), (kind, value)
+        assert _conforms(kind, coerced), (kind, coerced)
     try:
-        resolved = resolve("reports/r.ipynb", {"x": param}, ({"x": text}, True))
+        resolved = resolve("reports/r.ipynb", {"x": param}, ({"x": value}, from_text))
     except KnowrepoError as exc:
         _assert_one_line_error(exc, "reports/r.ipynb")
         return
@@ -529,20 +534,7 @@ def test_a_command_line_value_is_coerced_or_a_one_line_error(kind: type | None, 
 @PURE
 @given(kinds, plain_values)
 def test_a_yaml_value_is_coerced_or_a_one_line_error(kind: type | None, value: Any) -> None:
-    param = _param(kind)
-    try:
-        coerced = coerce("reports/r.ipynb", param, value, from_text=False)
-    except KnowrepoError as exc:
-        _assert_one_line_error(exc, "reports/r.ipynb")
-    else:
-        assert _conforms(kind, coerced), (kind, coerced)
-    try:
-        resolved = resolve("reports/r.ipynb", {"x": param}, ({"x": value}, False))
-    except KnowrepoError as exc:
-        _assert_one_line_error(exc, "reports/r.ipynb")
-        return
-    assert _conforms(kind, resolved["x"]), (kind, resolved)
-    assert plain_problem(resolved["x"], "x") is None
+    _coerced_or_one_line(kind, value, from_text=False)
 
 
 @PURE

@@ -10,6 +10,7 @@ import html
 import os
 import smtplib
 import ssl
+from dataclasses import astuple, dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -65,24 +66,29 @@ def build_message(
     metrics = run.metrics if run else {}
     params = run.params if run else {}
     when = f"Run of {run.started[:16].replace('T', ' ')} UTC" if run and run.started else ""
-    message.set_content(
-        _plain_body(title, summary, params, metrics, link, filename, when), cte="quoted-printable"
-    )
-    body = _html_body(title, summary, params, metrics, link, filename, when)
+    letter = Letter(title, summary, params, metrics, link, filename, when)
+    message.set_content(_plain_body(letter), cte="quoted-printable")
+    body = _html_body(letter)
     message.add_alternative(body, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return message
 
 
-def _plain_body(
-    title: str,
-    summary: str,
-    params: dict[str, Any],
-    metrics: dict[str, Any],
-    link: str | None,
-    filename: str,
-    when: str = "",
-) -> str:
+@dataclass(frozen=True)
+class Letter:
+    """What an email says of one run, in both its parts."""
+
+    title: str
+    summary: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    link: str | None
+    filename: str
+    when: str = ""
+
+
+def _plain_body(letter: Letter) -> str:
+    title, summary, params, metrics, link, filename, when = astuple(letter)
     lines = [title, "", summary] if summary else [title]
     if when:
         lines += ["", when]
@@ -96,16 +102,9 @@ def _plain_body(
     return "\n".join(lines) + "\n"
 
 
-def _html_body(
-    title: str,
-    summary: str,
-    params: dict[str, Any],
-    metrics: dict[str, Any],
-    link: str | None,
-    filename: str,
-    when: str = "",
-) -> str:
+def _html_body(letter: Letter) -> str:
     """The HTML part, styled inline (mail readers drop style sheets)."""
+    title, summary, params, metrics, link, filename, when = astuple(letter)
     rows = "".join(
         f'<tr><td style="padding:4px 16px 4px 0;color:#5f6b7a">{html.escape(k)}</td>'
         f'<td style="padding:4px 0;font-weight:700">{html.escape(format_figure(v))}</td></tr>'
