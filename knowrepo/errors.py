@@ -51,7 +51,7 @@ def write_error(exc: BaseException) -> WriteError | None:
 
 def did_you_mean(name: str, valid: list[str] | set[str] | tuple[str, ...]) -> str:
     """A ' (did you mean X?)' suffix when a close valid name exists, else ''."""
-    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.75)  # only a near miss
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -16,6 +16,7 @@ class Meta:
     """A report's validated front matter (dates as ISO strings, lists as tuples)."""
 
     title: str = ""
+    subtitle: str = ""
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str = ""

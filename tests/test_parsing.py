@@ -24,11 +24,43 @@ def test_front_matter_fields_are_normalised():
 
 def test_unknown_front_matter_field_suggests_the_closest():
     with pytest.raises(KnowrepoError) as err:
-        parse_meta("reports/x.md", "title: X\nauthor: Ken")
+        parse_meta("reports/x.md", "title: X\nauhtors: Ken")
     message = str(err.value)
-    assert message.startswith("reports/x.md: unknown front-matter field 'author'")
+    assert message.startswith("reports/x.md: line 3: unknown front-matter field 'auhtors'")
     assert "did you mean 'authors'" in message
     assert "\n" not in message
+    with pytest.raises(KnowrepoError) as err:  # a far miss gets no suggestion
+        parse_meta("reports/x.md", "colour: red")
+    assert "did you mean" not in str(err.value)
+
+
+def test_every_header_problem_of_a_file_at_once():
+    from knowrepo.pipeline.frontmatter import FrontMatterProblems
+
+    with pytest.raises(FrontMatterProblems) as err:
+        parse_meta("r.md", "title: [x]\ncreated: 2026-02-30\ncolour: red\ntimeout: 0\n")
+    assert [line for line, _message in err.value.problems] == [2, 3, 4, 5]
+
+
+def test_quarto_and_knowledge_repo_fields_are_read_as_knowrepo_s():
+    meta = parse_meta(
+        "r.md",
+        "title: Q\nauthor: [{name: Ana Ruiz, affiliation: Acme}, Ken]\ncategories: [churn]\n"
+        "description: Short.\ndate: 2026-01-02\ndate-modified: 2026-02-03\nimage: fig.png\n"
+        "format: html\nexecute: {echo: false}\nsubtitle: Sub\n",
+    )
+    assert (
+        meta.authors,
+        meta.tags,
+        meta.summary,
+        meta.created,
+        meta.updated,
+        meta.thumbnail,
+        meta.subtitle,
+    ) == (("Ana Ruiz", "Ken"), ("churn",), "Short.", "2026-01-02", "2026-02-03", "fig.png", "Sub")
+    kr = parse_meta("k.md", "title: K\ntldr: T.\ncreated_at: 2016-01-01 10:00:00\nprivate: true\n"
+                    "thumbnail: 2\npath: projects/x\nallowed_groups: [a]\n")  # fmt: skip
+    assert (kr.summary, kr.created[:10], kr.unlisted, kr.thumbnail) == ("T.", "2016-01-01", True, "2")
 
 
 def test_invalid_yaml_names_the_line():

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from knowrepo.config import CODE_MODES
-from knowrepo.errors import KnowrepoError, unknown_key_error
+from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import Meta
 from knowrepo.pipeline.execute.schedule import parse_schedule
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem
@@ -188,55 +188,146 @@ def _email(path: str, email: Any) -> dict[str, Any]:
     return dict(email)
 
 
-def parse_meta(path: str, yaml_text: str | None) -> Meta:
-    """Validate front matter YAML into Meta; any problem is a one-line KnowrepoError."""
+# Fields of the tools teams migrate from, read as knowrepo's own (Quarto; knowledge-repo).
+ALIASES = {
+    "author": "authors", "categories": "tags", "description": "summary", "date": "created",
+    "date-modified": "updated", "image": "thumbnail",
+    "tldr": "summary", "created_at": "created", "updated_at": "updated", "private": "unlisted",
+}  # fmt: skip
+# Fields they have that knowrepo has no use for: accepted, and listed once with -v.
+IGNORED = {
+    "format", "execute", "jupyter", "editor", "toc", "toc-depth", "toc-title", "bibliography", "csl",
+    "lang", "engine", "freeze", "keep-ipynb", "number-sections", "title-block-banner", "abstract",
+    "citation", "license", "filters", "crossref", "knitr", "reference-location", "code-fold",
+    "code-tools", "output-file", "page-layout", "comments", "google-scholar", "appendix-style",
+    "keywords", "copyright", "funding", "institute", "affiliation", "order", "pagetitle",
+    "path", "allowed_groups", "id", "kp_version", "created_by", "updated_by", "stage",
+}  # fmt: skip
+
+
+class FrontMatterProblems(KnowrepoError):
+    """Every problem of one file's front matter, found in one pass: (line, message) each. Its
+    one line joins them; `knowrepo check` shows one line each."""
+
+    def __init__(self, path: str | None, problems: list[tuple[int | None, str]] | str) -> None:
+        if isinstance(problems, str):  # (rebuilt from its one line, as errors are in workers)
+            problems = [(None, problems)]
+        self.problems = problems
+        super().__init__(path, "; ".join(f"line {n}: {m}" if n else m for n, m in problems))
+
+
+def parse_meta(path: str, yaml_text: str | None, first_line: int = 2) -> Meta:
+    """Validate front matter YAML into Meta, all its problems at once (FrontMatterProblems).
+    `first_line`: the line of the file the YAML starts on, for the messages."""
     if yaml_text is None or not yaml_text.strip():
         return Meta()
+    data, lines = _load(path, yaml_text, first_line)
+    problems: list[tuple[int | None, str]] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        field = ALIASES.get(key, key)
+        if field in values or (field != key and field in data):
+            problems.append((lines.get(key), f"'{key}' and '{field}' say the same: keep one"))
+        elif key in IGNORED or field not in PARSERS:
+            if key not in IGNORED:
+                hint = did_you_mean(key, FIELDS | set(ALIASES))
+                fields = ", ".join(sorted(FIELDS))
+                problems.append(
+                    (lines.get(key), f"unknown front-matter field '{key}'{hint}; knowrepo's fields: {fields}")
+                )
+        else:
+            try:
+                values[field] = PARSERS[field](path, field, _from_alias(key, value))
+            except KnowrepoError as exc:
+                problems.append((lines.get(key), exc.message))
+    if not problems:
+        try:
+            _check_templates(path, data)
+        except KnowrepoError as exc:
+            problems.append((None, exc.message))
+    if problems:
+        raise FrontMatterProblems(path, problems)
+    return Meta(**values)
+
+
+def ignored_fields(yaml_text: str | None) -> list[str]:
+    """The fields of other tools that the front matter has and knowrepo ignores (for -v)."""
+    try:
+        data = load_yaml(yaml_text or "")
+    except YamlProblem:
+        return []
+    return sorted(k for k in data if k in IGNORED) if isinstance(data, dict) else []
+
+
+def _load(path: str, yaml_text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """(the front matter's mapping, the line of each of its fields in the file)."""
     try:
         data = load_yaml(yaml_text)
     except YamlProblem as exc:
-        where = f" at line {exc.line}" if exc.line else ""
+        where = f" at line {exc.line + first_line - 1}" if exc.line else ""
         raise KnowrepoError(path, f"invalid YAML front matter{where}: {exc.problem}") from None
     if data is None:
-        return Meta()
+        return {}, {}
     if not isinstance(data, dict):
         raise KnowrepoError(path, "front matter must be a YAML mapping of fields")
     if problem := plain_problem(data, "front matter"):
         raise KnowrepoError(path, problem)
-    for key in data:
-        if key not in FIELDS:
-            raise unknown_key_error(path, "front-matter field", str(key), FIELDS)
-    code = data.get("code")
-    if code is not None and code not in CODE_MODES:
+    return data, _field_lines(yaml_text, first_line)
+
+
+def _field_lines(yaml_text: str, first_line: int) -> dict[str, int]:
+    import yaml
+
+    try:
+        node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    pairs = node.value if isinstance(node, yaml.MappingNode) else []
+    return {str(k.value): k.start_mark.line + first_line for k, _v in pairs if isinstance(k, yaml.ScalarNode)}
+
+
+def _from_alias(key: str, value: Any) -> Any:
+    """A value written as the other tool writes it, as knowrepo reads it."""
+    if key == "author":  # Quarto: a name, a list of names, or objects with a name
+        items = value if isinstance(value, list) else [value]
+        return [item.get("name", "") if isinstance(item, dict) else item for item in items]
+    if key in ("image", "thumbnail") and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # knowledge-repo: the index of a figure
+    return value
+
+
+def _code(path: str, name: str, value: Any) -> Any:
+    if value is not None and value not in CODE_MODES:
         raise KnowrepoError(path, f"front matter 'code' must be one of {', '.join(CODE_MODES)}")
-    timeout = _optional(path, "timeout", data.get("timeout"), int)
-    max_age = _text(path, "max_age", data.get("max_age"))
-    if max_age and age_seconds(max_age) is None:
-        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {max_age!r}")
+    return value
+
+
+def _timeout(path: str, name: str, value: Any) -> int | None:
+    timeout = _optional(path, name, value, int)
     if timeout is not None and timeout < 1:
         raise KnowrepoError(path, "front matter 'timeout' must be a positive number of seconds")
-    _check_templates(path, data)
-    return Meta(
-        title=_text(path, "title", data.get("title")),
-        authors=_strings(path, "authors", data.get("authors")),
-        tags=_strings(path, "tags", data.get("tags")),
-        summary=_text(path, "summary", data.get("summary")),
-        created=_date(path, "created", data.get("created")),
-        updated=_date(path, "updated", data.get("updated")),
-        thumbnail=_text(path, "thumbnail", data.get("thumbnail")),
-        draft=bool(_optional(path, "draft", data.get("draft"), bool)),
-        unlisted=bool(_optional(path, "unlisted", data.get("unlisted"), bool)),
-        params=_scalar_map(path, "params", data.get("params")),
-        variants=expand_variants(path, data.get("variants")),
-        private_params=_strings(path, "private_params", data.get("private_params")),
-        inputs=_strings(path, "inputs", data.get("inputs")),
-        email=_email(path, data.get("email")),
-        allow_errors=_optional(path, "allow_errors", data.get("allow_errors"), bool),
-        timeout=timeout,
-        code=code,
-        max_age=max_age,
-        schedule=parse_schedule(path, data.get("schedule")),
-    )
+    return timeout
+
+
+def _max_age(path: str, name: str, value: Any) -> str:
+    text = _text(path, name, value)
+    if text and age_seconds(text) is None:
+        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {text!r}")
+    return text
+
+
+def _flag(path: str, name: str, value: Any) -> bool:
+    return bool(_optional(path, name, value, bool))
+
+
+PARSERS = {
+    "title": _text, "subtitle": _text, "authors": _strings, "tags": _strings, "summary": _text,
+    "created": _date, "updated": _date, "thumbnail": _text, "draft": _flag, "unlisted": _flag,
+    "params": _scalar_map, "variants": lambda p, _n, v: expand_variants(p, v),
+    "private_params": _strings, "inputs": _strings, "email": lambda p, _n, v: _email(p, v),
+    "allow_errors": lambda p, n, v: _optional(p, n, v, bool), "timeout": _timeout, "code": _code,
+    "max_age": _max_age, "schedule": lambda p, _n, v: parse_schedule(p, v),
+}  # fmt: skip
 
 
 _AGE = re.compile(r"^(\d+)\s*(h|d|w)$")
