@@ -149,7 +149,7 @@ def test_unknown_field_and_duplicate_slug_are_one_line_errors(repo: Path):
     lines = proc.stderr.splitlines()
     assert any(
         line.startswith(
-            "error: reports/notes/q3-planning-notes.md: unknown front-matter field "
+            "error: reports/notes/q3-planning-notes.md: line 5: unknown front-matter field "
             "'sumary' (did you mean 'summary'?)"
         )
         for line in lines

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Meta, Report
-from knowrepo.pipeline.frontmatter import notebook_front_matter, parse_meta, split_markdown
+from knowrepo.pipeline.frontmatter import (
+    FrontMatterProblems,
+    notebook_front_matter,
+    parse_meta,
+    split_markdown,
+)
 from knowrepo.pipeline.manifest import SourceRecord
 from knowrepo.support.hashing import content_hash, key_of
 from knowrepo.support.paths import outside_reason
@@ -312,8 +317,14 @@ def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
     if not meta.title:
         meta = replace(meta, title=record.heading or Path(relpath).stem.replace("_", " "))
     date = meta.updated or meta.created or record.git_date or record.mtime_date
-    kind = SUFFIXES[os.path.splitext(relpath)[1]]
-    return Report(slug=slug, source=relpath, kind=kind, meta=meta, source_hash=record.hash, date=date[:10])
+    return Report(
+        slug=slug, source=relpath, kind=kind_of(relpath), meta=meta, source_hash=record.hash, date=date[:10]
+    )
+
+
+def kind_of(relpath: str) -> str:
+    """ "notebook" or "markdown": what a source is read and rendered as."""
+    return SUFFIXES[os.path.splitext(relpath)[1]]
 
 
 def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord | None) -> SourceRecord:
@@ -331,6 +342,8 @@ def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord 
                 raise KnowrepoError(relpath, f"thumbnail '{meta.thumbnail}' {reason}")
     except KnowrepoError as exc:
         record.error = exc.message
+        if isinstance(exc, FrontMatterProblems):
+            record.problems = [[line, message] for line, message in exc.problems]
         return record
     record.meta, record.front, record.heading = meta.to_json(), front, heading
     record.mtime_date = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()

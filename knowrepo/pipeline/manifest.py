@@ -19,7 +19,7 @@ from knowrepo.model import Card
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import content_hash
 
-VERSION = 4
+VERSION = 5
 
 
 def _fast(cls: type, data: dict[str, Any]) -> Any:
@@ -38,6 +38,7 @@ class SourceRecord:
     stat: list[int]  # [mtime_ns, size]
     hash: str  # of the file's bytes
     error: str | None = None  # why it is not a report
+    problems: list[list[Any]] | None = None  # [line, message] of each front-matter problem
     meta: dict[str, Any] | None = None  # the validated front matter (Meta.to_json)
     front: str = ""  # hash of the front matter's text: equal text is not parsed again
     heading: str = ""

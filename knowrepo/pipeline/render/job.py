@@ -26,7 +26,7 @@ from knowrepo.pipeline.render.assets import AssetStore, png_size
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.numbers import format_figure
 from knowrepo.support.paths import outside_reason
-from knowrepo.support.yamltext import repair_text, repair_tree
+from knowrepo.support.yamltext import YamlProblem, load_yaml, repair_text, repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 # What a report may show as an image (a path with another suffix is not copied: a .html or .js
@@ -67,6 +67,8 @@ class RenderJob:
     index_code: bool = False  # let the search index see code inputs
     sanitize: bool = True  # report HTML and SVG cannot run script ([site] sanitize)
     max_output: int = 1 << 20  # bytes of a text or HTML output shown; longer ones are cut
+
+    thumbnail: str = ""  # front matter thumbnail: a path, or the index of a figure (from 0)
 
     def for_run(self, notebook: str, merge: bool) -> RenderJob:
         """This job for one run's executed notebook (merged with the source's prose or not)."""
@@ -125,6 +127,39 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
 
 
 INTERACTIVE_NOTE = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+
+
+_OPTION = re.compile(r"^#\|\s?(.*)$")
+
+
+def apply_cell_options(cell: dict[str, Any]) -> set[str]:
+    """Quarto's cell options (`#| echo: false` lines at the top of a code cell) as knowrepo's
+    cell tags; the option lines leave the shown code."""
+    lines = _text(cell.get("source")).split("\n")
+    options = []
+    while lines and (match := _OPTION.match(lines[0])):
+        options.append(match.group(1))
+        lines.pop(0)
+    if not options:
+        return set()
+    cell["source"] = "\n".join(lines)
+    try:
+        values = load_yaml("\n".join(options)) or {}
+    except YamlProblem:
+        return set()
+    if not isinstance(values, dict):
+        return set()
+    tags = {str(t) for t in values.get("tags") or [] if isinstance(values.get("tags"), list)}
+    false = (False, "false")
+    if values.get("include") in false:
+        tags.add("remove-cell")
+    if values.get("echo") in false:
+        tags.add("remove-input")
+    if values.get("output") in false:
+        tags.add("remove-output")
+    if values.get("code-fold") in (True, "true", "show"):
+        tags.add("hide-input")
+    return tags
 
 
 def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
@@ -283,6 +318,8 @@ class NotebookPreparer:
         for index, cell in enumerate(nb.get("cells", [])):
             self.cell = index + 1
             tags = set(cell.get("metadata", {}).get("tags", []))
+            if cell.get("cell_type") == "code":
+                tags |= apply_cell_options(cell)
             if index == fm_index or "remove-cell" in tags:
                 continue
             if "injected-parameters" in tags:  # shown as the values this run used
@@ -508,12 +545,7 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         raise write_error(exc) or KnowrepoError(
             job.source, f"rendering failed: {type(exc).__name__}: {exc}"
         ) from exc
-    thumbnail = None
-    for name in images:
-        if not name.endswith(".svg"):
-            thumbnail = store.thumbnail(name)
-            if thumbnail:
-                break
+    thumbnail = _thumbnail(job, store, images, deps, warnings)
     page = RenderedPage(
         body=body,
         toc=toc,
@@ -555,6 +587,31 @@ def _render_body(
     prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
     jinja_cache = str(Path(job.assets_dir).parent / "jinja")
     return _notebook_renderer(jinja_cache).body(prepared, job.sanitize), images
+
+
+def _thumbnail(
+    job: RenderJob, store: AssetStore, images: list[str], deps: dict[str, str], warnings: list[str]
+) -> str | None:
+    """The card's image: the one front matter names (a path, or the index of a figure, from 0
+    as knowledge-repo counts), else the first raster image of the page."""
+    chosen = job.thumbnail.strip()
+    if chosen.isdigit():
+        rasters = [name for name in images if not name.endswith(".svg")]
+        if int(chosen) < len(rasters):
+            return store.thumbnail(rasters[int(chosen)])
+        warnings.append(
+            f"{job.source}: thumbnail {chosen}: the page has {len(rasters)} figure(s); using the first"
+        )
+    elif chosen:
+        name, problem = _copy_image(job, chosen, store, deps)
+        if name is not None and (thumb := store.thumbnail(name)):
+            return thumb
+        warnings.append(
+            f"{job.source}: thumbnail '{chosen}' {problem or 'is not a raster image'}; using the first figure"
+        )
+    return next(
+        (thumb for name in images if not name.endswith(".svg") and (thumb := store.thumbnail(name))), None
+    )
 
 
 def no_notebook_page(run: Run | None) -> RenderedPage:

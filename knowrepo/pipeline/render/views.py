@@ -38,6 +38,7 @@ def report_views(
         index_code=config.site.index_code,
         sanitize=config.site.sanitize,
         max_output=config.site.max_output_kb * 1024,
+        thumbnail=report.meta.thumbnail,
     )
     site = config.site
     shape = (
@@ -47,6 +48,8 @@ def report_views(
         site.sanitize,
         site.max_output_kb,
     )  # what else shapes it
+    if report.meta.thumbnail:  # (only then: the keys of every other report stay as they were)
+        shape = (*shape, report.meta.thumbnail)
     if plan is None or not any(v.runs for v in plan.variants):
         return {"source": View(key_of(fingerprint, report.source_hash, report.kind, shape), job)}
     views: dict[str, View] = {}
