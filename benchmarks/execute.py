@@ -2,18 +2,25 @@
 loop of the `papermill` CLI over the same variants (both execute every variant for real, with
 a fresh kernel per run). Also checks that knowrepo's executed outputs equal the baseline's.
 
+The Dask column (when `distributed` is installed): the same variants on a 2-worker cluster
+(`dask scheduler` and two `dask worker --nthreads 1` processes on 127.0.0.1, started before the
+clock starts, as a team's cluster is) against local processes with `-j 2`, in the same run.
+
 Usage: python benchmarks/execute.py [--variants 16] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -92,10 +99,10 @@ def baseline(repo: Path, variants: list[dict], out: Path) -> float:
     return time.perf_counter() - start
 
 
-def knowrepo_run(repo: Path) -> tuple[float, list[dict]]:
+def knowrepo_run(repo: Path, *options: str) -> tuple[float, list[dict]]:
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "knowrepo", "-C", str(repo), "run", "sales", "--force", "--json"],
+        [sys.executable, "-m", "knowrepo", "-C", str(repo), "run", "sales", "--force", "--json", *options],
         capture_output=True,
         text=True,
     )
@@ -103,6 +110,55 @@ def knowrepo_run(repo: Path) -> tuple[float, list[dict]]:
     if proc.returncode != 0:
         raise SystemExit(f"knowrepo run failed:\n{proc.stderr}")
     return seconds, json.loads(proc.stdout)
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int = 2) -> Iterator[str]:
+    """A scheduler and `workers` one-thread worker processes on 127.0.0.1; their address."""
+    from distributed import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    cli = [sys.executable, "-m"]
+    procs = [subprocess.Popen([*cli, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                               str(port), "--no-dashboard"], **quiet)]  # fmt: skip
+    procs += [
+        subprocess.Popen(
+            [*cli, "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard"], **quiet
+        )
+        for _ in range(workers)
+    ]
+    try:
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield address
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def dask_rows(repo: Path, variants: int, outputs: Callable[[list[dict]], int]) -> list[dict]:
+    """Dask (2 workers) against local processes (-j 2), same variants, same run."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return []
+    local, _ = knowrepo_run(repo, "-j", "2")
+    with dask_cluster(2) as address:
+        on_dask, records = knowrepo_run(repo, "-j", "2", "--executor", "dask", "--scheduler", address)
+    assert len(records) == variants and all(r["status"] == "ok" for r in records), records
+    row = {"benchmark": "execute", "baseline": None, "ratio": None, "target": ""}
+    return [
+        {**row, "metric": f"{variants} variants on Dask, 2 workers (s)", "value": on_dask, "baseline": local,
+         "ratio": local / on_dask, "target": "baseline: local processes, -j 2"},
+        {**row, "metric": "per task: overhead Dask adds (s)", "value": (on_dask - local) * 2 / variants},
+        {**row, "metric": "Dask runs whose outputs differ from papermill CLI", "value": outputs(records),
+         "target": "0"},
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -117,11 +173,16 @@ def main() -> None:
         base = baseline(repo, variants, work / "baseline")
         ours, records = knowrepo_run(repo)
         assert len(records) == len(variants) and all(r["status"] == "ok" for r in records), records
-        mismatches = 0
-        for record in records:
-            run_nb = repo / "runs/sales" / record["variant"] / record["id"] / "notebook.ipynb"
-            if stream_text(run_nb) != stream_text(work / "baseline" / f"{record['variant']}.ipynb"):
-                mismatches += 1
+
+        def differing(records: list[dict]) -> int:
+            mismatches = 0
+            for record in records:
+                run_nb = repo / "runs/sales" / record["variant"] / record["id"] / "notebook.ipynb"
+                if stream_text(run_nb) != stream_text(work / "baseline" / f"{record['variant']}.ipynb"):
+                    mismatches += 1
+            return mismatches
+
+        mismatches = differing(records)
         cell_time = [sum(r["cells"]) for r in records]
         overhead = [r["duration"] - c for r, c in zip(records, cell_time, strict=True)]
         rows = [
@@ -158,7 +219,7 @@ def main() -> None:
                 "target": "0",
             },
         ]
-        emit(rows, args.json)
+        emit(rows + dask_rows(repo, len(variants), differing), args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

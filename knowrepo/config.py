@@ -53,6 +53,10 @@ class ExecuteConfig:
     kernel: str = "python3"  # for notebooks whose metadata names no kernelspec
     allow_errors: bool = False
     max_variants: int = 50  # a report with more variants is refused before any kernel starts
+    executor: str = "local"  # local (processes here) | dask (a distributed cluster)
+    scheduler: str = ""  # the Dask scheduler's address; "": Dask's config, else a LocalCluster
+    retries: int = 1  # times a run whose worker died is submitted again (never a failed cell)
+    threads: int = 0  # BLAS/OpenMP threads per run; 0: cores / workers here, 1 on Dask
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ SECTIONS: dict[str, type] = {
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("site", "code"): CODE_MODES,
     ("execute", "mode"): EXECUTE_MODES,
+    ("execute", "executor"): ("local", "dask"),
     ("pdf", "paper"): ("A4", "Letter"),
     ("email", "security"): ("starttls", "ssl", "none"),
 }
@@ -101,6 +106,8 @@ MINIMUM: dict[tuple[str, str], int] = {
     ("execute", "timeout"): 1,
     ("execute", "workers"): 0,
     ("execute", "max_variants"): 1,
+    ("execute", "retries"): 0,
+    ("execute", "threads"): 0,
     ("build", "render_server_idle"): 0,
     ("email", "port"): 1,
 }

@@ -80,6 +80,66 @@ allowed_groups: [analytics]
 """
 
 
+KNOWLEDGE_REPO_MARKDOWN = """---
+title: An unlisted note
+authors: [Maria Lopez]
+tags: [pricing]
+created_at: 2016-05-01 08:00:00
+tldr: Kept off the listing.
+private: true
+---
+A note.
+"""
+
+PERCENT_SCRIPT = """# ---
+# title: Regional sales script
+# tags: [sales]
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Regional sales script
+#
+# Revenue for one region; see [the overview](../myst/overview.md).
+
+# %% tags=["parameters"]
+region = "EU"
+
+# %%
+#| echo: false
+print("SALES-" + region)
+
+# %%
+from helpers import total
+print("TOTAL-", total([1, 2, 3]))
+"""
+
+MYST_NOTEBOOK = """---
+title: MyST overview
+tags: [overview]
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# MyST overview
+
+```{code-cell} ipython3
+# A comment that is not a heading
+print("MYST-" + "RAN")
+```
+"""
+
+
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository of files written for other tools, built once."""
@@ -100,12 +160,23 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         front=QUARTO_HEADER,
     )
     (quarto / "cover.png").write_bytes(png("blue"))
-    post = repo / "reports/kr/pricing.md"
+    post = repo / "reports/kr/pricing.kp/knowledge.md"
     (post.parent / "images").mkdir(parents=True)
     post.write_text(KNOWLEDGE_REPO_HEADER)
     (post.parent / "images/first.png").write_bytes(png("red"))
     (post.parent / "images/second.png").write_bytes(png("green"))
-    run_knowrepo("build", str(repo))
+    (post.parent / "orig_src").mkdir()
+    (post.parent / "orig_src/pricing.ipynb").write_text("{}")  # knowledge-repo keeps the original
+    (repo / "reports/kr/hidden.md").write_text(KNOWLEDGE_REPO_MARKDOWN)
+    (repo / "reports/scripts").mkdir()
+    (repo / "reports/scripts/regional.py").write_text(PERCENT_SCRIPT)
+    (repo / "reports/scripts/helpers.py").write_text("def total(xs):\n    return sum(xs)\n")
+    (repo / "reports/myst").mkdir()
+    (repo / "reports/myst/overview.md").write_text(MYST_NOTEBOOK)
+    (repo / "reports/myst/analysis.Rmd").write_text("---\ntitle: R\n---\n")
+    (repo / "reports/_scratch.md").write_text("# Not published\n")
+    build = run_knowrepo("build", "-v", str(repo))
+    (repo / "build.log").write_text(build.stderr)
     return repo
 
 
@@ -141,11 +212,46 @@ def test_knowledge_repo_post_builds_with_its_header(migrated: Path):
     assert card.select_one("time")["datetime"] == "2016-07-02"
     thumb = card.select_one(".card-thumb img")["src"]
     assert colour_of(migrated / "_site" / thumb) == "green"  # thumbnail: 1, the second figure
-    page = soup(migrated / "_site/kr/pricing/index.html")
+    page = soup(migrated / "_site/kr/pricing/index.html")  # pricing.kp/ is one report: kr/pricing
     images = page.select(".report-body img")
     assert len(images) == 2
     assert all((migrated / "_site/kr/pricing" / img["src"]).resolve().is_file() for img in images)
     assert (migrated / "_site/tags/pricing/index.html").is_file()
+    assert not list((migrated / "_site").rglob("orig_src*"))
+    hidden = soup(migrated / "_site/kr/hidden/index.html")  # private: true -> unlisted
+    assert "Kept off the listing." in hidden.get_text()
+    assert "An unlisted note" not in index.get_text()
+
+
+def test_percent_script_and_myst_notebook_run_and_render(migrated: Path):
+    script = soup(migrated / "_site/scripts/regional/index.html")
+    assert script.title.get_text().startswith("Regional sales script")
+    body = script.select_one(".report-body").get_text()
+    assert "SALES-EU" in body and 'print("SALES-"' not in body  # ran; #| echo: false in a script
+    assert "TOTAL- 6" in body  # it ran in its own folder: helpers.py imports
+    assert "../../myst/overview/" in [a["href"] for a in script.select(".report-body a")]
+    assert [a.get_text() for a in script.select("a") if a.get_text().startswith("Source")] == [
+        "Source script"
+    ]
+    myst = soup(migrated / "_site/myst/overview/index.html")
+    assert myst.title.get_text().startswith("MyST overview")
+    assert "MYST-RAN" in myst.select_one(".report-body").get_text()
+    run_knowrepo("run", "scripts/regional", "-p", "region=US", cwd=migrated)
+    runs = json.loads(run_knowrepo("runs", "scripts/regional", "--json", cwd=migrated).stdout)
+    assert {"region": "US"} in [r["params"] for r in runs if r["status"] == "ok"]
+    listed = {r["slug"]: r for r in json.loads(run_knowrepo("list", "--json", cwd=migrated).stdout)}
+    assert listed["scripts/regional"]["kind"] == "notebook" and listed["scripts/regional"]["last_run"] == "ok"
+
+
+def test_files_that_are_not_reports_are_said_with_v(migrated: Path):
+    log = (migrated / "build.log").read_text()
+    assert "skipped reports/scripts/helpers.py: a Python file without '# %%' cells" in log
+    assert "skipped reports/myst/analysis.Rmd: R Markdown" in log
+    assert "skipped reports/_scratch.md: its name starts with '_'" in log
+    assert (
+        "reports/quarto/cohorts.ipynb: fields for other tools, ignored: bibliography, execute, format" in log
+    )
+    assert not (migrated / "_site/scripts/helpers").exists() and not (migrated / "_site/scratch").exists()
 
 
 def test_check_lists_every_fault_in_one_pass(tmp_path: Path):

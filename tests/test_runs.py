@@ -76,6 +76,24 @@ def test_bad_parameters_fail_before_any_kernel_starts(tmp_path: Path):
     assert not (repo / "runs").exists()
 
 
+def test_a_broken_file_never_stops_the_other_reports_running(tmp_path: Path):
+    """E95 of docs/errors.md."""
+    repo = make_repo(tmp_path / "kb", "title: Calc")
+    (repo / "reports/broken.ipynb").write_text("{not json")
+    (repo / "reports/empty.kp").mkdir()
+    alone = run_knowrepo("-C", str(repo), "run", "calc", "--json")
+    assert [r["status"] for r in records(alone)] == ["ok"]
+    everything = run_knowrepo("-C", str(repo), "run", "--all", "--force", "--json", check=False)
+    assert everything.returncode == 1  # the broken files are said, and the rest ran
+    assert [r["slug"] for r in records(everything)] == ["calc"]
+    assert "reports/broken.ipynb: " in everything.stderr and "(not run)" in everything.stderr
+    assert "reports/empty.kp: " in everything.stderr
+    addressed = run_knowrepo("-C", str(repo), "run", "broken", check=False)
+    assert addressed.returncode == 1
+    assert addressed.stderr.strip().splitlines()[-1].startswith("error: reports/broken.ipynb: ")
+    assert len(records(run_knowrepo("-C", str(repo), "runs", "--json"))) == 2
+
+
 def test_cache_markdown_code_and_input_edits(tmp_path: Path):
     repo = make_repo(
         tmp_path / "kb",

@@ -73,7 +73,7 @@ def check(obj: Context, as_json: bool) -> None:
 def check_repository(root: Path) -> list[Problem]:
     from knowrepo.config import load_config
     from knowrepo.pipeline.assemble.links import check_slug
-    from knowrepo.pipeline.discover import discover, kind_of
+    from knowrepo.pipeline.discover import discover
 
     config = load_config(root)
     found = discover(root, {}, drafts=True)
@@ -82,7 +82,7 @@ def check_repository(root: Path) -> list[Problem]:
     for relpath, record in found.sources.items():
         if record.problems:  # its header failed: its prose is still checked, in the same pass
             problems += [Problem(relpath, line, message) for line, message in record.problems]
-            problems += _links_and_images(root, _Source(relpath, kind_of(relpath)), sources)
+            problems += _links_and_images(root, _Source(relpath, record.kind), sources)
     problems += [
         Problem(e.path or "", None, e.message)
         for e in found.errors
@@ -102,8 +102,10 @@ def check_repository(root: Path) -> list[Problem]:
 
 def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
     """(line offset, cell number, Markdown text) of what a report writes as prose."""
+    from knowrepo.pipeline.textnotebook import is_text_notebook
+
     data = (root / report.source).read_text(encoding="utf-8")
-    if report.kind != "notebook":
+    if report.kind != "notebook" or is_text_notebook(report.source):  # (by line, as written)
         return [(1, None, data)]
     cells = json.loads(data).get("cells", [])
     return [

@@ -13,7 +13,9 @@ import click
 from knowrepo.commands.group import Context, main, user_errors, verbosity
 from knowrepo.errors import KnowrepoError
 
-SUFFIXES = {"notebook": ".ipynb", "markdown": ".md"}
+SUFFIXES = {"notebook": ".ipynb", "markdown": ".md", "script": ".py"}  # script: jupytext's percent format
+INTRO = "The question this report answers, and what it found."
+PARAMETERS = '# Parameters: knowrepo run REPORT -p name=value sets them\nregion = "EU"'
 
 
 @main.command()
@@ -64,7 +66,9 @@ def create_report(root: Path, title: str, template: str, tags: list[str], folder
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if template == "markdown":
-        path.write_text(f"{header}\n\n# {title}\n\nThe question this report answers, and what it found.\n")
+        path.write_text(f"{header}\n\n# {title}\n\n{INTRO}\n")
+    elif template == "script":
+        path.write_text(_script(header, title))
     else:
         path.write_text(json.dumps(_notebook(header, title), indent=1, ensure_ascii=False) + "\n")
     return path.relative_to(root)
@@ -83,10 +87,8 @@ def _notebook(header: str, title: str) -> dict[str, object]:
 
     cells = [
         cell("raw", header),
-        cell("markdown", f"# {title}\n\nThe question this report answers, and what it found."),
-        cell(
-            "code", '# Parameters: knowrepo run REPORT -p name=value sets them\nregion = "EU"', ["parameters"]
-        ),
+        cell("markdown", f"# {title}\n\n{INTRO}"),
+        cell("code", PARAMETERS, ["parameters"]),
         cell("code", 'print(f"Analysing {region}")'),
     ]
     for index, made in enumerate(cells):
@@ -94,3 +96,14 @@ def _notebook(header: str, title: str) -> dict[str, object]:
     kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     metadata = {"kernelspec": kernelspec, "language_info": {"name": "python"}}
     return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _script(header: str, title: str) -> str:
+    """A jupytext percent script: the header commented, `# %%` cells."""
+    kernel = "jupyter:\n  kernelspec:\n    display_name: Python 3\n    language: python\n    name: python3\n"
+    lines = header.split("\n")
+    commented = "\n".join(f"# {line}".rstrip() for line in [*lines[:-1], *kernel.splitlines(), lines[-1]])
+    return (
+        f"{commented}\n\n# %% [markdown]\n# # {title}\n#\n# {INTRO}\n\n"
+        f'# %% tags=["parameters"]\n{PARAMETERS}\n\n# %%\nprint(f"Analysing {{region}}")\n'
+    )

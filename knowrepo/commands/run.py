@@ -28,6 +28,9 @@ class RunOptions:
     due: bool = False  # the variants whose schedule fell due since their last scheduled run
     workers: int = 0
     timeout: int | None = None
+    executor: str | None = None  # local | dask: over [execute] executor
+    scheduler: str | None = None  # a Dask scheduler's address
+    retries: int | None = None  # submissions again of a run whose worker died
 
 
 @main.command()
@@ -62,6 +65,19 @@ class RunOptions:
 )
 @click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds a cell may run.")
 @click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default=None,
+    help="Where runs execute: processes here (default), or a Dask cluster.",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Times a run whose worker died is submitted again (default 1; never a failed cell).",
+)
+@click.option(
     "--build", "then_build", is_flag=True, help="Then build the site, so that it shows the new runs."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON on stdout.")
@@ -82,7 +98,8 @@ def run(
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
         options = RunOptions(report=report, assignments=params, **{**flags, "workers": flags["workers"] or 0})
-        runs = run_reports(obj.root(), options, reporter)
+        outcome = run_reports(obj.root(), options, reporter)
+    runs = outcome.runs
     if as_json:
         click.echo(json.dumps([r.to_json() for r in runs], indent=2, default=str))
     elif obj.verbosity:
@@ -94,7 +111,7 @@ def run(
     if then_build:
         _build_site(obj, as_json)
     emailed = _email_runs(obj, runs) if then_email else True
-    if any(not r.ok for r in runs) or not emailed:
+    if any(not r.ok for r in runs) or outcome.broken or not emailed:
         sys.exit(1)
 
 
@@ -135,28 +152,48 @@ def _build_site(obj: Context, as_json: bool) -> None:
         sys.exit(1)
 
 
-def run_reports(root: Path, options: RunOptions, reporter: Any) -> list[Any]:
-    """Execute the addressed reports' variants; returns the new runs. Planned and run under the
-    repository's lock: a build or run meanwhile would execute the same notebooks."""
+@dataclass
+class RunOutcome:
+    runs: list[Any]  # the new runs
+    broken: list[KnowrepoError]  # files --all or --due could not run: each already reported
+
+
+def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
+    """Execute the addressed reports' variants. Planned and run under the repository's lock: a
+    build or run meanwhile would execute the same notebooks."""
     from knowrepo.config import load_config
     from knowrepo.support.lock import repository_lock
 
-    config = load_config(root)
+    config, broken = with_executor(load_config(root), options), []
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
-        return _run_locked(root, config, options, reporter)
+        runs = _run_locked(root, config, options, reporter, broken)
+    return RunOutcome(runs, broken)
 
 
-def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> list[Any]:
+def with_executor(config: Any, options: RunOptions) -> Any:
+    """The config with the command's --executor, --scheduler and --retries over [execute]'s."""
+    from dataclasses import replace
+
+    chosen = {"executor": options.executor, "scheduler": options.scheduler, "retries": options.retries}
+    given = {k: v for k, v in chosen.items() if v is not None}
+    return replace(config, execute=replace(config.execute, **given))
+
+
+def _run_locked(
+    root: Path, config: Any, options: RunOptions, reporter: Any, broken: list[KnowrepoError]
+) -> list[Any]:
+    from knowrepo.pipeline.execute.executors import choice_of
     from knowrepo.pipeline.execute.plan import plan_report, require_known, run_request
     from knowrepo.pipeline.execute.run import execute_all
     from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(root)
     if options.due:
-        return execute_all(
-            _due_requests(root, config, store, reporter), config.workers(options.workers), reporter
-        )
-    targets, layers, variants, origin = _addressed(root, options, store)
+        requests = _due_requests(root, config, store, reporter, broken)
+        _report_broken(broken, reporter)
+        return execute_all(requests, config.workers(options.workers), reporter, choice_of(config.execute))
+    targets, layers, variants, origin = _addressed(root, options, store, broken)
+    _report_broken(broken, reporter)
     requests = []
     for report in targets:  # validate everything before any kernel starts
         plan = plan_report(root, config, report, store, layers)
@@ -167,7 +204,12 @@ def _run_locked(root: Path, config: Any, options: RunOptions, reporter: Any) -> 
                 )
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
-    return execute_all(requests, config.workers(options.workers), reporter)
+    return execute_all(requests, config.workers(options.workers), reporter, choice_of(config.execute))
+
+
+def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:
+    for error in broken:
+        reporter.error(f"{error} (not run)")
 
 
 def _identical_run(variant: Any) -> Any:
@@ -176,10 +218,11 @@ def _identical_run(variant: Any) -> Any:
 
 
 def _addressed(
-    root: Path, options: RunOptions, store: Any
+    root: Path, options: RunOptions, store: Any, broken: list[KnowrepoError]
 ) -> tuple[list[Any], list[Any], list[str], dict[str, Any]]:
-    """(reports, parameter layers, variants, origin) that the options ask to run."""
-    from knowrepo.pipeline.discover import find_report, notebook_reports
+    """(reports, parameter layers, variants, origin) that the options ask to run; with --all,
+    the files that failed discovery are added to `broken` and the rest still run."""
+    from knowrepo.pipeline.discover import notebook_reports
     from knowrepo.pipeline.execute.params import parse_assignments
 
     notebooks = notebook_reports(root)
@@ -189,15 +232,16 @@ def _addressed(
     variants, origin = list(options.variants), {"by": "run"}
     if options.from_run:
         previous = store.find(options.from_run)
-        targets = [find_report(root, notebooks, previous.slug)]
+        targets = [notebooks.find(root, previous.slug)]
         layers.insert(
             0, ({k: v for k, v in previous.params.items() if k not in previous.private_params}, False)
         )
         variants, origin = [previous.variant], {"by": "run", "from": previous.id}
     elif options.all_reports:
-        targets = notebooks
+        targets = notebooks.reports
+        broken.extend(notebooks.broken)
     elif options.report:
-        targets = [find_report(root, notebooks, options.report)]
+        targets = [notebooks.find(root, options.report)]
     else:
         raise KnowrepoError(None, "name a REPORT (slug or path), or use --all or --from RUN_ID")
     cli_values, raw_values = parse_assignments(options.assignments), parse_assignments(options.raw, "-r")
@@ -227,16 +271,20 @@ def params_file(path: Path) -> dict[str, Any]:
     return values
 
 
-def _due_requests(root: Path, config: Any, store: Any, reporter: Any) -> list[Any]:
+def _due_requests(
+    root: Path, config: Any, store: Any, reporter: Any, broken: list[KnowrepoError]
+) -> list[Any]:
     """A run for each variant whose schedule fell due since its last scheduled run: once, for
-    the latest due time, however many were missed; a failed one waits for the next due time."""
+    the latest due time, however many were missed; a failed one waits for the next due time.
+    A file that fails discovery goes to `broken` (its schedule cannot be read)."""
     from knowrepo.pipeline.discover import notebook_reports
     from knowrepo.pipeline.execute.plan import plan_report, run_request
     from knowrepo.pipeline.execute.schedule import last_due, run_date
     from knowrepo.support import clock
 
-    now, requests = clock.now(), []
-    for report in notebook_reports(root):
+    now, requests, notebooks = clock.now(), [], notebook_reports(root)
+    broken.extend(notebooks.broken)
+    for report in notebooks.reports:
         schedule = report.meta.schedule
         if not schedule:
             continue
@@ -249,6 +297,6 @@ def _due_requests(root: Path, config: Any, store: Any, reporter: Any) -> list[An
             planned = next(v for v in dated.variants if v.name == variant.name)
             requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
             reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
-    if not requests:
+    if not requests and not broken:
         reporter.info("Nothing is due.")
     return requests

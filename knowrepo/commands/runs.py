@@ -72,13 +72,13 @@ def _print_table(found: list[Any]) -> None:
 
 def _selected(root: Path, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
     """(report, variant name) pairs with runs that the arguments address."""
-    from knowrepo.pipeline.discover import find_report, notebook_reports
+    from knowrepo.pipeline.discover import notebook_reports
     from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(root)
     notebooks = notebook_reports(root)
     pairs = []
-    for target in [find_report(root, notebooks, report)] if report else notebooks:
+    for target in [notebooks.find(root, report)] if report else notebooks.reports:
         names = store.variants(target.slug)
         for name in variants:
             if name not in names:

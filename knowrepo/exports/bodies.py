@@ -40,7 +40,7 @@ def exports_for(
 
     config = load_config(root)
     found = discover(root, {}, drafts=True)
-    report = find_report(root, found.reports, name)
+    report = find_report(root, found.reports, name, found.errors)
     if report.source in found.failed_sources:
         raise next(e for e in found.errors if e.path == report.source)
     plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None

@@ -74,7 +74,7 @@ def _rerun(
     from knowrepo.commands.run import RunOptions, run_reports
 
     options = RunOptions(report=name, assignments=assignments, variants=variants, force=True)
-    runs = run_reports(root, options, reporter)
+    runs = run_reports(root, options, reporter).runs
     for run in runs:
         if not run.ok:
             error = run.error.line() if run.error else "failed"

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,11 +21,18 @@ from knowrepo.errors import KnowrepoError
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.frontmatter import (
     FrontMatterProblems,
+    ignored_fields,
     notebook_front_matter,
     parse_meta,
     split_markdown,
 )
 from knowrepo.pipeline.manifest import SourceRecord
+from knowrepo.pipeline.textnotebook import (
+    is_markdown_notebook,
+    is_percent_script,
+    markdown_notebook_prose,
+    script_front_matter,
+)
 from knowrepo.support.hashing import content_hash, key_of
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.yamltext import repair_text, xml_text
@@ -32,15 +40,30 @@ from knowrepo.support.yamltext import repair_text, xml_text
 if TYPE_CHECKING:
     from knowrepo.pipeline.state import BuildState
 
-SUFFIXES = {".ipynb": "notebook", ".md": "markdown"}
+# What a report is written in: .ipynb notebooks; .md Markdown (a notebook when its header is
+# jupytext's or MyST's); .py jupytext percent scripts (only with `# %%` cells).
+SUFFIXES = {".ipynb", ".md", ".py"}
+# Files that look like reports but are not (listed with -v): what they are, and what to do.
+NOT_REPORTS = {
+    ".rmd": "R Markdown is not a report format of knowrepo",
+    ".qmd": "Quarto Markdown is not read: keep the notebook (.ipynb) or a jupytext .md",
+    ".org": "Org files are not reports; convert to Markdown (.md)",
+    ".rst": "reStructuredText is not a report format; convert to Markdown (.md)",
+    ".markdown": "only .md files are Markdown reports; rename it",
+    ".kp": "a zipped knowledge-repo post: unzip it into a .kp folder",
+}
+# A knowledge-repo post is a folder, post.kp/, of this file and its images/ (slug: post).
+KNOWLEDGE_POST = "knowledge.md"
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
 _HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 
 
 def slugify_path(relpath: str) -> str:
-    """reports/Sales/Q3 Review.ipynb -> sales/q3-review (lowercase, URL-safe, `/` kept). A part
+    """reports/Sales/Q3 Review.ipynb -> sales/q3-review (lowercase, URL-safe, `/` kept; a
+    knowledge-repo post, Q3.kp/knowledge.md, -> q3). A part
     with no ASCII letter or digit (数据.md) keeps its own letters, so such names never collide."""
-    stem = relpath.rsplit(".", 1)[0]
+    post = f".kp/{KNOWLEDGE_POST}"
+    stem = relpath.removesuffix(post) if relpath.endswith(post) else relpath.rsplit(".", 1)[0]
     parts = [
         re.sub(r"[^a-z0-9_]+", "-", part.lower()).strip("-") or unicode_slug(part) for part in stem.split("/")
     ]
@@ -58,17 +81,21 @@ def unicode_slug(text: str) -> str:
     return re.sub(r"[^\w]+", "-", plain.lower()).strip("-_")
 
 
-def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str, str]]:
-    """Every report source under reports_dir (relative POSIX path -> stat), hidden dirs
-    skipped, and the entries refused (path -> why): symlinks that lead outside the repository
-    or into .git/.knowrepo, loops, broken links, unreadable folders."""
+def scan_sources(
+    reports_dir: Path,
+) -> tuple[dict[str, os.stat_result], dict[str, str], dict[str, str]]:
+    """Every report source under reports_dir (relative POSIX path -> stat); the entries refused
+    (path -> why: symlinks that lead outside the repository or into .git/.knowrepo, loops,
+    broken links, unreadable folders); and those skipped that a user may take for reports
+    (path -> why: names starting with '_' or '.', other document formats), listed with -v."""
     found: dict[str, os.stat_result] = {}
     refused: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     if not reports_dir.is_dir():
-        return found, refused
+        return found, refused, skipped
     root = reports_dir.parent
     if reason := outside_reason(root, reports_dir):  # reports/ itself a symlink to elsewhere
-        return found, {"reports": f"{reason}; nothing in it is published"}
+        return found, {"reports": f"{reason}; nothing in it is published"}, skipped
     base = len(str(root)) + 1  # (paths as strings: pathlib per file was 0.02 s of a no-op build at 1,000)
     top = os.stat(reports_dir)
     seen = {(top.st_dev, top.st_ino)}
@@ -81,31 +108,58 @@ def scan_sources(reports_dir: Path) -> tuple[dict[str, os.stat_result], dict[str
             refused[Path(folder).relative_to(root).as_posix()] = f"cannot read this folder: {exc.strerror}"
             continue
         for entry in entries:
-            if entry.name.startswith((".", "_")) or entry.name in SKIP_DIRS:
+            if entry.name in SKIP_DIRS:
                 continue
             rel = entry.path[base:].replace(os.sep, "/")
+            suffix = os.path.splitext(entry.name)[1]
+            if entry.name.startswith((".", "_")):
+                if suffix in SUFFIXES or entry.name.startswith("_"):
+                    skipped[rel] = "its name starts with '_' or '.', so it is not published"
+                continue
             if not _utf8(entry.name):
                 shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
                 refused[Path(rel).parent.joinpath(shown).as_posix()] = "its name is not UTF-8 text; rename it"
                 continue
             is_link = entry.is_symlink()
             if is_link and (reason := outside_reason(root, Path(entry.path))):
-                if entry.is_dir() or os.path.splitext(entry.name)[1] in SUFFIXES:
+                if entry.is_dir() or suffix in SUFFIXES:
                     refused[rel] = f"{reason}; not published"
                 continue
             try:
-                if entry.is_dir():
-                    st = entry.stat()
-                    if (
-                        inode := (st.st_dev, st.st_ino)
-                    ) not in seen:  # a folder linked twice (or into itself) is read once
-                        seen.add(inode)
-                        stack.append(Path(entry.path))
-                elif os.path.splitext(entry.name)[1] in SUFFIXES:
-                    found[rel] = entry.stat()
+                _classify(entry, rel, suffix, seen, stack, found, refused, skipped)
             except OSError as exc:
                 refused[rel] = f"cannot read: {exc.strerror}" + (" (a broken symlink)" if is_link else "")
-    return found, refused
+    return found, refused, skipped
+
+
+def _classify(
+    entry: os.DirEntry,
+    rel: str,
+    suffix: str,
+    seen: set[tuple[int, int]],
+    stack: list[Path],
+    found: dict[str, os.stat_result],
+    refused: dict[str, str],
+    skipped: dict[str, str],
+) -> None:
+    """One entry of scan_sources: a report, a folder to descend, or a file that is not one."""
+    if entry.is_dir() and entry.name.endswith(".kp"):  # a knowledge-repo post: one report
+        post = f"{rel}/{KNOWLEDGE_POST}"
+        if os.path.isfile(os.path.join(entry.path, KNOWLEDGE_POST)):
+            found[post] = os.stat(os.path.join(entry.path, KNOWLEDGE_POST))
+        else:
+            refused[rel] = f"a knowledge-repo post without {KNOWLEDGE_POST}; not published"
+    elif entry.is_dir():
+        st = entry.stat()
+        if (
+            inode := (st.st_dev, st.st_ino)
+        ) not in seen:  # a folder linked twice (or into itself) is read once
+            seen.add(inode)
+            stack.append(Path(entry.path))
+    elif suffix in SUFFIXES:
+        found[rel] = entry.stat()
+    elif suffix.lower() in NOT_REPORTS:
+        skipped[rel] = NOT_REPORTS[suffix.lower()]
 
 
 def _utf8(name: str) -> bool:
@@ -183,45 +237,69 @@ def _cell_problem(cell: Any) -> str | None:
     return None
 
 
-def read_source(
-    path: Path, relpath: str, data: bytes, known: SourceRecord | None = None
-) -> tuple[Meta, str, str]:
-    """(validated front matter, first heading, hash of the front matter's text) of one
-    source's bytes. `known`: the source's last record, whose front matter is reused if its
-    text is the same (an edit below it then parses no YAML: importing PyYAML alone is 0.03 s)."""
+@dataclass(frozen=True)
+class SourceText:
+    """What discovery reads of one source's bytes."""
 
-    def parse(yaml_text: str | None) -> tuple[Meta, str]:
+    meta: Meta  # its validated front matter
+    heading: str  # its first heading (the title when front matter has none)
+    front: str  # the hash of its front matter's text
+    kind: str  # "notebook" or "markdown"; "" for a file that is not a report
+    ignored: tuple[str, ...] = ()  # front-matter fields of other tools it has (listed with -v)
+    skipped: str = ""  # why it is not a report
+
+
+def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | None = None) -> SourceText:
+    """What one source's bytes say. `known`: the source's last record, whose front matter is
+    reused if its text is the same (an edit below it then parses no YAML: importing PyYAML
+    alone is 0.03 s)."""
+
+    def parse(yaml_text: str | None, kind: str, heading: str) -> SourceText:
         digest = content_hash((yaml_text or "").encode(errors="surrogatepass"))
         if known and known.front == digest and known.meta is not None:
-            return Meta.from_json(known.meta), digest
-        return parse_meta(relpath, yaml_text), digest
+            return SourceText(Meta.from_json(known.meta), heading, digest, kind, tuple(known.ignored))
+        meta = parse_meta(relpath, yaml_text)
+        return SourceText(meta, heading, digest, kind, tuple(ignored_fields(yaml_text)))
 
     if relpath.endswith(".ipynb"):
-        try:
-            notebook = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
-        except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)
-            raise KnowrepoError(relpath, f"invalid notebook JSON: {str(exc)[:200]}") from None
-        if problem := notebook_problem(notebook):
-            raise KnowrepoError(relpath, problem)
+        notebook = _notebook_json(relpath, data)
         yaml_text, _ = notebook_front_matter(notebook["cells"])
-        meta, front = parse(yaml_text)
-        heading = ""
-        for cell in notebook["cells"]:
-            if cell.get("cell_type") == "markdown":
-                source = cell.get("source", "")
-                heading = first_heading("".join(source) if isinstance(source, list) else source)
-                if heading:
-                    break
-        return meta, heading, front
+        return parse(yaml_text, "notebook", _notebook_heading(notebook))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise KnowrepoError(relpath, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    if relpath.endswith(".py"):
+        if not is_percent_script(text):
+            return SourceText(Meta(), "", "", "", skipped="a Python file without '# %%' cells")
+        yaml_text, prose = script_front_matter(text)
+        return parse(yaml_text, "notebook", first_heading(prose))
     yaml_text, body = split_markdown(text)
-    meta, front = parse(yaml_text)
-    return meta, first_heading(body), front
+    if is_markdown_notebook(yaml_text):
+        return parse(yaml_text, "notebook", first_heading(markdown_notebook_prose(body)))
+    return parse(yaml_text, "markdown", first_heading(body))
+
+
+def _notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
+    try:
+        notebook = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
+    except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)
+        raise KnowrepoError(relpath, f"invalid notebook JSON: {str(exc)[:200]}") from None
+    if problem := notebook_problem(notebook):
+        raise KnowrepoError(relpath, problem)
+    return notebook
+
+
+def _notebook_heading(notebook: dict[str, Any]) -> str:
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            heading = first_heading("".join(source) if isinstance(source, list) else source)
+            if heading:
+                return heading
+    return ""
 
 
 def git_first_commit_dates(root: Path, relpaths: list[str]) -> dict[str, str]:
@@ -256,6 +334,7 @@ class Discovery:
     errors: list[KnowrepoError] = field(default_factory=list)
     failed_sources: set[str] = field(default_factory=set)
     sources: dict[str, SourceRecord] = field(default_factory=dict)  # the manifest's record
+    skipped: dict[str, str] = field(default_factory=dict)  # files read that are not reports: why
 
 
 def discover(
@@ -270,14 +349,18 @@ def discover(
     made it."""
     result = Discovery()
     if stats is None:
-        found, refused = scan_sources(root / "reports")
+        found, refused, skipped = scan_sources(root / "reports")
         stats = {rel: [st.st_mtime_ns, st.st_size] for rel, st in found.items()}
+        result.skipped.update(skipped)
     for relpath, reason in sorted((refused or {}).items()):
         result.errors.append(KnowrepoError(relpath, reason))
         result.failed_sources.add(relpath)
     result.sources = _records(root, previous, stats)
     by_slug: dict[str, str] = {}
     for relpath, record in result.sources.items():
+        if record.skipped:
+            result.skipped[relpath] = record.skipped
+            continue
         if record.error is not None or record.meta is None:
             result.errors.append(KnowrepoError(relpath, record.error or "unreadable"))
             result.failed_sources.add(relpath)
@@ -318,7 +401,7 @@ def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
         meta = replace(meta, title=record.heading or Path(relpath).stem.replace("_", " "))
     date = meta.updated or meta.created or record.git_date or record.mtime_date
     return Report(
-        slug=slug, source=relpath, kind=kind_of(relpath), meta=meta, source_hash=record.hash, date=date[:10]
+        slug=slug, source=relpath, kind=record.kind, meta=meta, source_hash=record.hash, date=date[:10]
     )
 
 
@@ -335,19 +418,30 @@ def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord 
         return SourceRecord(stat, "", error=f"cannot read: {exc.strerror}")
     record = SourceRecord(stat, content_hash(data))
     try:
-        meta, heading, front = read_source(root / relpath, relpath, data, known)
+        read = read_source(root / relpath, relpath, data, known)
+        if read.skipped:
+            record.skipped = read.skipped
+            return record
+        meta = read.meta
         if meta.thumbnail and not meta.thumbnail.isdigit():
             thumbnail = (root / relpath).parent / meta.thumbnail
             if reason := outside_reason(root, thumbnail):
                 raise KnowrepoError(relpath, f"thumbnail '{meta.thumbnail}' {reason}")
     except KnowrepoError as exc:
         record.error = exc.message
+        record.kind = _kind_by_name(relpath)
         if isinstance(exc, FrontMatterProblems):
             record.problems = [[line, message] for line, message in exc.problems]
         return record
-    record.meta, record.front, record.heading = meta.to_json(), front, heading
+    record.meta, record.front, record.heading = meta.to_json(), read.front, read.heading
+    record.kind, record.ignored = read.kind, list(read.ignored)
     record.mtime_date = dt.date.fromtimestamp(stat[0] / 1e9).isoformat()
     return record
+
+
+def _kind_by_name(relpath: str) -> str:
+    """What a source that failed to read would have been, by its name alone."""
+    return "markdown" if relpath.endswith(".md") else "notebook"
 
 
 def discover_reports(state: BuildState) -> None:
@@ -367,6 +461,11 @@ def discover_reports(state: BuildState) -> None:
     )
     state.sources = found.sources
     state.failed |= found.failed_sources
+    for relpath, why in sorted({**state.snapshot.get("skipped", {}), **found.skipped}.items()):
+        state.reporter.detail(f"skipped {relpath}: {why}")
+    for relpath, record in found.sources.items():
+        if record.ignored:
+            state.reporter.detail(f"{relpath}: fields for other tools, ignored: {', '.join(record.ignored)}")
     errors = list(found.errors)
     for report in found.reports:
         try:
@@ -393,31 +492,50 @@ def discover_reports(state: BuildState) -> None:
     )
 
 
-def find_report(root: Path, reports: list[Report], name: str) -> Report:
-    """A report by slug (churn, sales/monthly-revenue) or by path (reports/x.ipynb, ./x.ipynb)."""
+def find_report(root: Path, reports: list[Report], name: str, broken: Sequence[KnowrepoError] = ()) -> Report:
+    """A report by slug (churn, sales/monthly-revenue) or by path (reports/x.ipynb, ./x.ipynb).
+    A name that addresses a file in `broken` raises that file's own error."""
     from knowrepo.errors import did_you_mean
 
     by_slug = {r.slug: r for r in reports}
     if name.strip("/") in by_slug:
         return by_slug[name.strip("/")]
-    path = Path(name)
-    for candidate in (Path.cwd() / path, root / path):
-        try:
-            rel = candidate.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
-        for report in reports:
-            if report.source == rel:
-                return report
+    rel = _relative(root, name)
+    for report in reports:
+        if report.source == rel:
+            return report
     slug = slugify_path(name.removeprefix("reports/"))
     if slug in by_slug:
         return by_slug[slug]
+    for error in broken:
+        path = error.path or ""
+        if path and (path == rel or slugify_path(path.removeprefix("reports/")) in (slug, name.strip("/"))):
+            raise error
     raise KnowrepoError(None, f"no report '{name}'{did_you_mean(name, list(by_slug))}")
 
 
-def notebook_reports(root: Path) -> list[Report]:
-    """Every notebook report (drafts too): what `knowrepo run` and `runs` address."""
+def _relative(root: Path, name: str) -> str | None:
+    """`name` as a path relative to root, looked for from the working folder, then from root."""
+    for candidate in (Path.cwd() / name, root / name):
+        try:
+            return candidate.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass
+class NotebookReports:
+    """What `knowrepo run` and `runs` address: the notebook reports (drafts too), and the files
+    that failed discovery, so that one broken file never stops the others from running."""
+
+    reports: list[Report]
+    broken: list[KnowrepoError]
+
+    def find(self, root: Path, name: str) -> Report:
+        return find_report(root, self.reports, name, self.broken)
+
+
+def notebook_reports(root: Path) -> NotebookReports:
     found = discover(root, {}, drafts=True)
-    if found.errors:
-        raise found.errors[0]
-    return [r for r in found.reports if r.kind == "notebook"]
+    return NotebookReports([r for r in found.reports if r.kind == "notebook"], found.errors)

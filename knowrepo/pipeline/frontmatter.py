@@ -202,6 +202,7 @@ IGNORED = {
     "code-tools", "output-file", "page-layout", "comments", "google-scholar", "appendix-style",
     "keywords", "copyright", "funding", "institute", "affiliation", "order", "pagetitle",
     "path", "allowed_groups", "id", "kp_version", "created_by", "updated_by", "stage",
+    "jupytext", "kernelspec",
 }  # fmt: skip
 
 

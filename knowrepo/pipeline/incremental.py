@@ -33,7 +33,7 @@ def input_snapshot(
     root: Path, theme_dirs: list[Path], deps: list[str], flags: dict[str, Any]
 ) -> dict[str, Any]:
     """Stats of every file a build reads: equal snapshots mean the build has nothing to do."""
-    found, refused = scan_sources(root / "reports")
+    found, refused, skipped = scan_sources(root / "reports")
     theme: dict[str, Any] = {}
     for folder in theme_dirs:
         for dirpath, _dirs, files in os.walk(folder):
@@ -46,6 +46,7 @@ def input_snapshot(
         "theme": theme,
         "sources": {rel: [st.st_mtime_ns, st.st_size] for rel, st in found.items()},
         "refused": refused,
+        "skipped": skipped,
         "deps": {rel: stat_of(root / rel) for rel in sorted(deps)},
         "flags": flags,
         "runs": runs_snapshot(root),
@@ -168,6 +169,6 @@ def changed_notebooks(before: dict[str, Any], snapshot: dict[str, Any], options:
         return EVERYTHING
     old = before.get("sources", {})
     changed = sum(
-        1 for rel, st in snapshot["sources"].items() if rel.endswith(".ipynb") and old.get(rel) != st
-    )
+        1 for rel, st in snapshot["sources"].items() if not rel.endswith(".md") and old.get(rel) != st
+    )  # (a jupytext .md notebook is not counted: this only decides how workers start)
     return changed + (before.get("runs") != snapshot.get("runs"))

@@ -19,7 +19,7 @@ from knowrepo.model import Card
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import content_hash
 
-VERSION = 5
+VERSION = 6
 
 
 def _fast(cls: type, data: dict[str, Any]) -> Any:
@@ -42,6 +42,9 @@ class SourceRecord:
     meta: dict[str, Any] | None = None  # the validated front matter (Meta.to_json)
     front: str = ""  # hash of the front matter's text: equal text is not parsed again
     heading: str = ""
+    kind: str = ""  # "notebook" or "markdown" (a .md can be either)
+    ignored: list[str] = field(default_factory=list)  # front-matter fields of other tools
+    skipped: str = ""  # why this file is not a report (a .py without cells)
     mtime_date: str = ""
     git_date: str = ""
 

@@ -51,6 +51,7 @@ def run_parallel(
     pool: ProcessPoolExecutor | None = None,
     meanwhile: Callable[[], None] | None = None,
     on_crash: Callable[[T], Any] | None = None,
+    attempts: int = 2,
 ) -> None:
     """Call fn(item) for every item and on_done(item, result) as each completes. fn must not
     raise (return errors as values); on_done may raise to stop early, cancelling the rest.
@@ -58,8 +59,8 @@ def run_parallel(
     owns it. `meanwhile` runs in this process once the items are handed out.
 
     A worker that dies (killed, out of memory) breaks its pool: the items it left undone are
-    handed to a fresh pool once more, and if that breaks too, on_done gets on_crash(item) for
-    each (without `on_crash`, BrokenProcessPool is raised)."""
+    handed to a fresh pool, up to `attempts` pools in all, and if the last breaks too, on_done
+    gets on_crash(item) for each (without `on_crash`, BrokenProcessPool is raised)."""
     if pool is None and (workers <= 1 or len(items) <= 1):
         for item in items:
             on_done(item, fn(item))
@@ -67,7 +68,7 @@ def run_parallel(
             meanwhile()
         return
     pending = list(items)
-    for attempt in (1, 2):
+    for attempt in range(1, max(attempts, 1) + 1):
         pending = _run_in_pool(fn, pending, workers, on_done, pool, meanwhile)
         pool, meanwhile = None, None  # a second attempt gets a pool of its own
         if not pending:
@@ -76,7 +77,7 @@ def run_parallel(
             from concurrent.futures.process import BrokenProcessPool
 
             raise BrokenProcessPool(f"a worker process died ({len(pending)} items left)")
-        if attempt == 2:
+        if attempt >= attempts:
             for item in pending:
                 on_done(item, on_crash(item))
 

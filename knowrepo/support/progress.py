@@ -15,6 +15,7 @@ class Reporter(Protocol):
     def advance(self, label: str) -> None: ...
     def end_phase(self) -> None: ...
     def info(self, message: str) -> None: ...
+    def detail(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
     def error(self, message: str) -> None: ...
 
@@ -44,6 +45,11 @@ class LineReporter:
 
     def info(self, message: str) -> None:
         if self.verbosity >= 1:
+            self._print(message)
+
+    def detail(self, message: str) -> None:
+        """What only -v shows (files skipped, fields ignored)."""
+        if self.verbosity >= 2:
             self._print(message)
 
     def warn(self, message: str) -> None:

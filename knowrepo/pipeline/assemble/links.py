@@ -14,7 +14,7 @@ from knowrepo.model import Report
 RESERVED = {
     "tags", "authors", "assets", "search", "pagefind", "404.html", "index.html", "feed.xml", "sitemap.xml",
 }  # fmt: skip
-_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md))((?:#[^"]*)?")', re.I)
+_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md|py))((?:#[^"]*)?")', re.I)
 
 
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
@@ -50,7 +50,8 @@ def check_slug(report: Report) -> None:
 
 
 def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict[str, str]) -> str:
-    """Links to other report sources (../churn.ipynb#x, other.md) become links to their pages.
+    """Links to other report sources (../churn.ipynb#x, other.md, a percent script's .py)
+    become links to their pages; links to other files stay.
     `page` is the site path of the page the body goes on."""
     here = posixpath.dirname(source)
     from_dir = posixpath.dirname(page)

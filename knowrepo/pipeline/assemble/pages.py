@@ -74,7 +74,13 @@ class ReportPages:
     @property
     def _source_download(self) -> dict[str, str]:
         report = self.report
-        label = "Source " + ("notebook" if report.kind == "notebook" else "Markdown")
+        label = "Source " + (
+            "script"
+            if report.source.endswith(".py")
+            else "notebook"
+            if report.kind == "notebook"
+            else "Markdown"
+        )
         return {"href": f"{report.slug}/{report.filename}", "label": label, "name": report.filename}
 
     def build(self) -> Card:

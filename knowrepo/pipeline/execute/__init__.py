@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def execute(state: BuildState) -> None:
+    from knowrepo.pipeline.execute.executors import choice_of
     from knowrepo.pipeline.execute.plan import needs_run, plan_report, staleness
     from knowrepo.pipeline.execute.run import execute_all, failure_line
     from knowrepo.pipeline.execute.runstore import RunStore
@@ -34,7 +35,7 @@ def execute(state: BuildState) -> None:
         state.plans[report.slug] = plan
         requests += wanted
     if requests:
-        runs = execute_all(requests, state.workers, state.reporter)
+        runs = execute_all(requests, state.workers, state.reporter, choice_of(state.config.execute))
         state.result.executed = len(runs)
         state.run_failures = [failure_line(run) for run in runs if not run.ok and run.folder is None]
         for slug, plan in list(state.plans.items()):

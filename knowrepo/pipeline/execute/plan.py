@@ -50,11 +50,12 @@ def notebook_facts(root: Path, report: Report, caches: Caches) -> NotebookFacts:
             data["code"],
             data["kernel"],
         )
-    path = root / report.source
-    nb = json.loads(path.read_bytes())
+    from knowrepo.pipeline.textnotebook import load_notebook, notebook_file
+
+    nb = load_notebook(root / report.source)
     cells = nb.get("cells", [])
     tagged = any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
-    declared = declared_params(path) if tagged else {}
+    declared = declared_params(notebook_file(root, report.source, report.source_hash)) if tagged else {}
     params = {
         name: (
             p.type.__name__ if p.type else None,
@@ -221,7 +222,8 @@ def run_request(
     timeout: int | None = None,
 ) -> RunRequest:
     meta = plan.report.meta
-    require_kernel(plan.report.source, plan.kernel)
+    if config.execute.executor == "local":  # (a Dask worker has kernels of its own)
+        require_kernel(plan.report.source, plan.kernel)
     if variant.run_date:
         origin = {**origin, "run_date": variant.run_date}
     return RunRequest(

@@ -16,9 +16,9 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError
@@ -27,6 +27,9 @@ from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.pool import run_parallel
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.execute.executors import ExecutorChoice
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 MASK = "***"
@@ -51,6 +54,7 @@ class RunRequest:
     declared_key: str = ""  # the key without overrides (what a build compares with)
     inputs: dict[str, str] = field(default_factory=dict)  # declared input files -> content hash
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
+    threads: int = 0  # BLAS/OpenMP threads the kernel may use (0: as the environment says)
 
 
 def code_cells(nb: dict[str, Any]) -> list[str]:
@@ -208,9 +212,18 @@ def scrub(value: Any, secrets: list[str]) -> Any:
     return value
 
 
-def _quiet_kernel_manager(log: Path) -> type:
+# The thread pools of BLAS and OpenMP libraries size themselves to every core of the machine:
+# N kernels at once would each start that many threads and fight over the cores.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)  # fmt: skip
+
+
+def _quiet_kernel_manager(log: Path, threads: int = 0) -> type:
     """A kernel manager on IPC sockets in a temp folder: no 'running over TCP without
-    encryption' warning on the user's terminal, and no socket files beside the notebook."""
+    encryption' warning on the user's terminal, and no socket files beside the notebook. With
+    `threads`, the kernel's BLAS/OpenMP thread pools are capped to it."""
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
@@ -226,6 +239,8 @@ def _quiet_kernel_manager(log: Path) -> type:
             # like) goes to kernel.log in the run folder instead of the user's terminal.
             if self.stderr_path:
                 kw["stderr"] = open(self.stderr_path, "ab")  # noqa: SIM115 - owned by the kernel process
+            if threads:
+                kw["env"] = {**(kw.get("env") or os.environ), **dict.fromkeys(THREAD_VARIABLES, str(threads))}
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
     QuietKernelManager.stderr_path = str(log)
@@ -300,46 +315,66 @@ def _keep_kernel_log(log: Path, kept: Path, secrets: list[str]) -> None:
 
 
 def _papermill(request: RunRequest, staging: Path, log: Path) -> dict[str, Any] | None:
-    """Run papermill into `staging`; the error of a failed run (as run.json has it), or None."""
+    """Run papermill into `staging`; the error of a failed run (as run.json has it), or None.
+    A kernel that fails to start is started once more: kernels started at once race for ports
+    and sockets (papermill#239, #511)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    for attempt in (1, 2):
+        try:
+            _execute_notebook(request, staging, log)
+        except PapermillExecutionError as exc:
+            if request.allow_errors:
+                return None
+            trace = _ANSI.sub("", "\n".join(exc.traceback))[-4000:]
+            return {"cell": None, "ename": exc.ename, "evalue": exc.evalue, "traceback": trace}
+        except Exception as exc:  # timeout, dead kernel, missing kernel: a failed run, never a crash
+            if attempt == 1 and kernel_did_not_start(exc):
+                continue
+            kind = type(exc).__name__
+            message = " ".join(str(exc).split())[:500]
+            if "Timeout" in kind:
+                message = f"a cell ran longer than the {request.timeout} s timeout"
+            return {"cell": None, "ename": kind, "evalue": message, "traceback": ""}
+        return None
+    return None  # (not reached: the second attempt returns)
+
+
+def kernel_did_not_start(exc: BaseException) -> bool:
+    """Whether papermill failed because the kernel never came up (not because a cell failed)."""
+    text = str(exc)
+    signs = ("Kernel died before replying to kernel_info", "Kernel didn't respond", "Address already in use")
+    return type(exc).__name__ == "ZMQError" or any(s in text for s in signs)
+
+
+def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
     import logging
 
     import papermill
-    from papermill.exceptions import PapermillExecutionError
+
+    from knowrepo.pipeline.textnotebook import notebook_file
 
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     source = Path(request.root) / request.source
-    try:
-        with warnings.catch_warnings():  # nbformat's, about cell ids and the like: not for the user here
-            warnings.simplefilter("ignore")
-            papermill.execute_notebook(
-                str(source),
-                str(staging / NOTEBOOK_FILE),
-                parameters=request.params,
-                kernel_name=request.kernel,
-                cwd=str(source.parent),
-                request_save_on_cell_execute=False,
-                autosave_cell_every=60,
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=request.timeout,
-                allow_errors=request.allow_errors,
-                kernel_manager_class=_quiet_kernel_manager(log),
-                # The notebook is complete when the last cell returns: a graceful shutdown only
-                # waits (~0.4 s a run, measured), so the kernel is stopped at once.
-                shutdown_kernel="immediate",
-            )
-    except PapermillExecutionError as exc:
-        if request.allow_errors:
-            return None
-        trace = _ANSI.sub("", "\n".join(exc.traceback))[-4000:]
-        return {"cell": None, "ename": exc.ename, "evalue": exc.evalue, "traceback": trace}
-    except Exception as exc:  # timeout, dead kernel, missing kernel: a failed run, never a crash
-        kind = type(exc).__name__
-        message = " ".join(str(exc).split())[:500]
-        if "Timeout" in kind:
-            message = f"a cell ran longer than the {request.timeout} s timeout"
-        return {"cell": None, "ename": kind, "evalue": message, "traceback": ""}
-    return None
+    with warnings.catch_warnings():  # nbformat's, about cell ids and the like: not for the user here
+        warnings.simplefilter("ignore")
+        papermill.execute_notebook(
+            str(notebook_file(Path(request.root), request.source, request.source_hash)),
+            str(staging / NOTEBOOK_FILE),
+            parameters=request.params,
+            kernel_name=request.kernel,
+            cwd=str(source.parent),
+            request_save_on_cell_execute=False,
+            autosave_cell_every=60,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=request.timeout,
+            allow_errors=request.allow_errors,
+            kernel_manager_class=_quiet_kernel_manager(log, request.threads),
+            # The notebook is complete when the last cell returns: a graceful shutdown only
+            # waits (~0.4 s a run, measured), so the kernel is stopped at once.
+            shutdown_kernel="immediate",
+        )
 
 
 def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -> dict[str, Any]:
@@ -369,14 +404,23 @@ def _safe_execute(request: RunRequest) -> Run:
 
 
 def _crashed(request: RunRequest) -> Run:
-    """A run whose worker process died twice (nothing was stored)."""
-    return _unstored(request, "WorkerDied", "the process running it died twice (killed, or out of memory)")
+    """A run whose worker process died at every attempt (nothing was stored)."""
+    return _unstored(request, "WorkerDied", "the process running it died (killed, or out of memory)")
 
 
-def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list[Run]:
-    """Execute runs over `workers` processes, with progress; returns the runs."""
+def execute_all(
+    requests: list[RunRequest], workers: int, reporter: Any, executor: ExecutorChoice | None = None
+) -> list[Run]:
+    """Execute runs on `executor` (local processes by default) with progress; returns the runs."""
+    from knowrepo.pipeline.execute.executors import ExecutorChoice, dask_executor, require_dask, run_on
+
     if not requests:
         return []
+    choice = executor or ExecutorChoice()
+    if choice.kind == "dask":
+        require_dask()
+    threads = choice.threads_per_run(min(workers, len(requests)))
+    requests = [replace(r, threads=threads) for r in requests]
     runs: list[Run] = []
     reporter.phase("Executing", len(requests))
 
@@ -387,7 +431,14 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Any) -> list
         reporter.advance(f"{run.slug} [{run.variant}]")
 
     try:
-        run_parallel(_safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed)
+        if choice.kind == "dask":
+            with dask_executor(choice, workers) as pool:
+                run_on(pool, requests, choice.retries, done, reporter.warn)
+        else:
+            run_parallel(
+                _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
+                attempts=1 + choice.retries,
+            )  # fmt: skip
     finally:
         reporter.end_phase()
     return runs

@@ -558,6 +558,10 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
 
 
 def _read_notebook(path: Path) -> dict[str, Any]:
+    if path.suffix != ".ipynb":  # a percent script or Markdown notebook (the source's prose)
+        from knowrepo.pipeline.textnotebook import read_notebook
+
+        return read_notebook(path)
     data = path.read_bytes()
     nb = json.loads(data)
     return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them

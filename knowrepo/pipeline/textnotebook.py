@@ -1,0 +1,95 @@
+"""Notebooks kept as text: jupytext's percent scripts (`# %%` cells) and jupytext or MyST
+Markdown notebooks (a `.md` whose header has `jupyter:`, or `jupytext:` and `kernelspec:`).
+
+Discovery knows them, and reads their front matter and title, from the text alone: importing
+jupytext costs 0.37 s (python -X importtime), more than a whole no-op build, and discovery runs
+in the build's own process on every edit. Every stage that needs the cells (planning,
+execution, rendering, check) reads the notebook jupytext makes of the file (`read_notebook`);
+papermill reads the same notebook from a file kept by the source's hash (`notebook_file`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from knowrepo.support.atomic import write_atomic
+
+PYTHON = {"name": "python3", "display_name": "Python 3", "language": "python"}
+_PERCENT_CELL = re.compile(r"^# %%", re.M)
+_MARKDOWN_CELL = re.compile(r"^# %% \[(?:markdown|md)\][^\n]*\n((?:#[^\n]*\n?|\n)*)", re.M)
+_SCRIPT_HEADER = re.compile(
+    r"\A(?:#![^\n]*\n)?(?:# -\*-[^\n]*\n)?# ---[ \t]*\n((?:#[^\n]*\n)*?)# ---[ \t]*(?:\n|\Z)"
+)
+_NOTEBOOK_KEYS = re.compile(r"^(?:jupyter|jupytext|kernelspec)[ \t]*:", re.M)
+_FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)
+
+
+def is_percent_script(text: str) -> bool:
+    """A `.py` file is a report when it has jupytext percent cells; other scripts (a helper
+    module next to the notebooks) are not."""
+    return _PERCENT_CELL.search(text) is not None
+
+
+def is_markdown_notebook(yaml_text: str | None) -> bool:
+    """A `.md` whose front matter carries jupytext's or MyST's notebook keys."""
+    return yaml_text is not None and _NOTEBOOK_KEYS.search(yaml_text) is not None
+
+
+def script_front_matter(text: str) -> tuple[str | None, str]:
+    """(the YAML of a percent script's commented `# ---` header or None, the Markdown of its
+    markdown cells), without jupytext (see the module's docstring)."""
+    header = _SCRIPT_HEADER.match(text)
+    yaml_text = None
+    if header:
+        yaml_text = "".join(_uncomment(line) for line in header.group(1).splitlines(keepends=True))
+    prose = "\n\n".join(
+        "".join(_uncomment(line) for line in cell.group(1).splitlines(keepends=True))
+        for cell in _MARKDOWN_CELL.finditer(text)
+    )
+    return yaml_text, prose
+
+
+def _uncomment(line: str) -> str:
+    return line[2:] if line.startswith("# ") else line[1:] if line.startswith("#") else line
+
+
+def markdown_notebook_prose(body: str) -> str:
+    """The prose of a Markdown notebook's body: its code cells left out, so that a `# comment`
+    in code is never taken for the title."""
+    return _FENCED.sub("", body)
+
+
+def is_text_notebook(relpath: str) -> bool:
+    return not relpath.endswith(".ipynb")
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """The notebook (plain .ipynb JSON) of a percent script or a Markdown notebook."""
+    import jupytext
+
+    notebook = jupytext.read(path)
+    notebook.metadata.setdefault("kernelspec", PYTHON)  # (a script without a header: Python's)
+    return json.loads(jupytext.writes(notebook, fmt="ipynb"))
+
+
+def load_notebook(path: Path) -> dict[str, Any]:
+    """Any notebook source as .ipynb JSON: the file itself, or jupytext's conversion."""
+    return json.loads(path.read_bytes()) if path.suffix == ".ipynb" else read_notebook(path)
+
+
+def notebook_file(root: Path, relpath: str, source_hash: str) -> Path:
+    """A path papermill can read for the notebook source `relpath`: the .ipynb itself, or the
+    conversion of a text notebook kept in .knowrepo/ by the source's hash (the run itself
+    works in the source's folder)."""
+    from knowrepo.support.caches import Caches
+
+    path = root / relpath
+    if not is_text_notebook(relpath):
+        return path
+    target = Caches(root / ".knowrepo").text_notebook(source_hash)
+    if not target.exists():
+        write_atomic(target, json.dumps(read_notebook(path)).encode())
+    return target
