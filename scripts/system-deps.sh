@@ -1,11 +1,12 @@
 #!/bin/sh
 # Debian packages knowrepo drives for real, installed with apt when missing.
-#   site: pango and fonts for WeasyPrint's PDFs (Inter for text, DejaVu Sans Mono for code,
+#   site: pango, HarfBuzz's subsetter (else WeasyPrint warns per font per PDF and subsets
+#         with the slower fontTools) and fonts for its PDFs (Inter for text, DejaVu Sans Mono for code,
 #         Droid Sans Fallback for CJK);
 #   test: also chromium (driven by Playwright; its own browser download is never used),
 #         poppler-utils (pdftotext, pdfinfo) and libatomic1, which Playwright's node driver needs.
 set -e
-want="libpango-1.0-0 libpangoft2-1.0-0 fonts-inter fonts-dejavu-core fonts-droid-fallback"
+want="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-inter fonts-dejavu-core fonts-droid-fallback"
 [ "${1:-site}" = test ] && want="$want chromium poppler-utils libatomic1"
 missing=""
 for package in $want; do

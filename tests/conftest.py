@@ -6,6 +6,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def copy_example(target: Path, base_url: str = "/kr/", runs_from: Path | None = 
     if runs_from is not None:
         shutil.copytree(runs_from / "runs", target / "runs")
     config = (PROJECT / "knowrepo.toml").read_text()
-    (target / "knowrepo.toml").write_text(config.replace('base_url = "/"', f'base_url = "{base_url}"'))
+    config = re.sub(r'(?m)^base_url = "[^"]*"', f'base_url = "{base_url}"', config)
+    (target / "knowrepo.toml").write_text(config)
     return target
 
 

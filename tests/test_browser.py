@@ -22,12 +22,34 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(
-    "path", ["", "product/churn-analysis/", "guides/metric-definitions/", "tags/finance/"]
-)
-def test_pages_have_no_serious_accessibility_violations(page, site_server: str, path: str):
-    page.goto(site_server + path)
-    assert serious_violations(page) == []
+def page_paths(repo: Path) -> list[str]:
+    """One page of every kind: listing, report, Markdown report, variant, run, history,
+    compare, search, tag, authors, 404."""
+    site = repo / "_site"
+    run = next(p.name for p in (site / "sales/monthly-revenue/runs").iterdir() if p.name[:1].isdigit())
+    return [
+        "", "product/churn-analysis/", "guides/metric-definitions/", "sales/monthly-revenue/v/us/",
+        f"sales/monthly-revenue/runs/{run}/", "sales/monthly-revenue/runs/", "sales/monthly-revenue/compare/",
+        "search/?q=revenue", "tags/finance/", "authors/", "404.html",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1400, 390])
+def test_every_kind_of_page_passes_axe_and_fits_the_screen(browser, site_server, example_repo, scheme, width):
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, bypass_csp=True
+    )
+    page = context.new_page()
+    found = []
+    for path in page_paths(example_repo):
+        page.goto(site_server + path)
+        page.wait_for_load_state("load")
+        found += [f"{path}: {v}" for v in serious_violations(page)]
+        if (wide := page.evaluate("document.documentElement.scrollWidth")) > width:
+            found.append(f"{path}: {wide} px wide on a {width} px screen")
+    context.close()
+    assert found == []
 
 
 def test_report_page_renders_plots_math_and_toc(page, site_server: str):
@@ -51,3 +73,59 @@ def test_listing_fits_a_phone_screen(page, site_server: str):
     assert width <= 390
     first_card = page.locator("article.card").first.bounding_box()
     assert first_card["width"] > 300  # one card per row, full width
+
+
+def test_theme_toggle_follows_the_system_and_persists(browser, site_server):
+    context = browser.new_context(color_scheme="dark", bypass_csp=True)
+    page = context.new_page()
+    page.goto(site_server)
+    background = "getComputedStyle(document.body).backgroundColor"
+    dark = page.evaluate(background)
+    assert page.get_attribute(".theme-toggle", "aria-pressed") == "true"  # the system's choice
+    page.click(".theme-toggle")
+    light = page.evaluate(background)
+    assert light != dark and page.get_attribute(".theme-toggle", "aria-pressed") == "false"
+    page.goto(site_server + "product/churn-analysis/")  # another page: the choice is kept
+    assert page.evaluate(background) == light
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    context.close()
+
+
+def test_copy_button_copies_the_code(browser, site_server):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], bypass_csp=True)
+    page = context.new_page()
+    page.goto(site_server + "product/churn-analysis/")
+    block = page.locator(".report-body .input_area .highlight", has_text="rng.choice").first
+    block.hover()
+    block.locator(".copy-code").click()
+    page.wait_for_selector(".copy-code.copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == block.locator("pre").inner_text().rstrip("\n") and "rng.choice" in copied
+    context.close()
+
+
+def test_phone_reaches_downloads_and_contents_and_wide_code_says_it_scrolls(browser, site_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(site_server + "product/churn-analysis/")
+    assert page.locator(".downloads a", has_text="PDF").is_visible()
+    assert not page.locator(".toc a").first.is_visible()  # collapsed before the report
+    page.click(".toc-box summary")
+    assert page.locator(".toc a").first.is_visible()
+    brand = page.locator(".brand")
+    assert brand.evaluate("el => el.scrollWidth <= el.clientWidth")  # the site name is never cut
+    wide = page.locator(".input_area.scrolls").first
+    assert wide.get_attribute("tabindex") == "0"
+    assert "gradient" in wide.evaluate("el => getComputedStyle(el).backgroundImage")
+    context.close()
+
+
+def test_sticky_contents_on_a_wide_screen(browser, site_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(site_server + "product/churn-analysis/")
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("window.scrollY > 2000")
+    top = page.locator(".report-aside").bounding_box()["y"]
+    assert 0 <= top < 120 and page.locator(".toc").is_visible()
+    context.close()

@@ -61,13 +61,22 @@ def test_filters_narrow_and_live_in_the_url(page, site_server: str):
 
 def test_variants_are_indexed_but_old_runs_and_listings_are_not(page, site_server: str):
     found = search(page, site_server, "regional leads")
-    revenue = sorted(title for title in found if title.startswith("Monthly revenue"))
-    assert revenue == [
-        "Monthly revenue by region (apac)",
-        "Monthly revenue by region (eu)",
-        "Monthly revenue by region (us)",
-    ]  # one result per variant, no run pages
+    revenue = [title for title in found if title.startswith("Monthly revenue")]
+    assert revenue == ["Monthly revenue by region"]  # the variants are one hit, no run pages
+    hit = page.locator(".result", has_text="Monthly revenue by region")
+    links = hit.locator(".result-variants a")
+    assert sorted(links.all_inner_texts()) == ["apac", "eu", "us"]
+    assert all("/v/" in href or href.endswith("monthly-revenue/") for href in
+               (links.nth(i).get_attribute("href") for i in range(links.count())))  # fmt: skip
     assert not [t for t in found if "history" in t.lower()]
+
+
+def test_excerpts_show_math_as_its_tex_source(page, site_server: str, example_site: Path):
+    body = (example_site / "product/churn-analysis/index.html").read_text()
+    assert "<math " in body and "data-pagefind-ignore" in body.split("<math ", 1)[1].split(">", 1)[0]
+    search(page, site_server, "logistic")
+    excerpts = " ".join(page.locator(".result-excerpt").all_inner_texts())
+    assert "β0+β1" not in excerpts.replace(" ", "")
 
 
 def test_slash_focuses_the_search_box_everywhere(page, site_server: str):

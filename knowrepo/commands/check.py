@@ -123,6 +123,7 @@ def _is_report_link(target: str) -> bool:
 def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Problem]:
     """Links to other reports that lead to none, and images that are missing or elsewhere."""
     import posixpath
+    from urllib.parse import unquote
 
     from knowrepo.support.paths import outside_reason
 
@@ -131,14 +132,15 @@ def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Proble
     for offset, cell, text in _texts(root, report):
         for match in _LINK.finditer(text):
             target = (match.group(1) or match.group(2) or "").split("#")[0]
-            if _is_report_link(target) and posixpath.normpath(posixpath.join(base, target)) not in sources:
+            where = posixpath.normpath(posixpath.join(base, unquote(target)))  # Q3%20review.md
+            if _is_report_link(target) and where not in sources:
                 line = offset + text[: match.start()].count("\n") if offset else None
                 problems.append(Problem(report.source, line, f"link to '{target}' leads to no report", cell))
         for match in _IMAGE.finditer(text):
             target = (match.group(1) or match.group(2) or "").split("#")[0].split("?")[0]
             if not target or re.match(r"^([a-z][a-z0-9+.-]*:|/|attachment:)", target, re.I):
                 continue
-            path = root / base / target
+            path = root / base / unquote(target)
             reason = outside_reason(root, path) or ("" if path.is_file() else "is missing")
             if reason:
                 line = offset + text[: match.start()].count("\n") if offset else None

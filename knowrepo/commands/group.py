@@ -27,7 +27,9 @@ class Context:
 
     def reporter(self, as_json: bool = False) -> Any:
         from knowrepo.support.progress import make_reporter
+        from knowrepo.support.quiet import quiet_libraries
 
+        quiet_libraries(self.verbosity)  # (worker processes are forked after this: they inherit it)
         return make_reporter(0 if as_json else self.verbosity)
 
 

@@ -49,16 +49,40 @@ def math_to_svg(body: str) -> str:
     return _MATH.sub(draw, body)
 
 
-def fit_tables(body: str) -> str:
-    """Mark wide tables so the print stylesheet shrinks them to the page instead of cutting."""
+# Text widths (points) of the page less its 18 mm margins, portrait and landscape. Measured in
+# pdftotext: a character of Inter is up to 0.6 em wide (0.66 em bold, in a header cell); a
+# cell's padding is 1.2 em.
+_TEXT_WIDTH = {"A4": (493.0, 740.0), "Letter": (510.0, 690.0)}
+_CHAR_EM = {"h": 0.66, "d": 0.6}
+_CELL = re.compile(r"<t([hd])\b([^>]*)>(.*?)</t[hd]>", re.S)
+_MIN_PT, _MAX_PT = 6.0, 8.0
+
+
+def table_em(table: str) -> float:
+    """The width in em a table needs when no cell breaks inside a word (nor a number at all)."""
+    widths: dict[int, float] = {}
+    for row in _HEAD_CELLS.findall(table):
+        for column, (kind, attrs, inner) in enumerate(_CELL.findall(row)):
+            text = html.unescape(re.sub(r"<[^>]+>", " ", inner)).strip()
+            unbreakable = text if 'class="num' in attrs else max(text.split() or [""], key=len)
+            widths[column] = max(widths.get(column, 0.0), len(unbreakable) * _CHAR_EM[kind] + 1.2)
+    return sum(widths.values())
+
+
+def fit_tables(body: str, paper: str = "A4") -> str:
+    """Wide tables set small enough for the page, never broken inside a word or a number: the
+    size their longest words need, at most 8 pt; one that needs less than 6 pt turns to a
+    landscape page of its own (where it still needs less, it is set at 6 pt and wraps)."""
+    portrait, landscape = _TEXT_WIDTH.get(paper, _TEXT_WIDTH["A4"])
 
     def mark(match: re.Match[str]) -> str:
-        first_row = _HEAD_CELLS.search(match.group(2))
-        columns = len(re.findall(r"<t[hd]\b", first_row.group(0))) if first_row else 0
-        size = "table-xl" if columns > 10 else "table-wide" if columns > 6 else ""
-        return (
-            f'<table{match.group(1)} data-columns="{columns}" class="{size}">' + match.group(2) + "</table>"
-        )
+        em = table_em(match.group(2)) or 1.0
+        size, turned = min(_MAX_PT, portrait / em), ""
+        if size < _MIN_PT:
+            size, turned = max(_MIN_PT, min(_MAX_PT, landscape / em)), " table-landscape"
+        attrs = re.sub(r'\s(class|style)="[^"]*"', "", match.group(1))  # (pandas' own: not for print)
+        style = f"font-size: {size:.1f}pt"
+        return f'<table{attrs} class="fitted{turned}" style="{style}">{match.group(2)}</table>'
 
     return _TABLE.sub(mark, body)
 
@@ -81,7 +105,7 @@ def print_html(
     from knowrepo.pipeline.render.job import ROOT_TOKEN
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
-    text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)))
+    text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
     return env.get_template("print.html").render(
         site=config.site,
@@ -151,6 +175,20 @@ def _font_config() -> Any:
 def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
     """The PDF bytes, or the error naming the report (never raised: one report never stops
     the others)."""
+    return lay_out(job)[0]
+
+
+def lay_out(job: PdfJob) -> tuple[bytes | KnowrepoError, list[str]]:
+    """render_pdf, and what WeasyPrint said meanwhile (unsupported CSS, fonts): for the build to
+    show once, with -v, however many PDFs and worker processes said it."""
+    from knowrepo.support.quiet import captured
+
+    with captured("weasyprint") as notes:
+        outcome = _write_pdf(job)
+    return outcome, notes
+
+
+def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
     try:
         from weasyprint import HTML
 
@@ -214,7 +252,14 @@ def build_pdfs(state: Any) -> None:
     if not jobs:
         return
 
-    def done(job: PdfJob, outcome: Any) -> None:
+    said: set[str] = set()
+
+    def done(job: PdfJob, result: Any) -> None:
+        outcome, notes = result if isinstance(result, tuple) else (result, [])
+        for note in notes:
+            if note not in said:
+                said.add(note)
+                state.reporter.detail(f"PDF of {job.source}: {note}")
         if isinstance(outcome, WriteError):
             raise outcome
         if isinstance(outcome, KnowrepoError):
@@ -232,7 +277,7 @@ def build_pdfs(state: Any) -> None:
     state.reporter.phase("PDF", len(jobs))
     try:
         run_parallel(
-            render_pdf, [job for job, _targets in jobs.values()], state.workers, done, on_crash=_crashed
+            lay_out, [job for job, _targets in jobs.values()], state.workers, done, on_crash=_crashed
         )
     finally:
         state.reporter.end_phase()

@@ -171,8 +171,40 @@ def _utf8(name: str) -> bool:
 
 
 def first_heading(markdown_text: str) -> str:
+    """The first heading's text, as its page shows it: `code`, *emphasis* and [links](x) as
+    their words (the title and card never show raw Markdown)."""
     match = _HEADING.search(markdown_text)
-    return xml_text(repair_text(match.group(1).strip())) if match else ""
+    return xml_text(repair_text(inline_text(match.group(1)))) if match else ""
+
+
+# Inline Markdown to its words, by hand: the build's own process must not import Markdown to
+# read a title (a rebuild of one edited file would pay ~40 ms for it).
+_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # an image: its alt text
+    (re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])"), r"\1"),  # a link: its text
+    (re.compile(r"<[^>]+>"), ""),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])"), r"\2"),
+    (re.compile(r"\s+#+\s*$"), ""),  # closing hashes of an ATX heading
+]
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$])")
+_CODE = re.compile(r"(`+)\s?(.+?)\s?\1")
+_HIDDEN = 0xF0000  # escaped characters and code wait in a private-use plane while the markup goes
+
+
+def _hide(text: str) -> str:
+    return "".join(chr(_HIDDEN + ord(c)) if ord(c) < 0x100 else c for c in text)
+
+
+def inline_text(markdown_text: str) -> str:
+    text = _ESCAPED.sub(lambda m: _hide(m.group(1)), markdown_text.strip())
+    text = _CODE.sub(lambda m: _hide(m.group(2)), text)  # code keeps its * and _ as they are
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    text = re.sub("[\U000f0000-\U000f00ff]", lambda m: chr(ord(m.group()) - _HIDDEN), text)
+    return " ".join(text.split())
 
 
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}

@@ -7,6 +7,7 @@ os.chdir. One item (or one worker) runs in-process: a pool would only add its st
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,18 +17,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Worker initializer: if the build is killed (even with SIGKILL), its workers die too,
-    rather than waiting forever on a queue nobody writes to (Linux prctl PR_SET_PDEATHSIG)."""
+    rather than waiting forever on a queue nobody writes to (Linux prctl PR_SET_PDEATHSIG).
+    A parent killed between the fork and the prctl sends no signal: then the worker's parent
+    is no longer `parent`, and it exits at once."""
     import ctypes  # here, in the worker: the build itself has no use for it
+    import os
     import signal
 
     with contextlib.suppress(OSError, AttributeError):  # not Linux: they exit with a live parent
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
-def _start_worker(warm: Callable[[], None] | None) -> None:
-    _die_with_parent()
+def _start_worker(parent: int, warm: Callable[[], None] | None) -> None:
+    _die_with_parent(parent)
     if warm is not None:
         with contextlib.suppress(Exception):  # a failed warm-up only costs the time it saves
             warm()
@@ -38,7 +44,7 @@ def start_pool(workers: int, warm: Callable[[], None] | None = None) -> ProcessP
     caller goes on planning: the work they get later starts warm."""
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(warm,))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), warm))
     pool.submit(int)  # the first task starts every worker
     return pool
 
@@ -96,7 +102,9 @@ def _run_in_pool(
 
     own = pool is None
     if pool is None:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=_die_with_parent)
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(items)), initializer=_die_with_parent, initargs=(os.getpid(),)
+        )
     futures: dict[Any, T] = {}
     reported: set[Any] = set()
     try:

@@ -141,6 +141,9 @@ def _theme_and_images(state: BuildState) -> None:
         if rel.startswith("static/"):
             state.files.add("assets/" + rel.removeprefix("static/"), COPY, str(path), "theme")
     state.files.add("assets/pygments.css", COPY, str(pygments_css(state.config.caches)), "theme")
+    charts = any(name.endswith(".json") for entry in state.entries.values() for name in entry.images)
+    if charts and (plotly_js := plotly_bundle()) is not None:  # once for the site, however many charts
+        state.files.add("assets/plotly.min.js", COPY, plotly_js, "theme")
     published = published_files(state)
     cached = str(state.config.caches.assets)
     for entry in state.entries.values():
@@ -152,19 +155,44 @@ def _theme_and_images(state: BuildState) -> None:
                 state.files.add(path, LINK, source, "assets")
 
 
+def plotly_bundle() -> str | None:
+    """The installed plotly package's own plotly.min.js (found without importing plotly)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if os.path.isfile(path := os.path.join(folder, "package_data", "plotly.min.js")):
+            return path
+    return None
+
+
 def pygments_css(caches: Any) -> Any:
     """The one highlighting stylesheet, made once per Pygments version (0.01 s each build in cProfile)."""
     import pygments
 
     from knowrepo.support.atomic import write_atomic
 
-    path = caches.pygments_css(pygments.__version__)
+    path = caches.pygments_css(f"{pygments.__version__}-dark")
     if not path.exists():
-        from pygments.formatters import HtmlFormatter
-
-        # xcode: the one stock Pygments style whose every colour passes WCAG AA on the code background.
-        write_atomic(path, HtmlFormatter(style="xcode").get_style_defs(".highlight").encode())
+        write_atomic(path, highlight_css().encode())
     return path
+
+
+def highlight_css() -> str:
+    """Light and dark code colours. xcode: the one stock Pygments style whose every colour
+    passes WCAG AA on the light code background; github-dark on the dark one. The dark rules
+    apply as the theme's do: the reader's toggle, else the system's choice."""
+    from pygments.formatters import HtmlFormatter
+
+    def rules(style: str, prefix: str) -> str:
+        lines = HtmlFormatter(style=style).get_style_defs(prefix).splitlines()
+        # Only token colours: the block's own background is the theme's (--code-bg).
+        kept = [line for line in lines if line.startswith(prefix) and not line.startswith(prefix + " {")]
+        return "\n".join(kept)
+
+    dark = rules("github-dark", 'html[data-theme="dark"] .highlight')
+    system = rules("github-dark", 'html:not([data-theme="light"]) .highlight')
+    return f"{rules('xcode', '.highlight')}\n{dark}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
 
 
 def failed_runs(report: Report, plan: Any) -> list[str]:

@@ -4,8 +4,10 @@ works under any base_url path and from any web server."""
 from __future__ import annotations
 
 import functools
+import html
 import posixpath
 import re
+from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report
@@ -57,7 +59,8 @@ def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict
     from_dir = posixpath.dirname(page)
 
     def swap(match: re.Match[str]) -> str:
-        target = posixpath.normpath(posixpath.join(here, match.group(2)))
+        # (%20 and the like: Jupyter writes the link to "Q3 review.ipynb" as Q3%20review.ipynb)
+        target = posixpath.normpath(posixpath.join(here, html.unescape(unquote(match.group(2)))))
         target_slug = slug_by_source.get(target)
         if target_slug is None:
             return match.group(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import html
 import importlib.util
@@ -23,6 +24,7 @@ from knowrepo import METRIC_MIME
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
 from knowrepo.pipeline.render.assets import AssetStore, png_size
+from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.numbers import format_figure
 from knowrepo.support.paths import outside_reason
@@ -40,7 +42,7 @@ _DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
 # HTML that loads a script from elsewhere (a CDN, require.js): it shows nothing without it.
 _LOADS_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=|<script\b[^>]*>[^<]*\brequire\s*\(", re.I)
 _MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=(["']))(.+?)(\2)""", re.S)  # either quote, as HTML allows
 
 
 def render_fingerprint() -> str:
@@ -107,6 +109,9 @@ def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]
     return source
 
 
+PAPERMILL_ERROR = "papermill-error-cell-tag"
+
+
 def _text(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source or "")
 
@@ -127,6 +132,23 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
 
 
 INTERACTIVE_NOTE = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+@functools.cache
+def plotly_installed() -> bool:
+    """Whether the site can ship plotly.js (from the installed plotly package: never a CDN)."""
+    return importlib.util.find_spec("plotly") is not None
+
+
+def plotly_figure(name: str, prefix: str) -> str:
+    """The placeholder that site.js draws the figure in (from its JSON file, with the one
+    plotly.min.js the site holds); without JavaScript, and in a PDF, the note says what it is."""
+    return (
+        f'<div class="kr-plotly" data-figure="{html.escape(prefix + name)}" role="figure"'
+        ' aria-label="Interactive chart"><p class="interactive-note">Interactive chart: it shows'
+        " in the browser, with JavaScript.</p></div>"
+    )
 
 
 _OPTION = re.compile(r"^#\|\s?(.*)$")
@@ -312,6 +334,11 @@ class NotebookPreparer:
 
         nb = _rejoin(copy.deepcopy(nb))
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
+        # papermill's "An Exception was encountered" cells (giant red headings, put before the
+        # front matter too): the run's page says it failed in knowrepo's own banner instead.
+        nb["cells"] = [
+            c for c in nb.get("cells", []) if PAPERMILL_ERROR not in c.get("metadata", {}).get("tags", [])
+        ]
         _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
         cells, images = [], []
         self.section = ""
@@ -354,6 +381,18 @@ class NotebookPreparer:
         self.section = heads[-1].strip() if heads else self.section
         return images
 
+    def plotly(self, output: dict[str, Any]) -> str | None:
+        """A Plotly figure's JSON as an asset file, its output the placeholder for it (the
+        asset's name), when plotly is installed; else None (its static fallback shows)."""
+        data = output.get("data")
+        spec = data.get(PLOTLY_MIME) if isinstance(data, dict) else None
+        if not isinstance(spec, dict) or not plotly_installed():
+            return None
+        figure = {k: spec[k] for k in ("data", "layout") if k in spec}
+        name = self.store.put(json.dumps(figure, separators=(",", ":"), default=str).encode(), ".json")
+        output["data"] = {"text/html": plotly_figure(name, self.prefix)}
+        return name
+
     def _code_cell(self, cell: dict[str, Any], tags: set[str]) -> list[str]:
         """Cell tags and the code setting applied; outputs made static, capped, images as files."""
         meta = cell.setdefault("metadata", {})
@@ -368,6 +407,9 @@ class NotebookPreparer:
         ]
         images = []
         for output in outputs:
+            if (figure := self.plotly(output)) is not None:
+                images.append(figure)
+                continue
             self.image(output, self.section)
             if name := output.get("metadata", {}).get("knowrepo", {}).get("name"):
                 images.append(name)
@@ -482,7 +524,7 @@ def _local_images(
     """Copy relative images the prose points at into the assets, by content hash."""
 
     def swap(match: re.Match[str]) -> str:
-        src = html.unescape(match.group(2))
+        src = html.unescape(match.group(3))
         if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", src, re.I) or src.startswith(prefix):
             return match.group(0)
         name, problem = _copy_image(job, src, store, deps)
@@ -490,7 +532,7 @@ def _local_images(
             warnings.append(f"{job.source}: image '{src}' {problem}")
             return match.group(0)
         images.append(name)
-        return f"{match.group(1)}{prefix}{name}{match.group(3)}"
+        return f"{match.group(1)}{prefix}{name}{match.group(4)}"
 
     return _IMG_SRC.sub(swap, body)
 
@@ -535,6 +577,7 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
         body = repair_text(body)
         body = _local_images(body, job, store, prefix, images, deps, warnings)
         body, toc, heading = anchor_headings(body, drop_title=job.title)
+        body = align_numeric_columns(body)
         if job.sanitize:  # last: no edit of the HTML as text comes after it
             from knowrepo.pipeline.render.sanitize import clean_body
 
@@ -600,7 +643,7 @@ def _thumbnail(
     as knowledge-repo counts), else the first raster image of the page."""
     chosen = job.thumbnail.strip()
     if chosen.isdigit():
-        rasters = [name for name in images if not name.endswith(".svg")]
+        rasters = [name for name in images if not name.endswith((".svg", ".json"))]
         if int(chosen) < len(rasters):
             return store.thumbnail(rasters[int(chosen)])
         warnings.append(
@@ -614,7 +657,12 @@ def _thumbnail(
             f"{job.source}: thumbnail '{chosen}' {problem or 'is not a raster image'}; using the first figure"
         )
     return next(
-        (thumb for name in images if not name.endswith(".svg") and (thumb := store.thumbnail(name))), None
+        (
+            thumb
+            for name in images
+            if not name.endswith((".svg", ".json")) and (thumb := store.thumbnail(name))
+        ),
+        None,
     )
 
 

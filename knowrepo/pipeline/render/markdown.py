@@ -13,19 +13,21 @@ import secrets
 import markdown
 
 from knowrepo.model import TocEntry
+from knowrepo.pipeline.render.lists import four_space_lists
 from knowrepo.support.yamltext import xml_text
 
 # One regex walks the text once: code (left alone) or math (replaced by a placeholder that
-# Markdown passes through untouched). Inline $...$ follows pandoc's rule so prices like
-# "$5 and $10" stay text: no space after the opening $, none before the closing one, and no
-# digit right after it.
+# Markdown passes through untouched). Inline $...$ as Jupyter reads it: `$ x $` with spaces
+# inside is math too; prices like "$5 and $10" stay text, since a closing $ is never followed
+# by a digit (and never escaped, nor part of a word: "US$").
 _TOKENS = re.compile(
     r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
     r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
     r"|\$\$(?P<display>.+?)\$\$"
     r"|\\\[(?P<display2>.+?)\\\]"
     r"|\\\((?P<inline2>.+?)\\\)"
-    r"|(?<![\\$\w])\$(?P<inline>[^\s$](?:[^$\n]*?[^\s$\\])?)\$(?!\d)",
+    r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign, as Jupyter shows it
+    r"|(?<![\\$\w])\$(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
     re.S | re.M,
 )
 
@@ -34,7 +36,7 @@ _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
 
 _MARKDOWN = markdown.Markdown(
-    extensions=["extra", "codehilite", "sane_lists", "smarty"],
+    extensions=["extra", "codehilite", "sane_lists", "smarty", "pymdownx.magiclink"],  # bare URLs link
     extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
     output_format="html",
 )
@@ -52,7 +54,10 @@ def math_to_html(latex: str, display: bool) -> str:
     from knowrepo.pipeline.render.sanitize import clean_mathml
 
     # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
-    mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
+    tex = html.escape(latex.strip())
+    mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{tex}" data-pagefind-ignore ', 1)
+    # The search index gets the TeX source, not MathML's letters run together (β0+β1·tenure).
+    mathml += f'<span class="visually-hidden" aria-hidden="true">{tex}</span>'
     # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
     return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 
@@ -69,12 +74,14 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
     def protect(match: re.Match[str]) -> str:
         if match.group("fence") or match.group("code"):
             return match.group(0)
+        if match.group("dollar"):
+            return "&#36;"
         display = match.group("display") or match.group("display2")
         latex = display if display is not None else match.group("inline") or match.group("inline2")
         formulas.append((latex, display is not None))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
-    protected = _TOKENS.sub(protect, text)
+    protected = four_space_lists(_TOKENS.sub(protect, text))
     _MARKDOWN.reset()
     out = _MARKDOWN.convert(protected)
     if sanitize:
@@ -105,6 +112,14 @@ def latex_output_to_html(latex: str) -> str:
         if body.startswith(left) and body.endswith(right) and len(body) > len(left) + len(right):
             return math_to_html(body[len(left) : -len(right)], display=True)
     return math_to_html(body, display=True)
+
+
+_TYPOGRAPHY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "--", "—": "---", "…": "..."})
+
+
+def _plain_quotes(text: str) -> str:
+    """Text as its author typed it: what smarty made curly or long, straight again."""
+    return " ".join(text.translate(_TYPOGRAPHY).split())
 
 
 def plain_text(fragment: str) -> str:
@@ -138,7 +153,7 @@ def anchor_headings(body: str, drop_title: str = "") -> tuple[str, list[TocEntry
         text = plain_text(inner).rstrip("¶").strip()
         if not first:
             first.append(text)
-            if level == 1 and drop_title and text == drop_title.strip():
+            if level == 1 and drop_title and _plain_quotes(text) == _plain_quotes(drop_title):
                 return ""
         existing = _ID_ATTR.search(attrs)
         if existing and existing.group(1) not in used:

@@ -115,7 +115,8 @@ _BODY_TAGS = _TAGS | MATHML_TAGS
 _BODY_ATTRIBUTES = {
     **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
     **_ATTRIBUTES,
-    "*": _ATTRIBUTES["*"] | {"tabindex", "data-pagefind-ignore", "data-pagefind-body"},
+    "*": _ATTRIBUTES["*"] | {"tabindex", "data-pagefind-ignore", "data-pagefind-body", "aria-hidden"},
+    "div": _ATTRIBUTES.get("div", set()) | {"data-figure"},  # a Plotly figure's JSON (site.js checks it)
     "img": _ATTRIBUTES["img"] | {"width", "height"},
 }
 

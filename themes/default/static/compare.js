@@ -25,7 +25,7 @@
     var t = document.getElementById(id);
     t.textContent = "";
     var head = document.createElement("tr");
-    ["", "A", "B"].concat(withChange ? ["Change"] : []).forEach(function (h) { head.appendChild(cell("th", h)); });
+    [withChange ? "Figure" : "Parameter", "A", "B"].concat(withChange ? ["Change"] : []).forEach(function (h) { head.appendChild(cell("th", h)); });
     t.appendChild(head);
     if (!names.length) { var none = document.createElement("tr"); none.appendChild(cell("td", "none")); t.appendChild(none); }
     names.forEach(function (name) {

@@ -52,15 +52,38 @@
     });
   }
 
-  function render(results, total, term) {
-    list.innerHTML = results.map(function (r) {
-      var m = r.meta || {};
+  // Variants of one report are one hit (the best-scoring page), its variants listed under it.
+  function grouped(results) {
+    var groups = [], byReport = {};
+    results.forEach(function (r) {
+      var m = r.meta || {}, key = m.report || r.url;
+      if (!byReport[key]) { byReport[key] = { hit: r, variants: [] }; groups.push(byReport[key]); }
+      if (m.variant && !byReport[key].variants.some(function (v) { return v.name === m.variant; })) {
+        byReport[key].variants.push({ name: m.variant, url: r.url });
+      }
+    });
+    return groups;
+  }
+
+  function variantLinks(group) {
+    if (group.variants.length < 2) return "";
+    return '<p class="result-variants">Variants: ' + group.variants.map(function (v) {
+      return '<a href="' + esc(v.url) + '">' + esc(v.name) + "</a>";
+    }).join(" ") + "</p>";
+  }
+
+  function render(pages, total, term) {
+    var groups = grouped(pages).slice(0, 20);
+    total = total - pages.length + grouped(pages).length;  // (pages past those loaded: counted as they are)
+    list.innerHTML = groups.map(function (group) {
+      var r = group.hit, m = r.meta || {};
+      var title = group.variants.length > 1 ? (m.title || "").replace(/ \([^()]*\)$/, "") : m.title;
       var image = m.image ? '<img class="result-thumb" src="' + esc(m.image) + '" alt="" loading="lazy">' : "";
       var byline = [m.authors, m.date].filter(Boolean).map(esc).join(" · ");
       return '<li class="result">' + image + '<div class="result-body"><h2 class="result-title"><a href="' +
-        esc(r.url) + '">' + esc(m.title || r.url) + '</a></h2>' +
+        esc(r.url) + '">' + esc(title || r.url) + '</a></h2>' +
         (byline ? '<p class="result-meta">' + byline + "</p>" : "") +
-        '<p class="result-excerpt">' + r.excerpt + "</p></div></li>";
+        '<p class="result-excerpt">' + r.excerpt + "</p>" + variantLinks(group) + "</div></li>";
     }).join("");
     status.textContent = term || hasFilters() ? total + (total === 1 ? " report" : " reports") +
       (term ? " for “" + term + "”" : "") : "";
@@ -108,7 +131,7 @@
     });
     var found = await searchParts(term || null, { filters: filters, sort: sort });
     if (run !== latest) return;
-    var results = await Promise.all(found.slice(0, 20).map(function (r) { return r.data(); }));
+    var results = await Promise.all(found.slice(0, 60).map(function (r) { return r.data(); }));
     if (run !== latest) return;
     render(results, found.length, term);
   }

@@ -1,0 +1,160 @@
+"""What readers see, built for real: numeric columns, quiet builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from conftest import PROJECT, run_knowrepo
+from knowrepo.pipeline.render.tables import align_numeric_columns
+
+
+def test_only_numeric_columns_are_right_aligned_and_markdown_alignment_is_kept(tmp_path: Path):
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "T"\n')
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/t.md").write_text(
+        "# Tables\n\n| Region | Revenue | Note | Centre |\n|---|---|---|:---:|\n"
+        "| EU | 1,200.5 | up 3 % | a |\n| US | (42) | flat | b |\n| APAC | n/a | — | c |\n"
+    )
+    run_knowrepo("build", str(tmp_path))
+    page = BeautifulSoup((tmp_path / "_site/t/index.html").read_text(), "html.parser")
+    rows = [[("num" in (c.get("class") or []), c.get("style") or "") for c in tr.find_all(["td", "th"])]
+            for tr in page.select(".report-body table tr")]  # fmt: skip
+    assert [num for num, _style in rows[1]] == [False, True, False, False]  # Revenue only
+    assert rows[0][1][0] is True  # its header too
+    assert all("text-align: center" in style for _num, style in (row[3] for row in rows))
+
+
+def test_dataframe_index_header_has_text_and_only_numbers_align_right():
+    import pandas as pd
+
+    html = pd.DataFrame({"plan": ["basic", "pro"], "tenure": [12, 8]}).to_html()
+    table = BeautifulSoup(align_numeric_columns(html), "html.parser")
+    head = table.select("thead th")
+    assert head[0].get_text() == "Row" and "visually-hidden" in str(head[0])
+    assert [("num" in (td.get("class") or [])) for td in table.select("tbody tr")[0].find_all("td")] == [
+        False,
+        True,
+    ]
+
+
+def test_library_warnings_only_with_v_and_each_once(tmp_path: Path):
+    """A theme whose print stylesheet WeasyPrint cannot read: quiet by default; with -v, each
+    warning once, however many PDFs and worker processes met it."""
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "Q"\ntheme = "mine"\n[pdf]\nenabled = true\n')
+    (tmp_path / "reports").mkdir()
+    for name in "abcd":
+        (tmp_path / f"reports/{name}.md").write_text(f"# Report {name}\n\nText.\n")
+    static = tmp_path / "themes/mine/static"
+    static.mkdir(parents=True)
+    css = (PROJECT / "themes/default/static/print.css").read_text()
+    (static / "print.css").write_text(css + "\n.x { clip: rect(0 0 0 0); }\n")
+    quiet = run_knowrepo("build", str(tmp_path), "-j", "2")
+    assert "weasyprint" not in quiet.stderr.lower() and "clip" not in quiet.stderr
+    (static / "print.css").write_text(css + "\n.x { clip: rect(1px 0 0 0); }\n")  # new PDFs
+    verbose = run_knowrepo("build", str(tmp_path), "-j", "2", "-v")
+    said = [line for line in verbose.stderr.splitlines() if "clip" in line]
+    assert len(said) == 1 and "weasyprint: Ignored `clip: rect(1px 0 0 0)`" in said[0]
+
+
+def test_long_outputs_fold_colours_stay_and_failed_runs_lose_papermills_headings(tmp_path: Path):
+    from conftest import write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "O"\n[pdf]\nenabled = true\n')
+    write_notebook(
+        tmp_path / "reports/long.ipynb",
+        [
+            ("code", 'print("\\x1b[31mRED-TEXT\\x1b[0m")'),
+            ("code", "for i in range(100):\n    print(f'line {i}')"),
+        ],
+        front="title: Long output",
+    )
+    write_notebook(
+        tmp_path / "reports/fails.ipynb",
+        [("markdown", "# Fails\n\nProse before."), ("code", "raise ValueError('boom')")],
+        front="title: Fails\nsummary: It fails.",
+    )
+    run_knowrepo("build", str(tmp_path), "--allow-failed-runs")
+    page = BeautifulSoup((tmp_path / "_site/long/index.html").read_text(), "html.parser")
+    assert page.select_one(".ansi-red-fg").get_text() == "RED-TEXT"
+    fold = page.select_one("details.output-fold")
+    assert fold.summary.get_text() == "Show all 100 lines" and "line 99" in fold.get_text()
+    shown = fold.find_previous_sibling("pre").get_text()
+    assert "line 29" in shown and "line 30" not in shown
+    import subprocess
+
+    pdf = next((tmp_path / "_site/long").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "70 more lines in the executed notebook" in text and "line 99" not in text
+    failed = (tmp_path / "_site/fails/index.html").read_text()
+    assert "An Exception was encountered" not in failed and "papermill encountered" not in failed
+    assert "title: Fails" not in failed and "The latest run failed" in failed
+
+
+def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
+    import struct
+    import zlib
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "M"\n')
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    raw = b"\x00\xff\x00\x00"  # one red pixel
+    png = b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in [(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)),
+                           (b"IDAT", zlib.compress(raw)), (b"IEND", b"")]
+    )  # fmt: skip
+    (reports / "fig.png").write_bytes(png)
+    (reports / "Q3 review.md").write_text("# Q3 review\n\nThe quarter.\n")
+    (reports / "story.md").write_text(
+        "# The `churn` model's *story*\n\nSee https://example.com/docs and [Q3](Q3%20review.md).\n\n"
+        "- top\n  - two spaces\n    - four more\n\n1. first\n   - three spaces\n\n"
+        "Inner spaces: $ x^2 $ and a price of \\$5.\n\n<img src='fig.png' alt='fig'>\n"
+    )
+    run_knowrepo("build", str(tmp_path))
+    page = BeautifulSoup((tmp_path / "_site/story/index.html").read_text(), "html.parser")
+    body = page.select_one(".report-body")
+    assert page.title.get_text().startswith("The churn model's story ·")
+    assert page.select_one("#report-title").get_text() == "The churn model's story"
+    assert not body.find("h1")  # the heading is the title: not shown twice
+    assert body.find("a", href="https://example.com/docs")
+    assert body.find("a", string="Q3")["href"] == "../q3-review/"
+    assert body.select("ul > li > ul > li > ul > li")[0].get_text(strip=True) == "four more"
+    assert body.select_one("ol > li > ul > li").get_text(strip=True) == "three spaces"
+    assert body.find("math", alttext="x^2") and "price of $5." in body.get_text()
+    assert body.find("img", alt="fig")["src"].startswith("../assets/")
+    listing = BeautifulSoup((tmp_path / "_site/index.html").read_text(), "html.parser")
+    assert "The churn model's story" in [a.get_text(strip=True) for a in listing.select(".card-title a")]
+
+
+def test_plotly_figures_stay_interactive_offline_from_one_shared_bundle(tmp_path: Path, browser):
+    from conftest import serving, write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "P"\n')
+    for name in ("one", "two"):
+        write_notebook(
+            tmp_path / f"reports/{name}.ipynb",
+            [("code", f"import plotly.express as px\npx.bar(x=['a', 'b'], y=[3, 4], title='{name} chart')")],
+            front=f"title: Chart {name}",
+        )
+    run_knowrepo("build", str(tmp_path))
+    site = tmp_path / "_site"
+    bundles = [p.relative_to(site).as_posix() for p in site.rglob("*.js") if "plotly" in p.name]
+    assert bundles == ["assets/plotly.min.js"]  # once for the site, never per page or chart
+    for name in ("one", "two"):
+        figure = BeautifulSoup((site / f"{name}/index.html").read_text(), "html.parser").select_one(
+            ".kr-plotly"
+        )
+        assert (site / name / figure["data-figure"]).resolve().is_file()
+    context = browser.new_context()  # the pages' own Content-Security-Policy applies
+    page = context.new_page()
+    outside, errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with serving(site) as base:
+        page.goto(base + "two/")
+        page.wait_for_selector(".kr-plotly.drawn .main-svg")
+        assert "two chart" in page.locator(".kr-plotly").inner_text()
+    context.close()
+    assert outside == [] and errors == []
