@@ -19,7 +19,7 @@ from knowrepo.support.yamltext import xml_text
 # One regex walks the text once: code (left alone) or math (replaced by a placeholder that
 # Markdown passes through untouched). Inline $...$ as Jupyter reads it: `$ x $` with spaces
 # inside is math too; prices like "$5 and $10" stay text, since a closing $ is never followed
-# by a digit (and never escaped, nor part of a word: "US$").
+# by a digit, nor an opening one ($10. Then $x$); never escaped, nor part of a word ("US$").
 _TOKENS = re.compile(
     r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
     r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
@@ -27,7 +27,7 @@ _TOKENS = re.compile(
     r"|\\\[(?P<display2>.+?)\\\]"
     r"|\\\((?P<inline2>.+?)\\\)"
     r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign, as Jupyter shows it
-    r"|(?<![\\$\w])\$(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
+    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
     re.S | re.M,
 )
 
