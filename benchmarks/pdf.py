@@ -60,6 +60,7 @@ def documents(work: Path, count: int) -> list[Path]:
             item.variant,
             config.state_dir / "cache" / "assets",
             stylesheet,
+            item.slug_by_source,
         )
         path = work / f"doc-{index:02d}.html"
         path.write_text(html.replace(item.report.meta.title, f"{item.report.meta.title} #{index}", 1))

@@ -64,6 +64,9 @@ def test_title_block_metadata_and_content(churn_pdf: Path):
     assert info["Keywords"] == "churn, product, retention"
     assert info["Subject"].startswith("Monthly retention curves")
     assert "A4" in info["Page size"]
+    assert info["Tagged"] == "yes"  # PDF/UA-1: structure tags for screen readers
+    meta = subprocess.run(["pdfinfo", "-meta", str(churn_pdf)], capture_output=True, text=True).stdout
+    assert 'pdfuaid:part="1"' in meta
     text = pdftext(churn_pdf)
     for expected in (
         "Customer churn by signup cohort",
@@ -99,6 +102,53 @@ def test_pdf_is_deterministic_and_the_site_serves_the_same_bytes(
     assert again.read_bytes() == churn_pdf.read_bytes()
     published = example_site / "product/churn-analysis/product-churn-analysis.pdf"
     assert published.read_bytes() == churn_pdf.read_bytes()
+
+
+def pdf_links(path: Path) -> list[str]:
+    out = subprocess.run(["pdfinfo", "-url", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[-1] for line in out.splitlines()[1:]]
+
+
+def test_links_to_other_reports_open_their_pages_never_a_file_of_the_build_machine(
+    example_site: Path, tmp_path: Path
+):
+    # base_url /kr/ (a path): a PDF cannot know the host, so the link is plain text
+    published = example_site / "notes/q3-planning-notes/notes-q3-planning-notes.pdf"
+    assert pdf_links(published) == []
+    assert "warehouse delay analysis" in pdftext(published)
+    repo = copy_example(tmp_path / "repo", base_url="https://kb.example.com/analytics")
+    target = tmp_path / "notes.pdf"
+    run_knowrepo("-C", str(repo), "pdf", "notes/q3-planning-notes", "-o", str(target))
+    assert sorted(pdf_links(target)) == [
+        "https://kb.example.com/analytics/ops/warehouse-delays/",
+        "https://kb.example.com/analytics/science/checkout-ab-test/",
+    ]
+
+
+def test_contents_are_numbered_by_section_with_their_pages(tmp_path: Path):
+    run_knowrepo("init", str(tmp_path / "kb"))
+    sections = "\n\n".join(
+        f"## Part {part}\n\ntext\n\n"
+        + "\n\n".join(f"### Step {part}{sub}\n\n" + "line\n\n" * 40 for sub in "ab")
+        for part in "AB"
+    )
+    (tmp_path / "kb/reports/probe.md").write_text(f"---\ntitle: Probe\n---\nIntro.\n\n{sections}\n")
+    run_knowrepo("-C", str(tmp_path / "kb"), "pdf", "probe", "-o", str(tmp_path / "probe.pdf"))
+    contents = pdftext(tmp_path / "probe.pdf").split("Intro.", 1)[0]
+    found = re.findall(r"(\d(?:\.\d)?)\.? (Part|Step) (\w+)[ .]+(\d+)", contents)
+    labels = [(number, title) for number, _kind, title, _page in found]
+    assert sorted(labels) == [
+        ("1", "A"),
+        ("1.1", "Aa"),
+        ("1.2", "Ab"),
+        ("2", "B"),
+        ("2.1", "Ba"),
+        ("2.2", "Bb"),
+    ]
+    pages = {title: int(page) for _n, _kind, title, page in found}
+    assert pages["A"] == 1 and pages["Bb"] > pages["Ab"] > 1  # where each section starts
+    text_pages = pdftext(tmp_path / "probe.pdf").split("\f")
+    assert "Step Bb" in text_pages[pages["Bb"] - 1].split("CONTENTS")[-1]
 
 
 def test_variants_give_one_file_each_with_default_names(example_repo: Path, tmp_path: Path):

@@ -23,6 +23,7 @@ class Export:
     run: Run | None
     variant: str  # "" when the report has no variants to tell apart
     file_name: str
+    slug_by_source: dict[str, str]  # every report's page, for the links between them
 
 
 def exports_for(
@@ -46,10 +47,11 @@ def exports_for(
     plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None
     chosen = _chosen(report, plan, run_id, variants, last_good) or [("source", None, "")]
     views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
+    slugs = {found_report.source: found_report.slug for found_report in found.reports}
     wanted = [views[view_name] for view_name, _run, _label in chosen]
     bodies = _bodies(config, wanted)
     exports = [
-        Export(report, bodies[view.key], run, label, pdf_name(report.slug, label))
+        Export(report, bodies[view.key], run, label, pdf_name(report.slug, label), slugs)
         for (_name, run, label), view in zip(chosen, wanted, strict=True)
     ]
     return config, exports
@@ -131,6 +133,7 @@ def export_pdf(root: Path, config: Config, export: Export) -> bytes:
         export.variant,
         config.state_dir / "cache" / "assets",
         stylesheet,
+        export.slug_by_source,
     )
     assets = str(config.state_dir / "cache" / "assets")
     job = PdfJob(key="", source=export.report.source, html=document, base_url=str(root), allowed=(assets,))

@@ -8,6 +8,7 @@ run and the PDF identifier from its content, so one run always gives the same by
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import re
@@ -87,6 +88,35 @@ def fit_tables(body: str, paper: str = "A4") -> str:
     return _TABLE.sub(mark, body)
 
 
+_LINK = re.compile(r'<a\b([^>]*?)\bhref="([^"]*)"([^>]*)>(.*?)</a>', re.S)
+_ABSOLUTE = re.compile(r"(?:https?|mailto):", re.I)
+
+
+def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_url: str | None) -> str:
+    """Links as a PDF reader can follow them: to other reports and site files, the page on the
+    site when base_url is absolute, else plain text; never a file:// URL of the build machine."""
+    from urllib.parse import urljoin
+
+    from knowrepo.pipeline.assemble.links import relative_root, rewrite_report_links
+    from knowrepo.pipeline.render.job import ROOT_TOKEN
+
+    page = f"{report.slug}/index.html"
+    body = rewrite_report_links(body, report.source, page, slug_by_source).replace(
+        ROOT_TOKEN, relative_root(page)
+    )
+
+    def follow(match: re.Match[str]) -> str:
+        before, href, after, inner = match.groups()
+        if href.startswith("#") or _ABSOLUTE.match(href):
+            return match.group(0)
+        if site_url is None or ":" in href.split("/", 1)[0]:  # (file:, javascript: ...)
+            return f"<span{before}{after}>{inner}</span>"
+        url = html.escape(urljoin(site_url + page, html.unescape(href)))
+        return f'<a{before}href="{url}"{after}>{inner}</a>'
+
+    return _LINK.sub(follow, body)
+
+
 def print_html(
     env: Any,
     config: Any,
@@ -96,6 +126,7 @@ def print_html(
     variant: str,
     assets_dir: Path,
     stylesheet: str,
+    slug_by_source: dict[str, str],
 ) -> str:
     """The standalone print document of one report (or one run of it)."""
     from markupsafe import Markup
@@ -105,6 +136,7 @@ def print_html(
     from knowrepo.pipeline.render.job import ROOT_TOKEN
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
+    text = print_links(text, report, slug_by_source, config.site.absolute_url)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
     return env.get_template("print.html").render(
@@ -194,7 +226,10 @@ def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
 
         identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=site_fetcher(job.allowed))
-        return document.write_pdf(pdf_identifier=identifier, font_config=_font_config())
+        # PDF/UA-1: a tagged PDF (structure, reading order, alt text) that screen readers can read
+        return document.write_pdf(
+            pdf_identifier=identifier, font_config=_font_config(), pdf_variant="pdf/ua-1"
+        )
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
         return write_error(exc) or KnowrepoError(
             job.source, f"PDF export failed: {type(exc).__name__}: {exc}"
@@ -291,8 +326,21 @@ def _pdf_key(state: Any, report: Report, view: Any, variant: str) -> str | None:
         return None
     record = view.run.to_json() if view.run is not None else None
     return key_of(
-        view.key, report.meta.to_json(), report.date, record, variant, state.digest, state.config.pdf.paper
+        view.key,
+        report.meta.to_json(),
+        report.date,
+        record,
+        variant,
+        state.digest,
+        state.config.pdf.paper,
+        _code_digest(),
     )
+
+
+@functools.cache
+def _code_digest() -> str:
+    """This module's source: a change to how PDFs are made remakes the cached ones."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, stylesheet: str) -> PdfJob | None:
@@ -302,7 +350,15 @@ def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, styl
     try:
         body = state.bodies[view.key]
         html_text = print_html(
-            state.env, state.config, report, body, view.run, variant, caches.assets, stylesheet
+            state.env,
+            state.config,
+            report,
+            body,
+            view.run,
+            variant,
+            caches.assets,
+            stylesheet,
+            state.slug_by_source,
         )
     except Exception as exc:  # the theme's print.html fails on this report
         state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
