@@ -61,6 +61,16 @@ def test_report_page_renders_plots_math_and_toc(page, site_server: str):
     formula = page.locator(".report-body math").first
     box = formula.bounding_box()
     assert box and box["height"] > 20  # laid out as a real fraction, not a line of source text
+    # The site's own math font (none is installed here but DejaVu's): subscripts sit low and small
+    page.evaluate("document.fonts.ready")
+    fonts = page.evaluate(
+        "[...document.fonts].filter(f => f.family.includes('knowrepo math')).map(f => f.status)"
+    )
+    assert fonts == ["loaded"]
+    base, sub = (
+        page.locator(".report-body msub").first.locator(":scope > *").nth(i).bounding_box() for i in (0, 1)
+    )
+    assert sub["y"] + sub["height"] > base["y"] + base["height"] and sub["height"] < base["height"]
     assert page.locator(".toc").is_visible()
     page.locator(".toc a", has_text="Churn by plan").click()
     page.wait_for_function("location.hash === '#churn-by-plan'")

@@ -42,6 +42,9 @@ class Caches:
     def pygments_css(self, version: str) -> Path:
         return self.state / "cache" / f"pygments-{version}-xcode.css"
 
+    def math_font(self, version: str) -> Path:
+        return self.state / "cache" / f"math-font-{version}.woff"
+
     def _for_output(self, output: Path) -> str:
         return content_hash(str(output).encode())[:10]
 

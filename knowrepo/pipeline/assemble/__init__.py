@@ -4,6 +4,7 @@ files, images), collected in state.files; a page whose key the published page ha
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import CONFIG_NAME
@@ -141,6 +142,8 @@ def _theme_and_images(state: BuildState) -> None:
         if rel.startswith("static/"):
             state.files.add("assets/" + rel.removeprefix("static/"), COPY, str(path), "theme")
     state.files.add("assets/pygments.css", COPY, str(pygments_css(state.config.caches)), "theme")
+    if (font := math_font(state.config.caches)) is not None:
+        state.files.add("assets/math.woff", COPY, str(font), "theme")
     charts = any(name.endswith(".json") for entry in state.entries.values() for name in entry.images)
     if charts and (plotly_js := plotly_bundle()) is not None:  # once for the site, however many charts
         state.files.add("assets/plotly.min.js", COPY, plotly_js, "theme")
@@ -164,6 +167,32 @@ def plotly_bundle() -> str | None:
         if os.path.isfile(path := os.path.join(folder, "package_data", "plotly.min.js")):
             return path
     return None
+
+
+def math_font(caches: Any) -> Any:
+    """An OpenType math font for the site's MathML: Chromium lays out sub- and superscripts only
+    with one, and a reader's machine may have none. STIX Two Math, from ziamath (the PDF's
+    formula renderer) as WOFF: 0.8 MB, fetched only by pages with math, made once (0.1 s)."""
+    import importlib.util
+
+    from knowrepo.support.atomic import write_atomic
+
+    spec = importlib.util.find_spec("ziamath")
+    folders = (spec.submodule_search_locations or []) if spec else []
+    fonts = [p for folder in folders if (p := Path(folder, "fonts", "STIXTwoMath-Regular.ttf")).is_file()]
+    if not fonts:
+        return None
+    path = caches.math_font(f"stix2-{fonts[0].stat().st_size}")
+    if not path.exists():
+        import io
+
+        from fontTools.ttLib import TTFont
+
+        font, data = TTFont(fonts[0]), io.BytesIO()
+        font.flavor = "woff"
+        font.save(data)
+        write_atomic(path, data.getvalue())
+    return path
 
 
 def pygments_css(caches: Any) -> Any:
