@@ -92,6 +92,31 @@ def test_long_outputs_fold_colours_stay_and_failed_runs_lose_papermills_headings
     assert "title: Fails" not in failed and "The latest run failed" in failed
 
 
+def test_widgets_say_what_they_are_and_bare_object_reprs_give_way_to_richer_types(tmp_path: Path):
+    from conftest import write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "O"\n')
+    thing = (
+        "class Thing:\n    def _repr_markdown_(self):\n        return '**rich** view'\n"
+        "    def __repr__(self):\n        return f'<mylib.Thing object at {hex(id(self))}>'\nThing()"
+    )
+    write_notebook(
+        tmp_path / "reports/outputs.ipynb",
+        [
+            ("code", "import ipywidgets\nipywidgets.IntSlider(value=7)"),
+            ("code", "from IPython.display import JSON\nJSON({'region': 'EU', 'count': [1, 2]})"),
+            ("code", thing),
+        ],
+        front="title: Outputs",
+    )
+    run_knowrepo("build", str(tmp_path), "--execute", "always")
+    page = BeautifulSoup((tmp_path / "_site/outputs/index.html").read_text(), "html.parser")
+    outputs = list(dict.fromkeys(o.get_text(" ", strip=True) for o in page.select(".output_area")))
+    assert outputs[0] == "Interactive widget (IntSlider): it works in the running notebook."
+    assert '"region": "EU"' in outputs[1] and "IPython" not in outputs[1]
+    assert outputs[2] == "rich view" and page.select_one(".output_area strong").get_text() == "rich"
+
+
 def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
     import struct
     import zlib

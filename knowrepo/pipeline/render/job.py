@@ -184,13 +184,44 @@ def apply_cell_options(cell: dict[str, Any]) -> set[str]:
     return tags
 
 
+# The repr Python gives an object that has no repr of its own: worth less than any other type.
+_OBJECT_REPR = re.compile(r"^<[\w.]+ object(?: at 0x[0-9a-f]+)?>$")
+_WIDGET_REPR = re.compile(r"^([A-Z]\w*)\(")
+
+
+def widget_note(plain: str) -> str:
+    """What an ipywidget shows without a kernel: its kind, not `IntSlider(value=7, ...)`."""
+    kind = match.group(1) if (match := _WIDGET_REPR.match(plain)) else "widget"
+    return (
+        f'<p class="interactive-note">Interactive widget ({html.escape(kind)}):'
+        " it works in the running notebook.</p>"
+    )
+
+
+def richest_static(data: dict[str, Any]) -> dict[str, Any]:
+    """A bare `<IPython.core.display.JSON object>` repr gives way to the richest other type
+    (nbconvert shows no JSON: it is shown as indented text)."""
+    plain = _text(data.get("text/plain", "")).strip()
+    if plain and not _OBJECT_REPR.match(plain):
+        return data
+    others = {k: v for k, v in data.items() if k != "text/plain"}
+    if any(k in others for k in (*STATIC_TYPES, "text/html")):
+        return others
+    for mime, value in others.items():
+        if mime == "application/json" or mime.endswith("+json"):
+            return {**others, "text/plain": json.dumps(value, indent=2, ensure_ascii=False, default=str)}
+    return data
+
+
 def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
     """Drop output types that need a kernel or a CDN script, keeping the static fallback; with
     `sanitize`, HTML output cannot run script."""
     data = output.get("data")
     if not isinstance(data, dict):
         return output
-    data = {k: v for k, v in data.items() if k not in LIVE_ONLY}
+    if LIVE_ONLY[0] in data and not any(k in data for k in (*STATIC_TYPES, "text/html")):
+        return {**output, "data": {"text/html": widget_note(_text(data.get("text/plain", "")))}}
+    data = richest_static({k: v for k, v in data.items() if k not in LIVE_ONLY})
     metric = data.get(METRIC_MIME)
     if isinstance(metric, dict) and "name" in metric:
         name, value = html.escape(str(metric["name"])), html.escape(format_figure(metric.get("value")))
