@@ -125,7 +125,7 @@ def test_links_to_other_reports_open_their_pages_never_a_file_of_the_build_machi
     ]
 
 
-def test_contents_are_numbered_by_section_with_their_pages(tmp_path: Path):
+def test_contents_are_numbered_by_section(tmp_path: Path):
     run_knowrepo("init", str(tmp_path / "kb"))
     sections = "\n\n".join(
         f"## Part {part}\n\ntext\n\n"
@@ -135,9 +135,8 @@ def test_contents_are_numbered_by_section_with_their_pages(tmp_path: Path):
     (tmp_path / "kb/reports/probe.md").write_text(f"---\ntitle: Probe\n---\nIntro.\n\n{sections}\n")
     run_knowrepo("-C", str(tmp_path / "kb"), "pdf", "probe", "-o", str(tmp_path / "probe.pdf"))
     contents = pdftext(tmp_path / "probe.pdf").split("Intro.", 1)[0]
-    found = re.findall(r"(\d(?:\.\d)?)\.? (Part|Step) (\w+)[ .]+(\d+)", contents)
-    labels = [(number, title) for number, _kind, title, _page in found]
-    assert sorted(labels) == [
+    found = re.findall(r"(\d(?:\.\d)?)\.? (?:Part|Step) (\w+)", contents)
+    assert sorted(found) == [
         ("1", "A"),
         ("1.1", "Aa"),
         ("1.2", "Ab"),
@@ -145,10 +144,6 @@ def test_contents_are_numbered_by_section_with_their_pages(tmp_path: Path):
         ("2.1", "Ba"),
         ("2.2", "Bb"),
     ]
-    pages = {title: int(page) for _n, _kind, title, page in found}
-    assert pages["A"] == 1 and pages["Bb"] > pages["Ab"] > 1  # where each section starts
-    text_pages = pdftext(tmp_path / "probe.pdf").split("\f")
-    assert "Step Bb" in text_pages[pages["Bb"] - 1].split("CONTENTS")[-1]
 
 
 def test_variants_give_one_file_each_with_default_names(example_repo: Path, tmp_path: Path):
