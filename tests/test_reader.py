@@ -135,7 +135,8 @@ def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
     (reports / "story.md").write_text(
         "# The `churn` model's *story*\n\nSee https://example.com/docs and [Q3](Q3%20review.md).\n\n"
         "- top\n  - two spaces\n    - four more\n\n1. first\n   - three spaces\n\n"
-        "Inner spaces: $ x^2 $ and a price of \\$5.\n\n<img src='fig.png' alt='fig'>\n"
+        "Inner spaces: $ x^2 $ and a price of \\$5.\n\n<img src='fig.png' alt='fig'>\n\n"
+        "1. Install it:\n\n    ```bash\n    pip install knowrepo\n    ```\n\n2. Build.\n"
     )
     run_knowrepo("build", str(tmp_path))
     page = BeautifulSoup((tmp_path / "_site/story/index.html").read_text(), "html.parser")
@@ -149,6 +150,8 @@ def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
     assert body.select_one("ol > li > ul > li").get_text(strip=True) == "three spaces"
     assert body.find("math", alttext="x^2") and "price of $5." in body.get_text()
     assert body.find("img", alt="fig")["src"].startswith("../assets/")
+    fenced = body.select_one("ol > li > div.highlight pre")  # a fence inside a list item
+    assert fenced and fenced.get_text() == "pip install knowrepo\n" and "```" not in body.get_text()
     listing = BeautifulSoup((tmp_path / "_site/index.html").read_text(), "html.parser")
     assert "The churn model's story" in [a.get_text(strip=True) for a in listing.select(".card-title a")]
 
