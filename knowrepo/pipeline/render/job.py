@@ -191,11 +191,8 @@ _WIDGET_REPR = re.compile(r"^([A-Z]\w*)\(")
 
 def widget_note(plain: str) -> str:
     """What an ipywidget shows without a kernel: its kind, not `IntSlider(value=7, ...)`."""
-    kind = match.group(1) if (match := _WIDGET_REPR.match(plain)) else "widget"
-    return (
-        f'<p class="interactive-note">Interactive widget ({html.escape(kind)}):'
-        " it works in the running notebook.</p>"
-    )
+    kind = f" ({html.escape(match.group(1))})" if (match := _WIDGET_REPR.match(plain)) else ""
+    return f'<p class="interactive-note">Interactive widget{kind}: it works in the running notebook.</p>'
 
 
 def richest_static(data: dict[str, Any]) -> dict[str, Any]:
