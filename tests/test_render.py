@@ -125,10 +125,15 @@ def test_outputs_that_need_a_kernel_or_cdn_fall_back_to_static(tmp_path: Path):
     build(tmp_path)
     html = (tmp_path / "_site/live/index.html").read_text()
     body = BeautifulSoup(html, "html.parser").select_one(".report-body")
-    assert "IntSlider(value=3)" in body.get_text()
+    notes = [note.get_text() for note in body.select(".interactive-note")]
+    assert "IntSlider(value=3)" not in body.get_text() and "Javascript object" not in body.get_text()
     assert "cdn." not in html and "<script" not in str(body)
     assert body.select_one(".output_png img")["src"].startswith("../assets/img/")
-    assert "open the notebook to see it" in body.select_one(".interactive-note").get_text()
+    assert notes == [
+        "Interactive widget (IntSlider): it works in the running notebook.",
+        "Interactive output: open the notebook to see it.",  # the chart that needs a CDN script
+        "Interactive output: open the notebook to see it.",  # the JavaScript
+    ]
 
 
 def test_markdown_attachments_and_report_links(tmp_path: Path):

@@ -218,7 +218,10 @@ def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
         return output
     if LIVE_ONLY[0] in data and not any(k in data for k in (*STATIC_TYPES, "text/html")):
         return {**output, "data": {"text/html": widget_note(_text(data.get("text/plain", "")))}}
+    live = any(k in data for k in LIVE_ONLY)
     data = richest_static({k: v for k, v in data.items() if k not in LIVE_ONLY})
+    if live and list(data) == ["text/plain"] and _OBJECT_REPR.match(_text(data["text/plain"]).strip()):
+        data = {}  # only <IPython.core.display.Javascript object> is left: the note says more
     metric = data.get(METRIC_MIME)
     if isinstance(metric, dict) and "name" in metric:
         name, value = html.escape(str(metric["name"])), html.escape(format_figure(metric.get("value")))
