@@ -89,13 +89,12 @@ def fit_tables(body: str, paper: str = "A4") -> str:
 
 
 _LINK = re.compile(r'<a\b([^>]*?)\bhref="([^"]*)"([^>]*)>(.*?)</a>', re.S)
-_ABSOLUTE = re.compile(r"(?:https?|mailto):", re.I)
 
 
 def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_url: str | None) -> str:
     """Links as a PDF reader can follow them: to other reports and site files, the page on the
     site when base_url is absolute, else plain text; never a file:// URL of the build machine."""
-    from urllib.parse import urljoin
+    from urllib.parse import urljoin, urlsplit
 
     from knowrepo.pipeline.assemble.links import relative_root, rewrite_report_links
     from knowrepo.pipeline.render.job import ROOT_TOKEN
@@ -107,11 +106,13 @@ def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_
 
     def follow(match: re.Match[str]) -> str:
         before, href, after, inner = match.groups()
-        if href.startswith("#") or _ABSOLUTE.match(href):
+        target = html.unescape(href).strip()
+        scheme = urlsplit(target).scheme.lower()
+        if target.startswith("#") or scheme in ("http", "https", "mailto"):
             return match.group(0)
-        if site_url is None or ":" in href.split("/", 1)[0]:  # (file:, javascript: ...)
+        if site_url is None or scheme:  # (file:, javascript: ...)
             return f"<span{before}{after}>{inner}</span>"
-        url = html.escape(urljoin(site_url + page, html.unescape(href)))
+        url = html.escape(urljoin(site_url + page, target))
         return f'<a{before}href="{url}"{after}>{inner}</a>'
 
     return _LINK.sub(follow, body)
@@ -226,10 +227,11 @@ def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
 
         identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=site_fetcher(job.allowed))
-        # PDF/UA-1: a tagged PDF (structure, reading order, alt text) that screen readers can read
-        return document.write_pdf(
-            pdf_identifier=identifier, font_config=_font_config(), pdf_variant="pdf/ua-1"
-        )
+        options = {"pdf_identifier": identifier, "font_config": _font_config()}
+        try:  # PDF/UA-1: tagged (structure, reading order, alt text) for screen readers
+            return document.write_pdf(pdf_variant="pdf/ua-1", **options)
+        except Exception:  # tagging fails on some layouts (WeasyPrint #2601): untagged, not none
+            return document.write_pdf(**options)
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
         return write_error(exc) or KnowrepoError(
             job.source, f"PDF export failed: {type(exc).__name__}: {exc}"

@@ -126,7 +126,7 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
             data = output.get("data")
             if isinstance(data, dict):
                 for mime, value in data.items():
-                    if isinstance(value, list):
+                    if isinstance(value, list) and not _json_mime(mime):  # (a JSON list is data)
                         data[mime] = _text(value)
     return nb
 
@@ -204,10 +204,14 @@ def richest_static(data: dict[str, Any]) -> dict[str, Any]:
     others = {k: v for k, v in data.items() if k != "text/plain"}
     if any(k in others for k in (*STATIC_TYPES, "text/html")):
         return others
-    for mime, value in others.items():
-        if mime == "application/json" or mime.endswith("+json"):
-            return {**others, "text/plain": json.dumps(value, indent=2, ensure_ascii=False, default=str)}
+    if "application/json" in others:  # (not scrapbook's +json: its values are metrics, not shown)
+        shown = json.dumps(others["application/json"], indent=2, ensure_ascii=False, default=str)
+        return {**others, "text/plain": shown}
     return data
+
+
+def _json_mime(mime: str) -> bool:
+    return mime == "application/json" or mime.endswith("+json")
 
 
 def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
@@ -434,7 +438,9 @@ class NotebookPreparer:
         if "remove-output" in tags:
             cell["outputs"] = []
         outputs = [
-            _static_outputs(cap_output(o, self.max_output), self.sanitize) for o in cell.get("outputs", [])
+            # (capped again: JSON shown as text is only text after _static_outputs)
+            cap_output(_static_outputs(cap_output(o, self.max_output), self.sanitize), self.max_output)
+            for o in cell.get("outputs", [])
         ]
         images = []
         for output in outputs:

@@ -35,18 +35,9 @@ _TAGS = re.compile(r"<[^>]+>")
 _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
 
-# superfences: fenced code inside list items too (Python-Markdown's fenced_code sees only
-# top-level fences); highlight colours it as codehilite did. magiclink: bare URLs link.
 _MARKDOWN = markdown.Markdown(
-    extensions=[
-        "extra",
-        "pymdownx.superfences",
-        "pymdownx.highlight",
-        "sane_lists",
-        "smarty",
-        "pymdownx.magiclink",
-    ],
-    extension_configs={"pymdownx.highlight": {"css_class": "highlight", "guess_lang": False}},
+    extensions=["extra", "codehilite", "sane_lists", "smarty", "pymdownx.magiclink"],  # bare URLs link
+    extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
     output_format="html",
 )
 
