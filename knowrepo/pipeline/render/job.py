@@ -195,7 +195,7 @@ def widget_note(plain: str) -> str:
     return f'<p class="interactive-note">Interactive widget{kind}: it works in the running notebook.</p>'
 
 
-def richest_static(data: dict[str, Any]) -> dict[str, Any]:
+def richest_static(data: dict[str, Any], limit: int) -> dict[str, Any]:
     """A bare `<IPython.core.display.JSON object>` repr gives way to the richest other type
     (nbconvert shows no JSON: it is shown as indented text)."""
     plain = _text(data.get("text/plain", "")).strip()
@@ -206,7 +206,7 @@ def richest_static(data: dict[str, Any]) -> dict[str, Any]:
         return others
     if "application/json" in others:  # (not scrapbook's +json: its values are metrics, not shown)
         shown = json.dumps(others["application/json"], indent=2, ensure_ascii=False, default=str)
-        return {**others, "text/plain": shown}
+        return cap_output({"data": {**others, "text/plain": shown}}, limit)["data"]
     return data
 
 
@@ -214,7 +214,7 @@ def _json_mime(mime: str) -> bool:
     return mime == "application/json" or mime.endswith("+json")
 
 
-def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
+def _static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[str, Any]:
     """Drop output types that need a kernel or a CDN script, keeping the static fallback; with
     `sanitize`, HTML output cannot run script."""
     data = output.get("data")
@@ -223,7 +223,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool) -> dict[str, Any]:
     if LIVE_ONLY[0] in data and not any(k in data for k in (*STATIC_TYPES, "text/html")):
         return {**output, "data": {"text/html": widget_note(_text(data.get("text/plain", "")))}}
     live = any(k in data for k in LIVE_ONLY)
-    data = richest_static({k: v for k, v in data.items() if k not in LIVE_ONLY})
+    data = richest_static({k: v for k, v in data.items() if k not in LIVE_ONLY}, limit)
     if live and list(data) == ["text/plain"] and _OBJECT_REPR.match(_text(data["text/plain"]).strip()):
         data = {}  # only <IPython.core.display.Javascript object> is left: the note says more
     metric = data.get(METRIC_MIME)
@@ -438,8 +438,7 @@ class NotebookPreparer:
         if "remove-output" in tags:
             cell["outputs"] = []
         outputs = [
-            # (capped again: JSON shown as text is only text after _static_outputs)
-            cap_output(_static_outputs(cap_output(o, self.max_output), self.sanitize), self.max_output)
+            _static_outputs(cap_output(o, self.max_output), self.sanitize, self.max_output)
             for o in cell.get("outputs", [])
         ]
         images = []
