@@ -193,3 +193,89 @@ def test_plotly_figures_stay_interactive_offline_from_one_shared_bundle(tmp_path
         assert "two chart" in page.locator(".kr-plotly").inner_text()
     context.close()
     assert outside == [] and errors == []
+
+
+VEGA_CELL = (
+    "import altair as alt, pandas as pd\n"
+    "frame = pd.DataFrame({'x': [1, 2, 3], 'y': [3, 1, 2]})\n"
+    "alt.Chart(frame, title='Altair line').mark_line().encode(x='x', y='y')"
+)
+BOKEH_CELLS = [
+    (
+        "code",
+        "from bokeh.io import output_notebook, show\nfrom bokeh.plotting import figure\noutput_notebook()",
+    ),
+    (
+        "code",
+        "chart = figure(width=320, height=200, title='Bokeh')\nchart.line([1, 2, 3], [3, 1, 2])\nshow(chart)",
+    ),
+]
+
+
+def _stored_vegalite_output() -> dict:
+    """What JupyterLab saves for an Altair chart: the Vega-Lite spec, a PNG and the repr."""
+    import base64
+
+    png = (PROJECT / "reports/notes/img/effort.png").read_bytes()
+    axes = {"x": {"field": "k", "type": "nominal"}, "y": {"field": "v", "type": "quantitative"}}
+    spec = {"mark": "bar", "data": {"values": [{"k": "a", "v": 2}, {"k": "b", "v": 5}]}, "encoding": axes}
+    data = {"application/vnd.vegalite.v5+json": spec, "image/png": base64.b64encode(png).decode()}
+    return {"output_type": "display_data", "metadata": {}, "data": {**data, "text/plain": "alt.Chart(...)"}}
+
+
+def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_path: Path, browser):
+    import os
+    import subprocess
+
+    from conftest import KNOWREPO, serving, write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "C"\n')
+    write_notebook(tmp_path / "reports/run.ipynb", [("code", VEGA_CELL), *BOKEH_CELLS], front="title: Ran")
+    stored = {0: [_stored_vegalite_output()]}
+    write_notebook(
+        tmp_path / "reports/saved.ipynb", [("code", "chart")], front="title: Saved", outputs=stored
+    )
+    run_knowrepo("build", str(tmp_path))
+    site = tmp_path / "_site"
+    libraries = sorted(
+        p.relative_to(site).as_posix() for p in site.rglob("*.js") if "vega" in p.name or "bokeh" in p.parts
+    )
+    bokeh = [f"assets/bokeh/bokeh{part}.min.js" for part in ("-gl", "-tables", "-widgets", "")]
+    assert libraries == [*bokeh, "assets/vega.js"]  # once for the site
+    body = BeautifulSoup((site / "run/index.html").read_text(), "html.parser").select_one(".report-body")
+    assert "BokehJS" not in body.get_text() and "cdn." not in str(body)
+    static = body.select_one(".kr-vega img")  # drawn by vl-convert: what a PDF and a reader without JS see
+    assert b"<svg" in (svg := (site / "run" / static["src"]).resolve().read_bytes()) and b"Altair line" in svg
+    context = browser.new_context()  # the pages' own Content-Security-Policy applies
+    page = context.new_page()
+    outside, errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    with serving(site) as base:
+        page.goto(base + "run/")
+        page.wait_for_selector(".kr-vega.drawn .vega-embed canvas, .kr-vega.drawn .vega-embed svg")
+        page.wait_for_selector(".kr-bokeh.drawn [id^=kr-bokeh-]")
+        assert page.locator(".kr-bokeh.drawn [id^=kr-bokeh-]").bounding_box()["height"] >= 150
+        assert (
+            page.locator(".kr-chart img, .kr-chart .interactive-note").count() == 0
+        )  # the static views gave way
+        page.goto(base + "saved/")
+        page.wait_for_selector(".kr-vega.drawn .vega-embed")
+    context.close()
+    assert outside == [] and errors == []
+    # Without bokeh and vl-convert (hidden from the build): the chart's own PNG, else a note.
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import sys\nsys.modules.update(dict.fromkeys(['bokeh', 'vl_convert']))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(hide)}
+    subprocess.run([*KNOWREPO, "build", str(tmp_path)], env=env, check=True, capture_output=True, timeout=600)
+    assert not (site / "assets/vega.js").exists() and not (site / "assets/bokeh").exists()
+    ran = BeautifulSoup((site / "run/index.html").read_text(), "html.parser").select_one(".report-body")
+    assert [n.get_text() for n in ran.select(".interactive-note")] == [
+        "Interactive output: open the notebook to see it."
+    ] * 2
+    assert "BokehJS" not in ran.get_text() and not ran.select(".kr-chart")
+    saved = BeautifulSoup((site / "saved/index.html").read_text(), "html.parser").select_one(".report-body")
+    assert saved.select_one(".output_png img") and not saved.select(".kr-chart, .interactive-note")

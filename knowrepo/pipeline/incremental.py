@@ -41,7 +41,7 @@ def input_snapshot(
                 path = os.path.join(dirpath, name)
                 theme[path] = stat_of(path)
     return {
-        "knowrepo": __version__,
+        "knowrepo": code_identity(),
         "config": stat_of(root / CONFIG_NAME),
         "theme": theme,
         "sources": {rel: [st.st_mtime_ns, st.st_size] for rel, st in found.items()},
@@ -51,6 +51,16 @@ def input_snapshot(
         "flags": flags,
         "runs": runs_snapshot(root),
     }
+
+
+def code_identity() -> dict[str, Any]:
+    """knowrepo's version, the stats of its modules (an edited checkout is new code) and the
+    chart libraries installed (installing bokeh turns notes into charts): ~2 ms."""
+    from knowrepo.pipeline.render.charts import chart_packages
+
+    package = Path(__file__).parent.parent
+    modules = {str(p.relative_to(package)): stat_of(p) for p in sorted(package.rglob("*.py"))}
+    return {"version": __version__, "modules": modules, "charts": chart_packages()}
 
 
 def runs_snapshot(root: Path) -> dict[str, int]:

@@ -4,13 +4,13 @@ files, images), collected in state.files; a page whose key the published page ha
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import CONFIG_NAME
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Card, Report
 from knowrepo.pipeline.assemble.listings import SiteContext, card_key, listing_pages, newest_date
+from knowrepo.pipeline.assemble.packaged import chart_libraries, math_font
 from knowrepo.pipeline.assemble.pages import ReportPages
 from knowrepo.pipeline.assemble.theme import template_failure
 from knowrepo.pipeline.files import BYTES, COPY, LINK, REUSE, SiteFiles
@@ -144,9 +144,10 @@ def _theme_and_images(state: BuildState) -> None:
     state.files.add("assets/pygments.css", COPY, str(pygments_css(state.config.caches)), "theme")
     if (font := math_font(state.config.caches)) is not None:
         state.files.add("assets/math.woff", LINK, str(font), "theme")  # (a hard link: 0.8 MB)
-    charts = any(name.endswith(".json") for entry in state.entries.values() for name in entry.images)
-    if charts and (plotly_js := plotly_bundle()) is not None:  # once for the site, however many charts
-        state.files.add("assets/plotly.min.js", COPY, plotly_js, "theme")
+    names = (name for entry in state.entries.values() for name in entry.images if name.endswith(".json"))
+    kinds = {name.split(".")[-2] for name in names}  # a chart's spec is <hash>.<library>.json
+    for path, source in chart_libraries(kinds, state.config.caches):  # once for the site, however many charts
+        state.files.add(path, COPY, source, "theme")
     published = published_files(state)
     cached = str(state.config.caches.assets)
     for entry in state.entries.values():
@@ -156,45 +157,6 @@ def _theme_and_images(state: BuildState) -> None:
                 state.files.add(path, REUSE, None, "assets")
             elif os.path.exists(source := os.path.join(cached, name)):
                 state.files.add(path, LINK, source, "assets")
-
-
-def plotly_bundle() -> str | None:
-    """The installed plotly package's own plotly.min.js."""
-    path = package_file("plotly", "package_data", "plotly.min.js")
-    return str(path) if path else None
-
-
-def package_file(package: str, *parts: str) -> Path | None:
-    """A data file of an installed package, found without importing it (plotly takes 0.5 s)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        if (path := Path(folder, *parts)).is_file():
-            return path
-    return None
-
-
-def math_font(caches: Any) -> Any:
-    """An OpenType math font for the site's MathML: Chromium lays out sub- and superscripts only
-    with one, and a reader's machine may have none. STIX Two Math, from ziamath (the PDF's
-    formula renderer) as WOFF: 0.8 MB, fetched only by pages with math, made once (0.1 s)."""
-    from knowrepo.support.atomic import write_atomic
-
-    source = package_file("ziamath", "fonts", "STIXTwoMath-Regular.ttf")
-    if source is None:
-        return None
-    path = caches.math_font(f"stix2-{source.stat().st_size}")
-    if not path.exists():
-        import io
-
-        from fontTools.ttLib import TTFont
-
-        font, data = TTFont(source), io.BytesIO()
-        font.flavor = "woff"
-        font.save(data)
-        write_atomic(path, data.getvalue())
-    return path
 
 
 def pygments_css(caches: Any) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 import hashlib
 import html
 import importlib.util
@@ -24,6 +23,14 @@ from knowrepo import METRIC_MIME
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
 from knowrepo.pipeline.render.assets import AssetStore, png_size
+from knowrepo.pipeline.render.charts import (
+    BOKEH_EXEC,
+    chart_packages,
+    find_chart,
+    is_bokeh_scaffold,
+    placeholder,
+    vega_svg,
+)
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.numbers import format_figure
@@ -36,18 +43,21 @@ TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico"}
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
 # Output types that only show something with a live kernel or a script from the internet.
-LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript")
+LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript", BOKEH_EXEC)
 STATIC_TYPES = ("image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/latex")
 _DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
 # HTML that loads a script from elsewhere (a CDN, require.js): it shows nothing without it.
-_LOADS_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=|<script\b[^>]*>[^<]*\brequire\s*\(", re.I)
+_LOADS_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc\s*=|<script\b[^>]*>(?:(?!</script)[\s\S])*?\b(?:require|vegaEmbed)\s*\(", re.I
+)
 _MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=(["']))(.+?)(\2)""", re.S)  # either quote, as HTML allows
 
 
 def render_fingerprint() -> str:
-    """Hash of everything in knowrepo that shapes a rendered body (template and code)."""
-    digest = hashlib.sha256()
+    """Hash of everything that shapes a rendered body: knowrepo's template and code, and which
+    chart libraries are installed (installing bokeh turns its notes into charts)."""
+    digest = hashlib.sha256(chart_packages().encode())
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     for path in sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts):
         if path.is_file():
@@ -132,23 +142,6 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
 
 
 INTERACTIVE_NOTE = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
-
-
-@functools.cache
-def plotly_installed() -> bool:
-    """Whether the site can ship plotly.js (from the installed plotly package: never a CDN)."""
-    return importlib.util.find_spec("plotly") is not None
-
-
-def plotly_figure(name: str, prefix: str) -> str:
-    """The placeholder that site.js draws the figure in (from its JSON file, with the one
-    plotly.min.js the site holds); without JavaScript, and in a PDF, the note says what it is."""
-    return (
-        f'<div class="kr-plotly" data-figure="{html.escape(prefix + name)}" role="figure"'
-        ' aria-label="Interactive chart"><p class="interactive-note">Interactive chart: it shows'
-        " in the browser, with JavaScript.</p></div>"
-    )
 
 
 _OPTION = re.compile(r"^#\|\s?(.*)$")
@@ -416,17 +409,27 @@ class NotebookPreparer:
         self.section = heads[-1].strip() if heads else self.section
         return images
 
-    def plotly(self, output: dict[str, Any]) -> str | None:
-        """A Plotly figure's JSON as an asset file, its output the placeholder for it (the
-        asset's name), when plotly is installed; else None (its static fallback shows)."""
-        data = output.get("data")
-        spec = data.get(PLOTLY_MIME) if isinstance(data, dict) else None
-        if not isinstance(spec, dict) or not plotly_installed():
+    def chart(self, output: dict[str, Any]) -> list[str] | None:
+        """An interactive chart's spec as a JSON asset and its output the placeholder site.js
+        draws it in (with its static image, when it has one); the asset names, or None when
+        the output holds no chart the site can draw (its static fallback then shows)."""
+        chart = find_chart(output)
+        if chart is None:
             return None
-        figure = {k: spec[k] for k in ("data", "layout") if k in spec}
-        name = self.store.put(json.dumps(figure, separators=(",", ":"), default=str).encode(), ".json")
-        output["data"] = {"text/html": plotly_figure(name, self.prefix)}
-        return name
+        blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
+        if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)
+            return None
+        names = [self.store.put(blob, f".{chart.kind}.json")]
+        static = chart.static
+        if static is None and chart.kind == "vega" and (svg := vega_svg(chart)) is not None:
+            static = ("image/svg+xml", svg)
+        image = self._blob(*static) if static else None
+        if image is not None:
+            names.append(self.store.put(image, IMAGE_TYPES[static[0]]))
+        src = self.prefix + names[-1] if image is not None else None
+        output["data"] = {"text/html": placeholder(chart, self.prefix + names[0], src)}
+        output["metadata"] = {}
+        return names
 
     def _code_cell(self, cell: dict[str, Any], tags: set[str]) -> list[str]:
         """Cell tags and the code setting applied; outputs made static, capped, images as files."""
@@ -437,18 +440,19 @@ class NotebookPreparer:
             meta["knowrepo"] = {"fold": True}
         if "remove-output" in tags:
             cell["outputs"] = []
-        outputs = [
-            _static_outputs(cap_output(o, self.max_output), self.sanitize, self.max_output)
-            for o in cell.get("outputs", [])
-        ]
-        images = []
-        for output in outputs:
-            if (figure := self.plotly(output)) is not None:
-                images.append(figure)
+        outputs, images = [], []
+        for output in cell.get("outputs", []):
+            if is_bokeh_scaffold(output):
                 continue
+            if (charted := self.chart(output)) is not None:
+                outputs.append(output)
+                images.extend(charted)
+                continue
+            output = _static_outputs(cap_output(output, self.max_output), self.sanitize, self.max_output)
             self.image(output, self.section)
             if name := output.get("metadata", {}).get("knowrepo", {}).get("name"):
                 images.append(name)
+            outputs.append(output)
         cell["outputs"] = outputs
         return images
 

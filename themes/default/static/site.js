@@ -93,25 +93,77 @@ document.addEventListener("keydown", function (event) {
   window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
 })();
 
-// Plotly figures: drawn from their JSON files with the one plotly.min.js the site holds (copied
-// from the installed plotly package by the build), loaded only on pages that have a figure.
+// Interactive charts (Plotly, Vega-Lite/Altair, Bokeh): drawn from their JSON spec files with the
+// one copy of each library the site holds (copied from the installed Python package by the build),
+// loaded only on pages that have such a chart. Until drawn (or if drawing fails) the placeholder
+// keeps its static image or note.
 (function () {
-  var figures = document.querySelectorAll(".kr-plotly[data-figure]");
+  var charts = document.querySelectorAll(".kr-chart[data-figure]");
   var me = document.querySelector('script[src$="assets/site.js"]');
-  if (!figures.length || !me) return;
-  var script = document.createElement("script");
-  script.src = me.getAttribute("src").replace(/site\.js$/, "plotly.min.js");
-  script.onload = function () {
-    figures.forEach(function (el) {
-      var src = el.getAttribute("data-figure");
-      if (!/^(\.\.\/)*assets\/img\/[0-9a-f]+\.json$/.test(src)) return;  // the build's own files only
-      fetch(src).then(function (r) { return r.json(); }).then(function (figure) {
-        el.textContent = "";
-        var layout = Object.assign({}, figure.layout || {}, { autosize: true });
-        window.Plotly.newPlot(el, figure.data || [], layout, { responsive: true, displaylogo: false });
-        el.classList.add("drawn");
-      });
-    });
+  if (!charts.length || !me) return;
+  var assets = me.getAttribute("src").replace(/site\.js$/, "");
+  var libraries = {
+    plotly: ["plotly.min.js"],
+    vega: ["vega.js"],
+    bokeh: ["bokeh/bokeh.min.js", "bokeh/bokeh-widgets.min.js", "bokeh/bokeh-tables.min.js", "bokeh/bokeh-gl.min.js"]
   };
-  document.head.appendChild(script);
+  var loaded = {};
+  function script(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = assets + src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+  function load(kind) {  // each library once per page, its files in order (Bokeh's extensions need its core)
+    if (!loaded[kind]) {
+      loaded[kind] = libraries[kind].reduce(function (chain, src) {
+        return chain.then(function () { return script(src); });
+      }, Promise.resolve());
+    }
+    return loaded[kind];
+  }
+  var count = 0;
+  var draw = {
+    plotly: function (target, figure) {
+      var layout = Object.assign({}, figure.layout || {}, { autosize: true });
+      return window.Plotly.newPlot(target, figure.data || [], layout, { responsive: true, displaylogo: false });
+    },
+    vega: function (target, chart) {
+      // ast: Vega's expression interpreter, not generated code: the site's CSP allows no eval.
+      return window.vegaEmbed(target, chart.spec, {
+        mode: chart.mode, ast: true, actions: { export: true, source: false, compiled: false, editor: false }
+      });
+    },
+    bokeh: function (target, doc) {
+      var items = doc.render_items.map(function (item) {
+        var roots = {};
+        Object.keys(item.roots || {}).forEach(function (id) {
+          var root = document.createElement("div");
+          root.id = "kr-bokeh-" + (++count);
+          target.appendChild(root);
+          roots[id] = root.id;
+        });
+        return Object.assign({}, item, { roots: roots });
+      });
+      return window.Bokeh.embed.embed_items(doc.docs_json, items);
+    }
+  };
+  charts.forEach(function (el) {
+    var src = el.getAttribute("data-figure");
+    var match = /^(\.\.\/)*assets\/img\/[0-9a-f]+\.(plotly|vega|bokeh)\.json$/.exec(src);  // the build's own files only
+    if (!match) return;
+    var kind = match[2];
+    Promise.all([load(kind), fetch(src).then(function (r) { return r.json(); })]).then(function (got) {
+      var target = document.createElement("div");
+      target.className = "kr-chart-view";
+      el.appendChild(target);
+      return Promise.resolve(draw[kind](target, got[1])).then(function () {
+        Array.prototype.slice.call(el.children).forEach(function (child) { if (child !== target) el.removeChild(child); });
+        el.classList.add("drawn");
+      }, function (error) { el.removeChild(target); throw error; });
+    }).catch(function (error) { console.warn("knowrepo: a chart could not be drawn:", error); });
+  });
 })();
