@@ -279,3 +279,75 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
     assert "BokehJS" not in ran.get_text() and not ran.select(".kr-chart")
     saved = BeautifulSoup((site / "saved/index.html").read_text(), "html.parser").select_one(".report-body")
     assert saved.select_one(".output_png img") and not saved.select(".kr-chart, .interactive-note")
+
+
+def _lean_notebook(path: Path) -> bytes:
+    """A notebook with two plots, one as Jupyter writes base64 and one wrapped at 76 columns
+    (older nbformat), non-ASCII prose and a byte-order mark: its exact bytes."""
+    import base64
+    import json
+    import random
+
+    from PIL import Image
+
+    rng, plots = random.Random(7), []
+    for size in (300, 200):
+        image = Image.frombytes(
+            "RGB", (size, size), bytes(rng.randrange(256) for _ in range(size * size * 3))
+        )
+        path.with_suffix(".png").unlink(missing_ok=True)
+        image.save(path.with_suffix(".png"))
+        plots.append(base64.b64encode(path.with_suffix(".png").read_bytes()).decode())
+    wrapped = "\n".join(plots[1][i : i + 76] for i in range(0, len(plots[1]), 76))
+    outputs = [
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"image/png": data, "text/plain": ["<Figure>"]},
+        }
+        for data in (plots[0] + "\n", wrapped)
+    ]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Données: größe 数据\n"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": ["plot()"], "outputs": outputs},
+    ]
+    text = json.dumps(
+        {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, ensure_ascii=False
+    )
+    return b"\xef\xbb\xbf" + text.encode()
+
+
+def test_notebook_downloads_hold_no_published_image_twice_and_save_byte_for_byte(
+    tmp_path: Path, browser, example_repo: Path, site_server: str
+):
+    from conftest import serving
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "N"\n')
+    (tmp_path / "reports").mkdir()
+    source = tmp_path / "reports/plots.ipynb"
+    source.write_bytes(original := _lean_notebook(tmp_path / "plot"))
+    run_knowrepo("build", str(tmp_path))
+    published = (tmp_path / "_site/plots/plots.ipynb").read_bytes()
+    assert len(published) < len(original) / 20 and published.count(b"@@knowrepo-image:") == 2
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    with serving(tmp_path / "_site") as base:
+        page.goto(base + "plots/")
+        with page.expect_download() as download:
+            page.click("a:has-text('Source notebook')")
+        assert download.value.suggested_filename == "plots.ipynb"
+        assert Path(download.value.path()).read_bytes() == original
+    # The example's executed notebooks (a run's page): the same, from the run store's file.
+    page.goto(site_server + "sales/monthly-revenue/")
+    link = page.locator("a:has-text('Executed notebook')")
+    run_id = link.get_attribute("href").split("/")[-2]
+    assert (
+        b"@@knowrepo-image:"
+        in (example_repo / "_site/sales/monthly-revenue/runs" / run_id / "notebook.ipynb").read_bytes()
+    )
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == f"{run_id}.ipynb"
+    (stored,) = (example_repo / "runs").rglob(f"{run_id}/notebook.ipynb")
+    assert Path(download.value.path()).read_bytes() == stored.read_bytes()
+    context.close()

@@ -14,6 +14,7 @@ from typing import Any
 from knowrepo.model import Card, RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import page_path, rel, relative_root, rewrite_report_links
 from knowrepo.pipeline.assemble.listings import SiteContext
+from knowrepo.pipeline.assemble.skeleton import skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.support.hashing import key_of
 
@@ -70,6 +71,7 @@ class ReportPages:
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
+    notebooks: list[tuple[str, str]] = field(default_factory=list)  # (site path, file) of downloads
 
     @property
     def _source_download(self) -> dict[str, str]:
@@ -108,10 +110,19 @@ class ReportPages:
             )
             self._images_of(view)
             card = make_card(report, self.bodies[view.key])
-        self.files.append(
-            (self._source_download["href"], COPY, str(self.ctx.config.root / report.source), "")
-        )
+        self.notebooks.append((self._source_download["href"], str(self.ctx.config.root / report.source)))
+        for path, source in self.notebooks:  # (now that every image the pages publish is known)
+            self.files.append(self._download_file(path, source))
         return card
+
+    def _download_file(self, path: str, source: str) -> tuple[str, str, Any, str]:
+        """A notebook download without the images the site already publishes (site.js puts
+        them back on download); other files as they are."""
+        if source.endswith(".ipynb"):
+            with open(source, "rb") as handle:
+                if (lean := skeleton(handle.read(), self.images)) is not None:
+                    return (path, BYTES, lean, "")
+        return (path, COPY, source, "")
 
     def _run_pages(self, variants: list[Any]) -> Card:
         slug, default = self.report.slug, variants[0]
@@ -139,7 +150,7 @@ class ReportPages:
                 path = f"{slug}/runs/{run.id}/index.html"
                 self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
                 if run.has_notebook:
-                    self.files.append((f"{slug}/runs/{run.id}/notebook.ipynb", COPY, str(run.notebook), ""))
+                    self.notebooks.append((f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook)))
                 self._images_of(self.views[run.id])
         shown = default.shown
         label = default.name if len(variants) > 1 else ""

@@ -20,6 +20,11 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def asset_name(data: bytes, suffix: str) -> str:
+    """The file name of an asset: the hash of its bytes (the same bytes, the same file)."""
+    return hashlib.sha256(data).hexdigest()[:20] + suffix
+
+
 class AssetStore:
     """A folder of files named by the hash of their content."""
 
@@ -28,7 +33,7 @@ class AssetStore:
         folder.mkdir(parents=True, exist_ok=True)
 
     def put(self, data: bytes, suffix: str) -> str:
-        name = hashlib.sha256(data).hexdigest()[:20] + suffix
+        name = asset_name(data, suffix)
         path = self.folder / name
         if not path.exists():
             write_atomic(path, data)

@@ -167,3 +167,66 @@ document.addEventListener("keydown", function (event) {
     }).catch(function (error) { console.warn("knowrepo: a chart could not be drawn:", error); });
   });
 })();
+
+// Notebook downloads: the site publishes a notebook without the images its pages already hold
+// (knowrepo/pipeline/assemble/skeleton.py); on download the image files' bytes go back in, so
+// the saved file is the notebook byte for byte. A notebook published whole downloads as it is.
+(function () {
+  var me = document.querySelector('script[src$="assets/site.js"]');
+  if (!me || !window.fetch || !window.TextDecoder) return;
+  var images = new URL(me.getAttribute("src").replace(/site\.js$/, "img/"), document.baseURI);
+  var marker = /@@knowrepo-image:([0-9a-f]{20}\.(?:png|jpg)):(\d+):([01])@@/g;
+  function base64(buffer) {
+    var bytes = new Uint8Array(buffer), text = "";
+    for (var i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+  }
+  function laidOut(encoded, width, newline) {  // as the notebook held it (skeleton.laid_out)
+    var lines = [];
+    if (width > 0) { for (var i = 0; i < encoded.length; i += width) lines.push(encoded.slice(i, i + width)); }
+    else lines.push(encoded);
+    return lines.join("\\n") + (newline ? "\\n" : "");
+  }
+  function assemble(text) {
+    var names = {};
+    text.replace(marker, function (token, name) { names[name] = true; return token; });
+    return Promise.all(Object.keys(names).map(function (name) {
+      return fetch(new URL(name, images)).then(function (r) {
+        if (!r.ok) throw new Error(name + ": " + r.status);
+        return r.arrayBuffer();
+      }).then(function (buffer) { names[name] = base64(buffer); });
+    })).then(function () {
+      return text.replace(marker, function (token, name, width, newline) {
+        return laidOut(names[name], +width, newline === "1");
+      });
+    });
+  }
+  function save(content, name) {
+    var url = URL.createObjectURL(new Blob([content], { type: "application/x-ipynb+json" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[download][href$='.ipynb']");
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
+    event.preventDefault();
+    var name = link.getAttribute("download") || decodeURIComponent(link.pathname.split("/").pop());
+    fetch(link.href).then(function (r) {
+      if (!r.ok) throw new Error(link.href + ": " + r.status);
+      return r.arrayBuffer();
+    }).then(function (buffer) {
+      var text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer);
+      return text.indexOf("@@knowrepo-image:") < 0 ? buffer : assemble(text);  // (a whole file: its own bytes)
+    }).then(function (content) { save(content, name); }).catch(function (error) {
+      console.warn("knowrepo: the notebook could not be assembled:", error);
+      link.removeAttribute("download");  // (then the click opens the file the server holds)
+    });
+  });
+})();
