@@ -132,18 +132,45 @@ def test_contents_are_numbered_by_section(tmp_path: Path):
         + "\n\n".join(f"### Step {part}{sub}\n\n" + "line\n\n" * 40 for sub in "ab")
         for part in "AB"
     )
-    (tmp_path / "kb/reports/probe.md").write_text(f"---\ntitle: Probe\n---\nIntro.\n\n{sections}\n")
+    scope = "### Scope\n\nBefore any h2.\n\n"  # a section, not "0.1"
+    (tmp_path / "kb/reports/probe.md").write_text(f"---\ntitle: Probe\n---\nIntro.\n\n{scope}{sections}\n")
     run_knowrepo("-C", str(tmp_path / "kb"), "pdf", "probe", "-o", str(tmp_path / "probe.pdf"))
     contents = pdftext(tmp_path / "probe.pdf").split("Intro.", 1)[0]
-    found = re.findall(r"(\d(?:\.\d)?)\.? (?:Part|Step) (\w+)", contents)
+    found = re.findall(r"(\d(?:\.\d)?)\.? (Scope|Part \w+|Step \w+)", contents)
     assert sorted(found) == [
-        ("1", "A"),
-        ("1.1", "Aa"),
-        ("1.2", "Ab"),
-        ("2", "B"),
-        ("2.1", "Ba"),
-        ("2.2", "Bb"),
+        ("1", "Scope"),
+        ("2", "Part A"),
+        ("2.1", "Step Aa"),
+        ("2.2", "Step Ab"),
+        ("3", "Part B"),
+        ("3.1", "Step Ba"),
+        ("3.2", "Step Bb"),
     ]
+
+
+def test_pdf_links_of_every_form_go_to_the_site_within_the_pdf_or_nowhere(tmp_path: Path):
+    from knowrepo.exports.pdf import print_links
+    from knowrepo.model import Meta, Report
+
+    kb = tmp_path / "kb"
+    run_knowrepo("init", str(kb))
+    (kb / "knowrepo.toml").write_text(
+        '[site]\ntitle = "KB"\nsanitize = false\nbase_url = "https://kb.example.com/"\n'
+    )
+    forms = (
+        "[own section](probe.md#results), [draft](draft.md), "
+        "<a title='x > y' href=\"other.md\">quoted &gt;</a>, <a href='other.md'>single quotes</a>"
+    )
+    (kb / "reports/probe.md").write_text(f"---\ntitle: Probe\n---\n{forms}\n\n## Results\n\nShown.\n")
+    (kb / "reports/other.md").write_text("---\ntitle: Other\n---\nText.\n")
+    (kb / "reports/draft.md").write_text("---\ntitle: Draft\ndraft: true\n---\nText.\n")
+    run_knowrepo("-C", str(kb), "pdf", "probe", "-o", str(tmp_path / "probe.pdf"))
+    links = pdf_links(tmp_path / "probe.pdf")
+    assert sorted(links) == ["https://kb.example.com/other/"] * 2  # the draft is not on the site
+    assert not any(link.startswith("file:") or "draft/" in link or "#results" in link for link in links)
+    report = Report("probe", "probe.md", "markdown", Meta(title="Probe"), source_hash="", date="")
+    body = print_links('<a href="../probe/#results">r</a> <a href="./#results">s</a>', report, {}, None)
+    assert body.count('href="#results"') == 2  # a link within the PDF, base_url or not
 
 
 def test_variants_give_one_file_each_with_default_names(example_repo: Path, tmp_path: Path):

@@ -9,7 +9,7 @@ from typing import Any
 
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError
-from knowrepo.exports.pdf import PdfJob, pdf_name, print_html, render_pdf
+from knowrepo.exports.pdf import PdfJob, pdf_base_url, pdf_name, print_html, render_pdf
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
@@ -47,7 +47,8 @@ def exports_for(
     plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None
     chosen = _chosen(report, plan, run_id, variants, last_good) or [("source", None, "")]
     views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
-    slugs = {found_report.source: found_report.slug for found_report in found.reports}
+    # (drafts are exported on request, but the site does not publish them: no link goes there)
+    slugs = {r.source: r.slug for r in found.reports if not r.meta.draft or r.source == report.source}
     wanted = [views[view_name] for view_name, _run, _label in chosen]
     bodies = _bodies(config, wanted)
     exports = [
@@ -136,7 +137,8 @@ def export_pdf(root: Path, config: Config, export: Export) -> bytes:
         export.slug_by_source,
     )
     assets = str(config.state_dir / "cache" / "assets")
-    job = PdfJob(key="", source=export.report.source, html=document, base_url=str(root), allowed=(assets,))
+    base = pdf_base_url(config, export.report)
+    job = PdfJob(key="", source=export.report.source, html=document, base_url=base, allowed=(assets,))
     result = render_pdf(job)
     if isinstance(result, KnowrepoError):
         raise result

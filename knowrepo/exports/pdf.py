@@ -18,6 +18,7 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, WriteError, write_error
 from knowrepo.model import RenderedPage, Report, Run
+from knowrepo.pipeline.assemble.links import ATTRIBUTES
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -88,7 +89,8 @@ def fit_tables(body: str, paper: str = "A4") -> str:
     return _TABLE.sub(mark, body)
 
 
-_LINK = re.compile(r'<a\b([^>]*?)\bhref="([^"]*)"([^>]*)>(.*?)</a>', re.S)
+# An <a> with its href in either quotes.
+_LINK = re.compile(rf"""<a\b({ATTRIBUTES})\bhref=(["'])(.*?)\2({ATTRIBUTES})>(.*?)</a>""", re.S | re.I)
 
 
 def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_url: str | None) -> str:
@@ -105,12 +107,16 @@ def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_
     )
 
     def follow(match: re.Match[str]) -> str:
-        before, href, after, inner = match.groups()
+        before, _quote, href, after, inner = match.groups()
         target = html.unescape(href).strip()
-        scheme = urlsplit(target).scheme.lower()
-        if target.startswith("#") or scheme in ("http", "https", "mailto"):
+        parts = urlsplit(target)
+        if target.startswith("#") or parts.scheme.lower() in ("http", "https", "mailto"):
             return match.group(0)
-        if site_url is None or scheme:  # (file:, javascript: ...)
+        here = urlsplit(urljoin("https://site.invalid/" + page, target))
+        if not parts.scheme and here.fragment and here.path in (f"/{report.slug}/", f"/{page}"):
+            return f'<a{before}href="#{html.escape(here.fragment)}"{after}>{inner}</a>'  # (within the PDF)
+        unpublished = parts.path.lower().endswith((".ipynb", ".md", ".py"))  # (a draft, a missing report)
+        if site_url is None or parts.scheme or unpublished:  # (file:, javascript: ...)
             return f"<span{before}{after}>{inner}</span>"
         url = html.escape(urljoin(site_url + page, target))
         return f'<a{before}href="{url}"{after}>{inner}</a>'
@@ -154,6 +160,13 @@ def print_html(
         stylesheet=Markup(stylesheet),
         pygments=Markup(HtmlFormatter(style="xcode").get_style_defs(".highlight")),
     )
+
+
+def pdf_base_url(config: Any, report: Report) -> str:
+    """What a link print_links left relative resolves against: the report's page on the site,
+    or nothing (a relative link), never the build folder (file:// links in the PDF)."""
+    site_url = config.site.absolute_url
+    return f"{site_url}{report.slug}/" if site_url else ""
 
 
 @dataclass(frozen=True)
@@ -365,7 +378,7 @@ def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, styl
     except Exception as exc:  # the theme's print.html fails on this report
         state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
         return None
-    return PdfJob(key, report.source, html_text, str(state.root), (str(caches.assets),))
+    return PdfJob(key, report.source, html_text, pdf_base_url(state.config, report), (str(caches.assets),))
 
 
 def _crashed(job: PdfJob) -> KnowrepoError:

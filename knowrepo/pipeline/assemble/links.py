@@ -16,7 +16,12 @@ from knowrepo.model import Report
 RESERVED = {
     "tags", "authors", "assets", "search", "pagefind", "404.html", "index.html", "feed.xml", "sitemap.xml",
 }  # fmt: skip
-_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"#?]+\.(?:ipynb|md|py))((?:#[^"]*)?")', re.I)
+# A tag's attributes, whose quoted values may hold ">" (raw HTML, with sanitize = false).
+ATTRIBUTES = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
+# A link to a report source, its href in either quotes.
+_HREF = re.compile(
+    rf"""(<a\b{ATTRIBUTES}\bhref=(["']))((?:(?!\2)[^#?])+\.(?:ipynb|md|py))((?:#(?:(?!\2).)*)?\2)""", re.I
+)
 
 
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
@@ -60,11 +65,11 @@ def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict
 
     def swap(match: re.Match[str]) -> str:
         # (%20 and the like: Jupyter writes the link to "Q3 review.ipynb" as Q3%20review.ipynb)
-        target = posixpath.normpath(posixpath.join(here, html.unescape(unquote(match.group(2)))))
+        target = posixpath.normpath(posixpath.join(here, html.unescape(unquote(match.group(3)))))
         target_slug = slug_by_source.get(target)
         if target_slug is None:
             return match.group(0)
         url = posixpath.relpath(target_slug, from_dir) + "/"
-        return f"{match.group(1)}{url}{match.group(3)}"
+        return f"{match.group(1)}{url}{match.group(4)}"
 
     return _HREF.sub(swap, body)
