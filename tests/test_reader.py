@@ -145,7 +145,9 @@ def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
     (reports / "story.md").write_text(
         "# The `churn` model's *story*\n\nSee https://example.com/docs and [Q3](Q3%20review.md).\n\n"
         "- top\n  - two spaces\n    - four more\n\n1. first\n   - three spaces\n\n"
-        "Inner spaces: $ x^2 $ and a price of \\$5.\n\n<img src='fig.png' alt='fig'>\n"
+        "Inner spaces: $ x^2 $ and a price of \\$5.\n\n<img src='fig.png' alt='fig'>\n\n"
+        "Steps:\n\n1. Install:\n   ```bash\n   pip install churn  # $5\n   ```\n2. Run\n\n"
+        "````markdown\n- a fence shown as text:\n  ```\n  kept\n  ```\n````\n"
     )
     run_knowrepo("build", str(tmp_path))
     page = BeautifulSoup((tmp_path / "_site/story/index.html").read_text(), "html.parser")
@@ -159,6 +161,10 @@ def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
     assert body.select_one("ol > li > ul > li").get_text(strip=True) == "three spaces"
     assert body.find("math", alttext="x^2") and "price of $5." in body.get_text()
     assert body.find("img", alt="fig")["src"].startswith("../assets/")
+    steps = body.select("ol")[-1].find_all("li", recursive=False)  # a fence inside a list item is code
+    assert steps[0].select_one(".highlight code").get_text() == "pip install churn  # $5\n"
+    assert [li.get_text(strip=True) for li in steps][1] == "Run"
+    assert "```\n  kept\n  ```" in body.select(".highlight")[-1].get_text()
     listing = BeautifulSoup((tmp_path / "_site/index.html").read_text(), "html.parser")
     assert "The churn model's story" in [a.get_text(strip=True) for a in listing.select(".card-title a")]
 

@@ -13,6 +13,7 @@ import secrets
 import markdown
 
 from knowrepo.model import TocEntry
+from knowrepo.pipeline.render.fences import lift_indented_fences
 from knowrepo.pipeline.render.lists import four_space_lists
 from knowrepo.support.yamltext import xml_text
 
@@ -40,6 +41,14 @@ _MARKDOWN = markdown.Markdown(
     extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
     output_format="html",
 )
+
+
+def highlight_block(lang: str, code: str) -> str:
+    """A code block as the codehilite extension makes a fenced one (same classes, same lexer
+    choice: none guessed)."""
+    from markdown.extensions.codehilite import CodeHilite
+
+    return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
 
 
 def math_to_html(latex: str, display: bool) -> str:
@@ -81,9 +90,17 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
         formulas.append((latex, display is not None))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
-    protected = four_space_lists(_TOKENS.sub(protect, text))
+    blocks: list[str] = []
+
+    def lift(lang: str, code: str) -> str:
+        blocks.append(highlight_block(lang, code))
+        return f"KRCODE{token}x{len(blocks) - 1}KR"
+
+    protected = four_space_lists(lift_indented_fences(_TOKENS.sub(protect, text), lift))
     _MARKDOWN.reset()
     out = _MARKDOWN.convert(protected)
+    if blocks:  # (Pygments escapes the code; the sanitizer below keeps its spans)
+        out = re.sub(rf"(?:<p>)?KRCODE{token}x(\d+)KR(?:</p>)?", lambda m: blocks[int(m.group(1))], out)
     if sanitize:
         from knowrepo.pipeline.render.sanitize import clean_html
 
