@@ -92,7 +92,15 @@ def test_long_outputs_fold_colours_stay_and_failed_runs_lose_papermills_headings
     assert "title: Fails" not in failed and "The latest run failed" in failed
 
 
-def test_widgets_say_what_they_are_and_bare_object_reprs_give_way_to_richer_types(tmp_path: Path):
+INTERACT = (
+    "import matplotlib.pyplot as plt\n"
+    "@ipywidgets.interact(n=(1, 10), kind=['line', 'bar'])\n"
+    "def chart(n=4, kind='bar'):\n"
+    "    plt.figure(figsize=(3, 2))\n    plt.bar(range(n), range(n))\n    plt.show()"
+)
+
+
+def test_widgets_show_their_saved_state_and_bare_object_reprs_give_way_to_richer_types(tmp_path: Path):
     from conftest import write_notebook
 
     (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "O"\n')
@@ -111,6 +119,8 @@ def test_widgets_say_what_they_are_and_bare_object_reprs_give_way_to_richer_type
                 "from IPython.display import display\ndisplay({'application/x.kr+json': {'m': 1}}, raw=True)",
             ),
             ("code", thing),
+            ("code", INTERACT),
+            ("code", "ipywidgets.HBox([ipywidgets.Checkbox(True, description='On'), ipywidgets.Play()])"),
         ],
         front="title: Outputs",
     )
@@ -120,11 +130,16 @@ def test_widgets_say_what_they_are_and_bare_object_reprs_give_way_to_richer_type
     outputs = [
         o for o in dict.fromkeys(o.get_text(" ", strip=True) for o in page.select(".output_area")) if o
     ]
-    assert outputs[0] == "Interactive widget (IntSlider): it works in the running notebook."
+    # Widgets as the run saved them (papermill stores the widget state): each control's value,
+    # and what interact drew in its Output widget.
+    assert outputs[0] == "IntSlider 7"
+    assert outputs[4] == "n 4 kind bar" and outputs[5] == "On yes Play 0"
+    (figure,) = {img["src"] for img in page.select(".output_area img")}  # what interact drew
+    assert figure.startswith("../assets/img/") and figure.endswith(".png")
     assert '"region": "EU"' in outputs[1] and "IPython" not in outputs[1]
     assert outputs[2].split() == ["[", '"EU",', '"US"', "]"]  # a JSON list is data, not lines
     assert outputs[3] == "rich view" and page.select_one(".output_area strong").get_text() == "rich"
-    assert len(outputs) == 4
+    assert len(outputs) == 6 and not any("IntSlider(" in o for o in outputs)
 
 
 def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):

@@ -32,6 +32,7 @@ from knowrepo.pipeline.render.charts import (
     vega_svg,
 )
 from knowrepo.pipeline.render.tables import align_numeric_columns
+from knowrepo.pipeline.render.widgets import saved_widgets, static_widget
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.numbers import format_figure
 from knowrepo.support.paths import outside_reason
@@ -116,6 +117,8 @@ def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]
     source.setdefault("metadata", {}).setdefault(
         "language_info", run.get("metadata", {}).get("language_info", {})
     )
+    if "widgets" in run.get("metadata", {}):  # the run's widgets, as its outputs show them
+        source["metadata"]["widgets"] = run["metadata"]["widgets"]
     return source
 
 
@@ -298,6 +301,7 @@ class NotebookPreparer:
         self.store, self.prefix, self.code, self.title = store, prefix, code, title
         self.sanitize, self.max_output, self.source = sanitize, max_output, source
         self.figures = 0
+        self.widgets: dict[str, dict[str, Any]] = {}  # the notebook's saved widget state, by model id
         self.cell = 0  # the cell being prepared (1-based, as warnings name it)
         self.section = ""  # the last heading before it
         self.warnings: list[str] = []
@@ -361,6 +365,7 @@ class NotebookPreparer:
         from knowrepo.pipeline.frontmatter import notebook_front_matter
 
         nb = _rejoin(copy.deepcopy(nb))
+        self.widgets = saved_widgets(nb)  # (shown statically, cell by cell)
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
         # papermill's "An Exception was encountered" cells (giant red headings, put before the
         # front matter too): the run's page says it failed in knowrepo's own banner instead.
@@ -431,6 +436,14 @@ class NotebookPreparer:
         output["metadata"] = {}
         return names
 
+    def _with_saved_widgets(self, outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Widget outputs as the static outputs of their saved state (others as they are)."""
+        found: list[dict[str, Any]] = []
+        for output in outputs:
+            shown = static_widget(output, self.widgets) if self.widgets else None
+            found += [output] if shown is None else shown
+        return found
+
     def _code_cell(self, cell: dict[str, Any], tags: set[str]) -> list[str]:
         """Cell tags and the code setting applied; outputs made static, capped, images as files."""
         meta = cell.setdefault("metadata", {})
@@ -441,7 +454,7 @@ class NotebookPreparer:
         if "remove-output" in tags:
             cell["outputs"] = []
         outputs, images = [], []
-        for output in cell.get("outputs", []):
+        for output in self._with_saved_widgets(cell.get("outputs", [])):
             if is_bokeh_scaffold(output):
                 continue
             if (charted := self.chart(output)) is not None:
