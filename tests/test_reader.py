@@ -348,7 +348,8 @@ def test_notebook_downloads_hold_no_published_image_twice_and_save_byte_for_byte
     source = tmp_path / "reports/plots.ipynb"
     source.write_bytes(original := _lean_notebook(tmp_path / "plot"))
     run_knowrepo("build", str(tmp_path))
-    published = (tmp_path / "_site/plots/plots.ipynb").read_bytes()
+    assert not (tmp_path / "_site/plots/plots.ipynb").exists()  # never markers under a .ipynb name
+    published = (tmp_path / "_site/plots/plots.ipynb.lean.json").read_bytes()
     assert len(published) < len(original) / 20 and published.count(b"@@knowrepo-image:") == 2
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
@@ -362,13 +363,15 @@ def test_notebook_downloads_hold_no_published_image_twice_and_save_byte_for_byte
     page.goto(site_server + "sales/monthly-revenue/")
     link = page.locator("a:has-text('Executed notebook')")
     run_id = link.get_attribute("href").split("/")[-2]
-    assert (
-        b"@@knowrepo-image:"
-        in (example_repo / "_site/sales/monthly-revenue/runs" / run_id / "notebook.ipynb").read_bytes()
-    )
+    lean = example_repo / "_site/sales/monthly-revenue/runs" / run_id / "notebook.ipynb.lean.json"
+    assert b"@@knowrepo-image:" in lean.read_bytes()
+    (stored,) = (example_repo / "runs").rglob(f"{run_id}/notebook.ipynb")
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == f"{run_id}.ipynb"
-    (stored,) = (example_repo / "runs").rglob(f"{run_id}/notebook.ipynb")
+    assert Path(download.value.path()).read_bytes() == stored.read_bytes()
+    page.goto(site_server + "sales/monthly-revenue/runs/")  # the run history's links, middle-clicked
+    with page.expect_download() as download:
+        page.locator(f"a[download='{run_id}.ipynb']").click(button="middle")
     assert Path(download.value.path()).read_bytes() == stored.read_bytes()
     context.close()

@@ -14,7 +14,7 @@ from typing import Any
 from knowrepo.model import Card, RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import page_path, rel, relative_root, rewrite_report_links
 from knowrepo.pipeline.assemble.listings import SiteContext
-from knowrepo.pipeline.assemble.skeleton import skeleton
+from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.support.hashing import key_of
 
@@ -71,7 +71,9 @@ class ReportPages:
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
-    notebooks: list[tuple[str, str]] = field(default_factory=list)  # (site path, file) of downloads
+    # A notebook download's site path -> where it is published and whether site.js assembles it.
+    notebooks: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    _page_images: set[str] = field(default_factory=set)  # every image the report's pages show
 
     @property
     def _source_download(self) -> dict[str, str]:
@@ -83,12 +85,17 @@ class ReportPages:
             if report.kind == "notebook"
             else "Markdown"
         )
-        return {"href": f"{report.slug}/{report.filename}", "label": label, "name": report.filename}
+        href = f"{report.slug}/{report.filename}"
+        if report.source.endswith(".ipynb"):
+            href = self._notebook(href, str(self.ctx.config.root / report.source))
+        return {"href": href, "label": label, "name": report.filename, "assemble": href in self._lean}
 
     def build(self) -> Card:
         """Every page (into self.files); returns the report's card."""
         report = self.report
         variants = [v for v in (self.plan.variants if self.plan else []) if v.shown is not None]
+        shown = [self.views[r.id] for v in variants for r in v.runs] if variants else [self.views["source"]]
+        self._page_images = {i for v in shown if v.key in self.bodies for i in self.bodies[v.key].images}
         if variants:
             card = self._run_pages(variants)
         else:
@@ -110,19 +117,30 @@ class ReportPages:
             )
             self._images_of(view)
             card = make_card(report, self.bodies[view.key])
-        self.notebooks.append((self._source_download["href"], str(self.ctx.config.root / report.source)))
-        for path, source in self.notebooks:  # (now that every image the pages publish is known)
-            self.files.append(self._download_file(path, source))
+        if not report.source.endswith(".ipynb"):
+            self.files.append(
+                (self._source_download["href"], COPY, str(self.ctx.config.root / report.source), "")
+            )
         return card
 
-    def _download_file(self, path: str, source: str) -> tuple[str, str, Any, str]:
-        """A notebook download without the images the site already publishes (site.js puts
-        them back on download); other files as they are."""
-        if source.endswith(".ipynb"):
+    @property
+    def _lean(self) -> set[str]:
+        return {published for published, lean in self.notebooks.values() if lean}
+
+    def _notebook(self, path: str, source: str) -> str:
+        """Publish a notebook download once; where it went. Without the images the report's
+        pages publish, it goes to `<path>.lean.json` (site.js puts the images back on
+        download): never a notebook with markers under a .ipynb name (curl, no JavaScript)."""
+        if path not in self.notebooks:
             with open(source, "rb") as handle:
-                if (lean := skeleton(handle.read(), self.images)) is not None:
-                    return (path, BYTES, lean, "")
-        return (path, COPY, source, "")
+                lean = skeleton(handle.read(), self._page_images)
+            if lean is None:
+                self.notebooks[path] = (path, False)
+                self.files.append((path, COPY, source, ""))
+            else:
+                self.notebooks[path] = (path + LEAN_SUFFIX, True)
+                self.files.append((path + LEAN_SUFFIX, BYTES, lean, ""))
+        return self.notebooks[path][0]
 
     def _run_pages(self, variants: list[Any]) -> Card:
         slug, default = self.report.slug, variants[0]
@@ -150,7 +168,7 @@ class ReportPages:
                 path = f"{slug}/runs/{run.id}/index.html"
                 self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
                 if run.has_notebook:
-                    self.notebooks.append((f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook)))
+                    self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
                 self._images_of(self.views[run.id])
         shown = default.shown
         label = default.name if len(variants) > 1 else ""
@@ -162,7 +180,12 @@ class ReportPages:
         )
         history = f"{slug}/runs/index.html"
         self.files.append(
-            (history, BYTES, history_page(self.env, self.ctx, self.report, self.plan, history), "")
+            (
+                history,
+                BYTES,
+                history_page(self.env, self.ctx, self.report, self.plan, history, self.notebooks),
+                "",
+            )
         )
         failed = any(not v.latest.ok for v in variants)
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
@@ -180,8 +203,10 @@ class ReportPages:
             banner = {"latest": run, "showing_ok": False, "href": None}
         downloads = [self._download(path, self._source_download)]
         if run.has_notebook:
+            href = self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
             notebook = {
-                "href": f"{slug}/runs/{run.id}/notebook.ipynb",
+                "href": href,
+                "assemble": href in self._lean,
                 "label": "Executed notebook",
                 "name": f"{run.id}.ipynb",
             }
@@ -264,8 +289,11 @@ class ReportPages:
         return {**item, "href": rel(page, item["href"])}
 
 
-def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
-    """Every run of every variant: parameters, status, timing, metrics, with sparklines."""
+def history_page(
+    env: Any, ctx: SiteContext, report: Report, plan: Any, path: str, notebooks: dict[str, tuple[str, bool]]
+) -> bytes:
+    """Every run of every variant: parameters, status, timing, metrics, with sparklines.
+    `notebooks`: where each run's notebook download is published (ReportPages.notebooks)."""
     from markupsafe import Markup
 
     from knowrepo.pipeline.assemble.sparkline import sparkline
@@ -282,10 +310,16 @@ def history_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: st
             "compare": rel(path, f"{report.slug}/compare/")
             + f"?a={default_a}&b={r.id if r.id != default_a else default_b}",
             "href": rel(path, f"{report.slug}/runs/{r.id}/"),
-            "notebook": rel(path, f"{report.slug}/runs/{r.id}/notebook.ipynb") if r.has_notebook else "",
+            "notebook": "",
+            "assemble": False,
         }
         for r in runs
     ]
+    for row in rows:
+        run = row["run"]
+        published, lean = notebooks.get(f"{report.slug}/runs/{run.id}/notebook.ipynb", ("", False))
+        if run.has_notebook and published:
+            row["notebook"], row["assemble"] = rel(path, published), lean
     trends = []
     for variant in plan.variants:
         for name in metric_names:

@@ -18,6 +18,7 @@ import re
 
 from knowrepo.pipeline.render.assets import asset_name
 
+LEAN_SUFFIX = ".lean.json"  # what a notebook published as its skeleton is named after
 MARK = "@@knowrepo-image:"  # @@knowrepo-image:<name>:<line length, 0: one line>:<1: ends with \n>@@
 # One image in the raw JSON text: "image/png": "<base64, lines joined by the two characters \n>"
 _IMAGE = re.compile(r'"image/(png|jpeg)"(\s*:\s*)"([A-Za-z0-9+/=\\n]{64,})"')

@@ -168,9 +168,9 @@ document.addEventListener("keydown", function (event) {
   });
 })();
 
-// Notebook downloads: the site publishes a notebook without the images its pages already hold
-// (knowrepo/pipeline/assemble/skeleton.py); on download the image files' bytes go back in, so
-// the saved file is the notebook byte for byte. A notebook published whole downloads as it is.
+// Notebook downloads: the site publishes a notebook without the images its pages already hold,
+// as <name>.lean.json (knowrepo/pipeline/assemble/skeleton.py); a link marked data-assemble puts
+// the image files' bytes back in on download, so the file saved is the notebook byte for byte.
 (function () {
   var me = document.querySelector('script[src$="assets/site.js"]');
   if (!me || !window.fetch || !window.TextDecoder) return;
@@ -213,20 +213,22 @@ document.addEventListener("keydown", function (event) {
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
   }
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[download][href$='.ipynb']");
-    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
-    event.preventDefault();
-    var name = link.getAttribute("download") || decodeURIComponent(link.pathname.split("/").pop());
+  function download(event) {
+    var link = event.target.closest && event.target.closest("a[data-assemble]");
+    if (!link || event.defaultPrevented) return;
+    event.preventDefault();  // (a middle click too: a new tab would show the lean file)
+    var name = link.getAttribute("download") || "notebook.ipynb";
     fetch(link.href).then(function (r) {
       if (!r.ok) throw new Error(link.href + ": " + r.status);
       return r.arrayBuffer();
     }).then(function (buffer) {
-      var text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer);
-      return text.indexOf("@@knowrepo-image:") < 0 ? buffer : assemble(text);  // (a whole file: its own bytes)
+      return assemble(new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer));
     }).then(function (content) { save(content, name); }).catch(function (error) {
       console.warn("knowrepo: the notebook could not be assembled:", error);
-      link.removeAttribute("download");  // (then the click opens the file the server holds)
+      link.setAttribute("title", "The notebook could not be put together here: " + error.message);
+      link.classList.add("download-failed");
     });
-  });
+  }
+  document.addEventListener("click", download);
+  document.addEventListener("auxclick", function (event) { if (event.button === 1) download(event); });
 })();
