@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -242,6 +243,40 @@ def _stored_vegalite_output() -> dict:
     spec = {"mark": "bar", "data": {"values": [{"k": "a", "v": 2}, {"k": "b", "v": 5}]}, "encoding": axes}
     data = {"application/vnd.vegalite.v5+json": spec, "image/png": base64.b64encode(png).decode()}
     return {"output_type": "display_data", "metadata": {}, "data": {**data, "text/plain": "alt.Chart(...)"}}
+
+
+def test_charts_too_big_for_a_static_view_or_from_another_bokeh_keep_to_what_is_safe(tmp_path: Path):
+    from conftest import write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "C"\n')
+    spec = {  # 100,000 points from 60 bytes: a static SVG of 23 MB, so none is drawn
+        "data": {"sequence": {"start": 0, "stop": 100000, "as": "x"}},
+        "mark": "point",
+        "encoding": {"x": {"field": "x", "type": "quantitative"}},
+        "usermeta": {"embedOptions": {"ast": False, "actions": {"editor": True}}, "team": "ops"},
+    }
+    vega = {"output_type": "display_data", "metadata": {}, "data": {"application/vnd.vegalite.v5+json": spec}}
+    old = 'var docs_json = {"d1": {"version": "2.4.3", "roots": {"references": [], "root_ids": ["1"]}}};'
+    old += ' var render_items = [{"docid": "d1", "root_ids": ["1"], "roots": {"1": "e1"}}];'
+    metadata = {"application/vnd.bokehjs_exec.v0+json": {"id": "1"}}
+    data = {"application/javascript": old, "application/vnd.bokehjs_exec.v0+json": ""}
+    bokeh2 = {"output_type": "display_data", "metadata": metadata, "data": data}
+    write_notebook(
+        tmp_path / "reports/c.ipynb", [("code", "v"), ("code", "b")], outputs={0: [vega], 1: [bokeh2]}
+    )
+    run_knowrepo("build", str(tmp_path))
+    body = BeautifulSoup((tmp_path / "_site/c/index.html").read_text(), "html.parser").select_one(
+        ".report-body"
+    )
+    chart = body.select_one(".kr-vega")
+    assert not chart.select("img") and "Interactive chart" in chart.get_text()
+    drawn = json.loads((tmp_path / "_site/c" / chart["data-figure"]).resolve().read_text())
+    assert drawn["spec"]["usermeta"] == {"team": "ops"}  # never options over site.js's own
+    # BokehJS 3 cannot read a Bokeh 2 document: the note, not a placeholder that never draws
+    assert len(body.select(".kr-chart")) == 1
+    assert (
+        body.select(".interactive-note")[-1].get_text() == "Interactive output: open the notebook to see it."
+    )
 
 
 def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_path: Path, browser):

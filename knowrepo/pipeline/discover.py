@@ -520,6 +520,7 @@ def discover_reports(state: BuildState) -> None:
         state.config.digest,
         state.fingerprint,
         __version__,
+        state.snapshot.get("knowrepo"),  # knowrepo's code: a change to how pages are assembled redoes them
         sorted(state.slug_by_source.items()),
     )
 

@@ -49,6 +49,9 @@ def chart_packages() -> str:
     (an upgrade rewrites them): importlib.metadata alone would take 50 ms of a 0.16 s no-op build."""
     import os
 
+    importlib.invalidate_caches()  # (a long-lived process, `knowrepo serve`, sees an install)
+    installed.cache_clear()
+    bokeh_major.cache_clear()
     found = []
     for module in ("plotly", "bokeh", "vl_convert"):
         spec = importlib.util.find_spec(module) if installed(module) else None
@@ -71,12 +74,21 @@ def _static_image(data: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _own_options(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without usermeta.embedOptions, which Vega-Embed would put over site.js's own
+    (turning off its CSP-safe expression interpreter, or turning on the online editor link)."""
+    usermeta = spec.get("usermeta")
+    if not isinstance(usermeta, dict) or "embedOptions" not in usermeta:
+        return spec
+    return {**spec, "usermeta": {k: v for k, v in usermeta.items() if k != "embedOptions"}}
+
+
 def _vega_from_mime(data: dict[str, Any]) -> Chart | None:
     """JupyterLab's Vega and Vega-Lite output types (Altair's "mimetype" renderer)."""
     for mime, spec in data.items():
         if (match := _VEGA_MIME.match(mime)) and isinstance(spec, dict):
             mode = "vega-lite" if match.group(1) else "vega"
-            return Chart("vega", {"spec": spec, "mode": mode}, _static_image(data))
+            return Chart("vega", {"spec": _own_options(spec), "mode": mode}, _static_image(data))
     return None
 
 
@@ -94,7 +106,7 @@ def _vega_from_altair_html(page: str) -> Chart | None:
             continue
         if isinstance(spec, dict) and isinstance(options, dict):
             mode = "vega" if str(options.get("mode")) == "vega" else "vega-lite"
-            return Chart("vega", {"spec": spec, "mode": mode})
+            return Chart("vega", {"spec": _own_options(spec), "mode": mode})
     return None
 
 
@@ -108,9 +120,26 @@ def _bokeh_from_script(script: str) -> Chart | None:
         except ValueError:
             continue
     docs, items = found.get("docs_json"), found.get("render_items")
-    if isinstance(docs, dict) and isinstance(items, list) and items:
-        return Chart("bokeh", {"docs_json": docs, "render_items": items})
-    return None
+    if not (isinstance(docs, dict) and isinstance(items, list) and items):
+        return None
+    versions = {str(doc.get("version", "")).split(".")[0] for doc in docs.values() if isinstance(doc, dict)}
+    if versions != {bokeh_major()}:  # BokehJS reads only documents of its own major version
+        return None
+    # Only where to draw: an item's elementid or use_for_title would reach into the page itself.
+    keep = ("docid", "roots", "root_ids")
+    placed = [{k: item[k] for k in keep if k in item} for item in items if isinstance(item, dict)]
+    return Chart("bokeh", {"docs_json": docs, "render_items": placed})
+
+
+@functools.cache
+def bokeh_major() -> str:
+    """The installed bokeh's major version ("3"), read once a Bokeh chart is met."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("bokeh").split(".")[0]
+    except importlib.metadata.PackageNotFoundError:
+        return ""
 
 
 def find_chart(output: dict[str, Any]) -> Chart | None:
@@ -156,13 +185,49 @@ def placeholder(chart: Chart, src: str, image: str | None) -> str:
     )
 
 
-def vega_svg(chart: Chart) -> str | None:
+MAX_STATIC_ROWS = 20_000  # more marks than this: an SVG of megabytes (and vl-convert's memory)
+
+
+def data_rows(node: Any, depth: int = 0) -> int:
+    """How many data rows a spec draws: inline values, datasets and sequence generators."""
+    if depth > 30:
+        return 0
+    if isinstance(node, list):
+        return sum(data_rows(item, depth + 1) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    rows = 0
+    for key, value in node.items():
+        if key in ("values", "datasets") and isinstance(value, list):
+            rows += len(value)
+        elif key == "datasets" and isinstance(value, dict):
+            rows += sum(len(v) for v in value.values() if isinstance(v, list))
+        elif key == "sequence" and isinstance(value, dict):
+            rows += _sequence_rows(value)
+        else:
+            rows += data_rows(value, depth + 1)
+    return rows
+
+
+def _sequence_rows(sequence: dict[str, Any]) -> int:
+    try:
+        span = abs(float(sequence.get("stop", 0)) - float(sequence.get("start", 0)))
+        return int(span / (abs(float(sequence.get("step", 1))) or 1))
+    except (TypeError, ValueError, OverflowError):
+        return MAX_STATIC_ROWS + 1
+
+
+def vega_svg(chart: Chart, limit: int) -> str | None:
     """A static SVG of a Vega or Vega-Lite chart, drawn by vl-convert (no browser), for the PDF
-    and readers without JavaScript; None when it cannot be drawn offline (data from a URL)."""
+    and readers without JavaScript; None when it cannot be drawn offline (data from a URL), or
+    would be large (over MAX_STATIC_ROWS rows, or `limit` bytes)."""
     import vl_convert
 
+    if data_rows(chart.spec.get("spec")) > MAX_STATIC_ROWS:
+        return None
     convert = vl_convert.vega_to_svg if chart.spec.get("mode") == "vega" else vl_convert.vegalite_to_svg
     try:
-        return convert(chart.spec["spec"], allowed_base_urls=[])  # never the network
+        svg = convert(chart.spec["spec"], allowed_base_urls=[])  # never the network
     except Exception:  # (vl-convert raises ValueError, and others for specs it cannot parse)
         return None
+    return svg if len(svg) <= limit else None

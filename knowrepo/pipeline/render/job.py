@@ -47,10 +47,18 @@ IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg
 LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript", BOKEH_EXEC)
 STATIC_TYPES = ("image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/latex")
 _DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
-# HTML that loads a script from elsewhere (a CDN, require.js): it shows nothing without it.
-_LOADS_SCRIPT = re.compile(
-    r"<script\b[^>]*\bsrc\s*=|<script\b[^>]*>(?:(?!</script)[\s\S])*?\b(?:require|vegaEmbed)\s*\(", re.I
-)
+# (each script found once, to its end: a lookahead per character was quadratic on 1 MB of tags)
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)(?:</script|\Z)", re.S | re.I)
+_LOADS = re.compile(r"\b(?:require|vegaEmbed)\s*\(")
+_SRC = re.compile(r"\bsrc\s*=", re.I)
+
+
+def loads_script(page: str) -> bool:
+    """Whether HTML loads a script from elsewhere (a CDN, require.js, Altair's loader): without
+    it, it shows nothing."""
+    return any(_SRC.search(m.group(1)) or _LOADS.search(m.group(2)) for m in _SCRIPT.finditer(page))
+
+
 _MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=(["']))(.+?)(\2)""", re.S)  # either quote, as HTML allows
 
@@ -231,7 +239,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[
         )
         return {**output, "data": {"text/html": tile}}
     page = _text(data.get("text/html", ""))
-    needs_script = bool(_LOADS_SCRIPT.search(page))
+    needs_script = loads_script(page)
     has_static = any(k in data for k in STATIC_TYPES)
     if needs_script and has_static:
         data.pop("text/html")
@@ -425,8 +433,8 @@ class NotebookPreparer:
         if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)
             return None
         names = [self.store.put(blob, f".{chart.kind}.json")]
-        static = chart.static
-        if static is None and chart.kind == "vega" and (svg := vega_svg(chart)) is not None:
+        static, limit = chart.static, 16 * self.max_output
+        if static is None and chart.kind == "vega" and (svg := vega_svg(chart, limit)) is not None:
             static = ("image/svg+xml", svg)
         image = self._blob(*static) if static else None
         if image is not None:

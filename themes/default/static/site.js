@@ -164,7 +164,11 @@ document.addEventListener("keydown", function (event) {
         Array.prototype.slice.call(el.children).forEach(function (child) { if (child !== target) el.removeChild(child); });
         el.classList.add("drawn");
       }, function (error) { el.removeChild(target); throw error; });
-    }).catch(function (error) { console.warn("knowrepo: a chart could not be drawn:", error); });
+    }).catch(function (error) {
+      console.warn("knowrepo: a chart could not be drawn:", error);
+      var note = el.querySelector(".interactive-note");
+      if (note) note.textContent = "This chart could not be drawn here: open the notebook to see it.";
+    });
   });
 })();
 
