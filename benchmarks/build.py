@@ -226,18 +226,6 @@ def content_check(repo: Path, paths: list[Path], stock: dict[Path, str]) -> list
     return problems
 
 
-def site_bytes(repo: Path) -> tuple[int, int]:
-    """Bytes of every file of the published site (as a server or bucket holds them), and of
-    its notebook downloads among them."""
-    total = notebooks = 0
-    for path in (repo / "_site").resolve().rglob("*"):
-        if path.is_file():
-            size = path.stat().st_size
-            total += size
-            notebooks += size if path.suffix == ".ipynb" else 0
-    return total, notebooks
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
@@ -252,8 +240,6 @@ def main() -> None:
         paths = generate(repo, args.n)
         floor_total, floor_each, stock_pages = floor(paths)
         clean, clean_result = knowrepo_build(repo)
-        size, notebook_size = site_bytes(repo)
-        stock_size = sum(len(page.encode()) for page in stock_pages.values())
         noop, noop_result = knowrepo_build(repo)
         assert noop_result["noop"], noop_result
         # An analyst's edit loop: one notebook edited and rebuilt, five times (a different one
@@ -332,16 +318,6 @@ def main() -> None:
                 "baseline": None,
                 "ratio": None,
                 "target": "",
-            },
-            {
-                "benchmark": "build",
-                # Stock HTML holds each page with its images inline: Jupyter Book 1's site of the
-                # peer corpus was the same size as it (shared/NOTES.md, 35 MB both).
-                "metric": f"site size vs stock nbconvert HTML (MB; notebooks {notebook_size / 1e6:.1f} MB)",
-                "value": size / 1e6,
-                "baseline": stock_size / 1e6,
-                "ratio": size / stock_size,
-                "target": "<= 0.5",
             },
             {
                 "benchmark": "build",

@@ -21,9 +21,9 @@ from pathlib import Path
 from run import emit
 
 
-def folder_bytes(folder: Path, suffix: str = "") -> int:
+def folder_bytes(folder: Path, *suffixes: str) -> int:
     """Bytes of every file under `folder` (as a web server or bucket holds them)."""
-    files = (p for p in folder.resolve().rglob("*") if p.is_file() and p.name.endswith(suffix))
+    files = (p for p in folder.resolve().rglob("*") if p.is_file() and p.name.endswith(suffixes or ("",)))
     return sum(p.stat().st_size for p in files)
 
 
@@ -65,12 +65,13 @@ def main() -> None:
     args, _ = parser.parse_known_args()  # (run.py passes every script its own arguments)
     if args.corpus is None:
         print("size: no corpus (--corpus DIR or KNOWREPO_CORPUS): skipped", file=sys.stderr)
-        emit([], args.json)
+        if args.json:
+            emit([], True)  # (run.py reads one JSON line from every script)
         return
     work = Path(tempfile.mkdtemp(prefix="kr-bench-size-"))
     try:
         site = knowrepo_site(args.corpus, work)
-        size, downloads = folder_bytes(site), folder_bytes(site, ".ipynb")
+        size, downloads = folder_bytes(site), folder_bytes(site, ".ipynb", ".ipynb.lean.json")
         sources = folder_bytes(args.corpus, ".ipynb")
         if args.jupyter_book:
             peer_name, peer_site = "Jupyter Book 1", jupyter_book_site(args.corpus, work, args.jupyter_book)
