@@ -186,6 +186,8 @@ def test_markdown_reads_as_jupyter_reads_it(tmp_path: Path):
 
 
 def test_plotly_figures_stay_interactive_offline_from_one_shared_bundle(tmp_path: Path, browser):
+    from test_browser import serious_violations
+
     from conftest import serving, write_notebook
 
     (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "P"\n')
@@ -213,6 +215,7 @@ def test_plotly_figures_stay_interactive_offline_from_one_shared_bundle(tmp_path
         page.goto(base + "two/")
         page.wait_for_selector(".kr-plotly.drawn .main-svg")
         assert "two chart" in page.locator(".kr-plotly").inner_text()
+        assert serious_violations(page) == []
     context.close()
     assert outside == [] and errors == []
 
@@ -283,6 +286,8 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
     import os
     import subprocess
 
+    from test_browser import serious_violations
+
     from conftest import KNOWREPO, serving, write_notebook
 
     (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "C"\n')
@@ -312,9 +317,8 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
         page.wait_for_selector(".kr-vega.drawn .vega-embed canvas, .kr-vega.drawn .vega-embed svg")
         page.wait_for_selector(".kr-bokeh.drawn [id^=kr-bokeh-]")
         assert page.locator(".kr-bokeh.drawn [id^=kr-bokeh-]").bounding_box()["height"] >= 150
-        assert (
-            page.locator(".kr-chart img, .kr-chart .interactive-note").count() == 0
-        )  # the static views gave way
+        assert page.locator(".kr-chart img, .kr-chart .interactive-note").count() == 0  # drawn over
+        assert serious_violations(page) == []  # (axe-core on the drawn charts)
         page.goto(base + "saved/")
         page.wait_for_selector(".kr-vega.drawn .vega-embed")
     context.close()

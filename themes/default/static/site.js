@@ -135,6 +135,9 @@ document.addEventListener("keydown", function (event) {
       // ast: Vega's expression interpreter, not generated code: the site's CSP allows no eval.
       return window.vegaEmbed(target, chart.spec, {
         mode: chart.mode, ast: true, actions: { export: true, source: false, compiled: false, editor: false }
+      }).then(function (result) {  // (its menu button is an icon: give it a name screen readers say)
+        target.querySelectorAll("summary").forEach(function (s) { s.setAttribute("aria-label", "Chart actions"); });
+        return result;
       });
     },
     bokeh: function (target, doc) {
