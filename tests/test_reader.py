@@ -411,6 +411,46 @@ def test_notebook_downloads_hold_no_published_image_twice_and_save_byte_for_byte
     assert Path(download.value.path()).read_bytes() == stored.read_bytes()
     page.goto(site_server + "sales/monthly-revenue/runs/")  # the run history's links, middle-clicked
     with page.expect_download() as download:
-        page.locator(f"a[download='{run_id}.ipynb']").click(button="middle")
+        page.locator(f"a[data-name='{run_id}.ipynb']").click(button="middle")
     assert Path(download.value.path()).read_bytes() == stored.read_bytes()
     context.close()
+
+
+def test_saved_widget_state_of_any_shape_never_fails_the_page(tmp_path: Path):
+    from conftest import write_notebook
+
+    def model(name: str, **state) -> dict:
+        return {"model_name": name, "model_module": "@jupyter-widgets/controls", "state": state}
+
+    view = "application/vnd.jupyter.widget-view+json"
+
+    def shown(model_id: str) -> dict:
+        return {"output_type": "display_data", "metadata": {}, "data": {view: {"model_id": model_id}}}
+
+    state = {
+        "loop": model("OutputModel", outputs=[shown("loop"), {"output_type": "execute_result", "data": {}}]),
+        "fan": model("VBoxModel", children=["IPY_MODEL_fan"] * 3),  # 3^21 walks, were it followed
+        "odd": {"model_name": ["not", "a", "name"], "state": [1, 2]},
+        "labels": model("DropdownModel", _options_labels=7, index="x", description="Pick"),
+        "bar": model("HBoxModel", children=["IPY_MODEL_pct", "IPY_MODEL_prog", "IPY_MODEL_rate"]),
+        "pct": model("HTMLModel", value="80%"),
+        "prog": model("FloatProgressModel", value=8, min=0, max=10),
+        "rate": model("HTMLModel", value="8/10 [00:02&lt;00:00]"),
+        "day": model("DatePickerModel", value={"year": 2026, "month": 0, "date": 5}, description="From"),
+    }
+    shown_ones = ["loop", "fan", "odd", "labels", "bar", "day"]
+    outputs = {i: [shown(name)] for i, name in enumerate(shown_ones)}
+    cells = [("code", f"w{i}") for i in range(len(shown_ones))]
+    path = write_notebook(tmp_path / "reports/w.ipynb", cells, outputs=outputs)
+    nb = json.loads(path.read_text())
+    nb["metadata"]["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": state, "version_major": 2}
+    }
+    path.write_text(json.dumps(nb))
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "W"\n')
+    run_knowrepo("build", str(tmp_path))
+    page = BeautifulSoup((tmp_path / "_site/w/index.html").read_text(), "html.parser")
+    areas = [a.get_text(" ", strip=True) for a in page.select(".report-body .output_wrapper")]
+    # (the loop's Output: its one output has no data; the fan: nothing; odd: the note)
+    assert areas[1] == "Interactive widget (widget): it works in the running notebook."
+    assert areas[2:] == ["Pick —", "80% 80% 8/10 [00:02<00:00]", "From 2026-01-05"]  # (month from 0)

@@ -163,7 +163,7 @@ document.addEventListener("keydown", function (event) {
       var target = document.createElement("div");
       target.className = "kr-chart-view";
       el.appendChild(target);
-      return Promise.resolve(draw[kind](target, got[1])).then(function () {
+      return new Promise(function (resolve) { resolve(draw[kind](target, got[1])); }).then(function () {
         Array.prototype.slice.call(el.children).forEach(function (child) { if (child !== target) el.removeChild(child); });
         el.classList.add("drawn");
       }, function (error) { el.removeChild(target); throw error; });
@@ -224,17 +224,28 @@ document.addEventListener("keydown", function (event) {
     var link = event.target.closest && event.target.closest("a[data-assemble]");
     if (!link || event.defaultPrevented) return;
     event.preventDefault();  // (a middle click too: a new tab would show the lean file)
-    var name = link.getAttribute("download") || "notebook.ipynb";
+    // (no download attribute on the link: without this script, a click shows the lean file
+    // rather than saving it under a .ipynb name)
+    var name = link.getAttribute("data-name") || "notebook.ipynb";
+    if (location.protocol === "file:") {  // (browsers fetch nothing from file:// pages)
+      fail(link, new Error("serve the site (knowrepo serve, or any web server) to download notebooks"));
+      return;
+    }
     fetch(link.href).then(function (r) {
       if (!r.ok) throw new Error(link.href + ": " + r.status);
       return r.arrayBuffer();
     }).then(function (buffer) {
       return assemble(new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer));
-    }).then(function (content) { save(content, name); }).catch(function (error) {
-      console.warn("knowrepo: the notebook could not be assembled:", error);
-      link.setAttribute("title", "The notebook could not be put together here: " + error.message);
-      link.classList.add("download-failed");
-    });
+    }).then(function (content) {
+      link.classList.remove("download-failed");
+      link.removeAttribute("title");
+      save(content, name);
+    }).catch(function (error) { fail(link, error); });
+  }
+  function fail(link, error) {
+    console.warn("knowrepo: the notebook could not be assembled:", error);
+    link.setAttribute("title", "The notebook could not be put together here: " + error.message);
+    link.classList.add("download-failed");
   }
   document.addEventListener("click", download);
   document.addEventListener("auxclick", function (event) { if (event.button === 1) download(event); });
