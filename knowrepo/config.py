@@ -30,6 +30,7 @@ class SiteConfig:
     max_output_kb: int = 1024  # a larger text or HTML output is cut (images: 16 times this)
     index_code: bool = False
     search_part_size: int = 5000  # more indexed pages than this: index parts side by side
+    notebook_downloads: str = "lean"  # lean: without the images the pages publish | whole
 
     @property
     def base_path(self) -> str:
@@ -92,6 +93,7 @@ SECTIONS: dict[str, type] = {
 
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("site", "code"): CODE_MODES,
+    ("site", "notebook_downloads"): ("lean", "whole"),
     ("execute", "mode"): EXECUTE_MODES,
     ("execute", "executor"): ("local", "dask"),
     ("pdf", "paper"): ("A4", "Letter"),

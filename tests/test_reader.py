@@ -414,6 +414,15 @@ def test_notebook_downloads_hold_no_published_image_twice_and_save_byte_for_byte
         page.locator(f"a[data-name='{run_id}.ipynb']").click(button="middle")
     assert Path(download.value.path()).read_bytes() == stored.read_bytes()
     context.close()
+    # [site] notebook_downloads = "whole": plain copies, for teams that fetch them with curl
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "N"\nnotebook_downloads = "whole"\n')
+    run_knowrepo("build", str(tmp_path))
+    assert (tmp_path / "_site/plots/plots.ipynb").read_bytes() == original
+    assert not (tmp_path / "_site/plots/plots.ipynb.lean.json").exists()
+    link = BeautifulSoup((tmp_path / "_site/plots/index.html").read_text(), "html.parser").find(
+        "a", string="Source notebook"
+    )
+    assert link["download"] == "plots.ipynb" and not link.has_attr("data-assemble")
 
 
 def test_saved_widget_state_of_any_shape_never_fails_the_page(tmp_path: Path):

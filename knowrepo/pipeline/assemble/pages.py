@@ -132,8 +132,10 @@ class ReportPages:
         pages publish, it goes to `<path>.lean.json` (site.js puts the images back on
         download): never a notebook with markers under a .ipynb name (curl, no JavaScript)."""
         if path not in self.notebooks:
-            with open(source, "rb") as handle:
-                lean = skeleton(handle.read(), self._page_images)
+            lean = None
+            if self.ctx.config.site.notebook_downloads == "lean":
+                with open(source, "rb") as handle:
+                    lean = skeleton(handle.read(), self._page_images)
             if lean is None:
                 self.notebooks[path] = (path, False)
                 self.files.append((path, COPY, source, ""))
