@@ -45,6 +45,10 @@ class Caches:
     def math_font(self, version: str) -> Path:
         return self.state / "cache" / f"math-font-{version}.woff"
 
+    def vega_bundle(self, version: str) -> Path:
+        """vl-convert's Vega-Embed bundle (slow to make: it starts a JavaScript engine)."""
+        return self.state / "cache" / f"vega-embed-{version}.js"
+
     def _for_output(self, output: Path) -> str:
         return content_hash(str(output).encode())[:10]
 

@@ -63,7 +63,7 @@ def vega_bundle(caches: Any) -> Path | None:
         version = importlib.metadata.version("vl-convert-python")
     except importlib.metadata.PackageNotFoundError:
         return None
-    path = caches.state / "cache" / f"vega-embed-{version}.js"
+    path = caches.vega_bundle(version)
     if not path.exists():
         import vl_convert
 

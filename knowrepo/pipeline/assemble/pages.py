@@ -73,7 +73,6 @@ class ReportPages:
     images: set[str] = field(default_factory=set)
     # A notebook download's site path -> where it is published and whether site.js assembles it.
     notebooks: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    _page_images: set[str] = field(default_factory=set)  # every image the report's pages show
 
     @property
     def _source_download(self) -> dict[str, str]:
@@ -95,7 +94,8 @@ class ReportPages:
         report = self.report
         variants = [v for v in (self.plan.variants if self.plan else []) if v.shown is not None]
         shown = [self.views[r.id] for v in variants for r in v.runs] if variants else [self.views["source"]]
-        self._page_images = {i for v in shown if v.key in self.bodies for i in self.bodies[v.key].images}
+        bodies = [self.bodies[v.key] for v in shown if v.key in self.bodies]
+        self.images = {name for b in bodies for name in [*b.images, b.thumbnail] if name}  # (all pages')
         if variants:
             card = self._run_pages(variants)
         else:
@@ -115,7 +115,6 @@ class ReportPages:
                 stale="",
                 page_kind="latest",
             )
-            self._images_of(view)
             card = make_card(report, self.bodies[view.key])
         if not report.source.endswith(".ipynb"):
             self.files.append(
@@ -135,7 +134,7 @@ class ReportPages:
             lean = None
             if self.ctx.config.site.notebook_downloads == "lean":
                 with open(source, "rb") as handle:
-                    lean = skeleton(handle.read(), self._page_images)
+                    lean = skeleton(handle.read(), self.images)
             if lean is None:
                 self.notebooks[path] = (path, False)
                 self.files.append((path, COPY, source, ""))
@@ -171,7 +170,6 @@ class ReportPages:
                 self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
                 if run.has_notebook:
                     self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
-                self._images_of(self.views[run.id])
         shown = default.shown
         label = default.name if len(variants) > 1 else ""
         extra = self._run_extra(page_path(slug), default, shown, "latest", switcher)
@@ -281,10 +279,6 @@ class ReportPages:
             **extra,
         )
         self.files.append((path, BYTES, page.encode(), key))
-
-    def _images_of(self, view: Any) -> None:
-        body = self.bodies[view.key]
-        self.images.update(body.images + ([body.thumbnail] if body.thumbnail else []))
 
     @staticmethod
     def _download(page: str, item: dict[str, str]) -> dict[str, str]:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from knowrepo.pipeline.render.nbtext import joined as _text
+
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _VEGA_MIME = re.compile(r"^application/vnd\.vega(lite)?\.v\d+(\.\d+)*[+.]json$")  # (Altair 6 writes .v6.json)
 BOKEH_EXEC = "application/vnd.bokehjs_exec.v0+json"
@@ -61,10 +63,6 @@ def chart_packages() -> str:
             st = None
         found.append(f"{module}:{st.st_mtime_ns}:{st.st_size}" if st else "")
     return ",".join(found)
-
-
-def _text(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else value if isinstance(value, str) else ""
 
 
 def _static_image(data: dict[str, Any]) -> tuple[str, str] | None:

@@ -31,6 +31,7 @@ from knowrepo.pipeline.render.charts import (
     placeholder,
     vega_svg,
 )
+from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import saved_widgets, static_widget
 from knowrepo.support.hashing import content_hash
@@ -131,10 +132,6 @@ def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]
 
 
 PAPERMILL_ERROR = "papermill-error-cell-tag"
-
-
-def _text(source: Any) -> str:
-    return "".join(source) if isinstance(source, list) else str(source or "")
 
 
 def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:

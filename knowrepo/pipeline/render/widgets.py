@@ -14,6 +14,8 @@ import copy
 import html
 from typing import Any
 
+from knowrepo.pipeline.render.nbtext import joined
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _STATE = "application/vnd.jupyter.widget-state+json"
 _BOXES = {"VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel", "AccordionModel", "TabModel", "StackModel"}
@@ -109,8 +111,7 @@ def _valid_output(output: Any) -> dict[str, Any] | None:
         return None
     kind = output.get("output_type")
     if kind == "stream":
-        text = output.get("text")
-        text = "".join(map(str, text)) if isinstance(text, list) else str(text or "")
+        text = joined(output.get("text"))
         return {"output_type": "stream", "name": str(output.get("name") or "stdout"), "text": text}
     if kind in ("display_data", "execute_result") and isinstance(output.get("data"), dict):
         meta = output.get("metadata") if isinstance(output.get("metadata"), dict) else {}
