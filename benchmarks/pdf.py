@@ -18,7 +18,29 @@ from pathlib import Path
 from run import CHROMIUM_ARGS, emit
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+from knowrepo.exports.pdf import PdfJob  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
+
+
+_INLINE = '<style id="print-css">{}</style>'
+
+
+def job_of(path: Path) -> PdfJob:
+    """The PdfJob a build makes of a document: the theme's stylesheet beside it, not in it."""
+    html = path.read_text()
+    start = html.index('<style id="print-css">')
+    end = html.index("</style>", start)
+    stylesheet = html[start + len('<style id="print-css">') : end]
+    return PdfJob(
+        path.stem,
+        path.name,
+        html[:start] + html[end + 8 :],
+        str(path.parent),
+        (str(path.parent),),
+        stylesheet,
+    )
 
 
 def documents(work: Path, count: int) -> list[Path]:
@@ -28,7 +50,6 @@ def documents(work: Path, count: int) -> list[Path]:
     shutil.copytree(PROJECT / "reports", repo / "reports")
     shutil.copy(PROJECT / "knowrepo.toml", repo / "knowrepo.toml")
     subprocess.run([sys.executable, "-m", "knowrepo", "-q", "build", str(repo)], check=True)
-    sys.path.insert(0, str(PROJECT))
     from knowrepo.exports.bodies import exports_for
     from knowrepo.exports.pdf import print_html
     from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
@@ -59,23 +80,24 @@ def documents(work: Path, count: int) -> list[Path]:
             item.run,
             item.variant,
             config.state_dir / "cache" / "assets",
-            stylesheet,
             item.slug_by_source,
         )
-        path = work / f"doc-{index:02d}.html"
-        path.write_text(html.replace(item.report.meta.title, f"{item.report.meta.title} #{index}", 1))
+        html = html.replace(item.report.meta.title, f"{item.report.meta.title} #{index}", 1)
+        path = work / f"doc-{index:02d}.html"  # (a browser's copy: the stylesheet inline)
+        path.write_text(html.replace("</head>", f"{_INLINE.format(stylesheet)}</head>", 1))
         paths.append(path)
     return paths
 
 
 def weasyprint_all(paths: list[Path], out: Path) -> float:
-    from knowrepo.exports.pdf import PdfJob, render_pdf
+    from knowrepo.exports.pdf import render_pdf
 
     render_pdf(PdfJob("warm", "warm", "<p>warm</p>", str(out)))  # imports and fonts: once a process
+    jobs = [job_of(path) for path in paths]
     start = time.perf_counter()
-    for path in paths:
-        data = render_pdf(PdfJob(path.stem, path.name, path.read_text(), str(path.parent)))
-        (out / f"{path.stem}.pdf").write_bytes(data)
+    for job in jobs:
+        data = render_pdf(job)
+        (out / f"{job.key}.pdf").write_bytes(data)
     return time.perf_counter() - start
 
 
@@ -84,10 +106,10 @@ def weasyprint_pool(paths: list[Path], out: Path) -> float:
     WeasyPrint imported in each, inside the timing: the build pays that too)."""
     import os
 
-    from knowrepo.exports.pdf import PdfJob, lay_out
+    from knowrepo.exports.pdf import lay_out
     from knowrepo.support.pool import run_parallel
 
-    jobs = [PdfJob(path.stem, path.name, path.read_text(), str(path.parent)) for path in paths]
+    jobs = [job_of(path) for path in paths]
 
     def done(job: PdfJob, result: tuple) -> None:
         (out / f"{job.key}.pdf").write_bytes(result[0])

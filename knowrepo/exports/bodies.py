@@ -133,12 +133,11 @@ def export_pdf(root: Path, config: Config, export: Export) -> bytes:
         export.run,
         export.variant,
         config.state_dir / "cache" / "assets",
-        stylesheet,
         export.slug_by_source,
     )
     assets = str(config.state_dir / "cache" / "assets")
     base = pdf_base_url(config, export.report)
-    job = PdfJob(key="", source=export.report.source, html=document, base_url=base, allowed=(assets,))
+    job = PdfJob("", export.report.source, document, base, (assets,), stylesheet)
     result = render_pdf(job)
     if isinstance(result, KnowrepoError):
         raise result
