@@ -9,7 +9,14 @@ from typing import Any
 
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError
-from knowrepo.exports.pdf import PdfJob, pdf_base_url, pdf_name, print_html, render_pdf
+from knowrepo.exports.pdf import (
+    PdfJob,
+    pdf_base_url,
+    pdf_name,
+    print_html,
+    print_stylesheet,
+    render_pdf,
+)
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
@@ -122,8 +129,7 @@ def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
 def export_pdf(root: Path, config: Config, export: Export) -> bytes:
     """The PDF of one export (deterministic: the same run gives the same bytes)."""
     dirs = theme_dirs(root, config.site.theme)
-    files = theme_files(dirs)
-    stylesheet = files["static/print.css"].read_text() if "static/print.css" in files else ""
+    stylesheet = print_stylesheet(theme_files(dirs))
     env = make_environment(dirs)
     document = print_html(
         env,

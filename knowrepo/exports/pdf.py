@@ -179,6 +179,11 @@ def print_html(
     )
 
 
+def print_stylesheet(files: dict[str, Path]) -> str:
+    """The theme's print.css (empty when the theme has none)."""
+    return files["static/print.css"].read_text() if "static/print.css" in files else ""
+
+
 def pdf_base_url(config: Any, report: Report) -> str:
     """What a link print_links left relative resolves against: the report's page on the site,
     or nothing (a relative link), never the build folder (file:// links in the PDF)."""
@@ -328,8 +333,7 @@ def build_pdfs(state: Any) -> None:
     from knowrepo.support.pool import run_parallel
 
     caches = state.config.caches
-    files = state.theme_files
-    stylesheet = files["static/print.css"].read_text() if "static/print.css" in files else ""
+    stylesheet = print_stylesheet(state.theme_files)
     jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
     for report in state.reports:
         if report.source in state.failed or report.slug in state.kept:
