@@ -232,7 +232,11 @@ BOKEH_CELLS = [
     ),
     (
         "code",
-        "chart = figure(width=320, height=200, title='Bokeh')\nchart.line([1, 2, 3], [3, 1, 2])\nshow(chart)",
+        "from bokeh.layouts import column\nfrom bokeh.models import Div, HoverTool\n"
+        "tip = HoverTool(tooltips='<i onclick=\"alert(1)\">@y</i>')\n"
+        "chart = figure(width=320, height=200, title='Bokeh', tools=[tip])\n"
+        "chart.line([1, 2, 3], [3, 1, 2])\n"
+        "show(column(Div(text='<b onclick=\"alert(2)\">Bokeh note</b><script>alert(3)</script>'), chart))",
     ),
 ]
 
@@ -305,6 +309,9 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
     assert libraries == [*bokeh, "assets/vega.js"]  # once for the site
     body = BeautifulSoup((site / "run/index.html").read_text(), "html.parser").select_one(".report-body")
     assert "BokehJS" not in body.get_text() and "cdn." not in str(body)
+    (spec,) = [p.read_text() for p in site.rglob("*.bokeh.json")]  # E99: its HTML as any output's
+    assert "<b>Bokeh note</b>" in spec and "<i>@y</i>" in spec
+    assert "onclick" not in spec and "<script" not in spec
     static = body.select_one(".kr-vega img")  # drawn by vl-convert: what a PDF and a reader without JS see
     assert b"<svg" in (svg := (site / "run" / static["src"]).resolve().read_bytes()) and b"Altair line" in svg
     context = browser.new_context()  # the pages' own Content-Security-Policy applies
@@ -317,6 +324,8 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
         page.wait_for_selector(".kr-vega.drawn .vega-embed canvas, .kr-vega.drawn .vega-embed svg")
         page.wait_for_selector(".kr-bokeh.drawn [id^=kr-bokeh-]")
         assert page.locator(".kr-bokeh.drawn [id^=kr-bokeh-]").bounding_box()["height"] >= 150
+        page.locator(".kr-bokeh b", has_text="Bokeh note").wait_for()  # the Div, in its shadow DOM
+        assert page.locator(".kr-bokeh [onclick], .kr-bokeh script").count() == 0
         assert page.locator(".kr-chart img, .kr-chart .interactive-note").count() == 0  # drawn over
         assert serious_violations(page) == []  # (axe-core on the drawn charts)
         page.goto(base + "saved/")

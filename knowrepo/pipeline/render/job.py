@@ -26,6 +26,7 @@ from knowrepo.pipeline.render.assets import AssetStore, png_size
 from knowrepo.pipeline.render.charts import (
     BOKEH_EXEC,
     chart_packages,
+    clean_bokeh_html,
     find_chart,
     is_bokeh_scaffold,
     placeholder,
@@ -426,6 +427,8 @@ class NotebookPreparer:
         chart = find_chart(output)
         if chart is None:
             return None
+        if chart.kind == "bokeh" and self.sanitize:
+            clean_bokeh_html(chart.spec["docs_json"])
         blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
         if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)
             return None
