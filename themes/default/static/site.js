@@ -82,7 +82,8 @@ document.addEventListener("keydown", function (event) {
   var selector = ".table-scroll, .output_area, .input_area, .report-body .highlight pre, .report-body .math";
   function mark() {
     document.querySelectorAll(selector).forEach(function (el) {
-      var wide = el.scrollWidth > el.clientWidth + 1;
+      var overflow = getComputedStyle(el).overflowX;  // (a box inside one that scrolls does not)
+      var wide = (overflow === "auto" || overflow === "scroll") && el.scrollWidth > el.clientWidth + 1;
       el.classList.toggle("scrolls", wide);
       if (wide && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
     });
