@@ -126,6 +126,11 @@ def test_phone_reaches_downloads_and_contents_and_wide_code_says_it_scrolls(brow
     assert brand.evaluate("el => el.scrollWidth <= el.clientWidth")  # the site name is never cut
     wide = page.locator(".input_area.scrolls").first
     assert wide.get_attribute("tabindex") == "0"
+    for width in (360, 320):  # common Android widths: the page never scrolls sideways
+        page.set_viewport_size({"width": width, "height": 740})
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        assert brand.evaluate("el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight")
+        assert page.get_by_role("link", name="Search").is_visible()  # (an icon, named for screen readers)
     context.close()
 
 
