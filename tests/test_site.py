@@ -173,3 +173,29 @@ def test_two_reports_sharing_an_image_publish_it_once(tmp_path: Path):
     sources = {soup(repo / f"_site/{n}/index.html").select_one(".report-body img")["src"] for n in "ab"}
     assert len(sources) == 1
     assert (repo / "_site/a" / sources.pop()).resolve().is_file()
+
+
+def test_E100_a_published_site_emptied_or_pruned_by_hand_is_built_whole_again(tmp_path: Path):
+    import shutil
+
+    repo = tmp_path / "kb"
+    (repo / "reports/img").mkdir(parents=True)
+    (repo / "knowrepo.toml").write_text("")
+    (repo / "reports/img/plot.png").write_bytes((PROJECT / "reports/notes/img/effort.png").read_bytes())
+    (repo / "reports/a.md").write_text("# A\n\n![Effort](img/plot.png)\n")
+    site = repo / "_site"
+
+    def image() -> Path:
+        return (site / "a" / soup(site / "a/index.html").select_one(".report-body img")["src"]).resolve()
+
+    run_knowrepo("build", str(repo))
+    published = image().relative_to(site.resolve()).as_posix()
+    for entry in list(site.iterdir()):  # rm -rf _site/*
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    again = run_knowrepo("build", str(repo))  # not "nothing changed", nor a failure every time
+    assert "is gone from the published site; building it whole" in again.stderr
+    assert (site / "index.html").is_file()
+    assert image().read_bytes() == (repo / "reports/img/plot.png").read_bytes()
+    image().unlink()  # one file gone: --force makes it whole
+    forced = run_knowrepo("build", "--force", str(repo))
+    assert image().is_file() and f"{published} is gone" in forced.stderr

@@ -39,7 +39,7 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
         try:
             state = open_build(root, config, output, options, reporter)
             if not incremental.nothing_to_do(state):
-                run_stages(state)
+                state = run_stages_whole_if_lost(state)
         except OSError as exc:  # a full disk, a read-only output: the staging is gone, the site is not
             raise write_error(exc) or KnowrepoError(
                 exc.filename or output,
@@ -51,6 +51,25 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
         result.errors, result.failed_runs = list(state.manifest.errors), list(state.manifest.failed_runs)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def run_stages_whole_if_lost(state: BuildState) -> BuildState:
+    """run_stages; if a file of the published version the build reuses is gone (removed by hand:
+    `rm -rf _site/*`, a clean-up job), the build starts again without it, as a first build,
+    rather than failing every time (even with --force) on a site it could make whole."""
+    try:
+        run_stages(state)
+        return state
+    except FileNotFoundError as exc:
+        previous, missing = state.previous, str(exc.filename or "")
+        if previous is None or not missing.startswith(str(previous) + os.sep):
+            raise
+    lost = os.path.relpath(missing, previous)
+    state.reporter.warn(f"{state.output}: {lost} is gone from the published site; building it whole")
+    state = open_build(state.root, state.config, state.output, state.options, state.reporter)
+    state.previous = None
+    run_stages(state)
+    return state
 
 
 def run_stages(state: BuildState) -> None:

@@ -84,6 +84,7 @@ def nothing_to_do(state: BuildState) -> bool:
         and manifest.snapshot == state.snapshot
         and not (manifest.search_pending and not state.options.defer_index)
         and state.previous is not None
+        and os.path.exists(os.path.join(state.previous, "index.html"))  # (not emptied by hand)
     )
 
 
