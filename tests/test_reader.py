@@ -34,10 +34,15 @@ def test_dataframe_index_header_has_text_and_only_numbers_align_right():
     table = BeautifulSoup(align_numeric_columns(html), "html.parser")
     head = table.select("thead th")
     assert head[0].get_text() == "Row" and "visually-hidden" in str(head[0])
+    assert head[0].select_one("[data-pagefind-ignore]") is not None  # (not in search excerpts)
     assert [("num" in (td.get("class") or [])) for td in table.select("tbody tr")[0].find_all("td")] == [
         False,
         True,
     ]
+    # pandas right-aligns every header ("plan" over left-aligned text): they follow their columns
+    assert not table.select("thead tr[style]") and [
+        h.get_text() for h in head if "num" in h.get("class", [])
+    ] == ["tenure"]
 
 
 def test_library_warnings_only_with_v_and_each_once(tmp_path: Path):

@@ -233,7 +233,15 @@ def test_two_runs_side_by_side_from_the_history_page(repo: Path, browser):
         outputs = tab.locator("#compare-outputs").inner_text()
         metrics = tab.locator("#compare-metrics").inner_text()
         images = tab.locator("#compare-outputs img").count()
+        align = "e => getComputedStyle(e).textAlign"
+        figure_aligns = [
+            tab.locator("#compare-metrics tr").nth(i).locator("td, th").nth(1).evaluate(align) for i in (0, 1)
+        ]
+        month_align = tab.locator("#compare-params tr", has_text="month").locator("td").first.evaluate(align)
+        styled = tab.locator(".compare-side.report-body").count()
         context.close()
+    assert figure_aligns == ["right", "right"] and month_align == "left"  # numbers (and headers) only
+    assert styled >= 2  # outputs styled as on the runs' own pages
     assert problems == []
     assert "letters" in metrics
     assert images >= 2  # the figure of each run, side by side

@@ -24,16 +24,22 @@
   function table(id, names, a, b, withChange) {
     var t = document.getElementById(id);
     t.textContent = "";
+    // Numbers (and their headers) right-aligned, text left: as a report's tables.
+    function numeric(values) { return values.every(function (v) { return v === undefined || typeof v === "number"; }); }
+    var numA = numeric(names.map(function (n) { return a[n]; })), numB = numeric(names.map(function (n) { return b[n]; }));
     var head = document.createElement("tr");
-    [withChange ? "Figure" : "Parameter", "A", "B"].concat(withChange ? ["Change"] : []).forEach(function (h) { head.appendChild(cell("th", h)); });
+    head.appendChild(cell("th", withChange ? "Figure" : "Parameter"));
+    head.appendChild(cell("th", "A", numA ? "num" : ""));
+    head.appendChild(cell("th", "B", numB ? "num" : ""));
+    if (withChange) head.appendChild(cell("th", "Change", "num"));
     t.appendChild(head);
     if (!names.length) { var none = document.createElement("tr"); none.appendChild(cell("td", "none")); t.appendChild(none); }
     names.forEach(function (name) {
       var row = document.createElement("tr");
       var va = a[name], vb = b[name];
       row.appendChild(cell("th", name));
-      row.appendChild(cell("td", va === undefined ? "—" : va, "num"));
-      row.appendChild(cell("td", vb === undefined ? "—" : vb, "num"));
+      row.appendChild(cell("td", va === undefined ? "—" : va, numA ? "num" : ""));
+      row.appendChild(cell("td", vb === undefined ? "—" : vb, numB ? "num" : ""));
       if (withChange) {
         var change = "";
         if (typeof va === "number" && typeof vb === "number") {
@@ -86,7 +92,7 @@
         row.appendChild(cell("h3", "Cell " + (i + 1), "compare-cell-title"));
         [pair[0][i], pair[1][i]].forEach(function (out, side) {
           var col = document.createElement("div");
-          col.className = "compare-side";
+          col.className = "compare-side report-body";  // (its outputs styled as on the run's page)
           col.appendChild(cell("p", side ? "B" : "A", "compare-label"));
           if (out) col.appendChild(document.importNode(out, true)); else col.appendChild(cell("p", "no output", "muted"));
           row.appendChild(col);
