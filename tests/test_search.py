@@ -59,6 +59,15 @@ def test_filters_narrow_and_live_in_the_url(page, site_server: str):
     assert set(results(page)) <= {"Metric definitions", "Q3 analytics planning notes"}
 
 
+def test_filter_options_count_reports_not_their_variant_pages(page, site_server: str):
+    page.goto(site_server + "search/?tag=sales")
+    assert results(page) == ["Monthly revenue by region"]  # one report, three variant pages
+    options = page.locator("select[name=tag] option").all_inner_texts()
+    assert "sales (1)" in options and "finance (2)" in options, options
+    assert page.locator("select[name=tag]").input_value() == "sales"
+    assert page.locator("#search-status").inner_text().startswith("1 report")
+
+
 def test_variants_are_indexed_but_old_runs_and_listings_are_not(page, site_server: str):
     found = search(page, site_server, "regional leads")
     revenue = [title for title in found if title.startswith("Monthly revenue")]

@@ -7,6 +7,7 @@ published page has that key it is reused, not rendered again.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,20 @@ def _group(cards: list[Card], field: str) -> Groups:
         for name in getattr(card, field):
             groups.setdefault(slug_text(name), (name, []))[1].append(card)
     return dict(sorted(groups.items(), key=lambda kv: kv[1][0].lower()))
+
+
+def filter_counts(cards: list[Card]) -> dict[str, list[tuple[str, int]]]:
+    """The search page's filter options, each with the number of reports it holds. (Pagefind's
+    own counts are of pages, and each variant of a report is a page: "sales (3)" for one.)"""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in ("tag", "author", "year", "type")}
+    for card in cards:
+        counts["tag"].update(set(card.tags))
+        counts["author"].update(set(card.authors))
+        counts["year"].update([card.date[:4]] if card.date else [])
+        counts["type"]["notebook" if card.kind == "notebook" else "markdown"] += 1
+    ordered = {name: sorted(found.items(), key=lambda kv: kv[0].lower()) for name, found in counts.items()}
+    ordered["year"].reverse()  # newest first
+    return ordered
 
 
 def card_key(card: Card) -> str:
@@ -102,7 +117,7 @@ def listing_pages(
     for slug, (name, items) in authors.items():
         page(f"authors/{slug}/index.html", "author.html", name=name, cards=items, title=name)
     page("404.html", "404.html", title="Page not found")
-    page("search/index.html", "search.html", title="Search")
+    page("search/index.html", "search.html", title="Search", filters=filter_counts(listed))
     base = ctx.absolute_url or ctx.config.site.base_path
     feed = {"site": ctx.config.site, "base": base, "cards": listed[:50], "updated": ctx.generated}
     emit("feed.xml", "feed.xml", feed)

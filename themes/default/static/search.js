@@ -38,8 +38,9 @@
   function fillFilters(filters) {
     selects.forEach(function (select) {
       var name = select.dataset.filter;
-      if (!name || !filters[name]) return;
       var wanted = new URLSearchParams(location.search).get(name) || select.value;
+      if (select.options.length > 1) { select.value = wanted; return; }  // (the build's: reports counted)
+      if (!name || !filters[name]) return;
       Object.keys(filters[name]).sort(function (a, b) {
         return name === "year" ? b.localeCompare(a) : a.localeCompare(b);
       }).forEach(function (value) {
