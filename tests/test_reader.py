@@ -98,6 +98,30 @@ def test_long_outputs_fold_colours_stay_and_failed_runs_lose_papermills_headings
     assert "title: Fails" not in failed and "The latest run failed" in failed
 
 
+def test_a_real_traceback_is_coloured_by_the_theme_with_enough_contrast(tmp_path: Path, browser):
+    """IPython colours a traceback with 256-colour codes, which nbconvert writes as inline rgb()
+    (green keywords at 4.1:1): the theme's ANSI classes instead, light and dark."""
+    from test_browser import serious_violations
+
+    from conftest import serving, write_notebook
+
+    (tmp_path / "knowrepo.toml").write_text('[site]\ntitle = "T"\n')
+    cell = "def load(path):\n    return open(path).read()\n\nload('missing.csv')"
+    write_notebook(tmp_path / "reports/fails.ipynb", [("code", cell)], front="title: Fails")
+    run_knowrepo("build", str(tmp_path), "--allow-failed-runs")
+    page = BeautifulSoup((tmp_path / "_site/fails/index.html").read_text(), "html.parser")
+    error = page.select_one(".output_error")
+    assert "FileNotFoundError" in error.get_text() and "style=" not in str(error)
+    assert error.select("[class*=ansi-][class*=-fg]")  # coloured still
+    with serving(tmp_path / "_site") as base:
+        for scheme in ("light", "dark"):
+            context = browser.new_context(color_scheme=scheme)
+            tab = context.new_page()
+            tab.goto(base + "fails/")
+            assert serious_violations(tab) == [], scheme
+            context.close()
+
+
 INTERACT = (
     "import matplotlib.pyplot as plt\n"
     "@ipywidgets.interact(n=(1, 10), kind=['line', 'bar'])\n"

@@ -515,11 +515,13 @@ class NotebookRenderer:
 
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
+        from knowrepo.pipeline.render.ansi import themed_ansi2html
         from knowrepo.pipeline.render.markdown import latex_output_to_html, render_markdown
 
         self.sanitize = True
         self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
         self.exporter.register_filter("kr_latex", latex_output_to_html)
+        self.exporter.register_filter("ansi2html", themed_ansi2html)  # (nbconvert's, recoloured)
         self._highlighters: dict[str | None, Any] = {}
         self._ipython_lexers = importlib.util.find_spec("ipython_pygments_lexers") is not None
         self._Highlight2HTML = Highlight2HTML
