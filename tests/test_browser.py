@@ -177,3 +177,19 @@ def test_sticky_contents_on_a_wide_screen(browser, site_server):
     top = page.locator(".report-aside").bounding_box()["y"]
     assert 0 <= top < 120 and page.locator(".toc").is_visible()
     context.close()
+
+
+def test_a_short_page_keeps_its_footer_at_the_bottom_and_controls_take_the_theme(browser, site_server):
+    viewport = {"width": 1400, "height": 900}
+    context = browser.new_context(viewport=viewport, color_scheme="dark", bypass_csp=True)
+    page = context.new_page()
+    page.goto(site_server + "404.html")
+    footer = page.locator(".sitefooter").bounding_box()
+    assert footer["y"] + footer["height"] == pytest.approx(900, abs=1)
+    page.goto(site_server + "sales/monthly-revenue/runs/")
+    background = "el => getComputedStyle(el).backgroundColor"
+    # the dark theme's surface (as its toggle button's), not the browser's grey rgb(59, 59, 59)
+    assert page.locator("#run-filter").evaluate(background) == page.locator(".theme-toggle").evaluate(
+        background
+    )
+    context.close()

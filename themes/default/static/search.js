@@ -53,6 +53,13 @@
     });
   }
 
+  // 2026-09-14 as the site's pages write it: 14 Sep 2026.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function shownDate(iso) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+    return parts ? +parts[3] + " " + MONTHS[+parts[2] - 1] + " " + parts[1] : iso;
+  }
+
   // Variants of one report are one hit (the best-scoring page), its variants listed under it.
   function grouped(results) {
     var groups = [], byReport = {};
@@ -80,7 +87,8 @@
       var r = group.hit, m = r.meta || {};
       var title = group.variants.length > 1 ? (m.title || "").replace(/ \([^()]*\)$/, "") : m.title;
       var image = m.image ? '<img class="result-thumb" src="' + esc(m.image) + '" alt="" loading="lazy">' : "";
-      var byline = [m.authors, m.date].filter(Boolean).map(esc).join(" · ");
+      var date = m.date ? '<span class="result-date">' + esc(shownDate(m.date)) + "</span>" : "";
+      var byline = [m.authors ? esc(m.authors) : "", date].filter(Boolean).join(" · ");
       return '<li class="result">' + image + '<div class="result-body"><h2 class="result-title"><a href="' +
         esc(r.url) + '">' + esc(title || r.url) + '</a></h2>' +
         (byline ? '<p class="result-meta">' + byline + "</p>" : "") +
