@@ -172,10 +172,18 @@ def test_sticky_contents_on_a_wide_screen(browser, site_server):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.goto(site_server + "product/churn-analysis/")
+    current = ".toc a[aria-current=location]"
+    assert page.locator(current).inner_text() == page.locator(".toc a").first.inner_text()
     page.mouse.wheel(0, 3000)
     page.wait_for_function("window.scrollY > 2000")
     top = page.locator(".report-aside").bounding_box()["y"]
     assert 0 <= top < 120 and page.locator(".toc").is_visible()
+    # the section being read is marked: here, at the end of the page, the last
+    page.wait_for_function(f"document.querySelector('{current}') !== document.querySelector('.toc a')")
+    assert page.locator(current).inner_text() == page.locator(".toc a").last.inner_text()
+    page.locator(page.locator(".toc a").first.get_attribute("href")).scroll_into_view_if_needed()
+    page.mouse.wheel(0, -200)  # (above the first section's heading: the first still)
+    page.wait_for_function(f"document.querySelector('{current}') === document.querySelector('.toc a')")
     context.close()
 
 

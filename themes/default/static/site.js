@@ -76,6 +76,32 @@ document.addEventListener("keydown", function (event) {
   });
 })();
 
+// The contents list marks the section being read: the last heading scrolled past the top bar.
+(function () {
+  var links = [], heads = [];
+  document.querySelectorAll(".toc a[href^='#']").forEach(function (link) {
+    var head = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (head) { links.push(link); heads.push(head); }
+  });
+  if (!heads.length) return;
+  var shown = -1, queued = false;
+  function update() {
+    queued = false;
+    var current = 0;
+    for (var i = 0; i < heads.length; i++) { if (heads[i].getBoundingClientRect().top < 100) current = i; }
+    var root = document.documentElement;  // (at the very end: the last section, whose heading may never reach the top)
+    if (window.scrollY > 0 && window.innerHeight + window.scrollY >= root.scrollHeight - 2) current = heads.length - 1;
+    if (current === shown) return;
+    if (shown >= 0) links[shown].removeAttribute("aria-current");
+    links[current].setAttribute("aria-current", "location");
+    shown = current;
+  }
+  window.addEventListener("scroll", function () {
+    if (!queued) { queued = true; requestAnimationFrame(update); }
+  }, { passive: true });
+  update();
+})();
+
 // Wide tables, outputs and code scroll sideways: shade the edge that has more, and let
 // keyboard users reach and scroll them.
 (function () {
