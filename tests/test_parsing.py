@@ -126,6 +126,12 @@ def test_math_becomes_mathml_but_prices_and_code_stay_text():
     assert "<code>$y$</code>" in html
 
 
+def test_math_operators_are_operators():
+    """latex2mathml writes \\pm and \\sim as identifiers (no space around them, an ASCII ~)."""
+    html = render_markdown("$a \\pm b \\sim c \\setminus d$")
+    assert "<mo>±</mo>" in html and "<mo>∼</mo>" in html and "<mo>∖</mo>" in html and "<mi>±" not in html
+
+
 def test_headings_get_unique_anchors_and_a_toc():
     body, toc, first = anchor_headings("<h1>Title</h1><h2>Data</h2><h3>Data</h3><h2>End</h2>", "Title")
     assert "<h1" not in body  # the title block already shows it

@@ -51,6 +51,16 @@ def highlight_block(lang: str, code: str) -> str:
     return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
 
 
+# Operators latex2mathml (2.x) writes as identifiers: no space around them ("p̂A±z"), and \sim
+# as an ASCII tilde. MathML operators, as TeX sets them.
+_OPERATORS = {
+    "<mi>&#x000B1;</mi>": "<mo>&#x000B1;</mo>",  # \pm
+    "<mi>&#x0007E;</mi>": "<mo>&#x0223C;</mo>",  # \sim
+    "<mi>&#x029F5;</mi>": "<mo>&#x02216;</mo>",  # \setminus
+}
+_OPERATOR = re.compile("|".join(re.escape(k) for k in _OPERATORS))
+
+
 def math_to_html(latex: str, display: bool) -> str:
     """MathML for one formula; if latex2mathml cannot parse it, the source as code."""
     # Imported here: 0.06 s that a render worker pays only once it meets math.
@@ -62,6 +72,7 @@ def math_to_html(latex: str, display: bool) -> str:
         return f'<code class="math-error">{html.escape(latex)}</code>'
     from knowrepo.pipeline.render.sanitize import clean_mathml
 
+    mathml = _OPERATOR.sub(lambda m: _OPERATORS[m.group()], mathml)
     # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
     tex = html.escape(latex.strip())
     mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{tex}" data-pagefind-ignore ', 1)
