@@ -119,6 +119,7 @@ def test_phone_reaches_downloads_and_contents_and_wide_code_says_it_scrolls(brow
     page = context.new_page()
     page.goto(site_server + "product/churn-analysis/")
     assert page.locator(".downloads a", has_text="PDF").is_visible()
+    assert page.locator(".downloads a", has_text="PDF").bounding_box()["height"] >= 24  # (WCAG 2.5.8)
     assert not page.locator(".toc a").first.is_visible()  # collapsed before the report
     page.click(".toc-box summary")
     assert page.locator(".toc a").first.is_visible()
