@@ -36,28 +36,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_worker(address: str, name: str) -> subprocess.Popen:
+def start_worker(address: str, name: str, tmp: Path) -> subprocess.Popen:
+    """A worker whose tasks run in `tmp` (knowrepo-task-* folders: a test sees when they start)."""
     return subprocess.Popen(
         [*WORKER, address, "--name", name, "--nthreads", "1", "--no-nanny", "--no-dashboard"],
-        env=CLUSTER_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**CLUSTER_ENV, "TMPDIR": str(tmp)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[dict]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     from distributed import Client
 
+    tmp = tmp_path_factory.mktemp("workers")
     address = f"tcp://127.0.0.1:{free_port()}"
     port = address.rsplit(":", 1)[1]
     scheduler = subprocess.Popen(
         [*DASK, "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
         env=CLUSTER_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    workers = {name: start_worker(address, name) for name in ("w1", "w2")}
+    workers = {name: start_worker(address, name, tmp) for name in ("w1", "w2")}
     try:
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
-        yield {"address": address, "workers": workers}
+        yield {"address": address, "workers": workers, "tmp": tmp}
     finally:
         for proc in [*workers.values(), scheduler]:
             proc.kill()
@@ -122,12 +124,15 @@ def test_a_worker_killed_mid_run_costs_one_retry_and_no_run_twice(tmp_path: Path
          cluster["address"], "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLUSTER_ENV,
     )  # fmt: skip
-    time.sleep(4)  # both workers are inside a run's sleep now
+    deadline = time.monotonic() + 120  # (a fixed sleep was too short on a loaded machine)
+    while len(list(cluster["tmp"].glob("knowrepo-task-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # both workers are inside a run now (its kernel starting, or its 4 s sleep)
     victim = cluster["workers"].pop("w1")
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     out, err = proc.communicate(timeout=180)
-    cluster["workers"]["w1"] = start_worker(cluster["address"], "w1")  # for the tests after
+    cluster["workers"]["w1"] = start_worker(cluster["address"], "w1", cluster["tmp"])  # for the tests after
     assert proc.returncode == 0, err
     runs = json.loads(out)
     assert sorted(r["variant"] for r in runs) == ["apac", "eu", "latam", "us"]
