@@ -11,6 +11,12 @@ from typing import Any
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def one_line(text: str) -> str:
+    """`text` as one printable line: each run of whitespace one space, other control characters
+    escaped (a kernel's or a worker's text must not draw lines, or colours, of its own)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), " ".join(text.split()))
+
+
 class KnowrepoError(Exception):
     """An error the user can fix. `str()` is one line: `path: message`.
 

@@ -232,6 +232,7 @@ class Run:
 
 
 NOTEBOOK_FILE = "notebook.ipynb"
+KERNEL_LOG = "kernel.log"  # the kernel's stderr, kept beside the notebook
 
 
 def shown_run(runs: list[Run]) -> Run | None:

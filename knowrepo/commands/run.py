@@ -162,9 +162,11 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
     """Execute the addressed reports' variants. Planned and run under the repository's lock: a
     build or run meanwhile would execute the same notebooks."""
     from knowrepo.config import load_config
+    from knowrepo.pipeline.execute.executors import check_executor, choice_of
     from knowrepo.support.lock import repository_lock
 
     config, broken = with_executor(load_config(root), options), []
+    check_executor(choice_of(config.execute, scheduler=options.scheduler))
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
         runs = _run_locked(root, config, options, reporter, broken)
     return RunOutcome(runs, broken)
@@ -187,11 +189,11 @@ def _run_locked(
     from knowrepo.pipeline.execute.run import execute_all
     from knowrepo.pipeline.execute.runstore import RunStore
 
-    store = RunStore(root)
+    store, choice = RunStore(root), choice_of(config.execute, scheduler=options.scheduler)
     if options.due:
         requests = _due_requests(root, config, store, reporter, broken)
         _report_broken(broken, reporter)
-        return execute_all(requests, config.workers(options.workers), reporter, choice_of(config.execute))
+        return execute_all(requests, config.workers(options.workers), reporter, choice)
     targets, layers, variants, origin = _addressed(root, options, store, broken)
     _report_broken(broken, reporter)
     requests = []
@@ -204,7 +206,7 @@ def _run_locked(
                 )
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
-    return execute_all(requests, config.workers(options.workers), reporter, choice_of(config.execute))
+    return execute_all(requests, config.workers(options.workers), reporter, choice)
 
 
 def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:

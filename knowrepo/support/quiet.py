@@ -18,10 +18,13 @@ LIBRARY_MODULES = (
 )
 
 
+_VERBOSE = [False]  # what the command asked for (-v), for libraries imported later
+
+
 def quiet_libraries(verbosity: int) -> None:
     """Below -v: library loggers say only errors, and their Python warnings are dropped. With
     -v: each library warning is shown once (per process), named by its library."""
-    verbose = verbosity >= 2
+    verbose = _VERBOSE[0] = verbosity >= 2
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.WARNING if verbose else logging.ERROR)
@@ -31,6 +34,19 @@ def quiet_libraries(verbosity: int) -> None:
     action = "default" if verbose else "ignore"
     warnings.filterwarnings(action, module=LIBRARY_MODULES)
     warnings.filterwarnings(action, message="No lexer found")
+
+
+def quiet_dask() -> None:
+    """Below -v, Dask's client says nothing on the terminal: importing `distributed` sets its
+    own levels and handler (its `logging` config), and then logs with tracebacks what a worker
+    sent that cannot be read here, which knowrepo reports itself as the run's one-line failure."""
+    if _VERBOSE[0]:
+        return
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("distributed.", "tornado.")):
+            logging.getLogger(name).setLevel(logging.NOTSET)  # (Dask sets some: they follow theirs)
 
 
 class _OnceHandler(logging.StreamHandler):

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowrepo import METRIC_MIME, __version__
-from knowrepo.errors import KnowrepoError
-from knowrepo.model import NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
+from knowrepo.errors import KnowrepoError, one_line
+from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
@@ -55,6 +55,7 @@ class RunRequest:
     inputs: dict[str, str] = field(default_factory=dict)  # declared input files -> content hash
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
     threads: int = 0  # BLAS/OpenMP threads the kernel may use (0: as the environment says)
+    run_id: str = ""  # given by the owner of the run store to a remote run; "": made when it starts
 
 
 def code_cells(nb: dict[str, Any]) -> list[str]:
@@ -252,7 +253,7 @@ def execute_run(request: RunRequest) -> Run:
     root = Path(request.root)
     store = RunStore(root)
     store.clean_abandoned(request.slug, request.variant)
-    run_id = new_run_id()
+    run_id = request.run_id or new_run_id()
     staging = store.staging(request.slug, request.variant, run_id)
     pause_point("run", root / ".knowrepo")
     started = time.time()
@@ -262,7 +263,7 @@ def execute_run(request: RunRequest) -> Run:
     nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets)
     if error is not None and nb:
         error = {**error, **(first_error(nb) or {})}
-    _keep_kernel_log(_kernel_log(request, run_id), staging / "kernel.log", secrets)
+    _keep_kernel_log(_kernel_log(request, run_id), staging / KERNEL_LOG, secrets)
     run = Run(
         folder=None,
         id=run_id,
@@ -412,13 +413,12 @@ def execute_all(
     requests: list[RunRequest], workers: int, reporter: Any, executor: ExecutorChoice | None = None
 ) -> list[Run]:
     """Execute runs on `executor` (local processes by default) with progress; returns the runs."""
-    from knowrepo.pipeline.execute.executors import ExecutorChoice, dask_executor, require_dask, run_on
+    from knowrepo.pipeline.execute.executors import ExecutorChoice, check_executor, dask_client, run_on
 
     if not requests:
         return []
     choice = executor or ExecutorChoice()
-    if choice.kind == "dask":
-        require_dask()
+    check_executor(choice)
     threads = choice.threads_per_run(min(workers, len(requests)))
     requests = [replace(r, threads=threads) for r in requests]
     runs: list[Run] = []
@@ -432,8 +432,8 @@ def execute_all(
 
     try:
         if choice.kind == "dask":
-            with dask_executor(choice, workers) as pool:
-                run_on(pool, requests, choice.retries, done, reporter.warn)
+            with dask_client(choice, workers) as client:
+                run_on(client, requests, choice.retries, done, reporter.warn)
         else:
             run_parallel(
                 _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
@@ -446,4 +446,4 @@ def execute_all(
 
 def failure_line(run: Run) -> str:
     error = run.error.line() if run.error else "failed"
-    return f"{run.source}: run of variant '{run.variant}' failed: {error}"
+    return one_line(f"{run.source}: run of variant '{run.variant}' failed: {error}")
