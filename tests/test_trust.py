@@ -346,7 +346,9 @@ def test_E63_E64_E65_E66_report_html_cannot_run_script(hostile):
     assert prose.select("table") and prose.select("math")  # tables and math stay
     notebook = BeautifulSoup((repo / "_site/xss-notebook/index.html").read_text(), "html.parser")
     assert notebook.select_one(".report-body td").get_text() == "cell"
-    assert "td {color: red}" in str(notebook.select_one(".report-body style"))  # Styler's CSS stays
+    assert ".report-body td {color: red}" in str(
+        notebook.select_one(".report-body style")
+    )  # Styler's CSS stays
     svgs = [p for p in (repo / "_site/assets/img").iterdir() if p.suffix == ".svg"]
     assert svgs
     for svg in svgs:  # E65: the file itself, opened at its own URL, runs nothing

@@ -174,7 +174,8 @@ def pygments_css(caches: Any) -> Any:
 def highlight_css() -> str:
     """Light and dark code colours. xcode: the one stock Pygments style whose every colour
     passes WCAG AA on the light code background; github-dark on the dark one. The dark rules
-    apply as the theme's do: the reader's toggle, else the system's choice."""
+    apply as the theme's do: the reader's toggle, else the system's choice; and only where the
+    theme can be dark (a browser without light-dark() gets its light palette: style.css)."""
     from pygments.formatters import HtmlFormatter
 
     def rules(style: str, prefix: str) -> str:
@@ -185,7 +186,8 @@ def highlight_css() -> str:
 
     dark = rules("github-dark", 'html[data-theme="dark"] .highlight')
     system = rules("github-dark", 'html:not([data-theme="light"]) .highlight')
-    return f"{rules('xcode', '.highlight')}\n{dark}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
+    dark_ones = f"{dark}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}"
+    return f"{rules('xcode', '.highlight')}\n@supports (color: light-dark(#000, #fff)) {{\n{dark_ones}\n}}\n"
 
 
 def failed_runs(report: Report, plan: Any) -> list[str]:

@@ -31,10 +31,6 @@ BOKEH_FILES = ("bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js", "b
 _ALTAIR_CALL = re.compile(r"\}\)\(\s*(?=\{)")
 _BOKEH_VALUE = re.compile(r"\b(docs_json|render_items)\s*=\s*")
 _BOKEH_ROOT = re.compile(r'^\s*<div id="[\w-]+" data-root-id="[\w-]+"[^>]*></div>\s*$')
-# Bokeh models whose string property BokehJS writes into the page as HTML: a Div's text, a
-# hover tool's tooltip template, bokeh.models.dom's HTML. (Plotly and Vega escape or whitelist
-# the HTML in their own text; a Paragraph or PreText is text.)
-_BOKEH_HTML = {"Div": "text", "HoverTool": "tooltips", "HTML": "html"}
 
 
 @dataclass(frozen=True)
@@ -131,25 +127,6 @@ def _bokeh_from_script(script: str) -> Chart | None:
     keep = ("docid", "roots", "root_ids")
     placed = [{k: item[k] for k in keep if k in item} for item in items if isinstance(item, dict)]
     return Chart("bokeh", {"docs_json": docs, "render_items": placed})
-
-
-def clean_bokeh_html(node: Any) -> None:
-    """The HTML a Bokeh document puts into the page, sanitized in place as any HTML output is
-    ([site] sanitize): the page's Content-Security-Policy stops its scripts, this its markup."""
-    from knowrepo.pipeline.render.sanitize import clean_html
-
-    if isinstance(node, list):
-        for value in node:
-            clean_bokeh_html(value)
-    if not isinstance(node, dict):
-        return
-    field = _BOKEH_HTML.get(node.get("name")) if node.get("type") == "object" else None
-    attributes = node.get("attributes")
-    shown_as_html = isinstance(attributes, dict) and not attributes.get("render_as_text")
-    if field and shown_as_html and isinstance(attributes.get(field), str):
-        attributes[field] = clean_html(attributes[field])
-    for value in node.values():
-        clean_bokeh_html(value)
 
 
 @functools.cache

@@ -26,7 +26,6 @@ from knowrepo.pipeline.render.assets import AssetStore, png_size
 from knowrepo.pipeline.render.charts import (
     BOKEH_EXEC,
     chart_packages,
-    clean_bokeh_html,
     find_chart,
     is_bokeh_scaffold,
     placeholder,
@@ -428,7 +427,11 @@ class NotebookPreparer:
         if chart is None:
             return None
         if chart.kind == "bokeh" and self.sanitize:
-            clean_bokeh_html(chart.spec["docs_json"])
+            from knowrepo.pipeline.render.bokehdoc import clean_documents, has_defs
+
+            if has_defs(chart.spec["docs_json"]):
+                return None  # model classes declared in the document: its static view shows
+            clean_documents(chart.spec["docs_json"])
         blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
         if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)
             return None

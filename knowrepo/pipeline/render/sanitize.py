@@ -2,7 +2,9 @@
 
 HTML goes through nh3 (the Rust ammonia sanitizer): tables, images, headings, links, lists,
 details, the <style> and style attributes pandas' Styler and matplotlib emit stay; scripts,
-event handlers, javascript: URLs, iframes, objects, forms and embeds go. knowrepo's own
+event handlers, javascript: URLs, iframes, objects, forms and embeds go. The CSS that stays is
+cleaned by css.py: nothing in it escapes the report's box or loads from elsewhere, and in the
+whole body (clean_body) every selector of a <style> is put under the report body. knowrepo's own
 markup (MathML from TeX, anchors, code highlighting) is added after this step, from text it
 escapes itself, so it never needs to pass it.
 
@@ -15,6 +17,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from knowrepo.pipeline.render.css import (
+    BODY_SCOPE,
+    DATA_IMAGE,
+    clean_declarations,
+    clean_stylesheet,
+    loads_elsewhere,
+)
 
 _TAGS = {
     "a", "abbr", "acronym", "b", "bdi", "bdo", "blockquote", "br", "caption", "center", "cite",
@@ -47,25 +57,45 @@ _ATTRIBUTES = {
     "ins": {"cite", "datetime"},
     "del": {"cite", "datetime"},
 }
-_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
+# In HTML as nh3 writes it, a tag (its quoted attribute values whole), or a <style> element
+# with its raw text (the parser ended it at the first `</style`): a `<style` inside an attribute
+# value is part of its tag, never taken for an element.
+_TAG_OR_STYLE = re.compile(r'(<style\b(?:[^>"]|"[^"]*")*>)(.*?)(</style>)|<(?:[^>"]|"[^"]*")*>', re.S | re.I)
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:
-    """data: URLs only as the source of an image (an <img> never runs what it shows)."""
+    """data: URLs only as the source of an image (an <img> never runs what it shows); style=""
+    only with declarations that keep to the element's box and load nothing."""
     if name in ("href", "src", "cite") and value.strip().lower().startswith("data:"):
-        return value if tag == "img" and name == "src" and _DATA_IMAGE.match(value.strip()) else None
+        return value if tag == "img" and name == "src" and DATA_IMAGE.match(value.strip()) else None
+    if name == "style":
+        return clean_declarations(value) or None
     return value
 
 
-def clean_html(fragment: str) -> str:
-    """`fragment` without anything that can run script or load from elsewhere."""
+def clean_html(fragment: str, keep_refs: bool = False) -> str:
+    """`fragment` without anything that can run script, load from elsewhere, or (in its CSS)
+    place a box outside its own. `keep_refs`: Bokeh's <ref id> placeholders stay (bokeh's
+    dom.HTML puts its child models there)."""
+    if keep_refs:
+        return _clean(fragment, _TAGS | {"ref"}, _DROPPED_WITH_CONTENT, {**_ATTRIBUTES, "ref": {"id"}})
     return _clean(fragment, _TAGS, _DROPPED_WITH_CONTENT, _ATTRIBUTES)
 
 
-def _clean(html: str, tags: set[str], dropped: set[str], attributes: dict[str, set[str]]) -> str:
+def plain_attribute(name: str, value: str) -> str | None:
+    """The value an attribute any element may carry keeps once cleaned (None: it goes), for
+    attributes set outside HTML (a Bokeh model's html_attributes)."""
+    if name not in _ATTRIBUTES["*"] and not name.startswith("aria-"):
+        return None
+    return _filter_attribute("*", name, value)
+
+
+def _clean(
+    html: str, tags: set[str], dropped: set[str], attributes: dict[str, set[str]], scope: str | None = None
+) -> str:
     import nh3
 
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=tags,
         clean_content_tags=dropped,
@@ -76,6 +106,15 @@ def _clean(html: str, tags: set[str], dropped: set[str], attributes: dict[str, s
         link_rel=None,
         strip_comments=True,
     )
+    if "<style" not in cleaned:
+        return cleaned
+
+    def restyle(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)
+        return match.group(1) + clean_stylesheet(match.group(2), scope) + match.group(3)
+
+    return _TAG_OR_STYLE.sub(restyle, cleaned)
 
 
 MATHML_TAGS = {
@@ -122,7 +161,9 @@ _BODY_ATTRIBUTES = {
 
 
 def clean_body(body: str) -> str:
-    return _clean(body, _BODY_TAGS, _DROPPED_WITH_CONTENT - {"math"}, _BODY_ATTRIBUTES)
+    """The whole body cleaned, its <style> rules put under the report body (BODY_SCOPE): a
+    report's CSS styles the report, never the site around it."""
+    return _clean(body, _BODY_TAGS, _DROPPED_WITH_CONTENT - {"math"}, _BODY_ATTRIBUTES, BODY_SCOPE)
 
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -157,20 +198,6 @@ def _local(name: Any) -> str:
     return name.rsplit("}", 1)[-1] if isinstance(name, str) else ""
 
 
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
-_CSS_IMPORT = re.compile(r"@import[^;]*;?", re.I)
-
-
-def _clean_css(css: str) -> str:
-    """CSS that loads nothing from elsewhere: url() only to its own parts or a data: image."""
-
-    def keep(match: re.Match[str]) -> str:
-        target = match.group(2).strip()
-        return match.group(0) if target.startswith("#") or _DATA_IMAGE.match(target) else "none"
-
-    return _CSS_URL.sub(keep, _CSS_IMPORT.sub("", css))
-
-
 def _clean_element(element: Any) -> None:
     """Keep SVG elements only (an XHTML <frame> or <meta> inside an SVG runs and redirects)."""
     for child in list(element):
@@ -180,21 +207,23 @@ def _clean_element(element: Any) -> None:
         else:
             _clean_element(child)
     if _local(element.tag) == "style" and element.text:
-        element.text = _clean_css(element.text)
+        element.text = clean_stylesheet(element.text)
     for name in list(element.attrib):
         local = _local(name).lower()
         value = element.attrib[name].strip()
         if _unsafe_attribute(name, local, value):
             del element.attrib[name]
-        elif local == "style" or "url(" in value.lower():
-            element.attrib[name] = _clean_css(value)
+        elif local == "style":
+            element.attrib[name] = clean_declarations(value)
+        elif "(" in value and loads_elsewhere(value):  # (fill="url(...)"; `(` also catches `u\\72l(`)
+            element.attrib[name] = "none"
 
 
 def _unsafe_attribute(name: str, local: str, value: str) -> bool:
     """An event handler, a link to anything but the SVG's own parts or a data: image, or an
     attribute of a namespace other than SVG's, XLink's and XML's."""
     namespace = name[1:].split("}", 1)[0] if name.startswith("{") else ""
-    safe_link = value.startswith("#") or bool(_DATA_IMAGE.match(value))
+    safe_link = value.startswith("#") or bool(DATA_IMAGE.match(value))
     return (
         local.startswith("on")
         or (local == "href" and not safe_link)
