@@ -14,6 +14,7 @@ from typing import Any
 from knowrepo.errors import KnowrepoError
 from knowrepo.exports.bodies import export_pdf, exports_for
 from knowrepo.exports.smtp import build_message, recipients, send
+from knowrepo.support.addresses import address_problem, shown
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
@@ -42,6 +43,7 @@ def send_report(
     last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
+    check_options(to, cc)
     run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
     exports = []
     config = None
@@ -49,9 +51,7 @@ def send_report(
         config, found = exports_for(root, name, one, () if one else variants, reporter, last_good)
         exports += found
     assert config is not None
-    sender = config.email.sender or (
-        config.email.user if "@" in config.email.user else f"knowrepo@{socket.getfqdn()}"
-    )
+    sender = sender_of(config)
     messages = [(item, _message(root, config, item, sender, to, cc)) for item in exports]
     done = []
     for item, message in messages:  # every message is made before the first is sent
@@ -82,6 +82,27 @@ def _rerun(
                 run.source, f"the rerun of variant '{run.variant}' failed ({error}); nothing was sent"
             )
     return [run.id for run in runs]
+
+
+def check_options(to: tuple[str, ...], cc: tuple[str, ...]) -> None:
+    """Every --to and --cc one address, before anything renders or connects."""
+    for option, values in (("--to", to), ("--cc", cc)):
+        for value in values:
+            if problem := address_problem(value):
+                raise KnowrepoError(None, f"{option} {shown(value)} {problem}")
+
+
+def sender_of(config: Any) -> str:
+    """[email] sender (checked with the config), else the login when it is an address, else
+    knowrepo@ this host's name (checked here: a host name need not make an address)."""
+    if config.email.sender:
+        return config.email.sender
+    if config.email.user and address_problem(config.email.user) is None:
+        return config.email.user
+    sender = f"knowrepo@{socket.getfqdn()}"
+    if problem := address_problem(sender):
+        raise KnowrepoError("knowrepo.toml", f"[email] sender is unset and {shown(sender)} {problem}")
+    return sender
 
 
 def _message(

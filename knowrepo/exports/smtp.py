@@ -182,15 +182,23 @@ def _password(config: EmailConfig) -> str:
     return os.environ[config.password_env]
 
 
+def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """(sender, recipients) as SMTP names them: the bare addresses of From, To and Cc, read
+    by the header parser (a display name may hold a comma: `"Lopez, Ana" <ana@x.com>`)."""
+
+    def addresses(field: str) -> list[str]:
+        header = message.get(field)
+        return [a.addr_spec for a in header.addresses] if header is not None else []
+
+    return addresses("From")[0], addresses("To") + addresses("Cc")
+
+
 def _deliver(client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
     """Every recipient accepted before any data is sent: a refused address sends nothing."""
-    sender = message["From"]
+    sender, addresses = envelope(message)
     code, reply = client.mail(sender)
     if code != 250:
         raise KnowrepoError(where, f"sender {sender} refused: {code} {reply.decode(errors='replace')}")
-    addresses = [
-        a.strip() for field in ("To", "Cc") for a in (message.get(field) or "").split(",") if a.strip()
-    ]
     for address in addresses:
         code, reply = client.rcpt(address)
         if code not in (250, 251):
