@@ -52,7 +52,7 @@ def send_report(
         exports += found
     assert config is not None
     sender = sender_of(config)
-    messages = [(item, _message(root, config, item, sender, to, cc)) for item in exports]
+    messages = [(item, message_of(root, config, item, sender, *addressed(item, to, cc))) for item in exports]
     done = []
     for item, message in messages:  # every message is made before the first is sent
         if dry_run:
@@ -105,27 +105,40 @@ def sender_of(config: Any) -> str:
     return sender
 
 
-def _message(
-    root: Path, config: Any, item: Any, sender: str, to: tuple[str, ...], cc: tuple[str, ...]
-) -> Any:
-    """The email of one export, its PDF attached."""
+def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
+    """(to, cc, subject template) of one export: the command line's, else its front matter's."""
     run, report = item.run, item.report
-    to_list, cc_list, template = recipients(
-        report.meta.email, run.variant if run else "", to, cc, report.source
-    )
+    return recipients(report.meta.email, run.variant if run else "", to, cc, report.source)
+
+
+def message_of(
+    root: Path,
+    config: Any,
+    item: Any,
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    **again: str,
+) -> Any:
+    """The email of one export, its PDF attached; `subject` is the front matter's template.
+    `again`: the date and message_id of the message when it was first made, to send the same
+    message again."""
+    run, report = item.run, item.report
     date = ((run.started if run else "") or report.date)[:10]
     link = None
     if config.site.absolute_url:
         link = config.site.absolute_url + report.slug + "/" + (f"v/{item.variant}/" if item.variant else "")
     return build_message(
         sender=sender,
-        to=to_list,
-        cc=cc_list,
-        subject=_subject(template, report.meta.title, item.variant, run.params if run else {}, date),
+        to=to,
+        cc=cc,
+        subject=_subject(subject, report.meta.title, item.variant, run.params if run else {}, date),
         title=report.meta.title + (f" ({item.variant})" if item.variant else ""),
         summary=report.meta.summary,
         run=run,
         link=link,
         pdf=export_pdf(root, config, item),
         filename=item.file_name,
+        **again,
     )
