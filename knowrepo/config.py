@@ -182,8 +182,17 @@ def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
                 raise unknown_key_error(path, f"key in [{name}]", key, set(defaults))
             _check_type(path, name, key, value, defaults[key])
         sections[name] = cls(**body)
+    _check_sender(path, sections.get("email"))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return Config(root=root, digest=digest, **sections)
+
+
+def _check_sender(path: Path, email: EmailConfig | None) -> None:
+    """[email] sender is a From header and the SMTP envelope's sender: one real address."""
+    from knowrepo.support.addresses import address_problem, shown
+
+    if email is not None and email.sender and (problem := address_problem(email.sender)):
+        raise KnowrepoError(path, f"[email] sender {shown(email.sender)} {problem}")
 
 
 def load_config(root: Path) -> Config:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from knowrepo.errors import KnowrepoError
 
 @main.command()
 @verbosity
-@click.argument("report")
+@click.argument("report", required=False)
 @click.option(
     "--to", "to", multiple=True, metavar="ADDRESS", help="Recipient (repeatable; default: front matter)."
 )
@@ -25,6 +26,10 @@ from knowrepo.errors import KnowrepoError
 )
 @click.option("--last-good", is_flag=True, help="Send the last successful run when the latest failed.")
 @click.option("--dry-run", is_flag=True, help="Write the .eml file(s) instead of sending.")
+@click.option("--pending", is_flag=True, help="Send the emails that runs made with `run --email` still owe.")
+@click.option(
+    "--drop", "drop", multiple=True, metavar="RUN_ID", help="With --pending: give up this run's email."
+)
 @click.option(
     "-o",
     "--output",
@@ -34,11 +39,28 @@ from knowrepo.errors import KnowrepoError
 )
 @click.pass_obj
 def email(
-    obj: Context, report: str, params: tuple[str, ...], rerun: bool, run_id: str | None, **rest: object
+    obj: Context,
+    report: str | None,
+    params: tuple[str, ...],
+    rerun: bool,
+    run_id: str | None,
+    pending: bool,
+    drop: tuple[str, ...],
+    **rest: object,
 ) -> None:
-    """Email REPORT as a PDF, with its summary and key figures, to its readers."""
+    """Email REPORT as a PDF, with its summary and key figures, to its readers.
+
+    --pending sends what scheduled runs still owe (a killed or failed `run --email`)."""
     from knowrepo.exports.email import send_report
 
+    if pending or drop:
+        others = {"REPORT": report, "--run": run_id, "--rerun": rerun, "-p": params, "--to": rest["to"],
+                  "--cc": rest["cc"], "--variant": rest["variants"], "--last-good": rest["last_good"],
+                  "--dry-run": rest["dry_run"]}  # fmt: skip
+        _pending(obj, [name for name, value in others.items() if value], drop)
+        return
+    if report is None:
+        fail(KnowrepoError(None, "name a REPORT (slug or path), or use --pending"))
     if params and not rerun:
         fail(KnowrepoError(None, "-p takes effect with --rerun only"))
     if rerun and run_id:
@@ -56,3 +78,22 @@ def email(
     if obj.verbosity:
         for line in sent:
             click.echo(line, err=True)
+
+
+def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
+    """Send every owed email (or with --drop, give those up); exit 1 if one stays owed."""
+    from knowrepo.exports.outbox import deliver_pending, drop_owed
+
+    if others:
+        fail(KnowrepoError(None, f"--pending sends what the runs owe, as they owe it: leave out {others[0]}"))
+    reporter = obj.reporter()
+    with user_errors():
+        if drop:
+            lines, still_owed = drop_owed(obj.root(), drop), 0
+        else:
+            done = deliver_pending(obj.root(), reporter)
+            lines, still_owed = (done.sent if done.owed else ["Nothing is owed."]), done.failed
+    for line in lines:
+        reporter.info(line)
+    if still_owed:
+        sys.exit(1)

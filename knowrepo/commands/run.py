@@ -13,6 +13,7 @@ import click
 
 from knowrepo.commands.group import Context, main, params_option, user_errors, variants_option, verbosity
 from knowrepo.errors import KnowrepoError
+from knowrepo.support.faults import pause_point
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunOptions:
     executor: str | None = None  # local | dask: over [execute] executor
     scheduler: str | None = None  # a Dask scheduler's address
     retries: int | None = None  # submissions again of a run whose worker died
+    email: bool = False  # each new run owes its readers an email (run.json's origin says so)
 
 
 @main.command()
@@ -97,8 +99,11 @@ def run(
     `knowrepo build` publishes them."""
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
-        options = RunOptions(report=report, assignments=params, **{**flags, "workers": flags["workers"] or 0})
+        options = RunOptions(
+            report=report, assignments=params, email=then_email, **{**flags, "workers": flags["workers"] or 0}
+        )
         outcome = run_reports(obj.root(), options, reporter)
+    pause_point("runs-saved", obj.root() / ".knowrepo")  # (the fault tests kill here, and below)
     runs = outcome.runs
     if as_json:
         click.echo(json.dumps([r.to_json() for r in runs], indent=2, default=str))
@@ -108,35 +113,29 @@ def run(
             click.echo(f"{status:6} {one.slug} [{one.variant}] {one.id} {one.duration:.1f}s", err=True)
         if runs and not then_build:
             click.echo("The site shows these runs after `knowrepo build` (or run with --build).", err=True)
-    if then_build:
-        _build_site(obj, as_json)
-    emailed = _email_runs(obj, runs) if then_email else True
-    if any(not r.ok for r in runs) or outcome.broken or not emailed:
+    built = _build_site(obj, as_json) if then_build else True
+    pause_point("built", obj.root() / ".knowrepo")
+    emailed = _email_owed(obj, as_json) if then_email else True
+    if any(not r.ok for r in runs) or outcome.broken or not built or not emailed:
         sys.exit(1)
 
 
-def _email_runs(obj: Context, runs: list[Any]) -> bool:
-    """Each new successful run to the readers its front matter names; False if one failed."""
-    from knowrepo.exports.email import send_report
+def _email_owed(obj: Context, as_json: bool) -> bool:
+    """Every email that runs owe (these new ones, and any a killed or failed command left);
+    False if one is still owed."""
+    from knowrepo.exports.outbox import deliver_pending
 
-    reporter, ok = obj.reporter(), True
-    for one in (r for r in runs if r.ok):
-        try:
-            sent = send_report(
-                obj.root(), one.slug, to=(), cc=(), variants=(), run_id=one.id, rerun=False, assignments=(),
-                dry_run=False, output=Path("."), reporter=reporter,
-            )  # fmt: skip
-        except KnowrepoError as exc:
-            reporter.error(str(exc))
-            ok = False
-            continue
-        for line in sent:
-            reporter.info(line)
-    return ok
+    reporter = obj.reporter(as_json)
+    with user_errors(as_json):
+        done = deliver_pending(obj.root(), reporter)
+    for line in done.sent:
+        reporter.info(line)
+    return not done.failed
 
 
-def _build_site(obj: Context, as_json: bool) -> None:
-    """`knowrepo build` after the runs; its failure (not the runs') ends the command."""
+def _build_site(obj: Context, as_json: bool) -> bool:
+    """`knowrepo build` after the runs; False if a report failed to build (the emails that
+    the runs owe still go: the other reports' pages are published)."""
     from knowrepo.commands.build import summary
     from knowrepo.pipeline.build import build
 
@@ -148,8 +147,7 @@ def _build_site(obj: Context, as_json: bool) -> None:
         click.echo(f"Site: {result.output}/index.html")
     for message in result.errors:
         reporter.error(message)
-    if result.errors:
-        sys.exit(1)
+    return not result.errors
 
 
 @dataclass
@@ -193,6 +191,7 @@ def _run_locked(
     if options.due:
         requests = _due_requests(root, config, store, reporter, broken)
         _report_broken(broken, reporter)
+        requests = _owing(requests, options)
         return execute_all(requests, config.workers(options.workers), reporter, choice)
     targets, layers, variants, origin = _addressed(root, options, store, broken)
     _report_broken(broken, reporter)
@@ -206,7 +205,16 @@ def _run_locked(
                 )
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
+    requests = _owing(requests, options)
     return execute_all(requests, config.workers(options.workers), reporter, choice)
+
+
+def _owing(requests: list[Any], options: RunOptions) -> list[Any]:
+    """With --email, each run records in its own run.json that it owes its readers an email:
+    the run and the debt land in one rename, so no crash keeps one without the other."""
+    from dataclasses import replace
+
+    return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
 
 
 def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from knowrepo.errors import KnowrepoError
 from knowrepo.exports.bodies import export_pdf, exports_for
 from knowrepo.exports.smtp import build_message, recipients, send
+from knowrepo.support.addresses import address_problem, shown
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
@@ -42,6 +43,7 @@ def send_report(
     last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
+    check_options(to, cc)
     run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
     exports = []
     config = None
@@ -49,10 +51,8 @@ def send_report(
         config, found = exports_for(root, name, one, () if one else variants, reporter, last_good)
         exports += found
     assert config is not None
-    sender = config.email.sender or (
-        config.email.user if "@" in config.email.user else f"knowrepo@{socket.getfqdn()}"
-    )
-    messages = [(item, _message(root, config, item, sender, to, cc)) for item in exports]
+    sender = sender_of(config)
+    messages = [(item, message_of(root, config, item, sender, *addressed(item, to, cc))) for item in exports]
     done = []
     for item, message in messages:  # every message is made before the first is sent
         if dry_run:
@@ -84,27 +84,61 @@ def _rerun(
     return [run.id for run in runs]
 
 
-def _message(
-    root: Path, config: Any, item: Any, sender: str, to: tuple[str, ...], cc: tuple[str, ...]
-) -> Any:
-    """The email of one export, its PDF attached."""
+def check_options(to: tuple[str, ...], cc: tuple[str, ...]) -> None:
+    """Every --to and --cc one address, before anything renders or connects."""
+    for option, values in (("--to", to), ("--cc", cc)):
+        for value in values:
+            if problem := address_problem(value):
+                raise KnowrepoError(None, f"{option} {shown(value)} {problem}")
+
+
+def sender_of(config: Any) -> str:
+    """[email] sender (checked with the config), else the login when it is an address, else
+    knowrepo@ this host's name (checked here: a host name need not make an address)."""
+    if config.email.sender:
+        return config.email.sender
+    if config.email.user and address_problem(config.email.user) is None:
+        return config.email.user
+    sender = f"knowrepo@{socket.getfqdn()}"
+    if problem := address_problem(sender):
+        raise KnowrepoError("knowrepo.toml", f"[email] sender is unset and {shown(sender)} {problem}")
+    return sender
+
+
+def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
+    """(to, cc, subject template) of one export: the command line's, else its front matter's."""
     run, report = item.run, item.report
-    to_list, cc_list, template = recipients(
-        report.meta.email, run.variant if run else "", to, cc, report.source
-    )
+    return recipients(report.meta.email, run.variant if run else "", to, cc, report.source)
+
+
+def message_of(
+    root: Path,
+    config: Any,
+    item: Any,
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    **again: str,
+) -> Any:
+    """The email of one export, its PDF attached; `subject` is the front matter's template.
+    `again`: the date and message_id of the message when it was first made, to send the same
+    message again."""
+    run, report = item.run, item.report
     date = ((run.started if run else "") or report.date)[:10]
     link = None
     if config.site.absolute_url:
         link = config.site.absolute_url + report.slug + "/" + (f"v/{item.variant}/" if item.variant else "")
     return build_message(
         sender=sender,
-        to=to_list,
-        cc=cc_list,
-        subject=_subject(template, report.meta.title, item.variant, run.params if run else {}, date),
+        to=to,
+        cc=cc,
+        subject=_subject(subject, report.meta.title, item.variant, run.params if run else {}, date),
         title=report.meta.title + (f" ({item.variant})" if item.variant else ""),
         summary=report.meta.summary,
         run=run,
         link=link,
         pdf=export_pdf(root, config, item),
         filename=item.file_name,
+        **again,
     )

@@ -6,10 +6,12 @@ any data is sent: an email never goes out half-made or to half its readers.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -53,8 +55,10 @@ def build_message(
     pdf: bytes,
     filename: str,
     date: str | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """A multipart email: plain text and HTML bodies, the PDF attached."""
+    """A multipart email: plain text and HTML bodies, the PDF attached. A message sent again
+    (after a crash) passes its first Date and Message-ID, so that it is the same message."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -62,7 +66,7 @@ def build_message(
         message["Cc"] = ", ".join(cc)
     message["Subject"] = subject
     message["Date"] = date or formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="knowrepo")
+    message["Message-ID"] = message_id or make_msgid(domain="knowrepo")
     metrics = run.metrics if run else {}
     params = run.params if run else {}
     when = f"Run of {run.started[:16].replace('T', ' ')} UTC" if run and run.started else ""
@@ -71,7 +75,18 @@ def build_message(
     body = _html_body(letter)
     message.add_alternative(body, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    if message_id:
+        _fixed_boundaries(message, message_id)
     return message
+
+
+def _fixed_boundaries(message: EmailMessage, seed: str) -> None:
+    """Boundaries drawn from the Message-ID, not at random: a message sent again is the same
+    bytes. (A boundary must not occur in the parts: theirs are base64 or quoted-printable,
+    which never hold '=' followed by a '_'.)"""
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"=_{digest}.{number}")
 
 
 @dataclass(frozen=True)
@@ -131,9 +146,12 @@ def _html_body(letter: Letter) -> str:
     return f'<div style="{font}">' + "".join(parts) + "</div>"
 
 
-def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
+def send(
+    message: EmailMessage, config: EmailConfig, warn: Any, before_data: Callable[[], None] | None = None
+) -> None:
     """Send over SMTP (STARTTLS, SSL or plain, as configured). The password is read from the
-    environment variable that config names, and never printed or logged."""
+    environment variable that config names, and never printed or logged. `before_data` is
+    called once every recipient is accepted (a pause point of the fault tests)."""
     where = f"SMTP server {config.host}:{config.port}"
     context = ssl.create_default_context()
     if not config.verify:
@@ -153,7 +171,7 @@ def send(message: EmailMessage, config: EmailConfig, warn: Any) -> None:
                 client.ehlo()
             if config.user:
                 client.login(config.user, password)
-            _deliver(client, message, where)
+            _deliver(client, message, where, before_data or (lambda: None))
     except KnowrepoError:
         raise
     except smtplib.SMTPAuthenticationError:
@@ -182,21 +200,32 @@ def _password(config: EmailConfig) -> str:
     return os.environ[config.password_env]
 
 
-def _deliver(client: smtplib.SMTP, message: EmailMessage, where: str) -> None:
+def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """(sender, recipients) as SMTP names them: the bare addresses of From, To and Cc, read
+    by the header parser (a display name may hold a comma: `"Lopez, Ana" <ana@x.com>`)."""
+
+    def addresses(field: str) -> list[str]:
+        header = message.get(field)
+        return [a.addr_spec for a in header.addresses] if header is not None else []
+
+    return addresses("From")[0], addresses("To") + addresses("Cc")
+
+
+def _deliver(
+    client: smtplib.SMTP, message: EmailMessage, where: str, before_data: Callable[[], None]
+) -> None:
     """Every recipient accepted before any data is sent: a refused address sends nothing."""
-    sender = message["From"]
+    sender, addresses = envelope(message)
     code, reply = client.mail(sender)
     if code != 250:
         raise KnowrepoError(where, f"sender {sender} refused: {code} {reply.decode(errors='replace')}")
-    addresses = [
-        a.strip() for field in ("To", "Cc") for a in (message.get(field) or "").split(",") if a.strip()
-    ]
     for address in addresses:
         code, reply = client.rcpt(address)
         if code not in (250, 251):
             client.rset()
             refused = f"{code} {reply.decode(errors='replace')}"
             raise KnowrepoError(where, f"recipient {address} refused: {refused}; nothing was sent")
+    before_data()
     # SMTP wants CRLF line ends; smtplib converts str but sends bytes as they are.
     code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
     if code != 250:

@@ -157,6 +157,8 @@ EMAIL_FIELDS = {"to", "cc", "subject", "variants"}
 
 
 def _email(path: str, email: Any) -> dict[str, Any]:
+    from knowrepo.support.addresses import address_problem, shown  # (email's parser: when needed)
+
     if email is None:
         return {}
     if not isinstance(email, dict):
@@ -168,9 +170,9 @@ def _email(path: str, email: Any) -> dict[str, Any]:
                 raise unknown_key_error(path, f"email field{where}", str(key), allowed)
             if key in ("to", "cc"):
                 for address in _strings(path, f"{prefix}.{key}", item):
-                    if "\n" in address or "\r" in address or "," in address:
+                    if problem := address_problem(address):
                         raise KnowrepoError(
-                            path, f"front matter '{prefix}.{key}' must list one address per item"
+                            path, f"front matter '{prefix}.{key}' has {shown(address)}, which {problem}"
                         )
             elif key == "subject" and "\n" in _text(path, f"{prefix}.subject", item):
                 raise KnowrepoError(path, f"front matter '{prefix}.subject' must be one line")

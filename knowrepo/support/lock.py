@@ -16,6 +16,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 LOCK_NAME = "lock"
+_HELD: set[int] = set()  # the descriptors of the locks this process holds
+
+
+def _forget_in_child() -> None:
+    """A forked worker (a render pool's, which may outlive the build by seconds while it
+    shuts down) must not hold the lock: flock belongs to the open file, which fork shares, so
+    the parent's next lock (the emails after `run --build`) would wait for it."""
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _holder(fd: int) -> str:
@@ -41,6 +55,8 @@ def repository_lock(state_dir: Path, what: str, notice: Callable[[str], None]) -
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{what} (pid {os.getpid()}, since {time.strftime('%H:%M:%S')})\n".encode(), 0)
+        _HELD.add(fd)
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)  # releases the lock
