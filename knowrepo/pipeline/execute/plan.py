@@ -13,11 +13,12 @@ from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report, Run, shown_run
 from knowrepo.pipeline.execute.params import Param, declared_params, resolve
-from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files, masked
+from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
 from knowrepo.support.hashing import file_hash
+from knowrepo.support.secrets import masked
 
 DEFAULT_VARIANT = "default"
 
@@ -118,6 +119,12 @@ class ReportPlan:
         masked_params = masked(params, self.report.meta.private_params)
         return cache_key(self.code, masked_params, self.kernel, root, self.inputs)
 
+    def secrets(self) -> list[str]:
+        """The texts of the report's private values (front matter, variants, defaults)."""
+        from knowrepo.pipeline.private import report_secrets
+
+        return report_secrets(self.report.meta, {name: p.default for name, p in self.declared.items()})
+
     def with_overrides(self, variant: VariantPlan, values: dict[str, Any], root: Path) -> VariantPlan:
         """The variant with `values` (already typed, e.g. an earlier run's) set on top."""
         meta = self.report.meta
@@ -190,7 +197,7 @@ def _date_for(
 def _dated(report: Report, values: dict[str, Any], date: dt.date | None) -> dict[str, Any]:
     from knowrepo.pipeline.execute.schedule import render_params
 
-    return render_params(report.source, values, date) if date else values
+    return render_params(report.source, values, date, report.meta.private_params) if date else values
 
 
 def _resolved(
@@ -241,6 +248,7 @@ def run_request(
         inputs={rel: file_hash(root / rel) or "" for rel in plan.inputs},
         source_hash=plan.report.source_hash,
         origin=origin,
+        secrets=tuple(plan.secrets()),
     )
 
 

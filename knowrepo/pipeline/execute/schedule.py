@@ -56,30 +56,45 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and bool(_TEMPLATE.search(value))
 
 
-def check_template(source: str, name: str, value: str) -> None:
+def check_template(source: str, name: str, value: str, private: bool = False) -> None:
     """A one-line error if the template cannot be read or uses what is not offered."""
-    render_value(source, name, value, dt.date(2026, 1, 15))
+    render_value(source, name, value, dt.date(2026, 1, 15), private)
 
 
-def render_value(source: str, name: str, value: Any, run_date: dt.date) -> Any:
-    """`value` with its template evaluated for `run_date` (other values as they are)."""
+def render_value(source: str, name: str, value: Any, run_date: dt.date, private: bool = False) -> Any:
+    """`value` with its template evaluated for `run_date` (other values as they are). A
+    template that fails is one line naming the parameter, and its text unless `private`."""
     if not is_template(value):
         return value
     import jinja2
 
     try:
         return _sandbox().from_string(value).render(run_date=run_date)
-    except jinja2.TemplateError as exc:
-        helpers = ", ".join(FILTERS)
-        raise KnowrepoError(
-            source, f"parameter '{name}': cannot evaluate {value!r} ({exc}); date helpers: {helpers}"
-        ) from None
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise KnowrepoError(source, f"parameter '{name}': cannot evaluate {value!r} ({exc})") from None
+    except (jinja2.TemplateError, TypeError, ValueError, OverflowError) as exc:
+        raise KnowrepoError(source, _failure(name, value, exc, private)) from None
 
 
-def render_params(source: str, values: dict[str, Any], run_date: dt.date) -> dict[str, Any]:
-    return {name: render_value(source, name, value, run_date) for name, value in values.items()}
+_PRIVATE_REASONS = {
+    "TemplateSyntaxError": "a syntax error", "TemplateAssertionError": "an unknown filter or test",
+    "UndefinedError": "an undefined name", "SecurityError": "an unsafe attribute",
+}  # fmt: skip
+
+
+def _failure(name: str, value: str, exc: BaseException, private: bool) -> str:
+    """The message of a template that failed: what, and why."""
+    if private:  # (jinja2's messages quote the template's names and text)
+        why = _PRIVATE_REASONS.get(type(exc).__name__, type(exc).__name__)
+        return f"parameter '{name}': cannot evaluate its template ({why}; the value is private: not shown)"
+    helpers = ", ".join(FILTERS)
+    return f"parameter '{name}': cannot evaluate {value!r} ({exc}); date helpers: {helpers}"
+
+
+def render_params(
+    source: str, values: dict[str, Any], run_date: dt.date, private: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return {
+        name: render_value(source, name, value, run_date, name in private) for name, value in values.items()
+    }
 
 
 def parse_schedule(source: str, value: Any) -> dict[str, Any]:

@@ -1,0 +1,191 @@
+"""Second trust pass (issue 24): private values never leave the kernel, and schedules and their
+templates never take a run down. Rows E130-E139 of docs/errors.md."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import gzip
+import json
+import subprocess
+from pathlib import Path
+
+from test_trust import assert_one_line_for, md, write
+
+from conftest import run_knowrepo, write_notebook
+from knowrepo.support.secrets import secrets_of
+
+# ---- private values ------------------------------------------------------------------------------
+
+# Each private value, by where it is set; each has a core no other text holds.
+SECRETS = {
+    "front": "s3cr3t-front-Ä&<x>",  # front matter params (escaped differently in JSON, HTML, URLs)
+    "variant": "s3cr3t-variant-42",  # one variant's parameter set
+    "cli": "s3cr3t-cli-π/?",  # -p on the command line
+    "dated": "{{ run_date | iso }}-s3cr3t-dated",  # a date template
+    "markdown": "s3cr3t-markdown",  # a Markdown report's front matter
+    "script": "s3cr3t-script",  # a jupytext percent script's header
+    "post": "s3cr3t-knowledge-post",  # a knowledge-repo post
+    "unused": "s3cr3t-never-run",  # a variant no run used
+}
+CORES = ["s3cr3t-front", "s3cr3t-variant", "s3cr3t-cli", "s3cr3t-dated", "s3cr3t-markdown",
+         "s3cr3t-script", "s3cr3t-knowledge", "s3cr3t-never"]  # fmt: skip
+
+
+def _forms() -> list[str]:
+    """Every form of every secret (as it is, repr'd, JSON-, HTML-escaped, URL-quoted), and the
+    core of each (what a template's value or a partial echo would show)."""
+    values = {f"v{n}": value for n, value in enumerate(SECRETS.values())}
+    return sorted({*secrets_of(values, tuple(values)), *CORES})
+
+
+def _secret_repo(base: Path) -> Path:
+    repo = base / "repo"
+    write(repo / "knowrepo.toml", '[site]\nbase_url = "https://kb.example.com/kr/"\n')
+    front = f"""
+title: Leaky
+summary: Parameters that are private.
+private_params: [token, stamp]
+params: {{token: {json.dumps(SECRETS["front"])}, stamp: "{SECRETS["dated"]}"}}
+variants:
+  eu: {{region: EU}}
+  us: {{region: US, token: {SECRETS["variant"]}}}
+  apac:
+    region: APAC
+    token: |
+      {SECRETS["unused"]}
+"""
+    write_notebook(
+        repo / "reports/leak.ipynb",
+        [
+            ("code", 'token = "x"\nregion = "EU"\nstamp = ""', ["parameters"]),
+            ("code", "print(len(token), region, len(stamp))"),
+        ],
+        front=front,
+    )
+    write(
+        repo / "reports/notes.md",
+        md(f"title: Notes\nprivate_params: [token]\nparams:\n  token: {SECRETS['markdown']}", "Prose.\n"),
+    )
+    write(
+        repo / "reports/script.py",
+        "# ---\n# title: Script\n# private_params: [token]\n"
+        f"# params: {{token: {SECRETS['script']}}}\n# ---\n\n"
+        '# %% tags=["parameters"]\ntoken = "x"\n\n# %%\nprint(len(token))\n',
+    )
+    write(
+        repo / "reports/post.kp/knowledge.md",
+        md(f"title: Post\nprivate_params: [key]\nparams: {{key: {SECRETS['post']}}}", "A post.\n"),
+    )
+    return repo
+
+
+def _texts_of(path: Path) -> list[str]:
+    """What a file holds as text: itself, and what it holds compressed (the search index's
+    gzip files, a PDF's text, an email's parts and attachments)."""
+    data = path.read_bytes()
+    texts = [data.decode(errors="replace")]
+    if data[:2] == b"\x1f\x8b":
+        texts.append(gzip.decompress(data).decode(errors="replace"))
+    if data[:5] == b"%PDF-":
+        texts.append(_pdf_text(data))
+    if path.suffix == ".eml":
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        for part in message.walk():
+            payload = part.get_payload(decode=True) or b""
+            texts.append(_pdf_text(payload) if payload[:5] == b"%PDF-" else payload.decode())
+    return texts
+
+
+def _pdf_text(data: bytes) -> str:
+    proc = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+def _leaks(texts: dict[str, str]) -> list[tuple[str, str]]:
+    forms = _forms()
+    return [(where, form) for where, text in texts.items() for form in forms if form in text]
+
+
+def test_E130_no_private_value_in_any_byte_written_or_printed(tmp_path: Path):
+    """E130 of docs/errors.md: private values set in front matter params, a variant, a date
+    template, -p, in Markdown, a percent script and a knowledge-repo post reach no file knowrepo
+    writes (site, downloads, search index, feed, PDFs, emails, run records, .knowrepo/) and no
+    byte it prints."""
+    repo = _secret_repo(tmp_path)
+    printed: dict[str, str] = {}
+
+    def knowrepo(*args: str, check: bool = True) -> None:
+        proc = run_knowrepo(*args, cwd=repo, check=check)
+        printed[" ".join(args)] = proc.stdout + proc.stderr
+
+    knowrepo("run", "leak", "--variant", "eu", "--variant", "us", "-p", f"token={SECRETS['cli']}", "--json")
+    knowrepo("run", "leak", "--variant", "us", "--force", "-v", "--json")
+    knowrepo("run", "script", "--json")
+    knowrepo("build", "--pdf", "--json")
+    knowrepo("build", "--pdf", "-v")
+    knowrepo("runs", "--json")
+    knowrepo("runs")
+    knowrepo("check", "--json", check=False)
+    knowrepo("email", "leak", "--to", "a@example.com", "--dry-run", "-o", str(tmp_path / "mail"))
+    written = {
+        f"{path} ({n})": text
+        for folder in (repo, tmp_path / "mail")
+        for path in folder.rglob("*")
+        if path.is_file() and "reports" not in path.relative_to(folder).parts
+        for n, text in enumerate(_texts_of(path))
+    }
+    assert [p for p in written if ".pf_fragment (1)" in p] and [p for p in written if ".pdf (1)" in p]
+    assert [p for p in written if "/leak/leak.ipynb" in p] and [p for p in written if ".eml (" in p]
+    assert _leaks(printed) == []
+    leaked = sorted({f"{where}: {form}" for where, form in _leaks(written)})
+    assert leaked == [], "\n".join(leaked)
+    # What is published in their place: each download still says which values are private.
+    download = next(p for p in (repo / "_site/leak").iterdir() if p.name.startswith("leak.ipynb"))
+    front = json.loads(download.read_text())["cells"][0]["source"]
+    assert "token: '***'" in "".join(front) or 'token: "***"' in "".join(front)
+    assert "region: US" in "".join(front) and "title: Leaky" in "".join(front)
+    assert 'token: "***"' in (repo / "_site/notes/notes.md").read_text()
+
+
+def test_E131_E132_bad_private_values_are_named_never_shown(tmp_path: Path):
+    """E131: a private value that fails (a template that cannot be evaluated, a key that is not
+    text, the wrong type in front matter or a --params-file) is named without its value. E132: a
+    private parameter in a variants matrix (its values would name the variants, in URLs) is
+    refused in one line."""
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    cells = [("code", 'token = "x"\npin = 1234\ncreds = {}', ["parameters"]), ("code", "print(pin)")]
+    fronts = {
+        "template": 'private_params: [token]\nparams: {token: "{{ run_date | nosuch }}-s3cr3t-tmpl"}',
+        "syntax": 'private_params: [token]\nparams: {token: "{{ run_date }}-s3cr3t-syntax {% if %}"}',
+        "keyed": "private_params: [creds]\nparams: {creds: {98765432: s3cr3t-keyed}}",
+        "typed": "private_params: [pin]\nparams: {pin: s3cr3t-typed}",
+        "matrix": "private_params: [token]\nvariants: {matrix: {token: [s3cr3t-matrix, other-one]}}",
+    }
+    for name, front in fronts.items():
+        write_notebook(repo / f"reports/{name}.ipynb", cells, front=front)
+    write_notebook(repo / "reports/fine.ipynb", cells, front="private_params: [pin]")
+    values = write(tmp_path / "values.yaml", "pin: s3cr3t-file\n")
+    printed = {}
+    for args in (("check",), ("build",), ("run", "--all"), ("run", "fine", "--params-file", str(values))):
+        proc = run_knowrepo(*args, cwd=repo, check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        printed[" ".join(args)] = proc.stdout + proc.stderr
+    lines = [line for text in printed.values() for line in text.splitlines()]
+    assert [line for line in lines if "s3cr3t" in line or "98765432" in line] == []
+    build = printed["build"]
+    private = "the value is private: not shown"
+    assert_one_line_for(
+        build, "reports/template.ipynb", "parameter 'token'", "unknown filter or test", private
+    )
+    assert_one_line_for(build, "reports/syntax.ipynb", "parameter 'token'", "a syntax error", private)
+    assert_one_line_for(build, "reports/keyed.ipynb", "'params.creds' has the key ***")
+    assert_one_line_for(build, "reports/typed.ipynb", "parameter 'pin' must be int (the value is private")
+    assert_one_line_for(
+        build, "reports/matrix.ipynb", "the private parameter 'token' cannot be a key of the variants matrix"
+    )
+    assert f"parameter 'pin' must be int ({private})" in printed[f"run fine --params-file {values}"]
+    check = printed["check"]
+    for name in fronts:
+        assert f"reports/{name}.ipynb:" in check
