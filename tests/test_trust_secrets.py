@@ -189,3 +189,126 @@ def test_E131_E132_bad_private_values_are_named_never_shown(tmp_path: Path):
     check = printed["check"]
     for name in fronts:
         assert f"reports/{name}.ipynb:" in check
+
+
+# ---- schedules and their templates ---------------------------------------------------------------
+
+PARAMS_CELL = [("code", 'month = "x"', ["parameters"]), ("code", "print(month)")]
+
+
+def _knowrepo_limited(repo: Path, *args: str, now: str = "2026-11-15T12:00") -> subprocess.CompletedProcess:
+    """knowrepo with KNOWREPO_NOW and at most 3 GB of memory (a template that asks for 4 GB
+    fails at once instead of swapping the machine), within 5 minutes."""
+    import os
+    import resource
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    env = {**os.environ, "KNOWREPO_NOW": now}
+    return subprocess.run([sys.executable, "-m", "knowrepo", *args], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit)  # fmt: skip
+
+
+def _schedule_repo(base: Path, bad: dict[str, str]) -> Path:
+    """A repository of one good scheduled report and the `bad` ones (name -> front matter)."""
+    repo = base / "repo"
+    write(repo / "knowrepo.toml", "")
+    good = "schedule: '0 6 * * *'\nparams: {month: '{{ run_date | month }}'}"
+    for name, front in {"good": good, **bad}.items():
+        write_notebook(repo / f"reports/{name}.ipynb", PARAMS_CELL, front=front)
+    return repo
+
+
+def _assert_each_named(proc: subprocess.CompletedProcess, expected: dict[str, str]) -> None:
+    assert "Traceback" not in proc.stderr and "unexpectedly" not in proc.stderr, proc.stderr[-2000:]
+    for name, fragment in expected.items():
+        assert_one_line_for(proc.stderr, f"reports/{name}.ipynb", fragment)
+
+
+def test_E133_a_cron_line_that_never_fires_is_refused(tmp_path: Path):
+    """E133 of docs/errors.md: `0 0 30 2 *` (and a variant's `0 0 31 4 *`) is a valid cron line
+    that never fires: refused when the front matter is read, in one line; check lists both."""
+    repo = _schedule_repo(tmp_path, {
+        "february": "schedule: '0 0 30 2 *'",
+        "april": "variants: {eu: {}, us: {}}\nschedule: {cron: '0 6 * * *', variants: {us: '0 0 31 4 *'}}",
+    })  # fmt: skip
+    check = _knowrepo_limited(repo, "check")
+    assert check.returncode == 1 and "Traceback" not in check.stderr
+    assert "reports/february.ipynb:2: schedule '0 0 30 2 *' never fires" in check.stdout
+    assert "reports/april.ipynb:3: schedule '0 0 31 4 *' never fires" in check.stdout
+    due = _knowrepo_limited(repo, "run", "--due")
+    assert due.returncode == 1
+    _assert_each_named(due, {"february": "never fires", "april": "never fires"})
+    assert (repo / "runs/good/default").is_dir()  # the good report ran all the same
+
+
+BAD_TEMPLATES = {
+    "zero": "{{ 1//0 }}",
+    "huge": "{{ 'x' * 4000000000 }}",
+    "power": "{{ 2 ** 100000000 }}",
+    "loops": "{% for a in 'x'*9999 %}{% for b in 'x'*9999 %}{% for c in 'x'*99 %}{% endfor %}"
+    "{% endfor %}{% endfor %}",
+    "padded": "{{ 'x'.center(4000000000) }}",
+    "long": "{{ run_date | month }}" + " " * 5000,
+}
+
+
+def test_E134_templates_are_bounded_and_one_bad_report_stops_no_other(tmp_path: Path):
+    """E134 of docs/errors.md: a parameter template that divides by zero, builds 4 GB of text,
+    a 100-million-bit integer, loops a billion times, pads to 4 GB or is 5 kB long is one line
+    each, in a second: check lists every one, build and `run --due` run the good report."""
+    fronts = {
+        name: f"schedule: '0 6 * * *'\nparams: {{month: {json.dumps(template)}}}"
+        for name, template in BAD_TEMPLATES.items()
+    }
+    repo = _schedule_repo(tmp_path, fronts)
+    check = _knowrepo_limited(repo, "check")
+    assert check.returncode == 1 and "Traceback" not in check.stderr and "unexpectedly" not in check.stderr
+    for name in BAD_TEMPLATES:
+        assert f"reports/{name}.ipynb: parameter 'month': cannot evaluate" in check.stdout, check.stdout
+    due = _knowrepo_limited(repo, "run", "--due")
+    assert due.returncode == 1
+    _assert_each_named(due, dict.fromkeys(BAD_TEMPLATES, "parameter 'month': cannot evaluate"))
+    assert (repo / "runs/good/default").is_dir()
+    assert "it builds a text or list of more than 10,000 items" in due.stderr  # what was refused
+    assert "it uses {% for %}" in due.stderr and "ZeroDivisionError" in due.stderr
+
+
+THIRTY_FIRST = {
+    "thirty-first": "schedule: '0 6 * * *'\nparams: {month: '{{ run_date.replace(day=31) | iso }}'}"
+}
+
+
+def test_E135_a_clock_at_the_ends_of_the_calendar_fails_each_scheduled_report(tmp_path: Path):
+    """E135 of docs/errors.md: KNOWREPO_NOW at the ends of the calendar (0001-01-01,
+    9999-12-31) is one line per scheduled report (no due time can be found), never a crash."""
+    repo = _schedule_repo(tmp_path, THIRTY_FIRST)
+    write_notebook(repo / "reports/plain.ipynb", PARAMS_CELL)
+    for now in ("0001-01-01", "9999-12-31T23:59:59"):
+        for command in (("run", "--due"), ("check",)):
+            proc = _knowrepo_limited(repo, *command, now=now)
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr, (now, proc.stderr)
+            assert "unexpectedly" not in proc.stderr, (now, proc.stderr)
+            output = proc.stdout + proc.stderr
+            for name in ("good", "thirty-first"):
+                assert f"reports/{name}.ipynb:" in output, (now, command, output)
+            assert "reports/plain.ipynb" not in output
+    assert not (repo / "runs").exists()
+
+
+def test_E136_a_date_that_fails_at_run_time_stops_only_its_report(tmp_path: Path):
+    """E136 of docs/errors.md: a template that passes validation but fails for the date of the
+    run (the 31st of November) fails its own report in `run --due` and `run --all`; the other
+    reports run, and the command exits 1."""
+    repo = _schedule_repo(tmp_path, THIRTY_FIRST)
+    write_notebook(repo / "reports/plain.ipynb", PARAMS_CELL)
+    due = _knowrepo_limited(repo, "run", "--due", now="2026-11-15T12:00")  # November has 30 days
+    assert due.returncode == 1
+    _assert_each_named(due, {"thirty-first": "day is out of range for month"})
+    assert (repo / "runs/good/default").is_dir()
+    every = _knowrepo_limited(repo, "run", "--all", now="2026-11-15T12:00")
+    assert every.returncode == 1
+    _assert_each_named(every, {"thirty-first": "day is out of range for month"})
+    assert (repo / "runs/plain/default").is_dir()
