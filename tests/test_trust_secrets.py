@@ -10,6 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from test_trust import assert_one_line_for, md, write
 
 from conftest import run_knowrepo, write_notebook
@@ -312,3 +313,45 @@ def test_E136_a_date_that_fails_at_run_time_stops_only_its_report(tmp_path: Path
     assert every.returncode == 1
     _assert_each_named(every, {"thirty-first": "day is out of range for month"})
     assert (repo / "runs/plain/default").is_dir()
+
+
+def test_E137_a_max_age_of_five_thousand_digits_is_one_line(tmp_path: Path):
+    """E137 of docs/errors.md: `max_age: 999...9d` (5,000 digits: more than Python turns into
+    an integer) is one line naming the field, without the digits; the other reports build."""
+    repo = tmp_path / "repo"
+    write(repo / "knowrepo.toml", "")
+    write(repo / "reports/aged.md", md("title: Aged\nmax_age: " + "9" * 5000 + "d"))
+    write(repo / "reports/fine.md", md("title: Fine"))
+    for command in ("check", "build"):
+        proc = run_knowrepo(command, cwd=repo, check=False)
+        assert proc.returncode == 1 and "unexpectedly" not in proc.stderr, proc.stderr
+        output = proc.stdout + proc.stderr
+        assert "reports/aged.md" in output and "front matter 'max_age' must be like 35d" in output
+        assert "9" * 100 not in output
+    assert (repo / "_site/fine/index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("run_date", "garbage"), ("due", 20261102), ("started", "not-a-time"), ("run_date", "0000-01-01")],
+)
+def test_E138_a_run_record_whose_dates_are_no_dates_is_one_line(tmp_path: Path, key: str, value: object):
+    """E138 of docs/errors.md: a run.json whose `started`, `origin.run_date` or `origin.due` is
+    no date (edited by hand, written by another tool) is one line naming the record in build and
+    `run --due`; the other reports build and run."""
+    repo = _schedule_repo(tmp_path, {})
+    write(repo / "reports/fine.md", md("title: Fine"))
+    write(
+        repo / "reports/good.ipynb",
+        (repo / "reports/good.ipynb").read_text().replace("schedule", "max_age: 3d\\nschedule"),
+    )
+    assert _knowrepo_limited(repo, "run", "--due").returncode == 0
+    record = next((repo / "runs/good/default").glob("*/run.json"))
+    data = json.loads(record.read_text())
+    (data if key == "started" else data["origin"])[key] = value
+    record.write_text(json.dumps(data))
+    for command in (("build",), ("run", "--due")):
+        proc = _knowrepo_limited(repo, *command, now="2026-12-20T12:00")
+        assert proc.returncode == 1 and "unexpectedly" not in proc.stderr, proc.stderr
+        assert_one_line_for(proc.stderr, str(record), "invalid run record", key)
+    assert (repo / "_site/fine/index.html").is_file()

@@ -11,7 +11,7 @@ from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import Meta
 from knowrepo.pipeline.execute.schedule import parse_schedule
 from knowrepo.support.secrets import MASK, masked, scrub, secrets_in
-from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem
+from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
@@ -322,7 +322,7 @@ def _timeout(path: str, name: str, value: Any) -> int | None:
 def _max_age(path: str, name: str, value: Any) -> str:
     text = _text(path, name, value)
     if text and age_seconds(text) is None:
-        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {text!r}")
+        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {shown(text)}")
     return text
 
 
@@ -340,7 +340,7 @@ PARSERS = {
 }  # fmt: skip
 
 
-_AGE = re.compile(r"^(\d+)\s*(h|d|w)$")
+_AGE = re.compile(r"^(\d{1,7})\s*(h|d|w)$")  # (up to 10 million: 5,000 digits are no integer Python reads)
 
 
 def age_seconds(text: str) -> int | None:
