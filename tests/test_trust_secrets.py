@@ -27,7 +27,7 @@ SECRETS = {
     "markdown": "s3cr3t-markdown",  # a Markdown report's front matter
     "script": "s3cr3t-script",  # a jupytext percent script's header
     "post": "s3cr3t-knowledge-post",  # a knowledge-repo post
-    "unused": "s3cr3t-never-run",  # a variant no run used
+    "unused": "s3cr3t-never-run",  # a variant that only a build runs (a block scalar)
 }
 CORES = ["s3cr3t-front", "s3cr3t-variant", "s3cr3t-cli", "s3cr3t-dated", "s3cr3t-markdown",
          "s3cr3t-script", "s3cr3t-knowledge", "s3cr3t-never"]  # fmt: skip

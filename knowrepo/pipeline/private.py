@@ -9,7 +9,6 @@ Published in their place: the same file with each private value of the front mat
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from knowrepo.model import Meta
 from knowrepo.pipeline.frontmatter import front_matter_span, mask_front_matter, mask_notebook
@@ -17,11 +16,10 @@ from knowrepo.pipeline.textnotebook import mask_script_header
 from knowrepo.support.secrets import scrub, secrets_in
 
 
-def report_secrets(meta: Meta, defaults: dict[str, Any] | None = None) -> list[str]:
-    """The texts of a report's private values: its front matter's, every variant's, and the
-    notebook's own defaults (`defaults`, when known)."""
-    sets = [meta.params, *meta.variants.values(), defaults or {}]
-    return secrets_in(sets, meta.private_params)
+def report_secrets(meta: Meta) -> list[str]:
+    """The texts of the private values a report's front matter sets: in params and in every
+    variant, in every form text shows them."""
+    return secrets_in([meta.params, *meta.variants.values()], meta.private_params)
 
 
 def published_source(name: str, data: bytes, secrets: list[str]) -> bytes:

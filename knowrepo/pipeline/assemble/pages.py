@@ -132,10 +132,9 @@ class ReportPages:
             return None
         from knowrepo.pipeline.private import published_source, report_secrets
 
-        secrets = self.plan.secrets() if self.plan else report_secrets(meta)
         with open(source, "rb") as handle:
             data = handle.read()
-        clean = published_source(source, data, secrets)
+        clean = published_source(source, data, report_secrets(meta))
         return None if clean is data else clean
 
     @property

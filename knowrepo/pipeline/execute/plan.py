@@ -15,6 +15,7 @@ from knowrepo.model import Report, Run, shown_run
 from knowrepo.pipeline.execute.params import Param, declared_params, resolve
 from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.private import report_secrets
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
 from knowrepo.support.hashing import file_hash
@@ -118,12 +119,6 @@ class ReportPlan:
         # secret could be found from it by trying every value.
         masked_params = masked(params, self.report.meta.private_params)
         return cache_key(self.code, masked_params, self.kernel, root, self.inputs)
-
-    def secrets(self) -> list[str]:
-        """The texts of the report's private values (front matter, variants, defaults)."""
-        from knowrepo.pipeline.private import report_secrets
-
-        return report_secrets(self.report.meta, {name: p.default for name, p in self.declared.items()})
 
     def with_overrides(self, variant: VariantPlan, values: dict[str, Any], root: Path) -> VariantPlan:
         """The variant with `values` (already typed, e.g. an earlier run's) set on top."""
@@ -248,7 +243,7 @@ def run_request(
         inputs={rel: file_hash(root / rel) or "" for rel in plan.inputs},
         source_hash=plan.report.source_hash,
         origin=origin,
-        secrets=tuple(plan.secrets()),
+        secrets=tuple(report_secrets(meta)),  # (a default in the notebook's code is code, shown as such)
     )
 
 

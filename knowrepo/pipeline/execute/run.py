@@ -56,8 +56,8 @@ class RunRequest:
     inputs: dict[str, str] = field(default_factory=dict)  # declared input files -> content hash
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
     threads: int = 0  # BLAS/OpenMP threads the kernel may use (0: as the environment says)
-    # The report's other private values (its front matter's, every variant's, the notebook's
-    # defaults): the source holds them, so the executed notebook does too until masked.
+    # The report's other private values (its front matter's, every variant's): the source
+    # holds them, so the executed notebook does too until masked.
     secrets: tuple[str, ...] = ()
 
     def all_secrets(self) -> list[str]:
