@@ -74,8 +74,9 @@ def check_repository(root: Path) -> list[Problem]:
     from knowrepo.config import load_config
     from knowrepo.pipeline.assemble.links import check_slug
     from knowrepo.pipeline.discover import discover
+    from knowrepo.support import clock
 
-    config = load_config(root)
+    config, now = load_config(root), clock.now()  # (a KNOWREPO_NOW that is no date: one line)
     found = discover(root, {}, drafts=True)
     problems: list[Problem] = []
     sources = set(found.sources)
@@ -95,7 +96,7 @@ def check_repository(root: Path) -> list[Problem]:
             problems.append(Problem(report.source, None, exc.message))
         problems += _links_and_images(root, report, sources)
         if report.kind == "notebook":
-            problems += _notebook(root, config, report)
+            problems += _notebook(root, config, report, now)
         problems += _inputs(root, report)
     return sorted(set(problems), key=lambda p: (p.path, p.cell or 0, p.line or 0))
 
@@ -148,7 +149,7 @@ def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Proble
     return problems
 
 
-def _notebook(root: Path, config: Any, report: Any) -> list[Problem]:
+def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
     """Parameters and variants against the parameters cell, the kernel, the variant count."""
     from knowrepo.pipeline.execute.plan import plan_report, require_kernel
     from knowrepo.pipeline.execute.runstore import RunStore
@@ -157,9 +158,20 @@ def _notebook(root: Path, config: Any, report: Any) -> list[Problem]:
         plan = plan_report(root, config, report, RunStore(root))
         if plan.executes:
             require_kernel(report.source, plan.kernel)
+        if report.meta.schedule:
+            _due_times(report, [v.name for v in plan.variants], now)
     except KnowrepoError as exc:
         return [Problem(report.source, None, exc.message)]
     return []
+
+
+def _due_times(report: Any, variants: list[str], now: Any) -> None:
+    """When each variant last fell due, as `run --due` asks (a clock at the ends of the
+    calendar finds none): a KnowrepoError if that cannot be found."""
+    from knowrepo.pipeline.execute.schedule import last_due
+
+    for name in variants:
+        last_due(report.source, report.meta.schedule, name, now)
 
 
 def _inputs(root: Path, report: Any) -> list[Problem]:

@@ -197,14 +197,20 @@ def _run_locked(
     _report_broken(broken, reporter)
     requests = []
     for report in targets:  # validate everything before any kernel starts
-        plan = plan_report(root, config, report, store, layers)
-        for variant in require_known(plan, variants if not options.all_reports else []):
-            if not options.force and (same := _identical_run(variant)) is not None:
-                reporter.info(
-                    f"{report.slug} [{variant.name}] is up to date (run {same.id}); --force reruns it"
-                )
-                continue
-            requests.append(run_request(root, config, plan, variant, origin, options.timeout))
+        try:
+            plan = plan_report(root, config, report, store, layers)
+            for variant in require_known(plan, variants if not options.all_reports else []):
+                if not options.force and (same := _identical_run(variant)) is not None:
+                    reporter.info(
+                        f"{report.slug} [{variant.name}] is up to date (run {same.id}); --force reruns it"
+                    )
+                    continue
+                requests.append(run_request(root, config, plan, variant, origin, options.timeout))
+        except KnowrepoError as exc:
+            if not options.all_reports:
+                raise
+            broken.append(exc)  # (--all: one report that cannot run stops no other)
+            _report_broken([exc], reporter)
     requests = _owing(requests, options)
     return execute_all(requests, config.workers(options.workers), reporter, choice)
 
@@ -288,25 +294,34 @@ def _due_requests(
     the latest due time, however many were missed; a failed one waits for the next due time.
     A file that fails discovery goes to `broken` (its schedule cannot be read)."""
     from knowrepo.pipeline.discover import notebook_reports
-    from knowrepo.pipeline.execute.plan import plan_report, run_request
-    from knowrepo.pipeline.execute.schedule import last_due, run_date
     from knowrepo.support import clock
 
     now, requests, notebooks = clock.now(), [], notebook_reports(root)
     broken.extend(notebooks.broken)
     for report in notebooks.reports:
-        schedule = report.meta.schedule
-        if not schedule:
-            continue
-        for variant in plan_report(root, config, report, store).variants:
-            due = last_due(report.source, schedule, variant.name, now).isoformat()
-            if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):
-                continue
-            date = run_date(report.source, schedule, dt.datetime.fromisoformat(due))
-            dated = plan_report(root, config, report, store, run_date=date)
-            planned = next(v for v in dated.variants if v.name == variant.name)
-            requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
-            reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
+        if report.meta.schedule:
+            try:  # (one report's schedule or date that fails stops no other)
+                requests += _due_of(root, config, store, report, now, reporter)
+            except KnowrepoError as exc:
+                broken.append(exc)
     if not requests and not broken:
         reporter.info("Nothing is due.")
+    return requests
+
+
+def _due_of(root: Path, config: Any, store: Any, report: Any, now: dt.datetime, reporter: Any) -> list[Any]:
+    """The runs of one scheduled report's variants that fell due since their last scheduled run."""
+    from knowrepo.pipeline.execute.plan import plan_report, run_request
+    from knowrepo.pipeline.execute.schedule import last_due, run_date
+
+    schedule, requests = report.meta.schedule, []
+    for variant in plan_report(root, config, report, store).variants:
+        due = last_due(report.source, schedule, variant.name, now).isoformat()
+        if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):
+            continue
+        date = run_date(report.source, schedule, dt.datetime.fromisoformat(due))
+        dated = plan_report(root, config, report, store, run_date=date)
+        planned = next(v for v in dated.variants if v.name == variant.name)
+        requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
+        reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
     return requests

@@ -288,7 +288,7 @@ def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | Non
 
     def parse(yaml_text: str | None, kind: str, heading: str) -> SourceText:
         digest = content_hash((yaml_text or "").encode(errors="surrogatepass"))
-        if known and known.front == digest and known.meta is not None:
+        if known and known.front == digest and known.meta is not None and not known.secret:
             return SourceText(Meta.from_json(known.meta), heading, digest, kind, tuple(known.ignored))
         meta = parse_meta(relpath, yaml_text)
         return SourceText(meta, heading, digest, kind, tuple(ignored_fields(yaml_text)))
@@ -421,6 +421,8 @@ def _records(
             record = _read_record(root, relpath, stat, record)
             if record.meta is not None and not (record.meta["updated"] or record.meta["created"]):
                 undated.append(relpath)
+        elif record.secret:  # its private values were not stored: read them again
+            record = replace(_read_record(root, relpath, stat, None), git_date=record.git_date)
         records[relpath] = record
     for relpath, date in git_first_commit_dates(root, undated).items():
         records[relpath].git_date = date

@@ -10,7 +10,8 @@ from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import Meta
 from knowrepo.pipeline.execute.schedule import parse_schedule
-from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem
+from knowrepo.support.secrets import MASK, masked, scrub, secrets_in
+from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
@@ -22,6 +23,12 @@ def split_markdown(text: str) -> tuple[str | None, str]:
     if not match:
         return None, text
     return match.group(1), text[match.end() :]
+
+
+def front_matter_span(text: str) -> tuple[int, int] | None:
+    """Where a Markdown file's front matter YAML is in its text (None: it has none)."""
+    match = _FENCE.match(text)
+    return match.span(1) if match else None
 
 
 def notebook_front_matter(cells: list[dict[str, Any]]) -> tuple[str | None, int | None]:
@@ -225,6 +232,8 @@ def parse_meta(path: str, yaml_text: str | None, first_line: int = 2) -> Meta:
     if yaml_text is None or not yaml_text.strip():
         return Meta()
     data, lines = _load(path, yaml_text, first_line)
+    if problem := plain_problem(data, "front matter"):
+        raise KnowrepoError(path, scrub(problem, front_matter_secrets(data)))
     problems: list[tuple[int | None, str]] = []
     values: dict[str, Any] = {}
     for key, value in data.items():
@@ -246,10 +255,12 @@ def parse_meta(path: str, yaml_text: str | None, first_line: int = 2) -> Meta:
     if not problems:
         try:
             _check_templates(path, data)
+            _check_matrix(path, data)
         except KnowrepoError as exc:
             problems.append((None, exc.message))
-    if problems:
-        raise FrontMatterProblems(path, problems)
+    if problems:  # (a message may quote a value: never a private one)
+        hidden = front_matter_secrets(data)
+        raise FrontMatterProblems(path, [(line, scrub(message, hidden)) for line, message in problems])
     return Meta(**values)
 
 
@@ -273,8 +284,6 @@ def _load(path: str, yaml_text: str, first_line: int) -> tuple[dict[str, Any], d
         return {}, {}
     if not isinstance(data, dict):
         raise KnowrepoError(path, "front matter must be a YAML mapping of fields")
-    if problem := plain_problem(data, "front matter"):
-        raise KnowrepoError(path, problem)
     return data, _field_lines(yaml_text, first_line)
 
 
@@ -315,7 +324,7 @@ def _timeout(path: str, name: str, value: Any) -> int | None:
 def _max_age(path: str, name: str, value: Any) -> str:
     text = _text(path, name, value)
     if text and age_seconds(text) is None:
-        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {text!r}")
+        raise KnowrepoError(path, f"front matter 'max_age' must be like 35d, 12h or 2w, not {shown(text)}")
     return text
 
 
@@ -333,7 +342,7 @@ PARSERS = {
 }  # fmt: skip
 
 
-_AGE = re.compile(r"^(\d+)\s*(h|d|w)$")
+_AGE = re.compile(r"^(\d{1,7})\s*(h|d|w)$")  # (up to 10 million: 5,000 digits are no integer Python reads)
 
 
 def age_seconds(text: str) -> int | None:
@@ -346,10 +355,142 @@ def _check_templates(path: str, data: dict[str, Any]) -> None:
     """Date templates in params and variants ({{ run_date | previous_month }}) must evaluate."""
     from knowrepo.pipeline.execute.schedule import check_template, is_template
 
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
-    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
-    sets = [params, *(v for v in variants.values() if isinstance(v, dict))]
-    for values in sets:
+    private = _private_names(data)
+    for values in _parameter_sets(data):
         for name, value in values.items():
             if is_template(value):
-                check_template(path, str(name), value)
+                check_template(path, str(name), value, name in private)
+
+
+def _check_matrix(path: str, data: dict[str, Any]) -> None:
+    """A private parameter is no key of a variants matrix: its values would name the variants,
+    which are in every URL and page of the report."""
+    variants = data.get("variants")
+    matrix = variants.get("matrix") if isinstance(variants, dict) else None
+    for name in _private_names(data):
+        if isinstance(matrix, dict) and name in matrix:
+            raise KnowrepoError(
+                path,
+                f"the private parameter '{name}' cannot be a key of the variants matrix (its values"
+                " would name the variants, in URLs); set it in params, a named variant or with -p",
+            )
+
+
+# ---- private values: written nowhere ---------------------------------------------------------
+
+
+def mask_front_matter(yaml_text: str) -> str:
+    """The front matter with the value of each private parameter (in `params`, in every variant,
+    in a matrix) written as "***", and every other byte as it was: what downloads and stored
+    notebooks hold in its place. Values are found by their place in the YAML, not by their text,
+    so a short or oddly quoted value is masked too."""
+    spans = _private_spans(yaml_text)
+    text = yaml_text
+    for start, end in sorted(spans, reverse=True):
+        span = text[start:end]
+        text = text[:start] + f'"{MASK}"' + span[len(span.rstrip()) :] + text[end:]
+    if spans and _still_private(text):
+        return _dumped(yaml_text)
+    return text
+
+
+def _private_spans(yaml_text: str) -> set[tuple[int, int]]:
+    """(start, end) in the text of each private parameter's value (none inside another)."""
+    import yaml
+
+    try:
+        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return set()  # (such front matter fails validation: its report is neither run nor published)
+    fields = dict(_pairs(root))
+    private = _names(fields.get("private_params"))
+    variants = [node for _name, node in _pairs(fields.get("variants"))]
+    spans = {
+        (node.start_mark.index, node.end_mark.index)
+        for values in [fields.get("params"), *variants]
+        for name, node in _pairs(values)
+        if name in private
+    }
+    return {(a, b) for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)}
+
+
+def _pairs(node: Any) -> list[tuple[str, Any]]:
+    """The (text key, value node) pairs of a YAML mapping node (none for any other node)."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    return [(str(key.value), value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
+
+
+def _names(node: Any) -> set[str]:
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        return {str(node.value)}
+    if isinstance(node, yaml.SequenceNode):
+        return {str(item.value) for item in node.value if isinstance(item, yaml.ScalarNode)}
+    return set()
+
+
+def _still_private(text: str) -> bool:
+    """Whether masked front matter fails to read, or holds a private value that is not ***
+    (an anchor that an alias elsewhere named): then it is written anew."""
+    try:
+        data = load_yaml(text)
+    except YamlProblem:
+        return True
+    private = _private_names(data)
+    return any(values[name] != MASK for values in _parameter_sets(data) for name in private if name in values)
+
+
+def _dumped(yaml_text: str) -> str:
+    """The front matter written anew by PyYAML, private values masked (comments are lost)."""
+    import yaml
+
+    data = load_yaml(yaml_text)
+    private = _private_names(data)
+    if isinstance(data.get("params"), dict):
+        data["params"] = masked(data["params"], private)
+    if isinstance(data.get("variants"), dict):
+        data["variants"] = {
+            name: masked(values, private) if isinstance(values, dict) else values
+            for name, values in data["variants"].items()
+        }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _private_names(data: Any) -> tuple[str, ...]:
+    names = data.get("private_params") if isinstance(data, dict) else None
+    names = [names] if isinstance(names, str) else names
+    return tuple(str(n) for n in names) if isinstance(names, list) else ()
+
+
+def _parameter_sets(data: Any) -> list[dict[str, Any]]:
+    """The front matter's parameter sets: params, and each variant's (a matrix's lists too)."""
+    if not isinstance(data, dict):
+        return []
+    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    sets = [data.get("params"), *variants.values()]
+    return [values for values in sets if isinstance(values, dict)]
+
+
+def front_matter_secrets(data: Any) -> list[str]:
+    """The private values a front matter's data holds, in every form text shows them."""
+    return secrets_in(_parameter_sets(data), _private_names(data))
+
+
+def mask_notebook(nb: dict[str, Any]) -> dict[str, Any]:
+    """The notebook with its front matter's private values masked (itself when it holds none)."""
+    cells = nb.get("cells", [])
+    yaml_text, index = notebook_front_matter(cells)
+    if yaml_text is None or index is None:
+        return nb
+    hidden = mask_front_matter(yaml_text)
+    if hidden == yaml_text:
+        return nb
+    cell = cells[index]
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    # (the YAML's first occurrence is the front matter's: only the `---` line comes before it)
+    cell = {**cell, "source": source.replace(yaml_text, hidden, 1)}
+    return {**nb, "cells": [*cells[:index], cell, *cells[index + 1 :]]}

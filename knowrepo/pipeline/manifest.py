@@ -18,6 +18,7 @@ import orjson
 from knowrepo.model import Card
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import content_hash
+from knowrepo.support.secrets import masked
 
 VERSION = 6
 
@@ -47,9 +48,17 @@ class SourceRecord:
     skipped: str = ""  # why this file is not a report (a .py without cells)
     mtime_date: str = ""
     git_date: str = ""
+    secret: bool = False  # its meta's private values are stored as ***: read the source again
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        meta = self.meta
+        if meta and meta.get("private_params"):  # (the manifest holds no private value)
+            private = tuple(meta["private_params"])
+            variants = {name: masked(values, private) for name, values in meta["variants"].items()}
+            data["meta"] = {**meta, "params": masked(meta["params"], private), "variants": variants}
+            data["secret"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SourceRecord:

@@ -52,6 +52,23 @@ def script_front_matter(text: str) -> tuple[str | None, str]:
     return yaml_text, prose
 
 
+def mask_script_header(text: str) -> str:
+    """A percent script with the private values of its `# ---` header masked (see
+    frontmatter.mask_front_matter); the rest of it byte for byte."""
+    from knowrepo.pipeline.frontmatter import mask_front_matter
+
+    header = _SCRIPT_HEADER.match(text)
+    if not header:
+        return text
+    yaml_text = "".join(_uncomment(line) for line in header.group(1).splitlines(keepends=True))
+    hidden = mask_front_matter(yaml_text)
+    if hidden == yaml_text:
+        return text
+    commented = "".join(f"# {line}" if line.strip() else "#\n" for line in hidden.splitlines(keepends=True))
+    start, end = header.span(1)
+    return text[:start] + commented + text[end:]
+
+
 def _uncomment(line: str) -> str:
     return line[2:] if line.startswith("# ") else line[1:] if line.startswith("#") else line
 
@@ -90,6 +107,8 @@ def notebook_file(root: Path, relpath: str, source_hash: str) -> Path:
     if not is_text_notebook(relpath):
         return path
     target = Caches(root / ".knowrepo").text_notebook(source_hash)
-    if not target.exists():
-        write_atomic(target, json.dumps(read_notebook(path)).encode())
+    if not target.exists():  # (.knowrepo/ holds no private value either)
+        from knowrepo.pipeline.frontmatter import mask_notebook
+
+        write_atomic(target, json.dumps(mask_notebook(read_notebook(path))).encode())
     return target

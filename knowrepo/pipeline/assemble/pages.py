@@ -117,10 +117,25 @@ class ReportPages:
             )
             card = make_card(report, self.bodies[view.key])
         if not report.source.endswith(".ipynb"):
+            source = str(self.ctx.config.root / report.source)
+            hidden = self._without_secrets(source)
             self.files.append(
-                (self._source_download["href"], COPY, str(self.ctx.config.root / report.source), "")
+                (self._source_download["href"], *((COPY, source) if hidden is None else (BYTES, hidden)), "")
             )
         return card
+
+    def _without_secrets(self, source: str) -> bytes | None:
+        """The file at `source` as published when it holds the report's private values (its
+        front matter, a run notebook's copy of it), else None: it is published as it is."""
+        meta = self.report.meta
+        if not meta.private_params:
+            return None
+        from knowrepo.pipeline.private import published_source, report_secrets
+
+        with open(source, "rb") as handle:
+            data = handle.read()
+        clean = published_source(source, data, report_secrets(meta))
+        return None if clean is data else clean
 
     @property
     def _lean(self) -> set[str]:
@@ -131,13 +146,13 @@ class ReportPages:
         pages publish, it goes to `<path>.lean.json` (site.js puts the images back on
         download): never a notebook with markers under a .ipynb name (curl, no JavaScript)."""
         if path not in self.notebooks:
-            lean = None
+            lean, hidden = None, self._without_secrets(source)
             if self.ctx.config.site.notebook_downloads == "lean":
                 with open(source, "rb") as handle:
-                    lean = skeleton(handle.read(), self.images)
+                    lean = skeleton(hidden if hidden is not None else handle.read(), self.images)
             if lean is None:
                 self.notebooks[path] = (path, False)
-                self.files.append((path, COPY, source, ""))
+                self.files.append((path, *((COPY, source) if hidden is None else (BYTES, hidden)), ""))
             else:
                 self.notebooks[path] = (path + LEAN_SUFFIX, True)
                 self.files.append((path + LEAN_SUFFIX, BYTES, lean, ""))

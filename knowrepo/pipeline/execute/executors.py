@@ -244,7 +244,8 @@ def run_on(
     from distributed import wait as wait_for
 
     from knowrepo.pipeline.execute.remote import commit_remote
-    from knowrepo.pipeline.execute.run import _unstored, scrub, secrets_of
+    from knowrepo.pipeline.execute.run import _unstored
+    from knowrepo.support.secrets import scrub
 
     pending = dict(_submit(client, r) for r in requests)
     try:
@@ -255,7 +256,7 @@ def run_on(
                 if error is None:
                     on_done(commit_remote(request, result))
                     continue
-                why = scrub(_why(error), secrets_of(request.params, request.private))
+                why = scrub(_why(error), request.all_secrets())
                 attempts = [*request.origin.get("failed_attempts", []), why]
                 if worker_died(error) and len(attempts) <= retries:
                     warn(f"{request.source} [{request.variant}]: its worker died ({why}); submitted again")

@@ -13,11 +13,13 @@ from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report, Run, shown_run
 from knowrepo.pipeline.execute.params import Param, declared_params, resolve
-from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files, masked
+from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.private import report_secrets
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
 from knowrepo.support.hashing import file_hash
+from knowrepo.support.secrets import masked
 
 DEFAULT_VARIANT = "default"
 
@@ -190,7 +192,7 @@ def _date_for(
 def _dated(report: Report, values: dict[str, Any], date: dt.date | None) -> dict[str, Any]:
     from knowrepo.pipeline.execute.schedule import render_params
 
-    return render_params(report.source, values, date) if date else values
+    return render_params(report.source, values, date, report.meta.private_params) if date else values
 
 
 def _resolved(
@@ -241,6 +243,7 @@ def run_request(
         inputs={rel: file_hash(root / rel) or "" for rel in plan.inputs},
         source_hash=plan.report.source_hash,
         origin=origin,
+        secrets=tuple(report_secrets(meta)),  # (a default in the notebook's code is code, shown as such)
     )
 
 

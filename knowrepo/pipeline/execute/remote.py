@@ -35,11 +35,9 @@ from knowrepo.pipeline.execute.run import (
     _keep_notebook,
     _safe_execute,
     _unstored,
-    masked,
-    scrub,
-    secrets_of,
 )
 from knowrepo.pipeline.execute.runstore import RUN_FILE, RunStore, new_run_id, record_problem
+from knowrepo.support.secrets import masked, scrub
 from knowrepo.support.yamltext import plain_problem
 
 RETURNED_FILES = (KERNEL_LOG, NOTEBOOK_FILE)  # what a run folder holds besides run.json
@@ -99,7 +97,7 @@ def commit_remote(request: RunRequest, result: Any) -> Run:
     check is a failed run, and nothing of it is kept."""
     if problem := result_problem(request, result):
         return _unstored(request, "BadResult", f"{_who(result)} returned {problem}; nothing of it was kept")
-    secrets = secrets_of(request.params, request.private)
+    secrets = request.all_secrets()
     record = scrub(result.record, secrets)  # (a worker that did not mask them: an older knowrepo)
     if not record["id"]:
         error = RunError.from_json(record.get("error")) or RunError("TaskFailed", "")

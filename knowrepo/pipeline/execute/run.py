@@ -24,15 +24,16 @@ from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError, one_line
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
+from knowrepo.pipeline.frontmatter import mask_notebook
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.pool import run_parallel
+from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
 
 if TYPE_CHECKING:
     from knowrepo.pipeline.execute.executors import ExecutorChoice
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
-MASK = "***"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -56,6 +57,13 @@ class RunRequest:
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started (build, run, --from)
     threads: int = 0  # BLAS/OpenMP threads the kernel may use (0: as the environment says)
     run_id: str = ""  # given by the owner of the run store to a remote run; "": made when it starts
+    # The report's other private values (its front matter's, every variant's): the source
+    # holds them, so the executed notebook does too until masked.
+    secrets: tuple[str, ...] = ()
+
+    def all_secrets(self) -> list[str]:
+        """Every text to mask in what this run writes or says."""
+        return joined(secrets_of(self.params, self.private), self.secrets)
 
 
 def code_cells(nb: dict[str, Any]) -> list[str]:
@@ -99,10 +107,6 @@ def cache_key(code: str, params: dict[str, Any], kernel: str, root: Path, inputs
     for rel in inputs:
         digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
     return digest.hexdigest()[:20]
-
-
-def masked(params: dict[str, Any], private: tuple[str, ...]) -> dict[str, Any]:
-    return {k: (MASK if k in private else v) for k, v in params.items()}
 
 
 def _git(root: Path, source: str) -> dict[str, Any]:
@@ -165,54 +169,6 @@ def _mask_notebook(nb: dict[str, Any], private: tuple[str, ...]) -> None:
             cell["source"] = source
 
 
-MIN_SCRUBBED = 4  # shorter private values are not searched for in outputs (they would mask everything)
-
-
-def secrets_of(params: dict[str, Any], private: tuple[str, ...]) -> list[str]:
-    """The texts of the private parameter values (each text inside a list or mapping too),
-    longest first, in every form an output shows text: as it is, repr'd, JSON-escaped,
-    HTML-escaped and URL-quoted."""
-    import html
-    from urllib.parse import quote, quote_plus
-
-    texts: set[str] = set()
-
-    def leaves(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                leaves(key)
-                leaves(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                leaves(item)
-        elif value is not None:
-            texts.add(str(value))
-
-    for name in private:
-        if name in params:
-            leaves(params[name])
-    forms = set()
-    for text in texts:
-        forms |= {text, repr(text)[1:-1], json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
-        forms |= {html.escape(text), quote(text), quote_plus(text)}
-    return sorted((f for f in forms if len(f) >= MIN_SCRUBBED), key=len, reverse=True)
-
-
-def scrub(value: Any, secrets: list[str]) -> Any:
-    """`value` (text, or lists and mappings of it) with every secret replaced by ***."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, MASK)
-        return value
-    if isinstance(value, list):
-        return [scrub(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
-    return value
-
-
 # The thread pools of BLAS and OpenMP libraries size themselves to every core of the machine:
 # N kernels at once would each start that many threads and fight over the cores.
 THREAD_VARIABLES = (
@@ -259,7 +215,7 @@ def execute_run(request: RunRequest) -> Run:
     started = time.time()
     error = _papermill(request, staging, _kernel_log(request, run_id))
     duration = time.time() - started
-    secrets = secrets_of(request.params, request.private)
+    secrets = request.all_secrets()
     nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets)
     if error is not None and nb:
         error = {**error, **(first_error(nb) or {})}
@@ -384,7 +340,7 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
         return {}
     nb = json.loads(output.read_text())
     _mask_notebook(nb, private)
-    nb = scrub(nb, secrets)  # outputs and tracebacks that print a private value
+    nb = scrub(mask_notebook(nb), secrets)  # outputs and tracebacks that print a private value
     output.write_text(json.dumps(nb, indent=1))
     return nb
 
@@ -400,7 +356,7 @@ def _safe_execute(request: RunRequest) -> Run:
     try:
         return execute_run(request)
     except Exception as exc:  # noqa: BLE001 - the store or papermill broke: report, don't crash
-        message = scrub(" ".join(str(exc).split())[:500], secrets_of(request.params, request.private))
+        message = scrub(" ".join(str(exc).split())[:500], request.all_secrets())
         return _unstored(request, type(exc).__name__, message)
 
 

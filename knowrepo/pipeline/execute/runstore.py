@@ -47,7 +47,30 @@ def record_problem(record: Any, folder_name: str) -> str | None:
         return "'error' must be an object"
     if not isinstance(record.get("duration", 0), int | float):
         return "'duration' must be a number"
-    return plain_problem(record.get("params", {}), "'params'")
+    return _date_problem(record) or plain_problem(record.get("params", {}), "'params'")
+
+
+# The record's dates, each parsed by what reads it: when it started, and the schedule's (origin).
+_DATES = (("started", False), ("run_date", True), ("due", False))
+
+
+def _date_problem(record: dict[str, Any]) -> str | None:
+    """Which of the record's dates is no date (schedules and staleness compute with them)."""
+    import datetime as dt
+
+    origin = record.get("origin") if isinstance(record.get("origin"), dict) else {}
+    for key, day in _DATES:
+        value = record.get(key) if key == "started" else origin.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            (dt.date if day else dt.datetime).fromisoformat(str(value).replace("Z", "+00:00"))
+            if not isinstance(value, str):
+                raise ValueError(value)
+        except ValueError:
+            name = key if key == "started" else f"origin.{key}"
+            return f"'{name}' must be an ISO date{'' if day else '-time'}, not {str(value)[:40]!r}"
+    return None
 
 
 def _plain_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
