@@ -11,6 +11,7 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, unknown_key_error
 from knowrepo.support.caches import Caches
+from knowrepo.support.text import read_text
 
 CONFIG_NAME = "knowrepo.toml"
 CODE_MODES = ("show", "fold", "hide")
@@ -189,8 +190,4 @@ def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
 def load_config(root: Path) -> Config:
     """Read knowrepo.toml at `root`."""
     path = root / CONFIG_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowrepoError(path, f"cannot read: {exc.strerror}") from None
-    return parse_config(root, text, path)
+    return parse_config(root, read_text(path), path)

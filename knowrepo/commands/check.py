@@ -103,8 +103,9 @@ def check_repository(root: Path) -> list[Problem]:
 def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
     """(line offset, cell number, Markdown text) of what a report writes as prose."""
     from knowrepo.pipeline.textnotebook import is_text_notebook
+    from knowrepo.support.text import read_text
 
-    data = (root / report.source).read_text(encoding="utf-8")
+    data = read_text(root / report.source, report.source)
     if report.kind != "notebook" or is_text_notebook(report.source):  # (by line, as written)
         return [(1, None, data)]
     cells = json.loads(data).get("cells", [])

@@ -256,14 +256,13 @@ def _addressed(
 
 def params_file(path: Path) -> dict[str, Any]:
     """The parameter values of a --params-file, checked as plain data."""
+    from knowrepo.support.text import read_text
     from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
     try:
-        values = load_yaml(path.read_text(encoding="utf-8")) or {}
+        values = load_yaml(read_text(path)) or {}
     except YamlProblem as exc:
         raise KnowrepoError(path, f"invalid YAML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KnowrepoError(path, f"cannot read: {exc}") from None
     if not isinstance(values, dict):
         raise KnowrepoError(path, "must be a mapping of parameter names to values")
     if problem := plain_problem(values, "the parameters"):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RenderedPage, Report
-from knowrepo.pipeline.manifest import Manifest, ReportEntry, SourceRecord
+from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, SourceRecord
 from knowrepo.support.progress import Reporter
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class BuildState:
     output: Path
     manifest: Manifest  # the last build's record (empty when there is none to trust)
     manifest_path: Path
-    snapshot: dict[str, Any]  # stats of every input, as incremental.input_snapshot makes them
+    snapshot: Snapshot  # stats of every input, as incremental.input_snapshot makes them
     previous: Path | None  # the published version, when the manifest describes it
     result: BuildResult
     now: Any = None  # the build's clock (support.clock.now)
