@@ -164,13 +164,7 @@ def _notebook(root: Path, config: Any, report: Any) -> list[Problem]:
 
 
 def _inputs(root: Path, report: Any) -> list[Problem]:
-    base = (root / report.source).parent
-    problems = []
-    for pattern in report.meta.inputs:
-        try:
-            matched = any(True for _ in base.glob(pattern))
-        except (ValueError, OSError, NotImplementedError):
-            continue  # (planning names the invalid ones)
-        if not matched:
-            problems.append(Problem(report.source, None, f"inputs glob '{pattern}' matches no file"))
-    return problems
+    from knowrepo.pipeline.execute.run import unmatched_inputs
+
+    unmatched = unmatched_inputs(root, report.source, report.meta.inputs)
+    return [Problem(report.source, None, problem.message) for problem in unmatched]

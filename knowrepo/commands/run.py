@@ -197,6 +197,7 @@ def _run_locked(
     requests = []
     for report in targets:  # validate everything before any kernel starts
         plan = plan_report(root, config, report, store, layers)
+        _warn_unmatched_inputs(root, report, reporter)
         for variant in require_known(plan, variants if not options.all_reports else []):
             if not options.force and (same := _identical_run(variant)) is not None:
                 reporter.info(
@@ -205,6 +206,13 @@ def _run_locked(
                 continue
             requests.append(run_request(root, config, plan, variant, origin, options.timeout))
     return execute_all(requests, config.workers(options.workers), reporter, choice_of(config.execute))
+
+
+def _warn_unmatched_inputs(root: Path, report: Any, reporter: Any) -> None:
+    from knowrepo.pipeline.execute.run import unmatched_inputs
+
+    for problem in unmatched_inputs(root, report.source, report.meta.inputs):
+        reporter.warn(str(problem))
 
 
 def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:
@@ -294,6 +302,8 @@ def _due_requests(
             date = run_date(report.source, schedule, dt.datetime.fromisoformat(due))
             dated = plan_report(root, config, report, store, run_date=date)
             planned = next(v for v in dated.variants if v.name == variant.name)
+            if not any(r.source == report.source for r in requests):  # (said once, of what runs)
+                _warn_unmatched_inputs(root, report, reporter)
             requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
             reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
     if not requests and not broken:

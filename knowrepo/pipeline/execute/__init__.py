@@ -14,12 +14,14 @@ if TYPE_CHECKING:
 def execute(state: BuildState) -> None:
     from knowrepo.pipeline.execute.executors import choice_of
     from knowrepo.pipeline.execute.plan import needs_run, plan_report, staleness
-    from knowrepo.pipeline.execute.run import execute_all, failure_line
+    from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
     from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(state.root)
     requests = []
     for report in state.reports:
+        unmatched = unmatched_inputs(state.root, report.source, report.meta.inputs)
+        state.result.warnings += [str(problem) for problem in unmatched]  # (printed at the end)
         if report.kind != "notebook":
             continue
         try:
