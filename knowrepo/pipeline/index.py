@@ -167,7 +167,7 @@ def plan_index(state: BuildState) -> None:
     from knowrepo.support.hashing import key_of
 
     state.search_key = key_of(sorted((p, k) for e in state.entries.values() for p, k in e.searchable.items()))
-    old = state.previous / INDEX_DIR if state.previous else None
+    old = state.reusable / INDEX_DIR if state.reusable else None
     has_old = old is not None and old.is_dir()
     state.index_reused = state.manifest.search_key == state.search_key and has_old
     state.index_deferred = state.options.defer_index and not state.index_reused and has_old

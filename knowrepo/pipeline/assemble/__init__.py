@@ -48,7 +48,7 @@ def _error_paths(state: BuildState) -> set[str]:
 
 def reuse_check(state: BuildState) -> Any:
     """reuse(path, key): whether the published page at `path` shows what `key` says."""
-    previous, keys = state.previous, state.manifest.page_keys
+    previous, keys = state.reusable, state.manifest.page_keys
     return lambda path, key: keys.get(path) == key and previous is not None and (previous / path).exists()
 
 
@@ -148,7 +148,7 @@ def _theme_and_images(state: BuildState) -> None:
     kinds = {name.split(".")[-2] for name in names}  # a chart's spec is <hash>.<library>.json
     for path, source in chart_libraries(kinds, state.config.caches):  # once for the site, however many charts
         state.files.add(path, COPY, source, "theme")
-    published = published_files(state)
+    published = published_files(state) if state.reusable else set()
     cached = str(state.config.caches.assets)
     for entry in state.entries.values():
         for name in entry.images:

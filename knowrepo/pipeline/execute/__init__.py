@@ -51,6 +51,7 @@ def execute(state: BuildState) -> None:
         for variant in plan.variants:
             variant.stale = staleness(state.root, plan, variant.shown, state.now)
     state.reports = [r for r in state.reports if r.source not in state.failed]
+    state.executed = True
 
 
 def _request(state: BuildState, plan: Any, variant: Any) -> Any:
