@@ -121,8 +121,11 @@ def _listings(state: BuildState, cards: list[Card]) -> None:
         if not entry.card_key:
             entry.card_key = card_key(entry.card)
     card_keys = {id(e.card): e.card_key for e in state.entries.values()}
+    searchable = {slug for slug, entry in state.entries.items() if entry.searchable}
     try:
-        pages, keys = listing_pages(state.env, ctx, cards, state.digest, reuse_check(state), card_keys)
+        pages, keys = listing_pages(
+            state.env, ctx, cards, state.digest, reuse_check(state), card_keys, searchable
+        )
     except Exception as exc:  # a listing template that fails: no site can be published without them
         raise KnowrepoError(None, f"the listing pages cannot be built: {template_failure(exc)}") from None
     for path, data in pages.items():
