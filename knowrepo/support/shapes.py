@@ -25,8 +25,8 @@ _SCALARS = {str, int, float, bool, type(None)}
 
 def fits(data: Any, hint: Any) -> bool:
     """Whether `data` (as json.loads returns it) has the shape of `hint`: a dataclass or a
-    TypedDict (a JSON object with its required fields and no others), list[X] / tuple[X, ...] / tuple[X, Y]
-    (a JSON array), dict[str, X], X | None, str, int, float, bool or Any."""
+    TypedDict (a JSON object with its required fields and no others), list[X], tuple[X, ...]
+    or tuple[X, Y] (a JSON array), dict[str, X], X | None, str, int, float, bool or Any."""
     return _checker(hint)(data)
 
 
