@@ -11,6 +11,7 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, unknown_key_error
 from knowrepo.support.caches import Caches
+from knowrepo.support.text import read_text
 
 CONFIG_NAME = "knowrepo.toml"
 CODE_MODES = ("show", "fold", "hide")
@@ -198,8 +199,4 @@ def _check_sender(path: Path, email: EmailConfig | None) -> None:
 def load_config(root: Path) -> Config:
     """Read knowrepo.toml at `root`."""
     path = root / CONFIG_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowrepoError(path, f"cannot read: {exc.strerror}") from None
-    return parse_config(root, text, path)
+    return parse_config(root, read_text(path), path)

@@ -89,7 +89,6 @@ class RenderedPage:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RenderedPage:
         data = dict(data)
-        data.pop("first_heading", None)  # (bodies cached by an earlier version)
         data["toc"] = [TocEntry(**entry) for entry in data["toc"]]
         return cls(**data)
 

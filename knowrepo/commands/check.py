@@ -104,8 +104,9 @@ def check_repository(root: Path) -> list[Problem]:
 def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
     """(line offset, cell number, Markdown text) of what a report writes as prose."""
     from knowrepo.pipeline.textnotebook import is_text_notebook
+    from knowrepo.support.text import read_text
 
-    data = (root / report.source).read_text(encoding="utf-8")
+    data = read_text(root / report.source, report.source)
     if report.kind != "notebook" or is_text_notebook(report.source):  # (by line, as written)
         return [(1, None, data)]
     cells = json.loads(data).get("cells", [])
@@ -175,13 +176,7 @@ def _due_times(report: Any, variants: list[str], now: Any) -> None:
 
 
 def _inputs(root: Path, report: Any) -> list[Problem]:
-    base = (root / report.source).parent
-    problems = []
-    for pattern in report.meta.inputs:
-        try:
-            matched = any(True for _ in base.glob(pattern))
-        except (ValueError, OSError, NotImplementedError):
-            continue  # (planning names the invalid ones)
-        if not matched:
-            problems.append(Problem(report.source, None, f"inputs glob '{pattern}' matches no file"))
-    return problems
+    from knowrepo.pipeline.execute.run import unmatched_inputs
+
+    unmatched = unmatched_inputs(root, report.source, report.meta.inputs)
+    return [Problem(report.source, None, problem.message) for problem in unmatched]

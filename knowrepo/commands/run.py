@@ -199,6 +199,7 @@ def _run_locked(
     for report in targets:  # validate everything before any kernel starts
         try:
             plan = plan_report(root, config, report, store, layers)
+            _warn_unmatched_inputs(root, report, reporter)
             for variant in require_known(plan, variants if not options.all_reports else []):
                 if not options.force and (same := _identical_run(variant)) is not None:
                     reporter.info(
@@ -221,6 +222,13 @@ def _owing(requests: list[Any], options: RunOptions) -> list[Any]:
     from dataclasses import replace
 
     return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
+
+
+def _warn_unmatched_inputs(root: Path, report: Any, reporter: Any) -> None:
+    from knowrepo.pipeline.execute.run import unmatched_inputs
+
+    for problem in unmatched_inputs(root, report.source, report.meta.inputs):
+        reporter.warn(str(problem))
 
 
 def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:
@@ -272,14 +280,13 @@ def _addressed(
 
 def params_file(path: Path) -> dict[str, Any]:
     """The parameter values of a --params-file, checked as plain data."""
+    from knowrepo.support.text import read_text
     from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
     try:
-        values = load_yaml(path.read_text(encoding="utf-8")) or {}
+        values = load_yaml(read_text(path)) or {}
     except YamlProblem as exc:
         raise KnowrepoError(path, f"invalid YAML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KnowrepoError(path, f"cannot read: {exc}") from None
     if not isinstance(values, dict):
         raise KnowrepoError(path, "must be a mapping of parameter names to values")
     if problem := plain_problem(values, "the parameters"):
@@ -322,6 +329,8 @@ def _due_of(root: Path, config: Any, store: Any, report: Any, now: dt.datetime, 
         date = run_date(report.source, schedule, dt.datetime.fromisoformat(due))
         dated = plan_report(root, config, report, store, run_date=date)
         planned = next(v for v in dated.variants if v.name == variant.name)
+        if not requests:  # (said once, of what runs)
+            _warn_unmatched_inputs(root, report, reporter)
         requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
         reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
     return requests

@@ -18,7 +18,7 @@ from knowrepo.exports.pdf import (
     render_pdf,
 )
 from knowrepo.model import RenderedPage, Report, Run
-from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
+from knowrepo.pipeline.assemble.theme import check_templates, make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
 from knowrepo.pipeline.execute.runstore import RunStore
 
@@ -129,8 +129,10 @@ def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
 def export_pdf(root: Path, config: Config, export: Export) -> bytes:
     """The PDF of one export (deterministic: the same run gives the same bytes)."""
     dirs = theme_dirs(root, config.site.theme)
-    stylesheet = print_stylesheet(theme_files(dirs))
+    files = theme_files(dirs)
+    stylesheet = print_stylesheet(files)
     env = make_environment(dirs)
+    check_templates(env, files)  # one line naming a broken template, as the build says it
     document = print_html(
         env,
         config,

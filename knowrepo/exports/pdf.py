@@ -154,34 +154,41 @@ def print_html(
     slug_by_source: dict[str, str],
 ) -> str:
     """The standalone print document of one report (or one run of it), without the theme's
-    print stylesheet: PdfJob carries that, to be parsed once per process."""
+    print stylesheet: PdfJob carries that, to be parsed once per process. The theme's
+    print.html failing on this report is a KnowrepoError naming the report."""
     from markupsafe import Markup
 
     from knowrepo import __version__
+    from knowrepo.pipeline.assemble.theme import template_failure
     from knowrepo.pipeline.render.job import ROOT_TOKEN
 
     text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
     text = print_links(text, report, slug_by_source, config.site.absolute_url)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
-    return env.get_template("print.html").render(
-        site=config.site,
-        report=report,
-        meta=report.meta,
-        body=Markup(text),
-        toc=body.toc,
-        run=run,
-        variant=variant,
-        created=date,
-        paper=config.pdf.paper,
-        version=__version__,
-        pygments=Markup(token_css(text)),
-    )
+    try:
+        return env.get_template("print.html").render(
+            site=config.site,
+            report=report,
+            meta=report.meta,
+            body=Markup(text),
+            toc=body.toc,
+            run=run,
+            variant=variant,
+            created=date,
+            paper=config.pdf.paper,
+            version=__version__,
+            pygments=Markup(token_css(text)),
+        )
+    except Exception as exc:  # the theme's print.html fails on this report
+        raise KnowrepoError(report.source, f"PDF: {template_failure(exc)}") from None
 
 
 def print_stylesheet(files: dict[str, Path]) -> str:
     """The theme's print.css (empty when the theme has none)."""
-    return files["static/print.css"].read_text() if "static/print.css" in files else ""
+    from knowrepo.support.text import read_text
+
+    return read_text(files["static/print.css"]) if "static/print.css" in files else ""
 
 
 def pdf_base_url(config: Any, report: Report) -> str:
@@ -413,23 +420,20 @@ def _code_digest() -> str:
 
 
 def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, stylesheet: str) -> PdfJob | None:
-    from knowrepo.pipeline.assemble.theme import template_failure
-
     caches = state.config.caches
     try:
-        body = state.bodies[view.key]
         html_text = print_html(
             state.env,
             state.config,
             report,
-            body,
+            state.bodies[view.key],
             view.run,
             variant,
             caches.assets,
             state.slug_by_source,
         )
-    except Exception as exc:  # the theme's print.html fails on this report
-        state.complain(KnowrepoError(report.source, f"PDF: {template_failure(exc)}"))
+    except KnowrepoError as exc:
+        state.complain(exc)
         return None
     base = pdf_base_url(state.config, report)
     return PdfJob(key, report.source, html_text, base, (str(caches.assets),), stylesheet)

@@ -66,8 +66,12 @@ def run_stages_whole_if_lost(state: BuildState) -> BuildState:
             raise
     lost = os.path.relpath(missing, previous)
     state.reporter.warn(f"{state.output}: {lost} is gone from the published site; building it whole")
+    first = state
     state = open_build(state.root, state.config, state.output, state.options, state.reporter)
     state.previous = None
+    if first.executed:  # its runs are recorded: the build starts again from them, running none twice
+        state.executed = True
+        state.result.executed, state.run_failures = first.result.executed, first.run_failures
     run_stages(state)
     return state
 

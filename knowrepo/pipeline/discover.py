@@ -35,6 +35,8 @@ from knowrepo.pipeline.textnotebook import (
 )
 from knowrepo.support.hashing import content_hash, key_of
 from knowrepo.support.paths import outside_reason
+from knowrepo.support.shapes import fits
+from knowrepo.support.text import decode
 from knowrepo.support.yamltext import repair_text, xml_text
 
 if TYPE_CHECKING:
@@ -297,10 +299,7 @@ def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | Non
         notebook = _notebook_json(relpath, data)
         yaml_text, _ = notebook_front_matter(notebook["cells"])
         return parse(yaml_text, "notebook", _notebook_heading(notebook))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise KnowrepoError(relpath, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    text = decode(data, relpath)
     if relpath.endswith(".py"):
         if not is_percent_script(text):
             return SourceText(Meta(), "", "", "", skipped="a Python file without '# %%' cells")
@@ -417,6 +416,8 @@ def _records(
     undated: list[str] = []
     for relpath, stat in sorted(stats.items()):
         record = previous.get(relpath)
+        if record is not None and not fits(record.meta, Meta | None):
+            record = None  # (front matter recorded in another shape: the file is read again)
         if record is None or record.stat != stat or record.error is not None:
             record = _read_record(root, relpath, stat, record)
             if record.meta is not None and not (record.meta["updated"] or record.meta["created"]):

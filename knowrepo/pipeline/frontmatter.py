@@ -58,6 +58,14 @@ def _strings(path: str, name: str, value: Any) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if str(item).strip())
 
 
+def _names(path: str, name: str, value: Any) -> tuple[str, ...]:
+    """Tags, authors, private parameters: a list, or one string of names separated by commas
+    (`tags: "churn, q3"`, as `knowrepo new --tags churn,q3` takes them), each name once. A
+    space separates nothing (`machine learning` is one tag)."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(dict.fromkeys(_strings(path, name, items)))
+
+
 def _printable(path: str, name: str, text: str) -> str:
     if (char := control_character(text)) is not None:
         raise KnowrepoError(path, f"front matter '{name}' holds the control character {char}; remove it")
@@ -300,7 +308,7 @@ def _field_lines(yaml_text: str, first_line: int) -> dict[str, int]:
 
 def _from_alias(key: str, value: Any) -> Any:
     """A value written as the other tool writes it, as knowrepo reads it."""
-    if key == "author":  # Quarto: a name, a list of names, or objects with a name
+    if key == "author" and isinstance(value, list | dict):  # Quarto: names, or objects with a name
         items = value if isinstance(value, list) else [value]
         return [item.get("name", "") if isinstance(item, dict) else item for item in items]
     if key in ("image", "thumbnail") and isinstance(value, int) and not isinstance(value, bool):
@@ -333,10 +341,10 @@ def _flag(path: str, name: str, value: Any) -> bool:
 
 
 PARSERS = {
-    "title": _text, "subtitle": _text, "authors": _strings, "tags": _strings, "summary": _text,
+    "title": _text, "subtitle": _text, "authors": _names, "tags": _names, "summary": _text,
     "created": _date, "updated": _date, "thumbnail": _text, "draft": _flag, "unlisted": _flag,
     "params": _scalar_map, "variants": lambda p, _n, v: expand_variants(p, v),
-    "private_params": _strings, "inputs": _strings, "email": lambda p, _n, v: _email(p, v),
+    "private_params": _names, "inputs": _strings, "email": lambda p, _n, v: _email(p, v),
     "allow_errors": lambda p, n, v: _optional(p, n, v, bool), "timeout": _timeout, "code": _code,
     "max_age": _max_age, "schedule": lambda p, _n, v: parse_schedule(p, v),
 }  # fmt: skip

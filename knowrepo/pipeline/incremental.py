@@ -14,7 +14,7 @@ from typing import Any
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
 from knowrepo.pipeline.discover import scan_sources
-from knowrepo.pipeline.manifest import Manifest, ReportEntry, VersionRecord
+from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
 from knowrepo.pipeline.state import BuildOptions, BuildState
 from knowrepo.support.hashing import file_hash
 
@@ -29,9 +29,7 @@ def stat_of(path: Path | str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
-def input_snapshot(
-    root: Path, theme_dirs: list[Path], deps: list[str], flags: dict[str, Any]
-) -> dict[str, Any]:
+def input_snapshot(root: Path, theme_dirs: list[Path], deps: list[str], flags: dict[str, Any]) -> Snapshot:
     """Stats of every file a build reads: equal snapshots mean the build has nothing to do."""
     found, refused, skipped = scan_sources(root / "reports")
     theme: dict[str, Any] = {}

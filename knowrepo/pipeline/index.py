@@ -100,12 +100,17 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
     """Make `scratch` hold exactly `pages` of the site, as hard links (copies across file
     systems). pages.json lists what it may hold: written before any change (old and new
     together), so a build killed midway leaves nothing the next one does not know to remove."""
+    from knowrepo.support.shapes import fits
+
     listing = scratch / "pages.json"
     try:
-        before = set(json.loads(listing.read_text()))
-    except (OSError, ValueError):
+        listed = json.loads(listing.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        listed = None
+    if not fits(listed, list[str]):  # (missing, damaged, or another shape: start the folder over)
         shutil.rmtree(scratch, ignore_errors=True)
-        before = set()
+        listed = []
+    before = set(listed)
     scratch.mkdir(parents=True, exist_ok=True)
     listing.write_text(json.dumps(sorted(before | set(pages))))
     base, there = str(scratch), str(site)
@@ -162,7 +167,7 @@ def plan_index(state: BuildState) -> None:
     from knowrepo.support.hashing import key_of
 
     state.search_key = key_of(sorted((p, k) for e in state.entries.values() for p, k in e.searchable.items()))
-    old = state.previous / INDEX_DIR if state.previous else None
+    old = state.reusable / INDEX_DIR if state.reusable else None
     has_old = old is not None and old.is_dir()
     state.index_reused = state.manifest.search_key == state.search_key and has_old
     state.index_deferred = state.options.defer_index and not state.index_reused and has_old

@@ -2,8 +2,9 @@
 
 It lives in .knowrepo/ (one per output folder) and is never published. Stored as a header line
 (schema version and the checksum of the rest) and the JSON body: a manifest that is truncated,
-edited or of another version is not trusted, and the build starts over (a full rebuild, never
-a crash). Like Sphinx's ENV_VERSION: bump VERSION whenever a field changes meaning.
+edited, of another version, or whose body is not of the shape these dataclasses declare (a
+checksum that holds says nothing of that) is not trusted, and the build starts over (a full
+rebuild, never a crash). Like Sphinx's ENV_VERSION: bump VERSION whenever a field changes meaning.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 
@@ -19,17 +20,33 @@ from knowrepo.model import Card
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.secrets import masked
+from knowrepo.support.shapes import fits
 
-VERSION = 6
+VERSION = 7  # 7: front matter's list fields split at commas (records of 6 hold 'a,b' as one tag)
 
 
 def _fast(cls: type, data: dict[str, Any]) -> Any:
     """An instance of the dataclass `cls` with `data` as its fields, without calling __init__:
-    what this module wrote itself (checksummed) needs no checking, and the 3,000 records of a
-    1,000-report manifest took 0.016 s through __init__ (cProfile), a tenth of a no-op build."""
+    load_manifest checked its shape already, and the 3,000 records of a 1,000-report manifest
+    took 0.016 s through __init__ (cProfile), a tenth of a no-op build."""
     record = cls.__new__(cls)
     record.__dict__.update(data)
     return record
+
+
+class Snapshot(TypedDict, total=False):
+    """The stats of every file a build read ([mtime_ns, size], None: missing), as
+    incremental.input_snapshot makes them: equal snapshots, nothing to do."""
+
+    knowrepo: dict[str, Any]  # knowrepo's version, its modules' stats, the chart packages
+    config: list[int] | None
+    theme: dict[str, list[int] | None]
+    sources: dict[str, list[int]]
+    refused: dict[str, str]  # files under reports/ not read, and why
+    skipped: dict[str, str]
+    deps: dict[str, list[int] | None]  # files the pages read (images, declared inputs)
+    flags: dict[str, Any]  # the build's options that change what it makes
+    runs: dict[str, int]  # the run store's folders' mtimes
 
 
 @dataclass
@@ -109,7 +126,7 @@ class VersionRecord:
 class Manifest:
     """The record of one build into one output folder."""
 
-    snapshot: dict[str, Any] = field(default_factory=dict)  # stats of every input (incremental.py)
+    snapshot: Snapshot = field(default_factory=dict)  # type: ignore[assignment]
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     reports: dict[str, ReportEntry] = field(default_factory=dict)  # by slug
     files: dict[str, str] = field(default_factory=dict)  # site path -> content hash (or asset name)
@@ -144,8 +161,8 @@ class Manifest:
         return cls(
             **{
                 **data,
-                "sources": {k: SourceRecord.from_json(v) for k, v in data["sources"].items()},
-                "reports": {k: ReportEntry.from_json(v) for k, v in data["reports"].items()},
+                "sources": {k: SourceRecord.from_json(v) for k, v in data.get("sources", {}).items()},
+                "reports": {k: ReportEntry.from_json(v) for k, v in data.get("reports", {}).items()},
                 "this_version": version(data.get("this_version")),
                 "previous_version": version(data.get("previous_version")),
             }
@@ -168,7 +185,13 @@ def load_manifest(path: Path) -> tuple[Manifest, str]:
         return Manifest(), "it is from another version of knowrepo, or damaged"
     if head.get("sha256") != content_hash(payload) or head.get("bytes") != len(payload):
         return Manifest(), "it is damaged"
-    return Manifest.from_json(orjson.loads(payload)), ""  # what knowrepo wrote, checksum and all
+    try:
+        data = orjson.loads(payload)
+    except ValueError:
+        return Manifest(), "it is damaged"
+    if not fits(data, Manifest):  # (edited with its checksum, or written by a version that forgot VERSION)
+        return Manifest(), "it is not of the shape this version writes"
+    return Manifest.from_json(data), ""
 
 
 def save_manifest(path: Path, manifest: Manifest) -> str | None:

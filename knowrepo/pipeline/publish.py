@@ -327,7 +327,7 @@ def publish(state: BuildState) -> None:
 
     stager, files = state.stager, state.files
     assert stager is not None and files is not None
-    files.stage(stager, state.manifest.files)
+    files.stage(stager, state.manifest.files if state.reusable else {})
     # A new index replaces the whole of the old one (in a recycled version): index_site clears it.
     spare = None if state.index_reused or state.index_deferred else INDEX_DIR + "/"
     stager.finish(spare)

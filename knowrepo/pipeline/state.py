@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RenderedPage, Report
-from knowrepo.pipeline.manifest import Manifest, ReportEntry, SourceRecord
+from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, SourceRecord
 from knowrepo.support.progress import Reporter
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class BuildState:
     output: Path
     manifest: Manifest  # the last build's record (empty when there is none to trust)
     manifest_path: Path
-    snapshot: dict[str, Any]  # stats of every input, as incremental.input_snapshot makes them
+    snapshot: Snapshot  # stats of every input, as incremental.input_snapshot makes them
     previous: Path | None  # the published version, when the manifest describes it
     result: BuildResult
     now: Any = None  # the build's clock (support.clock.now)
@@ -89,6 +89,7 @@ class BuildState:
     fingerprint: str = ""  # of the code that renders bodies
     kept: dict[str, ReportEntry] = field(default_factory=dict)  # reports kept as published, by slug
     # execute
+    executed: bool = False  # the execute stage ran: what it had to run is recorded in runs/
     plans: dict[str, ReportPlan] = field(default_factory=dict)
     run_failures: list[str] = field(default_factory=list)  # runs that failed before reaching the store
     # render
@@ -108,7 +109,17 @@ class BuildState:
 
     @property
     def mode(self) -> str:
-        return self.options.execute or self.config.execute.mode
+        """never | auto | always; `never` once the runs are made (a build that starts again
+        whole, see build.run_stages_whole_if_lost, must not run the notebooks twice)."""
+        return "never" if self.executed else self.options.execute or self.config.execute.mode
+
+    @property
+    def reusable(self) -> Path | None:
+        """The published version when its files may be linked in as they are (pages, images and
+        the search index this build would make the same); none with --force, which makes every
+        file anew, so a file damaged or removed by hand is whole again. (A report that fails
+        keeps its last pages all the same.)"""
+        return None if self.options.force else self.previous
 
     @property
     def workers(self) -> int:

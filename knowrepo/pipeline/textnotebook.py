@@ -87,7 +87,9 @@ def read_notebook(path: Path) -> dict[str, Any]:
     """The notebook (plain .ipynb JSON) of a percent script or a Markdown notebook."""
     import jupytext
 
-    notebook = jupytext.read(path)
+    from knowrepo.support.text import read_text
+
+    notebook = jupytext.reads(read_text(path), {"extension": path.suffix})  # (a byte-order mark too)
     notebook.metadata.setdefault("kernelspec", PYTHON)  # (a script without a header: Python's)
     return json.loads(jupytext.writes(notebook, fmt="ipynb"))
 
@@ -107,8 +109,19 @@ def notebook_file(root: Path, relpath: str, source_hash: str) -> Path:
     if not is_text_notebook(relpath):
         return path
     target = Caches(root / ".knowrepo").text_notebook(source_hash)
-    if not target.exists():  # (.knowrepo/ holds no private value either)
+    if not _is_notebook(target):  # (.knowrepo/ holds no private value either)
         from knowrepo.pipeline.frontmatter import mask_notebook
 
         write_atomic(target, json.dumps(mask_notebook(read_notebook(path))).encode())
     return target
+
+
+def _is_notebook(path: Path) -> bool:
+    """Whether the kept conversion at `path` is there and is a notebook (not damaged, nor
+    JSON of another shape, which papermill would fail the run on)."""
+    from knowrepo.pipeline.discover import notebook_problem
+
+    try:
+        return notebook_problem(json.loads(path.read_bytes())) is None
+    except (OSError, ValueError, RecursionError):
+        return False

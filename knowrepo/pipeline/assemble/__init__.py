@@ -48,7 +48,7 @@ def _error_paths(state: BuildState) -> set[str]:
 
 def reuse_check(state: BuildState) -> Any:
     """reuse(path, key): whether the published page at `path` shows what `key` says."""
-    previous, keys = state.previous, state.manifest.page_keys
+    previous, keys = state.reusable, state.manifest.page_keys
     return lambda path, key: keys.get(path) == key and previous is not None and (previous / path).exists()
 
 
@@ -121,8 +121,11 @@ def _listings(state: BuildState, cards: list[Card]) -> None:
         if not entry.card_key:
             entry.card_key = card_key(entry.card)
     card_keys = {id(e.card): e.card_key for e in state.entries.values()}
+    searchable = {slug for slug, entry in state.entries.items() if entry.searchable}
     try:
-        pages, keys = listing_pages(state.env, ctx, cards, state.digest, reuse_check(state), card_keys)
+        pages, keys = listing_pages(
+            state.env, ctx, cards, state.digest, reuse_check(state), card_keys, searchable
+        )
     except Exception as exc:  # a listing template that fails: no site can be published without them
         raise KnowrepoError(None, f"the listing pages cannot be built: {template_failure(exc)}") from None
     for path, data in pages.items():
@@ -148,7 +151,7 @@ def _theme_and_images(state: BuildState) -> None:
     kinds = {name.split(".")[-2] for name in names}  # a chart's spec is <hash>.<library>.json
     for path, source in chart_libraries(kinds, state.config.caches):  # once for the site, however many charts
         state.files.add(path, COPY, source, "theme")
-    published = published_files(state)
+    published = published_files(state) if state.reusable else set()
     cached = str(state.config.caches.assets)
     for entry in state.entries.values():
         for name in entry.images:

@@ -80,9 +80,11 @@ def listing_pages(
     digest: str,
     reuse: Callable[[str, str], bool],
     card_keys: dict[int, str],
+    searchable: set[str],
 ) -> tuple[dict[str, bytes | None], dict[str, str]]:
     """Returns (pages, keys): a page whose published version has its key is None (reused).
-    `card_keys`: card_key() of the cards, by id(card)."""
+    `card_keys`: card_key() of the cards, by id(card); `searchable`: the slugs of the reports
+    that search finds (not drafts, which a --drafts build lists, nor unlisted ones)."""
     listed = sorted((c for c in cards if not c.unlisted), key=lambda c: (c.date, c.title), reverse=True)
     tags, authors = _group(listed, "tags"), _group(listed, "authors")
     out: dict[str, bytes | None] = {}
@@ -117,7 +119,8 @@ def listing_pages(
     for slug, (name, items) in authors.items():
         page(f"authors/{slug}/index.html", "author.html", name=name, cards=items, title=name)
     page("404.html", "404.html", title="Page not found")
-    page("search/index.html", "search.html", title="Search", filters=filter_counts(listed))
+    found = [card for card in listed if card.slug in searchable]
+    page("search/index.html", "search.html", title="Search", filters=filter_counts(found))
     base = ctx.absolute_url or ctx.config.site.base_path
     feed = {"site": ctx.config.site, "base": base, "cards": listed[:50], "updated": ctx.generated}
     emit("feed.xml", "feed.xml", feed)

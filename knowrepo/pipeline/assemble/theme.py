@@ -73,11 +73,15 @@ def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environ
     line (and stops the build before anything is published), never a jinja traceback."""
     import jinja2
 
+    from knowrepo.support.text import not_utf8
+
     for rel, path in sorted(files.items()):
         if not rel.startswith("templates/"):
             continue
         try:
             env.get_template(rel.removeprefix("templates/"))
+        except UnicodeDecodeError as exc:  # (jinja2 reads templates as UTF-8)
+            raise KnowrepoError(path, f"theme template is {not_utf8(exc)}") from None
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or str(path)
             raise KnowrepoError(where, f"theme template error at line {exc.lineno}: {exc.message}") from None

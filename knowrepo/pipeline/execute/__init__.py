@@ -14,12 +14,14 @@ if TYPE_CHECKING:
 def execute(state: BuildState) -> None:
     from knowrepo.pipeline.execute.executors import choice_of
     from knowrepo.pipeline.execute.plan import needs_run, plan_report, staleness
-    from knowrepo.pipeline.execute.run import execute_all, failure_line
+    from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
     from knowrepo.pipeline.execute.runstore import RunStore
 
     store = RunStore(state.root)
     requests = []
     for report in state.reports:
+        unmatched = unmatched_inputs(state.root, report.source, report.meta.inputs)
+        state.result.warnings += [str(problem) for problem in unmatched]  # (printed at the end)
         if report.kind != "notebook":
             continue
         try:
@@ -49,6 +51,7 @@ def execute(state: BuildState) -> None:
         for variant in plan.variants:
             variant.stale = staleness(state.root, plan, variant.shown, state.now)
     state.reports = [r for r in state.reports if r.source not in state.failed]
+    state.executed = True
 
 
 def _request(state: BuildState, plan: Any, variant: Any) -> Any:

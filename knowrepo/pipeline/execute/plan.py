@@ -20,6 +20,7 @@ from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
 from knowrepo.support.hashing import file_hash
 from knowrepo.support.secrets import masked
+from knowrepo.support.shapes import fits
 
 DEFAULT_VARIANT = "default"
 
@@ -42,16 +43,23 @@ class NotebookFacts:
         }
 
 
+def _cached_facts(path: Path) -> NotebookFacts | None:
+    """The facts cached at `path`, unless missing, damaged or of another shape (then they are
+    found again: a cache never fails a build)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not fits(data, NotebookFacts):
+        return None
+    params = {k: tuple(v) for k, v in data["params"].items()}
+    return NotebookFacts(params, data["has_outputs"], data["code"], data["kernel"])  # type: ignore[arg-type]
+
+
 def notebook_facts(root: Path, report: Report, caches: Caches) -> NotebookFacts:
     cached = caches.facts(report.source_hash)
-    if cached.exists():
-        data = json.loads(cached.read_text())
-        return NotebookFacts(
-            {k: tuple(v) for k, v in data["params"].items()},
-            data["has_outputs"],
-            data["code"],
-            data["kernel"],
-        )
+    if (known := _cached_facts(cached)) is not None:
+        return known
     from knowrepo.pipeline.textnotebook import load_notebook, notebook_file
 
     nb = load_notebook(root / report.source)

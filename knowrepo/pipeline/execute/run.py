@@ -95,6 +95,21 @@ def input_files(root: Path, source: str, globs: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
+def unmatched_inputs(root: Path, source: str, globs: tuple[str, ...]) -> list[KnowrepoError]:
+    """The report's `inputs:` globs that match no file (a typo, data not fetched yet), each a
+    problem to warn of: the report may still run. Invalid globs are left to planning."""
+    base = (root / source).parent
+    unmatched = []
+    for pattern in globs:
+        try:
+            matched = any(path.is_file() for path in base.glob(pattern))
+        except (ValueError, OSError, NotImplementedError):
+            continue
+        if not matched:
+            unmatched.append(KnowrepoError(source, f"inputs glob '{pattern}' matches no file"))
+    return unmatched
+
+
 def code_hash(nb: dict[str, Any]) -> str:
     """The hash of a notebook's code cells: the part of a run's cache key its source decides."""
     return hashlib.sha256(json.dumps(code_cells(nb)).encode()).hexdigest()[:20]

@@ -683,10 +683,11 @@ def _render_body(
     # Imported here: the build's main process imports this module for RenderJob alone.
     from knowrepo.pipeline.frontmatter import split_markdown
     from knowrepo.pipeline.render.markdown import render_markdown
+    from knowrepo.support.text import decode
 
     path = Path(job.root) / (job.notebook or job.source)
     if job.kind != "notebook":
-        _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
+        _yaml, text = split_markdown(decode(path.read_bytes(), job.source))
         return render_markdown(text, job.sanitize), []
     try:
         nb = _read_notebook(path)
