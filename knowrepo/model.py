@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+# A named variant (`eu: {...}`), and so the name of its folder in runs/ (a matrix's names,
+# `eu-smb`, are of this form too).
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def _same(value: Any) -> Any:

@@ -187,7 +187,7 @@ def _run_locked(
     from knowrepo.pipeline.execute.run import execute_all
     from knowrepo.pipeline.execute.runstore import RunStore
 
-    store = RunStore(root)
+    store = RunStore.telling(root, reporter)
     if options.due:
         requests = _due_requests(root, config, store, reporter, broken)
         _report_broken(broken, reporter)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -38,8 +39,9 @@ def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed
 
 
 def rerun_command(run: Run) -> str:
-    """The exact command that reruns a recorded run (private values are asked for again)."""
-    return f"knowrepo run --from {run.id}"
+    """The exact command that reruns a recorded run (private values are asked for again),
+    quoted for a shell: a reader pastes it."""
+    return shlex.join(["knowrepo", "run", "--from", run.id])
 
 
 def _plain(value: Any) -> Any:

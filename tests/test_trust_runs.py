@@ -1,0 +1,178 @@
+"""The run store trusted no more than any input (docs/errors.md, "Second trust pass", E140-E149).
+
+One real run (a real kernel) is made once; each test copies that repository and its run, and
+makes from the run's record the folders and records that a person, a bad merge or a full disk
+could leave in runs/.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import run_knowrepo, write_notebook
+
+CELLS = [
+    ("code", 'month = "2026-10"\ncount = 1', ["parameters"]),
+    ("code", "from knowrepo import record\nrecord('total', count * 2)\nprint('month', month)"),
+]
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def warning_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("warning:")]
+
+
+def lines_naming(lines: list[str], path: str | Path) -> list[str]:
+    return [line for line in lines if f"{path}:" in line]
+
+
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with one notebook report and one real run of it."""
+    repo = tmp_path_factory.mktemp("one-run") / "repo"
+    repo.mkdir()
+    (repo / "knowrepo.toml").write_text("")
+    write_notebook(repo / "reports/p.ipynb", CELLS, front="title: Params")
+    run_knowrepo("run", "p", cwd=repo)
+    return repo
+
+
+def copied(one_run: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(a copy of the repository, the folder of its real run)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(one_run, repo, symlinks=True)
+    (real,) = [p for p in (repo / "runs/p/default").iterdir() if not p.name.startswith(".")]
+    return repo, real
+
+
+def clone_run(real: Path, folder: Path, **changes: Any) -> Path:
+    """A copy of the real run in `folder`, its record's id the folder's name, with `changes`
+    (a key 'origin.x' changes a field of origin)."""
+    shutil.copytree(real, folder)
+    record = json.loads((real / "run.json").read_text())
+    record["id"] = folder.name
+    for key, value in changes.items():
+        if key.startswith("origin."):
+            record["origin"] = {**record["origin"], key.removeprefix("origin."): value}
+        else:
+            record[key] = value
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder
+
+
+def site_text(repo: Path) -> str:
+    site = (repo / "_site").resolve()
+    return "".join(p.read_text(errors="replace") for p in site.rglob("*.html"))
+
+
+def test_E140_folders_in_runs_that_knowrepo_did_not_make_are_named_and_skipped(one_run: Path, tmp_path: Path):
+    repo, real = copied(one_run, tmp_path)
+    variant = real.parent
+    shell = clone_run(real, variant / "$(touch x)")
+    stray_variant = clone_run(real, repo / "runs/p/$(touch y)" / real.name).parent
+    notes = variant / "notes.txt"
+    notes.write_text("kept by hand")
+    proc = run_knowrepo("build", str(repo))
+    warned = warning_lines(proc.stderr)
+    for path in (shell, notes):
+        (line,) = lines_naming(warned, path)
+        assert "is not a run knowrepo made" in line
+    site = (repo / "_site").resolve()
+    assert (site / "p/runs" / real.name / "index.html").is_file()
+    assert not (site / "p/runs" / shell.name).exists()
+    assert "touch" not in site_text(repo)
+    listed = run_knowrepo("runs", "--json", cwd=repo)
+    assert [r["id"] for r in json.loads(listed.stdout)] == [real.name]
+    listed = run_knowrepo("runs", cwd=repo)
+    assert real.name in listed.stdout and "touch" not in listed.stdout
+    (line,) = lines_naming(warning_lines(listed.stderr), stray_variant)
+    assert "is not a variant knowrepo made" in line
+    assert len(lines_naming(warning_lines(listed.stderr), shell)) == 1
+    proc = run_knowrepo("run", "--from", shell.name, cwd=repo, check=False)
+    assert proc.returncode == 1 and error_lines(proc.stderr) == [
+        "error: '$(touch x)' is not a run id (see `knowrepo runs`)"
+    ]
+    assert not (repo / "x").exists() and not (repo / "y").exists()
+
+
+def test_E141_every_command_shown_is_shell_quoted(one_run: Path, tmp_path: Path):
+    repo, real = copied(one_run, tmp_path)
+    run_knowrepo("build", str(repo))
+    page = BeautifulSoup((repo / "_site/p/runs" / real.name / "index.html").read_text(), "html.parser")
+    assert page.select_one(".rerun code").get_text() == shlex.join(["knowrepo", "run", "--from", real.name])
+    folder = tmp_path / "my kb $(touch z)"
+    proc = run_knowrepo("init", str(folder))
+    assert f"Next: knowrepo build {shlex.quote(str(folder))}" in proc.stderr
+    assert shlex.split(proc.stderr.splitlines()[-1].removeprefix("Next: "))[-1] == str(folder)
+
+
+# Every field a Run reads, each of the wrong type or form (one damaged run per entry).
+WRONG_FIELDS: list[dict[str, Any]] = [
+    {"origin": "by hand"}, {"origin.overrides": 5}, {"origin.overrides": [["month"]]},
+    {"origin.run_date": "soon"}, {"origin.due": 5}, {"origin.from": "../x"}, {"origin.failed_attempts": "x"},
+    {"kernel": ["python3"]}, {"versions": ["3.11"]}, {"versions": {"python": 3}}, {"cells": "fast"},
+    {"cells": ["a"]}, {"inputs": ["data.csv"]}, {"inputs": {"/etc/passwd": "x"}},
+    {"inputs": {"../../x": "y"}},
+    {"git": "abc123"}, {"git": {"dirty": "yes"}}, {"source_hash": 7}, {"cache_key": None},
+    {"declared_key": {"a": 1}}, {"private_params": "token"}, {"private_params": [1]}, {"error": "boom"},
+    {"error": {"cell": "two", "ename": "E"}}, {"error": {"ename": 5}}, {"started": "yesterday"},
+    {"started": "2026-13-45T99:00:00Z"}, {"started": 5}, {"duration": "1s"}, {"duration": float("nan")},
+    {"slug": ["p"]}, {"variant": "$(touch v)"}, {"source": 5}, {"metrics": [1, 2]}, {"params": "month=1"},
+]  # fmt: skip
+
+
+def test_E142_run_records_of_the_wrong_shape_are_named_and_left_out(one_run: Path, tmp_path: Path):
+    repo, real = copied(one_run, tmp_path)
+    damaged = [
+        clone_run(real, real.parent / f"20200101T000000.{i:03d}Z-aaaaaa", **changes) / "run.json"
+        for i, changes in enumerate(WRONG_FIELDS)
+    ]
+
+    def each_named_once(stderr: str, lines: list[str]) -> None:
+        assert "Traceback" not in stderr and "unexpectedly" not in stderr, stderr[-2000:]
+        for record in damaged:
+            assert len(lines_naming(lines, record)) == 1, (record, stderr[-3000:])
+            assert "invalid run record" in lines_naming(lines, record)[0]
+
+    listed = run_knowrepo("runs", "--json", cwd=repo, check=False)
+    assert listed.returncode == 1
+    each_named_once(listed.stderr, error_lines(listed.stderr))
+    assert [r["id"] for r in json.loads(listed.stdout)] == [real.name]
+    table = run_knowrepo("runs", cwd=repo, check=False)
+    assert table.returncode == 1 and real.name in table.stdout
+    each_named_once(table.stderr, error_lines(table.stderr))
+    for _time in (1, 2):  # (the second build too: a damaged record is named until it is fixed)
+        built = run_knowrepo("build", str(repo), check=False)
+        assert built.returncode == 1
+        each_named_once(built.stderr, error_lines(built.stderr))
+    site = (repo / "_site").resolve()
+    assert (site / "p/runs" / real.name / "index.html").is_file()
+    assert sorted(p.name for p in (site / "p/runs").iterdir()) == sorted([real.name, "index.html"])
+    pdf = run_knowrepo("pdf", "p", "-o", str(tmp_path / "p.pdf"), cwd=repo)
+    each_named_once(pdf.stderr, warning_lines(pdf.stderr))
+    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
+    mail = run_knowrepo(
+        "email", "p", "--to", "a@example.com", "--dry-run", "-o", str(tmp_path / "out"), cwd=repo
+    )
+    each_named_once(mail.stderr, warning_lines(mail.stderr))
+    assert list((tmp_path / "out").glob("*.eml"))
+    checked = run_knowrepo("check", cwd=repo, check=False)
+    assert checked.returncode == 1
+    each_named_once(checked.stdout + checked.stderr, checked.stdout.splitlines())
+    for record in damaged[:3]:
+        proc = run_knowrepo("run", "--from", record.parent.name, cwd=repo, check=False)
+        assert proc.returncode == 1 and len(error_lines(proc.stderr)) == 1, proc.stderr
+        assert lines_naming(error_lines(proc.stderr), record)
+    again = run_knowrepo("run", "--from", real.name, "-p", "count=3", cwd=repo)
+    each_named_once(again.stderr, warning_lines(again.stderr))
+    assert "ok     p [default]" in again.stderr
