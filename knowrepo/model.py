@@ -128,7 +128,9 @@ class RunError:
         )
 
     def line(self) -> str:
-        return f"{self.ename}: {self.evalue}"
+        """`ValueError: bad token`; a fault that is no exception of the notebook's (a full
+        disk) is its message alone."""
+        return f"{self.ename}: {self.evalue}" if self.ename else self.evalue
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,19 @@ could leave in runs/.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import run_knowrepo, write_notebook
+from conftest import KNOWREPO, run_knowrepo, write_notebook
 
 CELLS = [
     ("code", 'month = "2026-10"\ncount = 1', ["parameters"]),
@@ -176,3 +180,76 @@ def test_E142_run_records_of_the_wrong_shape_are_named_and_left_out(one_run: Pat
     again = run_knowrepo("run", "--from", real.name, "-p", "count=3", cwd=repo)
     each_named_once(again.stderr, warning_lines(again.stderr))
     assert "ok     p [default]" in again.stderr
+
+
+def test_E143_a_damaged_run_notebook_is_named_as_itself(one_run: Path, tmp_path: Path):
+    repo, real = copied(one_run, tmp_path)
+    notebook = real / "notebook.ipynb"
+    notebook.write_bytes(notebook.read_bytes()[: notebook.stat().st_size // 2])
+    shown = f"runs/p/default/{real.name}/notebook.ipynb"
+    for proc in (
+        run_knowrepo("build", str(repo), check=False),
+        run_knowrepo("pdf", "p", "-o", str(tmp_path / "p.pdf"), cwd=repo, check=False),
+    ):
+        assert proc.returncode == 1 and "KeyError" not in proc.stderr and "Traceback" not in proc.stderr
+        (line,) = error_lines(proc.stderr)
+        assert line.startswith(f"error: {shown}: invalid notebook JSON"), line
+
+
+def test_E144_a_full_disk_under_runs_is_said_as_such(tmp_path: Path):
+    from test_trust import _tmpfs
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "knowrepo.toml").write_text("")
+    write_notebook(
+        repo / "reports/big.ipynb", [("code", "n = 400_000", ["parameters"]), ("code", "print('y' * n)")]
+    )
+    if not _tmpfs(repo / "runs", "300k"):  # the executed notebook (400 kB) cannot fit
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        for args in (["run", "big"], ["build", str(repo)]):
+            proc = run_knowrepo(*args, cwd=repo, check=False)
+            assert proc.returncode == 1 and "JSONDecodeError" not in proc.stderr, proc.stderr
+            (line,) = error_lines(proc.stderr)
+            assert f"cannot write in {repo / 'runs/big/default'}: No space left on device" in line, line
+            assert line.endswith("the run is not recorded")
+            assert [p for p in (repo / "runs").rglob("*") if p.is_file()] == []  # (its temp folder too)
+        assert json.loads(run_knowrepo("runs", "--json", cwd=repo).stdout) == []
+        proc = run_knowrepo("run", "big", "-p", "n=10", cwd=repo)  # room enough for a small one
+        assert "ok     big [default]" in proc.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(repo / "runs")], capture_output=True)
+
+
+def _killed_mid_kernel(repo: Path) -> Path:
+    """`knowrepo run slow`, SIGKILLed (with its workers and kernel) while its kernel runs: the
+    temp folder it was writing into."""
+    marker = repo / ".knowrepo/paused-run"
+    marker.unlink(missing_ok=True)
+    env = {**os.environ, "KNOWREPO_PAUSE_AT": "run"}
+    proc = subprocess.Popen([*KNOWREPO, "run", "slow"], cwd=repo, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and marker.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the run never reached its kernel"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (left,) = (repo / "runs/slow/default").glob(".tmp-2*")
+    return left
+
+
+def test_E145_a_killed_runs_temp_folder_goes_at_the_next_run_or_build_of_any_report(
+    one_run: Path, tmp_path: Path
+):
+    repo, real = copied(one_run, tmp_path)
+    write_notebook(repo / "reports/slow.ipynb", [("code", "seconds = 60", ["parameters"]), ("code", "1")])
+    mine = repo / "runs/slow/default/.tmp-notes"  # a hidden folder of someone's: never touched
+    mine.mkdir(parents=True)
+    left = _killed_mid_kernel(repo)
+    run_knowrepo("run", "p", "--force", cwd=repo)  # another report
+    assert not left.exists() and mine.is_dir()
+    left = _killed_mid_kernel(repo)
+    run_knowrepo("build", str(repo), "--execute", "never")
+    assert not left.exists() and mine.is_dir()

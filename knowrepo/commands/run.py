@@ -162,10 +162,12 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
     """Execute the addressed reports' variants. Planned and run under the repository's lock: a
     build or run meanwhile would execute the same notebooks."""
     from knowrepo.config import load_config
+    from knowrepo.pipeline.execute.runstore import RunStore
     from knowrepo.support.lock import repository_lock
 
     config, broken = with_executor(load_config(root), options), []
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
+        RunStore(root).clean_all_abandoned()  # (runs killed mid-kernel, of any report)
         runs = _run_locked(root, config, options, reporter, broken)
     return RunOutcome(runs, broken)
 

@@ -110,6 +110,7 @@ def prune_runs(store: Any, report: str | None, variants: tuple[str, ...], keep: 
     removed: list[Any] = []
     state_dir = load_config(store.root.parent).state_dir
     with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
+        store.clean_all_abandoned()
         for target, variant in _selected(store, report, variants):
             removed += store.prune(target.slug, variant, keep)
     return removed

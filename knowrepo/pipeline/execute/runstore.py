@@ -307,14 +307,20 @@ class RunStore:
             self._error(error)
 
     def clean_abandoned(self, slug: str, variant: str) -> None:
-        """Remove temp folders of runs whose process is gone (killed mid-run)."""
+        """Remove temp folders of the variant's runs whose process is gone (killed mid-run)."""
         folder = self.variant_dir(slug, variant)
-        if not folder.is_dir():
-            return
-        for child in folder.glob(".tmp-*"):
-            pid = child.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or not _alive(int(pid)):
+        for child in folder.iterdir() if folder.is_dir() else []:
+            if _abandoned(child):
                 shutil.rmtree(child, ignore_errors=True)
+
+    def clean_all_abandoned(self) -> None:
+        """Remove the temp folders of every killed run, of any report. For a process that holds
+        the repository's lock (no other run is being written): a glob that never enters a run."""
+        for folder, names, _files in os.walk(self.root):
+            for name in names:
+                if _abandoned(path := Path(folder, name)):
+                    shutil.rmtree(path, ignore_errors=True)
+            names[:] = [n for n in names if not n.startswith(".") and not RUN_ID.fullmatch(n)]
 
     def prune(self, slug: str, variant: str, keep: int) -> list[Run]:
         """Delete all but the newest `keep` runs; the latest successful run is always kept."""
@@ -326,6 +332,15 @@ class RunStore:
         for run in removed:
             shutil.rmtree(run.folder)  # type: ignore[arg-type]
         return removed
+
+
+_STAGING = re.compile(r"\.tmp-" + RUN_ID.pattern + r"-(\d+)")  # RunStore.staging's folders
+
+
+def _abandoned(folder: Path) -> bool:
+    """A run's temp folder whose process is gone (never a folder knowrepo did not make)."""
+    made = _STAGING.fullmatch(folder.name)
+    return made is not None and not folder.is_symlink() and folder.is_dir() and not _alive(int(made.group(1)))
 
 
 def _alive(pid: int) -> bool:

@@ -663,13 +663,18 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     return page, warnings
 
 
-def _read_notebook(path: Path) -> dict[str, Any]:
+def _read_notebook(root: str, rel: str) -> dict[str, Any]:
+    """The notebook at `rel`: a source, or a run's executed notebook (a fault in it names that
+    file, never the source)."""
+    path = Path(root) / rel
     if path.suffix != ".ipynb":  # a percent script or Markdown notebook (the source's prose)
         from knowrepo.pipeline.textnotebook import read_notebook
 
         return read_notebook(path)
+    from knowrepo.pipeline.discover import notebook_json
+
     data = path.read_bytes()
-    nb = json.loads(data)
+    nb = notebook_json(rel, data)
     return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them
 
 
@@ -681,16 +686,12 @@ def _render_body(
     from knowrepo.pipeline.frontmatter import split_markdown
     from knowrepo.pipeline.render.markdown import render_markdown
 
-    path = Path(job.root) / (job.notebook or job.source)
     if job.kind != "notebook":
-        _yaml, text = split_markdown(path.read_text(encoding="utf-8"))
+        _yaml, text = split_markdown((Path(job.root) / job.source).read_text(encoding="utf-8"))
         return render_markdown(text, job.sanitize), []
-    try:
-        nb = _read_notebook(path)
-        if job.merge:
-            nb = merge_outputs(_read_notebook(Path(job.root) / job.source), nb)
-    except json.JSONDecodeError as exc:
-        raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
+    nb = _read_notebook(job.root, job.notebook or job.source)
+    if job.merge:
+        nb = merge_outputs(_read_notebook(job.root, job.source), nb)
     preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
     prepared, images = preparer.prepare(nb)
     warnings.extend(preparer.warnings)
