@@ -253,3 +253,96 @@ def test_E145_a_killed_runs_temp_folder_goes_at_the_next_run_or_build_of_any_rep
     left = _killed_mid_kernel(repo)
     run_knowrepo("build", str(repo), "--execute", "never")
     assert not left.exists() and mine.is_dir()
+
+
+def test_E146_a_huge_text_figure_is_cut_on_every_page_and_kept_whole_in_its_run(tmp_path: Path):
+    import email
+    import email.policy
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "knowrepo.toml").write_text("")
+    note = "record('note', 'x' * 200_000)\nrecord('x' * 5_000, 1)\nrecord('total', 3)"
+    cells = [("code", "label = 'y' * 300", ["parameters"]), ("code", f"from knowrepo import record\n{note}")]
+    write_notebook(repo / "reports/big.ipynb", cells, front="title: Big")
+    run_knowrepo("build", str(repo))
+    (run,) = (repo / "runs/big/default").iterdir()
+    record = json.loads((run / "run.json").read_text())
+    assert len(record["metrics"]["note"]) == 200_000  # the record keeps it whole
+    site = (repo / "_site").resolve()
+    pages = {p.relative_to(site).as_posix(): p.stat().st_size for p in site.rglob("*.html")}
+    assert max(pages.values()) < 40_000, pages  # (each page of the report was 400 kB)
+    own = BeautifulSoup((site / "big/runs" / run.name / "index.html").read_text(), "html.parser")
+    assert len(own.select_one(".metric-value").get_text()) == 2_000
+    assert "cut at 2,000 of 200,000 characters" in own.select_one(".value-cut").get_text()
+    for path in ("big/index.html", "index.html"):
+        shown = BeautifulSoup((site / path).read_text(), "html.parser")
+        texts = shown.select(".metric-value, .metric-name, .params dd code, [class^=kr-metric-]")
+        assert max(len(v.get_text()) for v in texts) <= 200
+    run_knowrepo("email", "big", "--to", "a@example.com", "--dry-run", "-o", str(tmp_path / "out"), cwd=repo)
+    (eml,) = (tmp_path / "out").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    for part in ("plain", "html"):
+        assert len(message.get_body((part,)).get_content()) < 5_000
+
+
+def test_E147_a_long_history_is_paged_and_every_run_keeps_its_page(one_run: Path, tmp_path: Path, browser):
+    """3,000 more runs, written as copies of the real run's record (no kernel each): no page of
+    the report grows with them, and every run is still on a page of the history and has its own."""
+    import datetime as dt
+
+    from conftest import serving
+    from knowrepo.pipeline.execute.runstore import RUN_ID, new_run_id
+
+    repo, real = copied(one_run, tmp_path)
+    record = json.loads((real / "run.json").read_text())
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    for i in range(3000):
+        moment = start + dt.timedelta(hours=i)
+        folder = real.parent / new_run_id(moment)
+        folder.mkdir()
+        copy = {
+            **record,
+            "id": folder.name,
+            "started": f"{moment:%Y-%m-%dT%H:%M:%SZ}",
+            "metrics": {"total": i % 17},
+        }
+        copy["params"] = {**record["params"], "month": f"m{i % 12}"}
+        (folder / "run.json").write_text(json.dumps(copy))
+    oldest = new_run_id(start)[:-6]
+    run_knowrepo("build", str(repo))
+    site = (repo / "_site").resolve()
+    pages = [site / "p/runs/index.html", *(site / f"p/runs/page/{n}/index.html" for n in range(2, 32))]
+    assert not (site / "p/runs/page/32").exists()
+    assert max(p.stat().st_size for p in [*pages, site / "p/compare/index.html"]) < 80_000  # (one was 1.5 MB)
+    listed = []
+    for page in pages:
+        rows = BeautifulSoup(page.read_text(), "html.parser").select("#history tbody tr td:first-child a")
+        listed += [a["href"].rstrip("/").rsplit("/", 1)[-1] for a in rows]
+    published = {p.name for p in (site / "p/runs").iterdir() if RUN_ID.fullmatch(p.name)}
+    assert (
+        len(listed) == len(published) == 3001 and set(listed) == published and listed == sorted(listed)[::-1]
+    )
+    first = BeautifulSoup(pages[0].read_text(), "html.parser")
+    spark = first.select_one(".sparkline")
+    assert "trend of 3001 runs" in spark["aria-label"]
+    assert len(spark.select_one("polyline")["points"].split()) <= 114  # one point per pixel
+    with serving(repo / "_site") as base:
+        context = browser.new_context()  # under the site's own Content-Security-Policy
+        tab = context.new_page()
+        problems: list[str] = []
+        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        tab.goto(base + "p/runs/")
+        tab.fill("#run-filter", "m3")
+        assert tab.locator("#run-count").inner_text() == "8 of 100 runs on this page"
+        tab.locator(".pager a[rel=next]").click()
+        tab.wait_for_url("**/p/runs/page/2/?q=m3")
+        assert tab.locator("#run-filter").input_value() == "m3"
+        assert tab.locator("#history tbody tr:not([hidden])").count() == 8
+        tab.goto(base + "p/runs/page/31/")
+        tab.locator("#history a", has_text="Compare").click()
+        tab.locator(".compare-row").first.wait_for(timeout=15_000)
+        assert tab.locator("#run-b").input_value().startswith(oldest)  # read from its own page
+        assert "m0" in tab.locator("#compare-params").inner_text()
+        context.close()
+    assert problems == []

@@ -36,7 +36,7 @@ from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import saved_widgets, static_widget
 from knowrepo.support.hashing import content_hash
-from knowrepo.support.numbers import format_figure
+from knowrepo.support.numbers import clip, format_figure
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.yamltext import YamlProblem, load_yaml, repair_text, repair_tree
 
@@ -230,7 +230,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[
         data = {}  # only <IPython.core.display.Javascript object> is left: the note says more
     metric = data.get(METRIC_MIME)
     if isinstance(metric, dict) and "name" in metric:
-        name, value = html.escape(str(metric["name"])), html.escape(format_figure(metric.get("value")))
+        name, value = html.escape(clip(metric["name"])), html.escape(format_figure(metric.get("value")))
         tile = (
             f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
             f'<span class="kr-metric-value">{value}</span></div>'
