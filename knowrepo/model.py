@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+# A named variant (`eu: {...}`), and so the name of its folder in runs/ (a matrix's names,
+# `eu-smb`, are of this form too).
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def _same(value: Any) -> Any:
@@ -122,7 +127,9 @@ class RunError:
         )
 
     def line(self) -> str:
-        return f"{self.ename}: {self.evalue}"
+        """`ValueError: bad token`; a fault that is no exception of the notebook's (a full
+        disk) is its message alone."""
+        return f"{self.ename}: {self.evalue}" if self.ename else self.evalue
 
 
 @dataclass(frozen=True)

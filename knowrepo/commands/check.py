@@ -155,15 +155,21 @@ def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
     from knowrepo.pipeline.execute.plan import plan_report, require_kernel
     from knowrepo.pipeline.execute.runstore import RunStore
 
+    found: list[Problem] = []  # what in runs/ is damaged or not knowrepo's
+
+    def note(exc: KnowrepoError) -> None:
+        found.append(Problem(exc.path or "", None, exc.message))
+
+    store = RunStore(root, warn=note, error=note)
     try:
-        plan = plan_report(root, config, report, RunStore(root))
+        plan = plan_report(root, config, report, store)
         if plan.executes:
             require_kernel(report.source, plan.kernel)
         if report.meta.schedule:
             _due_times(report, [v.name for v in plan.variants], now)
     except KnowrepoError as exc:
-        return [Problem(report.source, None, exc.message)]
-    return []
+        return [*found, Problem(report.source, None, exc.message)]
+    return found
 
 
 def _due_times(report: Any, variants: list[str], now: Any) -> None:

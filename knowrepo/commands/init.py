@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 from pathlib import Path
 
 import click
@@ -112,4 +113,4 @@ def init(obj: Context, directory: Path, title: str, author: str) -> None:
     if obj.verbosity:
         for path in written:
             click.echo(f"created {path}", err=True)
-        click.echo(f"Next: knowrepo build {directory}", err=True)
+        click.echo(f"Next: {shlex.join(['knowrepo', 'build', str(directory)])}", err=True)

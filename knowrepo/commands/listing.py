@@ -17,8 +17,9 @@ from knowrepo.commands.group import Context, main, user_errors, verbosity
 @click.pass_obj
 def list_command(obj: Context, as_json: bool) -> None:
     """List the reports: slug, title, variants, the last run's status and date."""
+    reporter = obj.reporter(as_json)
     with user_errors(as_json):
-        rows = report_rows(obj.root())
+        rows = report_rows(obj.root(), reporter)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -47,12 +48,12 @@ def list_command(obj: Context, as_json: bool) -> None:
     console.print(table)
 
 
-def report_rows(root: Path) -> list[dict[str, Any]]:
-    """One row per report (drafts too), in slug order."""
+def report_rows(root: Path, reporter: Any) -> list[dict[str, Any]]:
+    """One row per report (drafts too), in slug order; what is wrong in runs/ goes to `reporter`."""
     from knowrepo.pipeline.discover import discover
     from knowrepo.pipeline.execute.runstore import RunStore
 
-    store = RunStore(root)
+    store = RunStore.telling(root, reporter)
     rows = []
     for report in sorted(discover(root, {}, drafts=True).reports, key=lambda r: r.slug):
         names = list(report.meta.variants) or (

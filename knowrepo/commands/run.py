@@ -161,11 +161,13 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
     build or run meanwhile would execute the same notebooks."""
     from knowrepo.config import load_config
     from knowrepo.pipeline.execute.executors import check_executor, choice_of
+    from knowrepo.pipeline.execute.runstore import RunStore
     from knowrepo.support.lock import repository_lock
 
     config, broken = with_executor(load_config(root), options), []
     check_executor(choice_of(config.execute, scheduler=options.scheduler))
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
+        RunStore(root).clean_all_abandoned()  # (runs killed mid-kernel, of any report)
         runs = _run_locked(root, config, options, reporter, broken)
     return RunOutcome(runs, broken)
 
@@ -187,7 +189,7 @@ def _run_locked(
     from knowrepo.pipeline.execute.run import execute_all
     from knowrepo.pipeline.execute.runstore import RunStore
 
-    store, choice = RunStore(root), choice_of(config.execute, scheduler=options.scheduler)
+    store, choice = RunStore.telling(root, reporter), choice_of(config.execute, scheduler=options.scheduler)
     if options.due:
         requests = _due_requests(root, config, store, reporter, broken)
         _report_broken(broken, reporter)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 from typing import Any
 
 import click
@@ -30,22 +30,29 @@ def runs(
     obj: Context, report: str | None, variants: tuple[str, ...], prune: bool, keep: int, as_json: bool
 ) -> None:
     """List the recorded runs of REPORT (of every report without one), or prune them."""
+    from knowrepo.pipeline.execute.runstore import RunStore
+
+    reporter = obj.reporter(as_json)
     with user_errors(as_json):
         root = obj.root()
+        # Each damaged run record is named and left out; the other runs are listed (or pruned).
+        store = RunStore.telling(root, reporter, damaged_is_error=True)
         if prune:
-            removed = prune_runs(root, report, variants, keep)
+            removed = prune_runs(store, report, variants, keep)
             if as_json:
                 click.echo(json.dumps([r.to_json() for r in removed], indent=2, default=str))
             elif obj.verbosity:
                 click.echo(f"Removed {len(removed)} run(s); kept up to {keep} per variant.", err=True)
-            return
-        found = list_runs(root, report, variants)
-    if as_json:
-        click.echo(json.dumps([r.to_json() for r in found], indent=2, default=str))
-    elif not found:
-        click.echo("No runs recorded yet.", err=True)
-    else:
-        _print_table(found)
+        else:
+            found = list_runs(store, report, variants)
+            if as_json:
+                click.echo(json.dumps([r.to_json() for r in found], indent=2, default=str))
+            elif not found:
+                click.echo("No runs recorded yet.", err=True)
+            else:
+                _print_table(found)
+    if store.damaged:
+        sys.exit(1)
 
 
 def _print_table(found: list[Any]) -> None:
@@ -70,12 +77,11 @@ def _print_table(found: list[Any]) -> None:
     console.print(table)
 
 
-def _selected(root: Path, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
+def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
     """(report, variant name) pairs with runs that the arguments address."""
     from knowrepo.pipeline.discover import notebook_reports
-    from knowrepo.pipeline.execute.runstore import RunStore
 
-    store = RunStore(root)
+    root = store.root.parent
     notebooks = notebook_reports(root)
     pairs = []
     for target in [notebooks.find(root, report)] if report else notebooks.reports:
@@ -90,23 +96,21 @@ def _selected(root: Path, report: str | None, variants: tuple[str, ...]) -> list
     return pairs
 
 
-def list_runs(root: Path, report: str | None, variants: tuple[str, ...]) -> list[Any]:
+def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list[Any]:
     """Runs, newest first."""
-    from knowrepo.pipeline.execute.runstore import RunStore
-
-    store = RunStore(root)
-    found = [r for target, v in _selected(root, report, variants) for r in store.runs(target.slug, v)]
+    found = [r for target, v in _selected(store, report, variants) for r in store.runs(target.slug, v)]
     return sorted(found, key=lambda r: r.id, reverse=True)
 
 
-def prune_runs(root: Path, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
+def prune_runs(store: Any, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
+    """Delete old runs (never one whose record cannot be read: it is not listed)."""
     from knowrepo.config import load_config
-    from knowrepo.pipeline.execute.runstore import RunStore
     from knowrepo.support.lock import repository_lock
 
-    store = RunStore(root)
     removed: list[Any] = []
-    with repository_lock(load_config(root).state_dir, "knowrepo runs --prune", lambda _line: None):
-        for target, variant in _selected(root, report, variants):
+    state_dir = load_config(store.root.parent).state_dir
+    with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
+        store.clean_all_abandoned()
+        for target, variant in _selected(store, report, variants):
             removed += store.prune(target.slug, variant, keep)
     return removed

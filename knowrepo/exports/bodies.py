@@ -51,7 +51,8 @@ def exports_for(
     report = find_report(root, found.reports, name, found.errors)
     if report.source in found.failed_sources:
         raise next(e for e in found.errors if e.path == report.source)
-    plan = plan_report(root, config, report, RunStore(root)) if report.kind == "notebook" else None
+    store = RunStore.telling(root, reporter)
+    plan = plan_report(root, config, report, store) if report.kind == "notebook" else None
     chosen = _chosen(report, plan, run_id, variants, last_good) or [("source", None, "")]
     views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
     # (drafts are exported on request, but the site does not publish them: no link goes there)

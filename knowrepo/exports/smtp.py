@@ -20,7 +20,7 @@ from typing import Any
 from knowrepo.config import EmailConfig
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Run
-from knowrepo.support.numbers import format_figure
+from knowrepo.support.numbers import bounded_map, format_figure
 
 
 def recipients(
@@ -67,8 +67,8 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = date or formatdate(localtime=False)
     message["Message-ID"] = message_id or make_msgid(domain="knowrepo")
-    metrics = run.metrics if run else {}
-    params = run.params if run else {}
+    metrics = bounded_map(run.metrics) if run else {}  # (a figure may be text of any size)
+    params = bounded_map(run.params) if run else {}
     when = f"Run of {run.started[:16].replace('T', ' ')} UTC" if run and run.started else ""
     letter = Letter(title, summary, params, metrics, link, filename, when)
     message.set_content(_plain_body(letter), cte="quoted-printable")

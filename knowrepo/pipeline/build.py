@@ -37,6 +37,7 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
     _check_paths(root, config, output)
     with repository_lock(config.state_dir, "knowrepo build", reporter.info):
         try:
+            abandoned_runs_removed(root)
             state = open_build(root, config, output, options, reporter)
             if not incremental.nothing_to_do(state):
                 state = run_stages_whole_if_lost(state)
@@ -51,6 +52,14 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
         result.errors, result.failed_runs = list(state.manifest.errors), list(state.manifest.failed_runs)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def abandoned_runs_removed(root: Path) -> None:
+    """The temp folders of runs killed mid-kernel, of every report: whoever holds the lock
+    removes them, so they never wait for their variant to run again."""
+    from knowrepo.pipeline.execute.runstore import RunStore
+
+    RunStore(root).clean_all_abandoned()
 
 
 def run_stages_whole_if_lost(state: BuildState) -> BuildState:

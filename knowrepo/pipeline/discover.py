@@ -296,7 +296,7 @@ def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | Non
         return SourceText(meta, heading, digest, kind, tuple(ignored_fields(yaml_text)))
 
     if relpath.endswith(".ipynb"):
-        notebook = _notebook_json(relpath, data)
+        notebook = notebook_json(relpath, data)
         yaml_text, _ = notebook_front_matter(notebook["cells"])
         return parse(yaml_text, "notebook", _notebook_heading(notebook))
     text = decode(data, relpath)
@@ -311,7 +311,9 @@ def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | Non
     return parse(yaml_text, "markdown", first_heading(body))
 
 
-def _notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
+def notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
+    """The notebook in `data`, parsed and checked; a one-line error naming `relpath` (a source,
+    or a run's executed notebook) if it is not one."""
     try:
         notebook = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
-from knowrepo.model import Meta
+from knowrepo.model import VARIANT_NAME, Meta
 from knowrepo.pipeline.execute.schedule import parse_schedule
 from knowrepo.support.secrets import MASK, masked, scrub, secrets_in
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
@@ -120,7 +120,7 @@ def expand_variants(path: str, value: Any) -> dict[str, dict[str, Any]]:
         return _expand_matrix(path, value)
     variants = {}
     for name, params in value.items():
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", str(name)):
+        if not VARIANT_NAME.fullmatch(str(name)):
             raise KnowrepoError(path, f"variant name {name!r} must be letters, digits, - or _")
         variants[str(name)] = _scalar_map(path, f"variants.{name}", params)
     return variants

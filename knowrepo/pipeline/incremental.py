@@ -98,7 +98,8 @@ def published_files(state: BuildState) -> set[str]:
 def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportEntry]:
     """The reports whose source, declared inputs, local images and runs have the stats the last
     build saw, under the same theme, config and code: their manifest entries, to keep whole.
-    (The no-op test, per report. A report that failed last time is tried again.)"""
+    (The no-op test, per report. A report that failed last time is tried again, and so is one
+    with a damaged run record: each build names it.)"""
     manifest, snapshot = state.manifest, state.snapshot
     if state.options.force or state.mode == "always" or not published or manifest.digest != state.digest:
         return {}
@@ -109,6 +110,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
     moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
     runs_base = os.path.join(state.root, "runs")
     failed = set(manifest.failed)
+    damaged = [path for path in failed if path.startswith(runs_base + os.sep)]  # run records left out
     settled: dict[str, ReportEntry] = {}
     for report in state.reports:
         entry = manifest.reports.get(report.slug)
@@ -123,7 +125,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
         ):
             continue
         runs = os.path.join(runs_base, report.slug)
-        if any(d == runs or d.startswith(runs + os.sep) for d in moved_runs):
+        if any(d == runs or d.startswith(runs + os.sep) for d in [*moved_runs, *damaged]):
             continue
         if all(f in published for f in entry.files):
             settled[report.slug] = entry

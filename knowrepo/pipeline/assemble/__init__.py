@@ -28,8 +28,8 @@ def assemble(state: BuildState) -> None:
     cards: list[Card] = []
     for slug, entry in state.kept.items():  # kept as published: linked in whole
         _keep(state, slug, entry, cards)
-    for report in state.reports:
-        if report.slug not in state.kept:
+    for report in state.reports:  # (one whose body failed to render has no pages to make)
+        if report.slug not in state.kept and report.source not in state.failed:
             _report_pages(state, report, cards)
     for slug, entry in state.manifest.reports.items():  # a report that failed keeps its last pages
         if slug not in state.entries and previous and entry.source in state.failed | _error_paths(state):

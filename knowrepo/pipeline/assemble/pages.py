@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +18,7 @@ from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.support.hashing import key_of
+from knowrepo.support.numbers import bounded_map
 
 
 def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed: bool = False) -> Card:
@@ -32,14 +34,15 @@ def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed
         thumbnail=page.thumbnail,
         kind=report.kind,
         unlisted=meta.unlisted,
-        metrics=dict(list((run.metrics if run else {}).items())[:3]),
+        metrics=bounded_map(dict(list((run.metrics if run else {}).items())[:3])),
         failed=failed,
     )
 
 
 def rerun_command(run: Run) -> str:
-    """The exact command that reruns a recorded run (private values are asked for again)."""
-    return f"knowrepo run --from {run.id}"
+    """The exact command that reruns a recorded run (private values are asked for again),
+    quoted for a shell: a reader pastes it."""
+    return shlex.join(["knowrepo", "run", "--from", run.id])
 
 
 def _plain(value: Any) -> Any:
@@ -193,15 +196,8 @@ class ReportPages:
         self.files.append(
             (compare, BYTES, compare_page(self.env, self.ctx, self.report, self.plan, compare), "")
         )
-        history = f"{slug}/runs/index.html"
-        self.files.append(
-            (
-                history,
-                BYTES,
-                history_page(self.env, self.ctx, self.report, self.plan, history, self.notebooks),
-                "",
-            )
-        )
+        for path, page in history_pages(self.env, self.ctx, self.report, self.plan, self.notebooks):
+            self.files.append((path, BYTES, page, ""))
         failed = any(not v.latest.ok for v in variants)
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
         return replace(card, stale=self.stale)
@@ -256,6 +252,7 @@ class ReportPages:
             "banner": banner,
             "page_kind": kind,
             "rerun": rerun_command(run),
+            "run_record": script_json(run_data(run)) if kind == "run" else "",  # (for compare.js)
         }
 
     def _page(self, path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
@@ -300,40 +297,79 @@ class ReportPages:
         return {**item, "href": rel(page, item["href"])}
 
 
-def history_page(
-    env: Any, ctx: SiteContext, report: Report, plan: Any, path: str, notebooks: dict[str, tuple[str, bool]]
-) -> bytes:
-    """Every run of every variant: parameters, status, timing, metrics, with sparklines.
+HISTORY_PAGE_RUNS = 100  # rows on a page of the run history: 3,000 runs make 30 pages, not 1.5 MB
+
+
+def history_path(slug: str, number: int) -> str:
+    """Page `number` (from 1, the newest runs) of a report's run history."""
+    return f"{slug}/runs/index.html" if number == 1 else f"{slug}/runs/page/{number}/index.html"
+
+
+def history_pages(
+    env: Any, ctx: SiteContext, report: Report, plan: Any, notebooks: dict[str, tuple[str, bool]]
+) -> list[tuple[str, bytes]]:
+    """Every run of every variant, newest first, HISTORY_PAGE_RUNS to a page: parameters,
+    status, timing, metrics; the first page draws sparklines of the metrics over all runs.
     `notebooks`: where each run's notebook download is published (ReportPages.notebooks)."""
+    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
+    chunks = [runs[i : i + HISTORY_PAGE_RUNS] for i in range(0, len(runs), HISTORY_PAGE_RUNS)] or [[]]
+    published = {v.shown.id for v in plan.variants if v.shown is not None}
+    pages = []
+    for number, chunk in enumerate(chunks, 1):
+        path = history_path(report.slug, number)
+        rows = _history_rows(path, report, plan, chunk, published, notebooks)
+        page = env.get_template("history.html").render(
+            **ctx.common(path),
+            title=f"Run history: {report.meta.title}" + (f" (page {number})" if number > 1 else ""),
+            report=report,
+            meta=report.meta,
+            rows=rows,
+            total=len(runs),
+            first=(number - 1) * HISTORY_PAGE_RUNS + 1,
+            param_names=list(dict.fromkeys(name for run in chunk for name in run.params)),
+            metric_names=list(dict.fromkeys(name for run in chunk for name in run.metrics)),
+            trends=_trends(plan) if number == 1 else [],
+            pager=_pager(report.slug, path, number, len(chunks)),
+            latest_href=rel(path, f"{report.slug}/"),
+        )
+        pages.append((path, page.encode()))
+    return pages
+
+
+def _history_rows(
+    path: str, report: Report, plan: Any, runs: list[Run], published: set[str],
+    notebooks: dict[str, tuple[str, bool]],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """A history page's rows: each run, its links (page, compare, notebook download)."""
+    default_a, default_b = default_pair(plan)
+    rows = []
+    for run in runs:
+        row = {
+            "run": run,
+            "published": run.id in published,
+            "compare": rel(path, f"{report.slug}/compare/")
+            + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
+            "href": rel(path, f"{report.slug}/runs/{run.id}/"),
+            "notebook": "",
+            "assemble": False,
+        }
+        download, lean = notebooks.get(f"{report.slug}/runs/{run.id}/notebook.ipynb", ("", False))
+        if run.has_notebook and download:
+            row["notebook"], row["assemble"] = rel(path, download), lean
+        rows.append(row)
+    return rows
+
+
+def _trends(plan: Any) -> list[dict[str, Any]]:
+    """A sparkline per variant and numeric metric, over all its successful runs."""
     from markupsafe import Markup
 
     from knowrepo.pipeline.assemble.sparkline import sparkline
 
-    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
-    published = {v.shown.id for v in plan.variants if v.shown is not None}
-    default_a, default_b = default_pair(plan)
-    param_names = list(dict.fromkeys(name for run in runs for name in run.params))
-    metric_names = list(dict.fromkeys(name for run in runs for name in run.metrics))
-    rows = [
-        {
-            "run": r,
-            "published": r.id in published,
-            "compare": rel(path, f"{report.slug}/compare/")
-            + f"?a={default_a}&b={r.id if r.id != default_a else default_b}",
-            "href": rel(path, f"{report.slug}/runs/{r.id}/"),
-            "notebook": "",
-            "assemble": False,
-        }
-        for r in runs
-    ]
-    for row in rows:
-        run = row["run"]
-        published, lean = notebooks.get(f"{report.slug}/runs/{run.id}/notebook.ipynb", ("", False))
-        if run.has_notebook and published:
-            row["notebook"], row["assemble"] = rel(path, published), lean
+    names = list(dict.fromkeys(name for v in plan.variants for run in v.runs for name in run.metrics))
     trends = []
     for variant in plan.variants:
-        for name in metric_names:
+        for name in names:
             values = [r.metrics.get(name) for r in variant.runs if r.ok]
             numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
             if numbers:
@@ -346,18 +382,31 @@ def history_page(
                         "svg": Markup(sparkline(numbers)),
                     }
                 )
-    page = env.get_template("history.html").render(
-        **ctx.common(path),
-        title=f"Run history: {report.meta.title}",
-        report=report,
-        meta=report.meta,
-        rows=rows,
-        param_names=param_names,
-        metric_names=metric_names,
-        trends=trends,
-        latest_href=rel(path, f"{report.slug}/"),
-    )
-    return page.encode()
+    return trends
+
+
+def _pager(slug: str, path: str, number: int, count: int) -> dict[str, Any] | None:
+    """Links to the other pages of a run history: newer, older, and the page numbers (the
+    first, the last and those near this one; None marks a gap)."""
+    if count == 1:
+        return None
+
+    def href(n: int) -> str:
+        return rel(path, history_path(slug, n).removesuffix("index.html"))
+
+    near = sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
+    pages: list[dict[str, Any] | None] = []
+    for n in near:
+        if pages and pages[-1] is not None and n > pages[-1]["number"] + 1:
+            pages.append(None)
+        pages.append({"number": n, "href": href(n), "current": n == number})
+    return {
+        "newer": href(number - 1) if number > 1 else "",
+        "older": href(number + 1) if number < count else "",
+        "pages": pages,
+        "number": number,
+        "count": count,
+    }
 
 
 def default_pair(plan: Any) -> tuple[str, str]:
@@ -374,25 +423,34 @@ def default_pair(plan: Any) -> tuple[str, str]:
 
 
 def compare_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
-    """Two runs side by side (picked on the page; static: the outputs come from the runs' pages)."""
-    import json
-
-    from markupsafe import Markup
-
-    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
-    data = [{"id": r.id, "variant": r.variant, "started": r.started, "ok": r.ok, "params": r.params,
-             "metrics": r.metrics} for r in runs]  # fmt: skip
-    runs_json = Markup(
-        json.dumps(data, default=str).replace("<", "\\u003c")
-    )  # (nothing can end the <script>)
+    """Two runs side by side (picked on the page; static: the outputs come from the runs' pages).
+    Its pickers list the newest HISTORY_PAGE_RUNS runs and the two it starts with; compare.js
+    reads any other run a link names (?b=) from that run's own page."""
     a, b = default_pair(plan)
+    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
+    runs = [r for i, r in enumerate(runs) if i < HISTORY_PAGE_RUNS or r.id in (a, b)]
     page = env.get_template("compare.html").render(
         **ctx.common(path), title=f"Compare runs: {report.meta.title}", report=report, meta=report.meta,
-        runs=runs, runs_json=runs_json, default_a=a, default_b=b,
+        runs=runs, runs_json=script_json([run_data(r) for r in runs]), default_a=a, default_b=b,
         published={v.shown.id for v in plan.variants if v.shown is not None},
         latest_href=rel(path, f"{report.slug}/"), history_href=rel(path, f"{report.slug}/runs/"),
     )  # fmt: skip
     return page.encode()
+
+
+def run_data(run: Run) -> dict[str, Any]:
+    """What the compare page knows of a run (its parameters and figures, their text cut)."""
+    return {"id": run.id, "variant": run.variant, "started": run.started, "ok": run.ok,
+            "params": bounded_map(run.params), "metrics": bounded_map(run.metrics)}  # fmt: skip
+
+
+def script_json(data: Any) -> Any:
+    """`data` as JSON for a <script type="application/json"> (nothing in it can end the element)."""
+    import json
+
+    from markupsafe import Markup
+
+    return Markup(json.dumps(data, default=str).replace("<", "\\u003c"))
 
 
 def format_date(value: str) -> str:

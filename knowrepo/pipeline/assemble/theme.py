@@ -61,10 +61,12 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
     )
     from knowrepo.pipeline.assemble.links import slug_text
     from knowrepo.pipeline.assemble.pages import format_date
-    from knowrepo.support.numbers import format_figure
+    from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
 
     env.globals.update(tag_slug=slug_text, format_date=format_date)
+    env.globals.update(shown_text=SHOWN_TEXT, shown_text_run=SHOWN_TEXT_RUN)
     env.filters["figure"] = format_figure
+    env.filters["clip"] = clip
     return env
 
 

@@ -17,7 +17,9 @@ def execute(state: BuildState) -> None:
     from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
     from knowrepo.pipeline.execute.runstore import RunStore
 
-    store = RunStore(state.root)
+    # A folder knowrepo did not make is a warning; a damaged run record an error, and the
+    # report publishes without that run.
+    store = RunStore(state.root, warn=lambda e: state.result.warnings.append(str(e)), error=state.complain)
     requests = []
     for report in state.reports:
         unmatched = unmatched_inputs(state.root, report.source, report.meta.inputs)

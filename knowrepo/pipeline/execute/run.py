@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowrepo import METRIC_MIME, __version__
-from knowrepo.errors import KnowrepoError, one_line
+from knowrepo.errors import KnowrepoError, one_line, write_error
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.frontmatter import mask_notebook
@@ -226,6 +227,15 @@ def execute_run(request: RunRequest) -> Run:
     store.clean_abandoned(request.slug, request.variant)
     run_id = request.run_id or new_run_id()
     staging = store.staging(request.slug, request.variant, run_id)
+    try:
+        return store.commit(staging, _execute_into(request, root, staging, run_id))
+    except BaseException:  # a full disk, Ctrl-C: the half-made run is this process's to remove
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -> Run:
+    """Run papermill into `staging` and keep its notebook and kernel log there: the run's record."""
     pause_point("run", root / ".knowrepo")
     started = time.time()
     error = _papermill(request, staging, _kernel_log(request, run_id))
@@ -235,7 +245,7 @@ def execute_run(request: RunRequest) -> Run:
     if error is not None and nb:
         error = {**error, **(first_error(nb) or {})}
     _keep_kernel_log(_kernel_log(request, run_id), staging / KERNEL_LOG, secrets)
-    run = Run(
+    return Run(
         folder=None,
         id=run_id,
         slug=request.slug,
@@ -262,7 +272,6 @@ def execute_run(request: RunRequest) -> Run:
         origin=request.origin,
         inputs=request.inputs,
     )
-    return store.commit(staging, run)
 
 
 def _versions() -> dict[str, str]:
@@ -301,6 +310,8 @@ def _papermill(request: RunRequest, staging: Path, log: Path) -> dict[str, Any] 
             trace = _ANSI.sub("", "\n".join(exc.traceback))[-4000:]
             return {"cell": None, "ename": exc.ename, "evalue": exc.evalue, "traceback": trace}
         except Exception as exc:  # timeout, dead kernel, missing kernel: a failed run, never a crash
+            if write_error(exc):  # a full disk is the machine's fault, not the notebook's
+                raise
             if attempt == 1 and kernel_did_not_start(exc):
                 continue
             kind = type(exc).__name__
@@ -353,7 +364,12 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
     """The executed notebook as stored: private values masked in it ({} if none was written)."""
     if not output.exists():
         return {}
-    nb = json.loads(output.read_text())
+    try:
+        nb = json.loads(output.read_text())
+    except (ValueError, RecursionError) as exc:  # (papermill writes it whole, or raises)
+        raise KnowrepoError(
+            output, f"the executed notebook is not JSON ({exc}); the run is not recorded"
+        ) from None
     _mask_notebook(nb, private)
     nb = scrub(mask_notebook(nb), secrets)  # outputs and tracebacks that print a private value
     output.write_text(json.dumps(nb, indent=1))
@@ -370,9 +386,19 @@ def _unstored(request: RunRequest, ename: str, evalue: str) -> Run:
 def _safe_execute(request: RunRequest) -> Run:
     try:
         return execute_run(request)
+    except KnowrepoError as exc:
+        return _unstored(request, "", scrub(str(exc), request.all_secrets()))
     except Exception as exc:  # noqa: BLE001 - the store or papermill broke: report, don't crash
+        if isinstance(exc, OSError) and write_error(exc):  # a full disk: said as such
+            return _unwritten(request, exc)
         message = scrub(" ".join(str(exc).split())[:500], request.all_secrets())
         return _unstored(request, type(exc).__name__, message)
+
+
+def _unwritten(request: RunRequest, exc: OSError) -> Run:
+    """A run the machine could not store (a full disk, a read-only run store)."""
+    where = Path(request.root) / "runs" / request.slug / request.variant
+    return _unstored(request, "", f"cannot write in {where}: {exc.strerror}; the run is not recorded")
 
 
 def _crashed(request: RunRequest) -> Run:

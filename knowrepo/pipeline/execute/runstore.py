@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.model import RUN_STATUSES, Run, shown_run
-from knowrepo.support.yamltext import plain_problem, repair_text
+from knowrepo.model import RUN_STATUSES, VARIANT_NAME, Run, shown_run
+from knowrepo.support.yamltext import plain_problem, repair_text, repair_tree
 
 RUN_FILE = "run.json"
 
@@ -30,6 +32,127 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 
 RUN_ID = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}")
+# A folder name a slug's part can have (slugify_path makes lowercase letters of any script,
+# digits, '-' and '_'): never a '.', a space or a shell character.
+SLUG_PART = re.compile(r"[\w-]+")
+_UTC_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # as execute_run writes `started`
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_number(v) for v in value)
+
+
+def _text_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _utc(value: Any) -> bool:
+    if value == "":
+        return True
+    return isinstance(value, str) and bool(_UTC_SECOND.fullmatch(value)) and _parses(value[:-1])
+
+
+def _iso_time(value: Any) -> bool:
+    return isinstance(value, str) and _parses(value.replace("Z", "+00:00"))
+
+
+def _date(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and _parses(value)
+
+
+def _parses(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _run_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(RUN_ID.fullmatch(value))
+
+
+def _slug(value: Any) -> bool:
+    return isinstance(value, str) and all(SLUG_PART.fullmatch(part) for part in value.split("/"))
+
+
+def _variant(value: Any) -> bool:
+    return isinstance(value, str) and bool(VARIANT_NAME.fullmatch(value))
+
+
+def _inputs(value: Any) -> bool:
+    """Declared input files (relative to the repository) -> hash: the staleness check hashes
+    these paths, so none may be absolute or lead up and out."""
+    return _text_map(value) and all(
+        name and not name.startswith("/") and "\0" not in name and ".." not in name.split("/")
+        for name in value
+    )
+
+
+def _git(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    return _text(value.get("commit", "")) and isinstance(value.get("dirty", False), bool)
+
+
+RUN_ERROR_TEXTS = ("ename", "evalue", "traceback")
+
+
+def _error(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict) or not all(_text(value.get(k, "")) for k in RUN_ERROR_TEXTS):
+        return False
+    cell = value.get("cell")
+    return cell is None or isinstance(cell, int) and not isinstance(cell, bool)
+
+
+Check = tuple[Callable[[Any], bool], str]
+_TEXT: Check = (_text, "text")
+# Every field a Run reads, and what it must be: a record that breaks one is named and left
+# out, never a crash in a page, a listing or a PDF. Hand-written (a table, not jsonschema):
+# importing jsonschema would cost a one-report rebuild more than reading its runs.
+RUN_FIELDS: dict[str, Check] = {
+    "slug": (_slug, "a report's slug"),
+    "variant": (_variant, "a variant name (letters, digits, - or _)"),
+    "source": _TEXT,
+    "params": (lambda v: isinstance(v, dict), "an object"),
+    "private_params": (_texts, "a list of text"),
+    "started": (_utc, "a UTC time like 2026-11-26T08:28:31Z"),
+    "duration": (_number, "a number"),
+    "cells": (_numbers, "a list of numbers"),
+    "kernel": _TEXT,
+    "versions": (_text_map, "an object of text"),
+    "source_hash": _TEXT,
+    "cache_key": _TEXT,
+    "declared_key": _TEXT,
+    "git": (_git, "an object with a text 'commit' and a true/false 'dirty'"),
+    "error": (_error, "an object of text 'ename', 'evalue', 'traceback' and a whole-number 'cell'"),
+    "metrics": (lambda v: isinstance(v, dict), "an object"),
+    "origin": (lambda v: isinstance(v, dict), "an object"),
+    "inputs": (_inputs, "an object of relative file paths to their hashes"),
+}
+ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
+    "by": _TEXT,
+    "from": (_run_id, "a run id"),
+    "kept_from": (_run_id, "a run id"),
+    "overrides": (_texts, "a list of text"),
+    "run_date": (_date, "a date like 2026-11-02"),
+    "due": (_iso_time, "a date-time like 2026-11-02T06:00:00+00:00"),
+    "failed_attempts": (_texts, "a list of text"),
+}
 
 
 def record_problem(record: Any, folder_name: str) -> str | None:
@@ -40,36 +163,17 @@ def record_problem(record: Any, folder_name: str) -> str | None:
         return f"its id {str(record.get('id'))[:40]!r} is not its folder's name"
     if record.get("status") not in RUN_STATUSES:
         return f"status must be ok or failed, not {str(record.get('status'))[:20]!r}"
-    for key, kind in (("params", dict), ("metrics", dict), ("started", str), ("variant", str)):
-        if key in record and not isinstance(record[key], kind):
-            return f"'{key}' must be {'an object' if kind is dict else 'text'}"
-    if not isinstance(record.get("error") or {}, dict):
-        return "'error' must be an object"
-    if not isinstance(record.get("duration", 0), int | float):
-        return "'duration' must be a number"
-    return _date_problem(record) or plain_problem(record.get("params", {}), "'params'")
+    return (
+        _fields_problem(record, RUN_FIELDS, "")
+        or _fields_problem(record.get("origin", {}), ORIGIN_FIELDS, "origin.")
+        or plain_problem(record.get("params", {}), "'params'")
+    )
 
 
-# The record's dates, each parsed by what reads it: when it started, and the schedule's (origin).
-_DATES = (("started", False), ("run_date", True), ("due", False))
-
-
-def _date_problem(record: dict[str, Any]) -> str | None:
-    """Which of the record's dates is no date (schedules and staleness compute with them)."""
-    import datetime as dt
-
-    origin = record.get("origin") if isinstance(record.get("origin"), dict) else {}
-    for key, day in _DATES:
-        value = record.get(key) if key == "started" else origin.get(key)
-        if value in (None, ""):
-            continue
-        try:
-            (dt.date if day else dt.datetime).fromisoformat(str(value).replace("Z", "+00:00"))
-            if not isinstance(value, str):
-                raise ValueError(value)
-        except ValueError:
-            name = key if key == "started" else f"origin.{key}"
-            return f"'{name}' must be an ISO date{'' if day else '-time'}, not {str(value)[:40]!r}"
+def _fields_problem(record: dict[str, Any], fields: dict[str, Check], prefix: str) -> str | None:
+    for key, (check, must_be) in fields.items():
+        if key in record and not check(record[key]):
+            return f"'{prefix}{key}' must be {must_be}"
     return None
 
 
@@ -86,10 +190,13 @@ def read_run(folder: Path) -> Run:
     """The run in `folder`, checked; a one-line error naming its run.json otherwise."""
     path = folder / RUN_FILE
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        record = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
         raise KnowrepoError(path, f"invalid run record ({reason}); move this run's folder away") from None
+    if "\\ud" in text.lower():  # a lone surrogate (an error message can hold one): no page holds it
+        record = repair_tree(record)
     if problem := record_problem(record, folder.name):
         raise KnowrepoError(path, f"invalid run record: {problem}; move this run's folder away")
     record["metrics"] = _plain_metrics(record.get("metrics") or {})
@@ -97,8 +204,34 @@ def read_run(folder: Path) -> Run:
 
 
 class RunStore:
-    def __init__(self, root: Path) -> None:
+    """runs/ of a repository. What is in it that knowrepo did not make (a folder named
+    `$(touch x)`, a notes file) is named once to `warn` and skipped; a damaged run record is
+    named once to `error` and left out, and the other runs go on (without `error`, the first
+    one raises)."""
+
+    def __init__(
+        self,
+        root: Path,
+        warn: Callable[[KnowrepoError], None] | None = None,
+        error: Callable[[KnowrepoError], None] | None = None,
+    ) -> None:
         self.root = root / "runs"
+        self._warn, self._error = warn, error
+        self._said: set[str] = set()
+        self.damaged: list[KnowrepoError] = []  # the run records left out, each once
+
+    @classmethod
+    def telling(cls, root: Path, reporter: Any, damaged_is_error: bool = False) -> RunStore:
+        """A store that tells `reporter` what it skips: a damaged run record as a warning, or
+        as an error where the command is about the runs themselves."""
+
+        def warn(exc: KnowrepoError) -> None:
+            reporter.warn(str(exc))
+
+        def error(exc: KnowrepoError) -> None:
+            reporter.error(str(exc))
+
+        return cls(root, warn=warn, error=error if damaged_is_error else warn)
 
     def variant_dir(self, slug: str, variant: str) -> Path:
         return self.root / slug / variant
@@ -122,38 +255,76 @@ class RunStore:
         if not folder.is_dir():
             return []
         between = [p for p in folder.parents if p.is_relative_to(self.root) and p != self.root]
-        for child in [*between, folder, *folder.iterdir()]:
-            if child.is_symlink():  # (runs/ itself may be a link to a shared folder)
-                raise KnowrepoError(child, "is a symlink: the folders in runs/ must be real folders")
-        return [
-            read_run(child)
-            for child in sorted(folder.iterdir())
-            if not child.name.startswith(".") and (child / RUN_FILE).is_file()
-        ]
+        for link in (p for p in [*between, folder] if p.is_symlink()):  # (runs/ itself may be a link)
+            raise KnowrepoError(link, "is a symlink: the folders in runs/ must be real folders")
+        found = []
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith("."):  # a run being written (.tmp-*), or hidden
+                continue
+            if not RUN_ID.fullmatch(child.name):
+                self._stray(child, "is not a run knowrepo made (its name is not a run id); skipped")
+            elif child.is_symlink():
+                self._damaged(KnowrepoError(child, "is a symlink: the folders in runs/ must be real folders"))
+            else:
+                try:
+                    found.append(read_run(child))
+                except KnowrepoError as exc:
+                    self._damaged(exc)
+        return found
 
     def variants(self, slug: str) -> list[str]:
         folder = self.root / slug
         if not folder.is_dir():
             return []
-        return sorted(c.name for c in folder.iterdir() if c.is_dir() and not c.name.startswith("."))
+        names = []
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith(".") or not child.is_dir():
+                continue
+            if VARIANT_NAME.fullmatch(child.name):
+                names.append(child.name)
+            elif not SLUG_PART.fullmatch(child.name):  # (a word may be the folder of a nested report)
+                self._stray(child, "is not a variant knowrepo made (its name is not a variant name); skipped")
+        return names
 
     def find(self, run_id: str) -> Run:
-        """A run by its id, anywhere in the store."""
+        """A run by its id, anywhere in the store (in a folder knowrepo could have made)."""
         if not RUN_ID.fullmatch(run_id):
             raise KnowrepoError(None, f"{run_id!r} is not a run id (see `knowrepo runs`)")
         for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
-            return read_run(path.parent)
+            *slug, variant, _id, _file = path.relative_to(self.root).parts
+            if slug and all(SLUG_PART.fullmatch(p) for p in slug) and VARIANT_NAME.fullmatch(variant):
+                return read_run(path.parent)
         raise KnowrepoError(self.root, f"no run with id {run_id}")
 
+    def _stray(self, path: Path, why: str) -> None:
+        if str(path) not in self._said:
+            self._said.add(str(path))
+            if self._warn is not None:
+                self._warn(KnowrepoError(path, why))
+
+    def _damaged(self, error: KnowrepoError) -> None:
+        if self._error is None:
+            raise error
+        if str(error) not in self._said:
+            self._said.add(str(error))
+            self.damaged.append(error)
+            self._error(error)
+
     def clean_abandoned(self, slug: str, variant: str) -> None:
-        """Remove temp folders of runs whose process is gone (killed mid-run)."""
+        """Remove temp folders of the variant's runs whose process is gone (killed mid-run)."""
         folder = self.variant_dir(slug, variant)
-        if not folder.is_dir():
-            return
-        for child in folder.glob(".tmp-*"):
-            pid = child.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or not _alive(int(pid)):
+        for child in folder.iterdir() if folder.is_dir() else []:
+            if _abandoned(child):
                 shutil.rmtree(child, ignore_errors=True)
+
+    def clean_all_abandoned(self) -> None:
+        """Remove the temp folders of every killed run, of any report. For a process that holds
+        the repository's lock (no other run is being written): a glob that never enters a run."""
+        for folder, names, _files in os.walk(self.root):
+            for name in names:
+                if _abandoned(path := Path(folder, name)):
+                    shutil.rmtree(path, ignore_errors=True)
+            names[:] = [n for n in names if not n.startswith(".") and not RUN_ID.fullmatch(n)]
 
     def prune(self, slug: str, variant: str, keep: int) -> list[Run]:
         """Delete all but the newest `keep` runs; the latest successful run is always kept."""
@@ -165,6 +336,15 @@ class RunStore:
         for run in removed:
             shutil.rmtree(run.folder)  # type: ignore[arg-type]
         return removed
+
+
+_STAGING = re.compile(r"\.tmp-" + RUN_ID.pattern + r"-(\d+)")  # RunStore.staging's folders
+
+
+def _abandoned(folder: Path) -> bool:
+    """A run's temp folder whose process is gone (never a folder knowrepo did not make)."""
+    made = _STAGING.fullmatch(folder.name)
+    return made is not None and not folder.is_symlink() and folder.is_dir() and not _alive(int(made.group(1)))
 
 
 def _alive(pid: int) -> bool:

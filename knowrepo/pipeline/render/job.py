@@ -35,7 +35,7 @@ from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import saved_widgets, static_widget
 from knowrepo.support.hashing import content_hash
-from knowrepo.support.numbers import format_figure
+from knowrepo.support.numbers import clip, format_figure
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.yamltext import YamlProblem, load_yaml, repair_text, repair_tree
 
@@ -229,7 +229,7 @@ def _static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[
         data = {}  # only <IPython.core.display.Javascript object> is left: the note says more
     metric = data.get(METRIC_MIME)
     if isinstance(metric, dict) and "name" in metric:
-        name, value = html.escape(str(metric["name"])), html.escape(format_figure(metric.get("value")))
+        name, value = html.escape(clip(metric["name"])), html.escape(format_figure(metric.get("value")))
         tile = (
             f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
             f'<span class="kr-metric-value">{value}</span></div>'
@@ -666,13 +666,18 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     return page, warnings
 
 
-def _read_notebook(path: Path) -> dict[str, Any]:
+def _read_notebook(root: str, rel: str) -> dict[str, Any]:
+    """The notebook at `rel`: a source, or a run's executed notebook (a fault in it names that
+    file, never the source)."""
+    path = Path(root) / rel
     if path.suffix != ".ipynb":  # a percent script or Markdown notebook (the source's prose)
         from knowrepo.pipeline.textnotebook import read_notebook
 
         return read_notebook(path)
+    from knowrepo.pipeline.discover import notebook_json
+
     data = path.read_bytes()
-    nb = json.loads(data)
+    nb = notebook_json(rel, data)
     return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them
 
 
@@ -685,16 +690,12 @@ def _render_body(
     from knowrepo.pipeline.render.markdown import render_markdown
     from knowrepo.support.text import decode
 
-    path = Path(job.root) / (job.notebook or job.source)
     if job.kind != "notebook":
-        _yaml, text = split_markdown(decode(path.read_bytes(), job.source))
+        _yaml, text = split_markdown(decode((Path(job.root) / job.source).read_bytes(), job.source))
         return render_markdown(text, job.sanitize), []
-    try:
-        nb = _read_notebook(path)
-        if job.merge:
-            nb = merge_outputs(_read_notebook(Path(job.root) / job.source), nb)
-    except json.JSONDecodeError as exc:
-        raise KnowrepoError(job.source, f"invalid notebook JSON: {exc}") from None
+    nb = _read_notebook(job.root, job.notebook or job.source)
+    if job.merge:
+        nb = merge_outputs(_read_notebook(job.root, job.source), nb)
     preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
     prepared, images = preparer.prepare(nb)
     warnings.extend(preparer.warnings)

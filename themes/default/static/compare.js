@@ -1,14 +1,36 @@
 // The compare page: two runs side by side. Parameters and figures come from the JSON the build
-// wrote into the page; the outputs from the two runs' own pages (same site, fetched), paired
-// code cell by code cell. knowrepo's own code.
+// wrote into the page (the newest runs); a run older than those, named by a link (?b=), from
+// the JSON on that run's own page. The outputs come from the two runs' own pages (same site,
+// fetched), paired code cell by code cell. knowrepo's own code.
 (function () {
   var runs = JSON.parse(document.getElementById("compare-runs").textContent);
   var byId = {};
   runs.forEach(function (r) { byId[r.id] = r; });
   var pickA = document.getElementById("run-a"), pickB = document.getElementById("run-b");
   var params = new URLSearchParams(location.search);
-  if (byId[params.get("a")]) pickA.value = params.get("a");
-  if (byId[params.get("b")]) pickB.value = params.get("b");
+  var runId = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/;  // (only a run id goes into a URL here)
+
+  function runPage(id) { return new URL("../runs/" + id + "/", location.href).href; }
+
+  // The run `id` from the page's list, else read from its own page and added to both pickers.
+  function known(id) {
+    if (!id || byId[id]) return Promise.resolve(byId[id] || null);
+    if (!runId.test(id)) return Promise.resolve(null);
+    return fetch(runPage(id)).then(function (r) { return r.ok ? r.text() : ""; }).then(function (text) {
+      var found = new DOMParser().parseFromString(text, "text/html").getElementById("run-record");
+      if (!found) return null;
+      var run = JSON.parse(found.textContent);
+      if (run.id !== id) return null;
+      byId[id] = run;
+      [pickA, pickB].forEach(function (pick) {
+        var option = document.createElement("option");
+        option.value = id;
+        option.textContent = run.started.slice(0, 16).replace("T", " ") + " · " + run.variant + (run.ok ? "" : " · failed");
+        pick.appendChild(option);
+      });
+      return run;
+    }).catch(function () { return null; });
+  }
 
   function shown(value) {
     return typeof value === "number" ? value.toLocaleString("en", {maximumSignificantDigits: 6}) : value;
@@ -70,7 +92,7 @@
   }
 
   function load(id) {
-    var url = new URL("../runs/" + id + "/", location.href).href;
+    var url = runPage(id);
     return fetch(url).then(function (r) { return r.text(); }).then(function (text) {
       return outputsOf(new DOMParser().parseFromString(text, "text/html"), url);
     });
@@ -105,5 +127,9 @@
 
   pickA.addEventListener("change", show);
   pickB.addEventListener("change", show);
-  show();
+  Promise.all([known(params.get("a")), known(params.get("b"))]).then(function (pair) {
+    if (pair[0]) pickA.value = pair[0].id;
+    if (pair[1]) pickB.value = pair[1].id;
+    show();
+  });
 })();

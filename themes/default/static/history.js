@@ -1,10 +1,14 @@
 // Filters the run history table as you type. knowrepo's own script: no library, no network.
+// A long history is paged (newest runs first): the filter applies to the page shown, and the
+// links to the other pages carry it (?q=), so paging on keeps the same filter.
 (function () {
   var input = document.getElementById("run-filter");
   var table = document.getElementById("history");
   var count = document.getElementById("run-count");
   if (!input || !table) return;
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var paged = count.hasAttribute("data-paged");
+  var pageLinks = Array.prototype.slice.call(document.querySelectorAll(".pager a"));
   var params = new URLSearchParams(location.search);
   function apply() {
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -15,7 +19,12 @@
       row.hidden = !match;
       if (match) shown++;
     });
-    count.textContent = shown + " of " + rows.length + " runs";
+    count.textContent = shown + " of " + rows.length + " runs" + (paged ? " on this page" : "");
+    pageLinks.forEach(function (link) {
+      var url = new URL(link.getAttribute("href"), location.href);
+      if (input.value) url.searchParams.set("q", input.value); else url.searchParams.delete("q");
+      link.href = url.href;
+    });
   }
   input.value = params.get("q") || "";
   input.addEventListener("input", apply);
