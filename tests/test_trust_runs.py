@@ -236,8 +236,8 @@ def _killed_mid_kernel(repo: Path) -> Path:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    (left,) = (repo / "runs/slow/default").glob(".tmp-2*")
-    return left
+    (left,) = [p for p in (repo / "runs/slow/default").glob(".tmp-2*") if "-0badf00d-" not in p.name]
+    return left  # (0badf00d: the machine of the test's shared-store folders)
 
 
 def test_E145_a_killed_runs_temp_folder_goes_at_the_next_run_or_build_of_any_report(
@@ -247,9 +247,17 @@ def test_E145_a_killed_runs_temp_folder_goes_at_the_next_run_or_build_of_any_rep
     write_notebook(repo / "reports/slow.ipynb", [("code", "seconds = 60", ["parameters"]), ("code", "1")])
     mine = repo / "runs/slow/default/.tmp-notes"  # a hidden folder of someone's: never touched
     mine.mkdir(parents=True)
+    # runs/ shared with another machine: its run in progress (a pid this machine may not have)
+    # is left alone; its temp folder of three days ago is abandoned.
+    elsewhere = repo / "runs/slow/default/.tmp-20261201T000000.000Z-abcdef-0badf00d-1"
+    stale = repo / "runs/slow/default/.tmp-20261101T000000.000Z-abcdef-0badf00d-1"
+    for folder in (elsewhere, stale):
+        folder.mkdir()
+    os.utime(stale, (time.time() - 3 * 24 * 3600,) * 2)
     left = _killed_mid_kernel(repo)
     run_knowrepo("run", "p", "--force", cwd=repo)  # another report
     assert not left.exists() and mine.is_dir()
+    assert elsewhere.is_dir() and not stale.exists()
     left = _killed_mid_kernel(repo)
     run_knowrepo("build", str(repo), "--execute", "never")
     assert not left.exists() and mine.is_dir()

@@ -7,12 +7,15 @@ place and renamed into place only when complete, so a killed run never looks lik
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
 import re
 import secrets
 import shutil
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -237,8 +240,9 @@ class RunStore:
         return self.root / slug / variant
 
     def staging(self, slug: str, variant: str, run_id: str) -> Path:
-        """A hidden folder to execute into; its name records the pid that owns it."""
-        folder = self.variant_dir(slug, variant) / f".tmp-{run_id}-{os.getpid()}"
+        """A hidden folder to execute into; its name records the machine and pid that own it
+        (runs/ may be a folder that several machines share)."""
+        folder = self.variant_dir(slug, variant) / f".tmp-{run_id}-{_HOST}-{os.getpid()}"
         folder.mkdir(parents=True)
         return folder
 
@@ -338,13 +342,27 @@ class RunStore:
         return removed
 
 
-_STAGING = re.compile(r"\.tmp-" + RUN_ID.pattern + r"-(\d+)")  # RunStore.staging's folders
+# RunStore.staging's folders: .tmp-<run id>-<machine>-<pid> (before: no machine)
+_STAGING = re.compile(r"\.tmp-" + RUN_ID.pattern + r"(?:-([0-9a-f]{8}))?-(\d+)")
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+# Another machine's temp folder is taken for abandoned only when older than this: its pid
+# cannot be asked after from here, and no run lasts two days.
+FOREIGN_STAGING_AGE = 2 * 24 * 3600
 
 
 def _abandoned(folder: Path) -> bool:
-    """A run's temp folder whose process is gone (never a folder knowrepo did not make)."""
+    """A run's temp folder whose process is gone (never a folder knowrepo did not make): on
+    this machine, its pid is not alive; made on another machine, it is two days old."""
     made = _STAGING.fullmatch(folder.name)
-    return made is not None and not folder.is_symlink() and folder.is_dir() and not _alive(int(made.group(1)))
+    if made is None or folder.is_symlink() or not folder.is_dir():
+        return False
+    host, pid = made.group(1), int(made.group(2))
+    if host in (None, _HOST):
+        return not _alive(pid)
+    try:
+        return time.time() - folder.stat().st_mtime > FOREIGN_STAGING_AGE
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
