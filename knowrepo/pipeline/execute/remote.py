@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from knowrepo.errors import one_line
+from knowrepo.errors import KnowrepoError, one_line
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.run import (
     RunRequest,
@@ -116,8 +116,9 @@ def commit_remote(request: RunRequest, result: Any) -> Run:
         )
 
 
-# A full disk; a notebook that is not JSON, or JSON of another shape (masking it walks its cells)
-_UNKEEPABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
+# A full disk; a notebook that is not JSON (KnowrepoError from _keep_notebook), or JSON of
+# another shape (masking it walks its cells)
+_UNKEEPABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, KnowrepoError)
 
 
 def _run_of(request: RunRequest, record: dict[str, Any]) -> Run:
