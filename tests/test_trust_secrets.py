@@ -66,7 +66,11 @@ variants:
     )
     write(
         repo / "reports/notes.md",
-        md(f"title: Notes\nprivate_params: [token]\nparams:\n  token: {SECRETS['markdown']}", "Prose.\n"),
+        md(  # (private_params as one string of names: a short value is masked by its place too)
+            f"title: Notes\nprivate_params: ' pin, token'\n"
+            f"params:\n  token: {SECRETS['markdown']}\n  pin: '007'",
+            "Prose.\n",
+        ),
     )
     write(
         repo / "reports/script.py",
@@ -146,7 +150,8 @@ def test_E130_no_private_value_in_any_byte_written_or_printed(tmp_path: Path):
     front = json.loads(download.read_text())["cells"][0]["source"]
     assert "token: '***'" in "".join(front) or 'token: "***"' in "".join(front)
     assert "region: US" in "".join(front) and "title: Leaky" in "".join(front)
-    assert 'token: "***"' in (repo / "_site/notes/notes.md").read_text()
+    notes = (repo / "_site/notes/notes.md").read_text()
+    assert 'token: "***"' in notes and 'pin: "***"' in notes and "007" not in notes
 
 
 def test_E131_E132_bad_private_values_are_named_never_shown(tmp_path: Path):
@@ -163,6 +168,9 @@ def test_E131_E132_bad_private_values_are_named_never_shown(tmp_path: Path):
         "keyed": "private_params: [creds]\nparams: {creds: {98765432: s3cr3t-keyed}}",
         "typed": "private_params: [pin]\nparams: {pin: s3cr3t-typed}",
         "matrix": "private_params: [token]\nvariants: {matrix: {token: [s3cr3t-matrix, other-one]}}",
+        # the same, private_params written as one string of names
+        "template2": 'private_params: "pin, token"\nparams: {token: "{{ run_date | nosuch }}-s3cr3t-tmpl2"}',
+        "matrix2": "private_params: 'token '\nvariants: {matrix: {token: [s3cr3t-matrix2, other-one]}}",
     }
     for name, front in fronts.items():
         write_notebook(repo / f"reports/{name}.ipynb", cells, front=front)
@@ -183,9 +191,13 @@ def test_E131_E132_bad_private_values_are_named_never_shown(tmp_path: Path):
     assert_one_line_for(build, "reports/syntax.ipynb", "parameter 'token'", "a syntax error", private)
     assert_one_line_for(build, "reports/keyed.ipynb", "'params.creds' has the key ***")
     assert_one_line_for(build, "reports/typed.ipynb", "parameter 'pin' must be int (the value is private")
-    assert_one_line_for(
-        build, "reports/matrix.ipynb", "the private parameter 'token' cannot be a key of the variants matrix"
-    )
+    for name in ("matrix", "matrix2"):
+        assert_one_line_for(
+            build,
+            f"reports/{name}.ipynb",
+            "the private parameter 'token' cannot be a key of the variants matrix",
+        )
+    assert_one_line_for(build, "reports/template2.ipynb", "parameter 'token'", private)
     assert f"parameter 'pin' must be int ({private})" in printed[f"run fine --params-file {values}"]
     check = printed["check"]
     for name in fronts:

@@ -66,6 +66,14 @@ def _names(path: str, name: str, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_strings(path, name, items)))
 
 
+def name_list(value: Any) -> tuple[str, ...]:
+    """The names of a list field as _names reads them, without its checks (for masking, which
+    must find every private name whatever else is wrong with the front matter)."""
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    names = (str(item).strip() for item in items if isinstance(item, str | int | float))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
 def _printable(path: str, name: str, text: str) -> str:
     if (char := control_character(text)) is not None:
         raise KnowrepoError(path, f"front matter '{name}' holds the control character {char}; remove it")
@@ -411,7 +419,7 @@ def _private_spans(yaml_text: str) -> set[tuple[int, int]]:
     except yaml.YAMLError:
         return set()  # (such front matter fails validation: its report is neither run nor published)
     fields = dict(_pairs(root))
-    private = _names(fields.get("private_params"))
+    private = _node_names(fields.get("private_params"))
     variants = [node for _name, node in _pairs(fields.get("variants"))]
     spans = {
         (node.start_mark.index, node.end_mark.index)
@@ -431,13 +439,14 @@ def _pairs(node: Any) -> list[tuple[str, Any]]:
     return [(str(key.value), value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
 
 
-def _names(node: Any) -> set[str]:
+def _node_names(node: Any) -> set[str]:
+    """The names a list field's YAML node gives, as the front matter reads them (_names)."""
     import yaml
 
     if isinstance(node, yaml.ScalarNode):
-        return {str(node.value)}
+        return set(name_list(str(node.value)))
     if isinstance(node, yaml.SequenceNode):
-        return {str(item.value) for item in node.value if isinstance(item, yaml.ScalarNode)}
+        return set(name_list([str(item.value) for item in node.value if isinstance(item, yaml.ScalarNode)]))
     return set()
 
 
@@ -469,9 +478,7 @@ def _dumped(yaml_text: str) -> str:
 
 
 def _private_names(data: Any) -> tuple[str, ...]:
-    names = data.get("private_params") if isinstance(data, dict) else None
-    names = [names] if isinstance(names, str) else names
-    return tuple(str(n) for n in names) if isinstance(names, list) else ()
+    return name_list(data.get("private_params") if isinstance(data, dict) else None)
 
 
 def _parameter_sets(data: Any) -> list[dict[str, Any]]:
