@@ -246,6 +246,9 @@ def test_E133_a_cron_line_that_never_fires_is_refused(tmp_path: Path):
     repo = _schedule_repo(tmp_path, {
         "february": "schedule: '0 0 30 2 *'",
         "april": "variants: {eu: {}, us: {}}\nschedule: {cron: '0 6 * * *', variants: {us: '0 0 31 4 *'}}",
+        # a time zone that names a folder of zones, or a name longer than a file name may be
+        "folder": "schedule: {cron: '0 6 * * *', timezone: Europe}",
+        "longzone": f"schedule: {{cron: '0 6 * * *', timezone: {'a' * 5000}}}",
     })  # fmt: skip
     check = _knowrepo_limited(repo, "check")
     assert check.returncode == 1 and "Traceback" not in check.stderr
@@ -253,7 +256,10 @@ def test_E133_a_cron_line_that_never_fires_is_refused(tmp_path: Path):
     assert "reports/april.ipynb:3: schedule '0 0 31 4 *' never fires" in check.stdout
     due = _knowrepo_limited(repo, "run", "--due")
     assert due.returncode == 1
-    _assert_each_named(due, {"february": "never fires", "april": "never fires"})
+    zone = "schedule timezone"
+    _assert_each_named(
+        due, {"february": "never fires", "april": "never fires", "folder": zone, "longzone": zone}
+    )
     assert (repo / "runs/good/default").is_dir()  # the good report ran all the same
 
 
@@ -265,6 +271,9 @@ BAD_TEMPLATES = {
     "{% endfor %}{% endfor %}",
     "padded": "{{ 'x'.center(4000000000) }}",
     "long": "{{ run_date | month }}" + " " * 5000,
+    # nested lists share their items: each is short, comparing them is 10^12 steps
+    "nested": "{{ [[[1]*9999]*9999]*9999 == [[[1]*9999]*9999]*9999 }}",
+    "nested-text": "{{ [['x'*9999]*9999]*9999 }}",
 }
 
 
@@ -287,6 +296,7 @@ def test_E134_templates_are_bounded_and_one_bad_report_stops_no_other(tmp_path: 
     assert (repo / "runs/good/default").is_dir()
     assert "it builds a text or list of more than 10,000 items" in due.stderr  # what was refused
     assert "it uses {% for %}" in due.stderr and "ZeroDivisionError" in due.stderr
+    assert "it writes a list, tuple or mapping" in due.stderr
 
 
 THIRTY_FIRST = {

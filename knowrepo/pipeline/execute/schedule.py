@@ -143,6 +143,13 @@ def _evaluate(value: str, run_date: dt.date) -> str:
         if type(node).__name__ not in _STATEMENTS:
             tag = _TAGS.get(type(node).__name__, type(node).__name__.lower())
             raise TemplateLimit(f"uses {{% {tag} %}}: parameter templates hold expressions and if only")
+    # No list, tuple or mapping written in a template: nested ones share their items, so the
+    # limits above (on each value's own length) would let `[[[1]*9999]*9999]*9999 == ...`
+    # compare 10^12 items. Without them every value is a flat text, number, date or split().
+    if next(tree.find_all((nodes.List, nodes.Tuple, nodes.Dict)), None) is not None:
+        raise TemplateLimit(
+            "writes a list, tuple or mapping: parameter templates compute text, numbers and dates"
+        )
     text = ""
     for chunk in environment.from_string(tree).generate(run_date=run_date):
         text += chunk
@@ -234,7 +241,7 @@ def _zone(source: str, name: str) -> Any:
 
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: 'Europe' names a folder of zones)
         raise KnowrepoError(
             source, f"schedule timezone {name!r} is not a time zone (e.g. Europe/Berlin)"
         ) from None
