@@ -132,6 +132,7 @@ WRONG_FIELDS: list[dict[str, Any]] = [
     {"error": {"cell": "two", "ename": "E"}}, {"error": {"ename": 5}}, {"started": "yesterday"},
     {"started": "2026-13-45T99:00:00Z"}, {"started": 5}, {"duration": "1s"}, {"duration": float("nan")},
     {"slug": ["p"]}, {"variant": "$(touch v)"}, {"source": 5}, {"metrics": [1, 2]}, {"params": "month=1"},
+    {"slug": "q"}, {"variant": "eu"},  # a run of another report or variant, copied into p's folder
 ]  # fmt: skip
 
 

@@ -189,8 +189,9 @@ def _plain_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_run(folder: Path) -> Run:
-    """The run in `folder`, checked; a one-line error naming its run.json otherwise."""
+def read_run(folder: Path, slug: str | None = None, variant: str | None = None) -> Run:
+    """The run in `folder`, checked (a run of report `slug`, variant `variant` when given: the
+    folder it sits in); a one-line error naming its run.json otherwise."""
     path = folder / RUN_FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -200,10 +201,18 @@ def read_run(folder: Path) -> Run:
         raise KnowrepoError(path, f"invalid run record ({reason}); move this run's folder away") from None
     if "\\ud" in text.lower():  # a lone surrogate (an error message can hold one): no page holds it
         record = repair_tree(record)
-    if problem := record_problem(record, folder.name):
+    if problem := record_problem(record, folder.name) or _place_problem(record, slug, variant):
         raise KnowrepoError(path, f"invalid run record: {problem}; move this run's folder away")
     record["metrics"] = _plain_metrics(record.get("metrics") or {})
     return Run.from_json(folder, record)
+
+
+def _place_problem(record: dict[str, Any], slug: str | None, variant: str | None) -> str | None:
+    """A run copied into another report's or variant's folder would be shown as one of its runs."""
+    if slug is None or (record.get("slug"), record.get("variant")) == (slug, variant):
+        return None
+    theirs = f"{str(record.get('slug'))[:80]!r} [{str(record.get('variant'))[:40]}]"
+    return f"it is a run of {theirs}, not of its folder's {slug!r} [{variant}]"
 
 
 class RunStore:
@@ -271,7 +280,7 @@ class RunStore:
                 self._damaged(KnowrepoError(child, "is a symlink: the folders in runs/ must be real folders"))
             else:
                 try:
-                    found.append(read_run(child))
+                    found.append(read_run(child, slug, variant))
                 except KnowrepoError as exc:
                     self._damaged(exc)
         return found
@@ -297,7 +306,7 @@ class RunStore:
         for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
             *slug, variant, _id, _file = path.relative_to(self.root).parts
             if slug and all(SLUG_PART.fullmatch(p) for p in slug) and VARIANT_NAME.fullmatch(variant):
-                return read_run(path.parent)
+                return read_run(path.parent, "/".join(slug), variant)
         raise KnowrepoError(self.root, f"no run with id {run_id}")
 
     def _stray(self, path: Path, why: str) -> None:
