@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
 import os
+import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -312,3 +315,277 @@ def test_E126_display_names_are_kept_and_the_envelope_has_bare_addresses(notes: 
         ("Lopez, Ana", "ana@example.com")
     ]
     assert message["From"].addresses[0].display_name == "KB"
+
+
+# ---- runs that owe emails, shared, damaged, dropped ---------------------------------------------
+
+
+class GatedInbox(CountingInbox):
+    """An Inbox that holds the first message it is sent (after its recipients are accepted)
+    until the test opens the gate: a delivery caught in the act, for as long as the test needs
+    (at most 25 s: the client's timeout is 30)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()  # the first message is being held
+        self.gate = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if not self.holding.is_set():
+            self.holding.set()
+            deadline = time.monotonic() + 25
+            while not self.gate.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture()
+def gated():
+    from aiosmtpd.controller import Controller
+
+    box = GatedInbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    box.gate.set()
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def owing_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository whose two runs (variants eu and us) owe their emails: `run --all --email`
+    found the server down (each record says "sending"). Made once; each test copies it."""
+    root = tmp_path_factory.mktemp("owing") / "repo"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text(mail_config(free_port()))  # nobody listens there
+    cells = [("code", 'day = "x"\nregion = "x"', ["parameters"]), ("code", "print(region, day)")]
+    write_notebook(root / "reports/weekly.ipynb", cells, front=WEEKLY)
+    down = run_knowrepo("-C", str(root), "run", "--all", "--email", check=False)
+    assert down.returncode == 1 and down.stderr.count("stays owed") == 2, down.stderr
+    return root
+
+
+def _owing(template: Path, target: Path, port: int) -> Path:
+    root = target / "repo"
+    shutil.copytree(template, root, symlinks=True)
+    (root / "knowrepo.toml").write_text(mail_config(port))
+    return root
+
+
+def _records(root: Path) -> dict[str, Path]:
+    """Each owed run's delivery record, by variant."""
+    return {v: next((root / f"runs/weekly/{v}/.outbox").glob("*.json")) for v in ("eu", "us")}
+
+
+def _message_ids(box: CountingInbox) -> list[str]:
+    return sorted(parsed(raw)["Message-ID"] for _r, raw in box.messages)
+
+
+def _wait(what, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_E159_two_checkouts_sharing_runs_send_each_email_once(
+    owing_template: Path, tmp_path: Path, gated: GatedInbox
+):
+    """E159 of docs/errors.md: two checkouts whose runs/ is one folder (the second's a symlink
+    to the first's) run `email --pending` at once. The server holds the first message it gets:
+    the other process must leave that email to its sender (it is claimed in runs/), send the
+    other one, and finish; once the held one goes, nothing is sent twice. (Before: each
+    checkout sent both, under its own .knowrepo/lock.)"""
+    first = _owing(owing_template, tmp_path / "a", gated.port)
+    second = tmp_path / "b/repo"
+    second.mkdir(parents=True)
+    shutil.copytree(first / "reports", second / "reports")
+    shutil.copy(first / "knowrepo.toml", second / "knowrepo.toml")
+    (second / "runs").symlink_to(first / "runs")
+    procs = [_start(root, ["email", "--pending"], "2026-11-02T09:00:00") for root in (first, second)]
+    _wait(gated.holding.is_set)
+    _wait(lambda: any(p.poll() is not None for p in procs))  # the one not held finishes...
+    assert sum(p.poll() is not None for p in procs) == 1
+    assert len(gated.messages) == 1  # ...having sent the other email only
+    gated.gate.set()
+    outputs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert any("is being sent by pid" in err for err in outputs), outputs
+    assert len(gated.messages) == 2 and len(set(_message_ids(gated))) == 2, outputs
+    claims = [p.name for p in (first / "runs").rglob("*") if ".claim" in p.name]
+    assert claims == []  # released once sent
+    again = [_start(root, ["email", "--pending"], "2026-11-02T09:00:00") for root in (first, second)]
+    assert all("Nothing is owed." in p.communicate(timeout=120)[1] for p in again)
+    assert len(gated.messages) == 2
+
+
+def test_E159_a_claim_of_another_machine_is_left_to_it_until_stale(
+    owing_template: Path, tmp_path: Path, inbox: CountingInbox
+):
+    """E159 of docs/errors.md: a claim that another machine made (its process cannot be asked
+    after from here) holds its email back while it is fresh; an hour old, it is taken over."""
+    root = _owing(owing_template, tmp_path, inbox.port)
+    record = _records(root)["eu"]
+    claim = record.with_name(record.name.removesuffix(".json") + ".claim.1")
+    claim.write_text(json.dumps({"host": "0badcafe", "name": "other-box", "pid": 1, "since": "09:00:00"}))
+    held = run_knowrepo("-C", str(root), "email", "--pending")
+    assert "is being sent by pid 1 on other-box" in held.stderr, held.stderr
+    assert len(inbox.messages) == 1  # us only
+    old = time.time() - 2 * 3600
+    os.utime(claim, (old, old))
+    taken = run_knowrepo("-C", str(root), "email", "--pending")
+    assert "sent weekly-eu.pdf" in taken.stderr and len(inbox.messages) == 2, taken.stderr
+    assert not claim.exists()
+
+
+DAMAGE = [  # (field, value it is given, what the error says)
+    ("message_id", "{mid}\nBcc: eve@evil.example", "'message_id' must be"),
+    ("message_id", "<other@knowrepo>", "'message_id' must be"),
+    ("message_id", ["{mid}"], "'message_id' must be"),
+    ("to", ["eu@example.com\nBcc: eve@evil.example"], "'to' must be"),
+    ("to", ["eu@example.com, eve@evil.example"], "'to' must be"),
+    ("to", [], "'to' must be"),
+    ("cc", ["not an address"], "'cc' must be"),
+    ("cc", "eve@evil.example", "'cc' must be"),
+    ("subject", "Weekly\nBcc: eve@evil.example", "'subject' must be"),
+    ("subject", 7, "'subject' must be"),
+    ("date", "yesterday", "'date' must be"),
+    ("date", "Mon, 02 Nov 2026 09:00:00 -0000\nBcc: eve@evil.example", "'date' must be"),
+    ("state", "maybe", "'state' must be"),
+    ("state", None, "'state' must be"),
+    ("run", "20260101T000000.000Z-000000", "'run' must be"),
+    ("sent", "soon", "'sent' must be"),
+    ("bcc", ["eve@evil.example"], "unknown field 'bcc'"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "why"), DAMAGE)
+def test_E160_every_field_of_a_delivery_record_is_checked(field: str, value: object, why: str):
+    """E160 of docs/errors.md: what `read_record` finds wrong in a record read back (the
+    command-line test below shows the line it makes)."""
+    from knowrepo.exports.outbox import message_id, record_problem
+    from knowrepo.model import Run
+
+    run = Run(None, "20261102T090000.000Z-abcdef", "weekly", "eu", "reports/weekly.ipynb", "ok")
+    made = {
+        "to": ["eu@example.com"],
+        "cc": [],
+        "subject": "Weekly",
+        "date": "Mon, 02 Nov 2026 09:00:00 -0000",
+    }
+    good = {"run": run.id, "state": "sending", **made, "message_id": message_id(run, made["to"], [])}
+    assert record_problem(run.id, good) is None
+    assert record_problem(run.id, {**good, "state": "sent", "sent": "2026-11-02T09:00:01Z"}) is None
+    assert (
+        record_problem(run.id, {"run": run.id, "state": "dropped", "dropped": "2026-11-02T09:00:01Z"}) is None
+    )
+    given = [v.format(mid=good["message_id"]) for v in value] if isinstance(value, list) else value
+    given = given.format(mid=good["message_id"]) if isinstance(given, str) else given
+    problem = record_problem(run.id, {**good, field: given})
+    assert problem is not None and why in problem, problem
+    assert "\n" not in problem
+
+
+def test_E160_a_damaged_delivery_record_is_named_and_the_other_emails_go(
+    owing_template: Path, tmp_path: Path, inbox: CountingInbox
+):
+    """E160 of docs/errors.md: a delivery record edited by hand (here a header injected in its
+    Message-ID, then a reader; and one that is not JSON) is one error line naming it, every
+    time, and is never sent; the other emails go, `run --email`'s own among them. (Before:
+    "failed unexpectedly (ValueError: Header values may not contain linefeed...)", exit 2,
+    and no later email went.)"""
+    root = _owing(owing_template, tmp_path, inbox.port)
+    record = _records(root)["eu"]
+    good = json.loads(record.read_text())
+    cases = [
+        (json.dumps({**good, "message_id": good["message_id"] + "\nBcc: eve@evil.example"}), "'message_id'"),
+        (json.dumps({**good, "cc": ["eve@evil.example\r\nX: y"]}), "'cc' must be a list of email addresses"),
+        ("{not json", "not JSON"),
+    ]
+    for text, why in cases:
+        record.write_text(text)
+        proc = run_knowrepo("-C", str(root), "email", "--pending", check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        (line,) = _error_lines(proc.stderr)
+        assert line.startswith(f"error: {record}: invalid delivery record: ") and why in line, line
+        assert "the email of run" in line and "is not sent" in line and "--drop" in line, line
+    assert [parsed(raw)["Subject"].split(",")[0] for _r, raw in inbox.messages] == ["Weekly US"]
+    later = run_knowrepo(
+        "-C", str(root), "run", "weekly", "--variant", "us", "--force", "--email", check=False
+    )
+    assert later.returncode == 1 and "Traceback" not in later.stderr, later.stderr
+    assert len(_error_lines(later.stderr)) == 1 and len(inbox.messages) == 2  # run b's email went
+    assert "eve@evil.example" not in str(inbox.messages)
+    run_id = record.name.removesuffix(".json")
+    run_knowrepo("-C", str(root), "email", "--pending", "--drop", run_id)
+    assert "Nothing is owed." in run_knowrepo("-C", str(root), "email", "--pending").stderr
+    assert len(inbox.messages) == 2
+
+
+def test_E160_a_run_folder_copied_by_hand_stops_no_other_email(
+    owing_template: Path, tmp_path: Path, inbox: CountingInbox
+):
+    """E160 of docs/errors.md: any fault of one delivery is that delivery's alone. A run
+    folder copied by hand into the other variant (one run id in two folders) ended every
+    `email --pending` in "failed unexpectedly (ValueError: too many values to unpack)", exit
+    2, before the other emails; each folder's delivery is now its own."""
+    root = _owing(owing_template, tmp_path, inbox.port)
+    eu = _records(root)["eu"]
+    run_id = eu.name.removesuffix(".json")
+    shutil.copytree(root / f"runs/weekly/eu/{run_id}", root / f"runs/weekly/us/{run_id}")
+    proc = run_knowrepo("-C", str(root), "email", "--pending", check=False)
+    assert proc.returncode == 0 and "unexpectedly" not in proc.stderr, proc.stderr
+    subjects = sorted(parsed(raw)["Subject"].split(",")[0] for _r, raw in inbox.messages)
+    assert subjects == ["Weekly EU", "Weekly EU", "Weekly US"]  # (the copy is a run of its own)
+    assert "Nothing is owed." in run_knowrepo("-C", str(root), "email", "--pending").stderr
+
+
+def test_E161_an_email_being_sent_is_not_dropped_and_a_dropped_one_is_not_sent(
+    owing_template: Path, tmp_path: Path, gated: GatedInbox
+):
+    """E161 of docs/errors.md: `email --pending --drop` while `email --pending` sends: the email
+    on the wire is not dropped (one line, exit 1), the one it has not reached yet is, and is
+    then never sent. (Before: `--drop` wrote "dropped" without asking, and the delivery wrote
+    "sending" over it and sent it.)"""
+    root = _owing(owing_template, tmp_path, gated.port)
+    ids = sorted(p.name.removesuffix(".json") for p in _records(root).values())
+    sending = _start(root, ["email", "--pending"], "2026-11-02T09:00:00")
+    _wait(gated.holding.is_set)  # the oldest run's email is on the wire
+    busy = run_knowrepo("-C", str(root), "email", "--pending", "--drop", ids[0], check=False)
+    assert busy.returncode == 1, busy.stderr
+    (line,) = _error_lines(busy.stderr)
+    assert f"the email of run {ids[0]} is being sent by pid {sending.pid}" in line and "not dropped" in line
+    run_knowrepo("-C", str(root), "email", "--pending", "--drop", ids[1])
+    gated.gate.set()
+    _out, err = sending.communicate(timeout=120)
+    assert sending.returncode == 0, err
+    assert len(gated.messages) == 1, err  # the dropped one did not go
+    assert "Nothing is owed." in run_knowrepo("-C", str(root), "email", "--pending").stderr
+    assert len(gated.messages) == 1
+
+
+def test_E162_a_symlinked_folder_in_runs_is_named_by_email_pending(
+    owing_template: Path, tmp_path: Path, inbox: CountingInbox
+):
+    """E162 of docs/errors.md: the runs of a folder in runs/ that is a symlink (runs/ folders
+    must be real folders) are not read, nor is a record written through a linked `.outbox/`;
+    `email --pending` says so in one line, and exits 1, instead of finding "Nothing is owed."
+    while they owe their emails (or writing where the link points)."""
+    root = _owing(owing_template, tmp_path, inbox.port)
+    outbox = _records(root)["eu"].parent
+    outbox.rename(tmp_path / "outbox")
+    outbox.symlink_to(tmp_path / "outbox")
+    proc = run_knowrepo("-C", str(root), "email", "--pending", check=False)
+    assert proc.returncode == 1, proc.stderr
+    (line,) = _error_lines(proc.stderr)
+    assert line.startswith(f"error: {outbox}: is a symlink: the folders in runs/ must be real folders"), line
+    assert [parsed(raw)["Subject"].split(",")[0] for _r, raw in inbox.messages] == ["Weekly US"]
+    linked = root / "runs/weekly"
+    linked.rename(tmp_path / "elsewhere")
+    linked.symlink_to(tmp_path / "elsewhere")
+    proc = run_knowrepo("-C", str(root), "email", "--pending", check=False)
+    assert proc.returncode == 1 and "Nothing is owed" not in proc.stderr, proc.stderr
+    (line,) = _error_lines(proc.stderr)
+    assert line.startswith(f"error: {linked}: is a symlink: the folders in runs/ must be real folders"), line
+    assert len(inbox.messages) == 1

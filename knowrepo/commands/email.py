@@ -81,7 +81,8 @@ def email(
 
 
 def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
-    """Send every owed email (or with --drop, give those up); exit 1 if one stays owed."""
+    """Send every owed email (or with --drop, give those up); exit 1 if one stays owed (or
+    is not dropped)."""
     from knowrepo.exports.outbox import deliver_pending, drop_owed
 
     if others:
@@ -89,7 +90,8 @@ def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
     reporter = obj.reporter()
     with user_errors():
         if drop:
-            lines, still_owed = drop_owed(obj.root(), drop), 0
+            done = drop_owed(obj.root(), drop, reporter)
+            lines, still_owed = done.sent, done.failed
         else:
             done = deliver_pending(obj.root(), reporter)
             lines, still_owed = (done.sent if done.owed else ["Nothing is owed."]), done.failed

@@ -7,14 +7,12 @@ place and renamed into place only when complete, so a killed run never looks lik
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import os
 import re
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,6 +21,8 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RUN_STATUSES, VARIANT_NAME, Run, shown_run
+from knowrepo.support.claims import HOST as _HOST
+from knowrepo.support.claims import alive as _alive
 from knowrepo.support.yamltext import plain_problem, repair_text, repair_tree
 
 RUN_FILE = "run.json"
@@ -353,7 +353,6 @@ class RunStore:
 
 # RunStore.staging's folders: .tmp-<run id>-<machine>-<pid> (before: no machine)
 _STAGING = re.compile(r"\.tmp-" + RUN_ID.pattern + r"(?:-([0-9a-f]{8}))?-(\d+)")
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 # Another machine's temp folder is taken for abandoned only when older than this: its pid
 # cannot be asked after from here, and no run lasts two days.
 FOREIGN_STAGING_AGE = 2 * 24 * 3600
@@ -372,13 +371,3 @@ def _abandoned(folder: Path) -> bool:
         return time.time() - folder.stat().st_mtime > FOREIGN_STAGING_AGE
     except OSError:
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
