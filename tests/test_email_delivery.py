@@ -529,15 +529,17 @@ def test_E160_a_run_folder_copied_by_hand_stops_no_other_email(
     """E160 of docs/errors.md: any fault of one delivery is that delivery's alone. A run
     folder copied by hand into the other variant (one run id in two folders) ended every
     `email --pending` in "failed unexpectedly (ValueError: too many values to unpack)", exit
-    2, before the other emails; each folder's delivery is now its own."""
+    2, before the other emails; the copy (a run of eu in us/, E142) is named and owes nothing."""
     root = _owing(owing_template, tmp_path, inbox.port)
     eu = _records(root)["eu"]
     run_id = eu.name.removesuffix(".json")
     shutil.copytree(root / f"runs/weekly/eu/{run_id}", root / f"runs/weekly/us/{run_id}")
     proc = run_knowrepo("-C", str(root), "email", "--pending", check=False)
     assert proc.returncode == 0 and "unexpectedly" not in proc.stderr, proc.stderr
+    copy = f"runs/weekly/us/{run_id}/run.json: invalid run record: it is a run of 'weekly' [eu]"
+    assert all(copy in line for line in proc.stderr.splitlines() if "invalid run record" in line)
     subjects = sorted(parsed(raw)["Subject"].split(",")[0] for _r, raw in inbox.messages)
-    assert subjects == ["Weekly EU", "Weekly EU", "Weekly US"]  # (the copy is a run of its own)
+    assert subjects == ["Weekly EU", "Weekly US"]  # each once, never the copy's
     assert "Nothing is owed." in run_knowrepo("-C", str(root), "email", "--pending").stderr
 
 

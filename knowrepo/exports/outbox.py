@@ -209,8 +209,9 @@ def owed_runs(root: Path) -> tuple[list[Run], list[KnowrepoError]]:
             continue
         if not _marked(found):
             continue
+        *slug, variant, _id = found.relative_to(root / "runs").parts
         try:
-            run = read_run(found)
+            run = read_run(found, "/".join(slug), variant)
         except KnowrepoError:
             continue  # (a damaged run record is named by the build and `knowrepo runs`)
         if _state(run) not in FINAL:
