@@ -144,6 +144,143 @@ SHADOW_TEXT = """() => {
 }"""
 
 
+# A box over the whole window, as a report's CSS would lay it over the site.
+COVER = (
+    "position: fixed; top: 0; left: 0; width: 100vw; height: 100vh; background: rgb(0, 0, 255); z-index: 9"
+)
+LINK = '<a href="https://evil.example/login">Session expired: sign in again</a>'
+# An SVG whose <style> starts with an element: in XML, the text around it is the style sheet.
+SVG_STYLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><style><g/>'
+    "@import url(https://evil.example/x.css); svg{background-image:url(https://evil.example/track.png)}"
+    '</style><rect width="10" height="10"/></svg>'
+)
+
+
+def _bokeh_output(*roots, placed: int = 1, edit=None) -> dict:
+    """A Bokeh show() output as a notebook saves it, made by the real bokeh package (no kernel
+    needed): one document holding `roots`, the first `placed` of them given a place on the page;
+    `edit(docs)` changes its JSON as a hand-made output could (past bokeh's own validation)."""
+    from bokeh.document import Document
+    from bokeh.embed.util import standalone_docs_json_and_render_items
+
+    document = Document()
+    for root in roots:
+        document.add_root(root)
+    docs, items = standalone_docs_json_and_render_items(list(roots[:placed]))
+    as_json = lambda value: value.to_json() if hasattr(value, "to_json") else str(value)  # noqa: E731
+    docs = json.loads(json.dumps(docs, default=as_json))
+    if edit is not None:
+        edit(docs)
+    placed_items = json.dumps([item.to_json() for item in items])
+    script = f"const docs_json = {json.dumps(docs)};\nconst render_items = {placed_items};\n"
+    data = {"application/javascript": script, "application/vnd.bokehjs_exec.v0+json": ""}
+    return {"output_type": "display_data", "metadata": {}, "data": data}
+
+
+def _models(docs, name: str):
+    """Each model named `name` in Bokeh documents' JSON."""
+    if isinstance(docs, dict):
+        if docs.get("type") == "object" and docs.get("name") == name:
+            yield docs
+        for value in docs.values():
+            yield from _models(value, name)
+    elif isinstance(docs, list):
+        for item in docs:
+            yield from _models(item, name)
+
+
+def _set(name: str, **attributes):
+    """An edit that sets attributes of every `name` model, as a hand-made document could."""
+
+    def edit(docs) -> None:
+        for model in _models(docs, name):
+            model["attributes"].update(attributes)
+
+    return edit
+
+
+def _overlay_outputs() -> list[dict]:
+    """What BokehJS would draw over the site, outside the report body (E118): a Dialog, Tooltips
+    aimed at the site's search box or placed by offsets, restyled to fill the window, a hover
+    tooltip with its own <style>, a root the output gives no place; and, for contrast, a widget
+    whose help tooltip must still open."""
+    from bokeh.layouts import column
+    from bokeh.models import (
+        Button,
+        ByCSS,
+        ColumnDataSource,
+        Dialog,
+        Div,
+        HoverTool,
+        TextInput,
+        ToggleVisibility,
+        Tooltip,
+    )
+    from bokeh.plotting import figure
+
+    restyled = (
+        ":host { top: 0 !important; left: 0 !important; width: 100vw !important; height: 100vh !important;"
+        " max-width: none !important; max-height: none !important; }"
+    )
+    dialog = Dialog(
+        title="Session expired", content=Div(text=LINK), visible=True, closable=False, stylesheets=[restyled]
+    )
+    aimed = Tooltip(
+        content=Div(text=LINK),
+        target=ByCSS(query="#site-search"),
+        position="bottom_left",
+        visible=True,
+        interactive=True,
+        stylesheets=[restyled],
+        styles={"width": "100vw", "height": "100vh"},
+        css_variables={"tooltip-arrow-width": "3000px"},
+    )
+    offset = Tooltip(content="Offset tooltip", position=(-2000, -2000), visible=True, interactive=True)
+    opener = Button(label="Open the tooltip")  # (a reader's click may open it: next to its chart)
+    opener.js_on_click(ToggleVisibility(target=aimed))
+    helped = TextInput(title="Name", description=Tooltip(content="Your name", position="right"))
+    chart = figure(width=300, height=200, x_range=(0, 10), y_range=(0, 10), toolbar_location=None)
+    # (the <style> after the div: BokehJS parses the template as a document, a leading one goes to its head)
+    template = f"<div style='width: 3000px; height: 3000px'>tip-@y</div><style>{restyled}</style>"
+    chart.add_tools(HoverTool(tooltips=template))
+    box = ColumnDataSource(dict(left=[0], right=[10], bottom=[0], top=[10], y=[5]))
+    chart.quad(left="left", right="right", bottom="bottom", top="top", source=box)
+    cover = Div(text=LINK, styles={**dict(d.split(": ") for d in COVER.split("; ")), "position": "absolute"})
+    return [
+        _bokeh_output(dialog),
+        _bokeh_output(column(Div(text="Tooltip host"), aimed, offset, helped, opener)),
+        _bokeh_output(chart),
+        _bokeh_output(Div(text="Placed root"), cover),
+    ]
+
+
+def _css_text_outputs() -> list[dict]:
+    """Bokeh values that BokehJS writes as text into a style sheet (E114): an icon's size and
+    name, a drawer's size, css_variables; a Tabler icon (its font from a CDN); and an SVG icon
+    whose <style> starts with an element (E119)."""
+    from bokeh.models import BuiltinIcon, Button, Div, Drawer, SVGIcon, TablerIcon
+
+    escape = f"1em; }} :host {{ {COVER} }} x {{ y: 0"
+    plain_svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
+    blue_svg = plain_svg.replace("<rect", f"<style><g/>:host {{ {COVER} }}</style><rect")
+    return [
+        _bokeh_output(Button(label="Sized", icon=SVGIcon(svg=plain_svg)), edit=_set("SVGIcon", size=escape)),
+        _bokeh_output(
+            Button(label="Named", icon=BuiltinIcon(icon_name="help")),
+            edit=_set("BuiltinIcon", icon_name=f"x); }} :host {{ {COVER} }} x {{ y: var(--a"),
+        ),
+        _bokeh_output(
+            Drawer(location="left", elements=[Div(text="Drawn")]), edit=_set("Drawer", size=escape)
+        ),
+        _bokeh_output(Div(text="Variables", css_variables={"x": f"1; {COVER}", "y": "1 }"})),
+        _bokeh_output(Button(label="Tabler", icon=TablerIcon(icon_name="home"))),
+        _bokeh_output(Button(label="Blue", icon=SVGIcon(svg=blue_svg))),
+    ]
+
+
 def _frame_outputs() -> tuple[dict, dict]:
     """A DataFrame as a notebook shows it (pandas' own <style>) and a coloured Styler."""
     import pandas as pd
@@ -173,6 +310,20 @@ def markup_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         front="title: Defs",
     )
     (repo / "reports/overlay.md").write_text(OVERLAY)
+    for name, outputs in (("overlays", _overlay_outputs()), ("csstext", _css_text_outputs())):
+        cells = [("code", f"show({index})") for index in range(len(outputs))]
+        write_notebook(
+            repo / f"reports/{name}.ipynb",
+            cells,
+            front=f"title: {name}",
+            outputs={index: [output] for index, output in enumerate(outputs)},
+        )
+    svg = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"image/svg+xml": SVG_STYLE, "text/plain": "<svg>"},
+    }
+    write_notebook(repo / "reports/svgstyle.ipynb", [("code", "svg")], front="title: SVG", outputs={0: [svg]})
     frame, styled = _frame_outputs()
     write_notebook(
         repo / "reports/frames.ipynb",
@@ -447,6 +598,147 @@ def test_E117_old_browsers_get_the_light_theme_and_new_ones_are_unchanged(markup
         assert same(shot(scheme, _without_fallbacks)[0], shot(scheme, lambda css: css)[0]), scheme
 
 
+SITE_PARTS = (".topbar", "#site-search", ".report-header h1", "footer")
+
+# What BokehJS drew at the end of <body>, outside the report body, that has a size.
+AT_THE_END = """() => [...document.body.children]
+  .filter(e => e.shadowRoot || /\\bbk-/.test(e.className))
+  .filter(e => { const box = e.getBoundingClientRect(); return box.width * box.height > 0; })
+  .map(e => e.className || e.tagName)"""
+
+# The boxes of BokehJS's tooltips (at the end of <body>, in the top layer) and their text.
+TOOLTIPS = """() => {
+  const text = root => [...root.querySelectorAll('*')].map(e => e.shadowRoot ? text(e.shadowRoot) : '')
+    .join('') + root.textContent;
+  return [...document.querySelectorAll('body > .bk-Tooltip')].map(e => {
+    const box = e.getBoundingClientRect();
+    return {text: text(e.shadowRoot), top: box.top, width: box.width, height: box.height};
+  });
+}"""
+
+# Every element of the report body, shadow roots included, that is positioned fixed.
+FIXED = """() => {
+  const found = [];
+  const walk = root => {
+    for (const el of root.querySelectorAll('*')) {
+      if (getComputedStyle(el).position === 'fixed') found.push(el.tagName + '.' + el.className);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document.querySelector('.report-body'));
+  return found;
+}"""
+
+
+def _site_on_top(page) -> dict[str, bool]:
+    """For each part of the site around the report body: whether it is what lies at its centre."""
+    found = {}
+    for selector in SITE_PARTS:
+        page.locator(selector).first.scroll_into_view_if_needed()
+        found[selector] = page.evaluate(ON_TOP, selector)
+    return found
+
+
+def test_E118_nothing_bokeh_draws_covers_the_site(markup_repo, markup_site, open_page):
+    """E118: what BokehJS draws at the end of <body> or in the top layer, outside the report
+    body, never covers the site: a Dialog's output shows its static view; a Tooltip model opens
+    only from its widget, next to its own chart, unstyled by the report; a hover tooltip's box is
+    bounded; a root the output gives no place is drawn in the chart's own box; and a box any
+    chart library positions fixed stays inside the report body."""
+    body = BeautifulSoup((markup_repo / "_site/overlays/index.html").read_text(), "html.parser")
+    assert len(body.select(".report-body .kr-bokeh")) == 3  # (not the Dialog's)
+    page = open_page
+    page.goto(markup_site + "overlays/")
+    page.wait_for_function("() => document.querySelectorAll('.kr-bokeh.drawn').length === 3", timeout=10_000)
+    assert _site_on_top(page) == dict.fromkeys(SITE_PARTS, True)
+    assert page.evaluate(AT_THE_END) == []
+    _hover(page, page.locator(".bk-Figure").first)  # a hover tooltip with its own <style> and a huge box
+    page.wait_for_function(f"() => ({SHADOW_TEXT})().includes('tip-5')", polling=100, timeout=10_000)
+    [tip] = [tip for tip in page.evaluate(TOOLTIPS) if "tip-5" in tip["text"]]
+    assert tip["width"] <= 600 and tip["height"] <= 450, tip
+    _hover(page, page.locator(".bk-TextInput .bk-description"))  # a widget's help still opens
+    page.wait_for_function(f"() => ({TOOLTIPS})().some(t => t.text.includes('Your name'))", polling=100)
+    page.get_by_role("button", name="Open the tooltip").click()  # aimed at the search box by a selector
+    page.wait_for_function(f"() => ({TOOLTIPS})().some(t => t.text.includes('Session expired'))", polling=100)
+    [opened] = [tip for tip in page.evaluate(TOOLTIPS) if "Session expired" in tip["text"]]
+    assert opened["top"] >= page.locator(".topbar").bounding_box()["height"], opened
+    assert opened["width"] <= 600 and opened["height"] <= 450, opened
+    page.mouse.move(5, 5)
+    cover = f"'<div style=\"{COVER}\"></div>'"  # (as a chart library might position a box)
+    page.evaluate(f"() => document.querySelector('.report-body').insertAdjacentHTML('beforeend', {cover})")
+    assert _site_on_top(page) == dict.fromkeys(SITE_PARTS, True)
+
+
+def test_E114_bokeh_values_written_into_style_sheets_stay_values(markup_repo, markup_site, open_page):
+    """E114: the Bokeh values BokehJS writes as text into a style sheet (an icon's size and name,
+    a drawer's size, css_variables) cannot end their rule and start another (a fixed cover);
+    a Tabler icon loads no font from a CDN."""
+    from knowrepo.pipeline.render.css import safe_declaration
+
+    assert not safe_declaration("color", "red }") and not safe_declaration("--x", "1 }")  # (`}` ends a rule)
+    page = open_page
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
+    page.goto(markup_site + "csstext/")
+    page.wait_for_function("() => document.querySelectorAll('.kr-bokeh.drawn').length === 6", timeout=10_000)
+    page.get_by_text("Drawn").wait_for(state="attached")
+    assert page.evaluate(FIXED) == []
+    assert _site_on_top(page) == dict.fromkeys(SITE_PARTS, True)
+    assert outside == []
+    site = markup_repo / "_site"
+    specs = [
+        (site / "csstext" / c["data-figure"]).resolve().read_text()
+        for c in BeautifulSoup((site / "csstext/index.html").read_text(), "html.parser").select(".kr-bokeh")
+    ]
+    assert not any("fixed" in spec or "TablerIcon" in spec for spec in specs)
+
+
+def test_E119_a_style_element_keeps_only_its_text_all_of_it_cleaned(markup_repo):
+    """E119: a <style> whose first child is an element (in XML, SVG's, the text around it is the
+    style sheet) keeps only its text, cleaned as a whole; in HTML too, nothing of an outside URL
+    or an @import stays in what the CSS parser reads as a selector."""
+    from knowrepo.pipeline.render.sanitize import clean_body, clean_svg
+
+    for svg in (
+        SVG_STYLE,
+        SVG_STYLE.replace("<g/>", "<g>svg{}</g>"),
+        SVG_STYLE.replace("<g/>", "<style/>"),
+        SVG_STYLE.replace("<style><g/>", "<style>svg{}<g/><g/>"),
+    ):
+        cleaned = clean_svg(svg.encode()).decode()
+        assert "evil.example" not in cleaned and "@import" not in cleaned, svg
+        assert re.search(r"<style>[^<]*</style>", cleaned), cleaned
+    html = clean_body(
+        "<style><g/>@import url(https://evil.example/x.css); p {color: red} td {color: blue}</style>"
+    )
+    assert "evil.example" not in html and "@import" not in html and ".report-body td {color: blue}" in html
+    [image] = BeautifulSoup((markup_repo / "_site/svgstyle/index.html").read_text(), "html.parser").select(
+        ".report-body img"
+    )
+    published = (markup_repo / "_site/svgstyle" / image["src"]).resolve().read_text()
+    assert "evil.example" not in published and "@import" not in published
+
+
+def test_E119_svg_styles_load_and_cover_nothing_in_chromium(markup_repo, markup_site, open_page):
+    """E119 in Chromium: the SVG file opened at its own URL asks nothing from elsewhere (the
+    fixture fails the test if it does); an SVG icon's style does not turn its button into a
+    cover."""
+    page = open_page
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
+    [image] = BeautifulSoup((markup_repo / "_site/svgstyle/index.html").read_text(), "html.parser").select(
+        ".report-body img"
+    )
+    page.goto(markup_site + "svgstyle/" + image["src"])
+    page.wait_for_load_state("networkidle")
+    assert outside == []
+    page.goto(markup_site + "csstext/")
+    page.wait_for_function("() => document.querySelectorAll('.kr-bokeh.drawn').length === 6", timeout=10_000)
+    button = page.locator(".bk-Button", has_text="Blue")
+    style = button.evaluate("e => [getComputedStyle(e).position, getComputedStyle(e).backgroundColor]")
+    assert style[0] != "fixed" and style[1] != "rgb(0, 0, 255)", style
+
+
 def test_E110_bokeh_html_properties_are_those_bokehjs_knows():
     """The Bokeh models and properties the cleaner names exist in the installed bokeh (an upgrade
     that renames one fails here, not silently in a reader's browser)."""
@@ -460,3 +752,16 @@ def test_E110_bokeh_html_properties_are_those_bokehjs_knows():
     for name, properties in MODEL_CLEANERS.items():
         for prop in properties:
             assert prop in known[name].properties(), (name, prop)
+
+
+def test_E118_every_bokeh_selector_is_known():
+    """E118: a Tooltip may not be aimed by a selector at the site's own elements: every selector
+    model of the installed bokeh is one the cleaner knows (an upgrade that adds one fails here)."""
+    import bokeh.models  # noqa: F401  (registers every model)
+    from bokeh.model import Model
+    from bokeh.models.selectors import Selector
+
+    from knowrepo.pipeline.render.bokehdoc import _SELECTORS
+
+    known = {name for name, cls in Model.model_class_reverse_map.items() if issubclass(cls, Selector)}
+    assert known - {"Selector"} == _SELECTORS

@@ -9,7 +9,8 @@ string to a library that does (read in its bundles, 3.9):
   switch render_as_text off once the page is open);
 - bokeh.models.dom.HTML.html, as one string or in list form;
 - HoverTool.tooltips, as a template or in list form (the values; the labels are text). A
-  `{safe}` format would put a data value in as HTML: it is dropped;
+  `{safe}` format would put a data value in as HTML: it is dropped; so is a <style> (it would
+  restyle the tooltip's own box, in the top layer);
 - TableColumn.title (its field, when it has none) and DataTable.index_header (SlickGrid's
   headers); HTMLTemplateFormatter's template, an underscore template that puts values in as
   HTML and needs eval (which the site's policy refuses): a StringFormatter takes its place;
@@ -25,9 +26,19 @@ tooltip labels, dom.Text, dom.ValueRef, HTML annotations, tooltips' content stri
 CSS: every model's `styles` and `stylesheets`, dom elements' `style`, and `html_attributes`
 (only the attributes any sanitized element may have). A GlobalInlineStyleSheet goes into the
 page's <head>: its rules are put under the report body; an imported style sheet (a URL) is
-emptied. A SetValue callback sets a property when clicked: its value is cleaned as that
-property's is. A document with `defs` (DataModel subclasses: BokehJS builds their classes from
-the document, defaults and all) cannot be checked: see has_defs.
+emptied, and a TablerIcon (its font from a CDN) is a BuiltinIcon. Values BokehJS writes as
+text into a style sheet, unchecked: `css_variables` (`:host { --name: value; }`), an icon's
+`size` and a BuiltinIcon's `icon_name`, a Drawer's `size`: each stays one value (no `}` ending
+its rule). A SetValue callback sets a property when clicked: its value is cleaned as that
+property's is.
+
+Over the page: BokehJS draws some boxes at the end of <body>, outside the report body (whose
+box clips everything else a chart draws): a Dialog, fixed over the whole window, and tooltips,
+in the top layer. A document with a Dialog, or with `defs` (DataModel subclasses: BokehJS
+builds their classes from the document, defaults and all, where no cleaner sees them), shows
+its static view (static_only). A Tooltip opens only as its widget opens it (see the
+tooltips section below); site.js gives BokehJS the chart's own box for any root the
+output does not place.
 """
 
 from __future__ import annotations
@@ -52,10 +63,14 @@ _SLIDERS = (
 )
 
 
-def has_defs(docs: dict[str, Any]) -> bool:
-    """Whether a document declares model subclasses (its `defs`): their defaults and behaviour
-    live in the document, where no property cleaner sees them."""
-    return any(isinstance(doc, dict) and doc.get("defs") for doc in docs.values())
+def static_only(docs: dict[str, Any]) -> bool:
+    """Whether the documents can be shown only as their output's static view: one declares
+    model subclasses (its `defs`: their defaults and behaviour live in the document, where no
+    property cleaner sees them), or holds a model BokehJS draws over the whole page (a Dialog:
+    fixed, at the end of <body>, outside the report body, by design)."""
+    if any(isinstance(doc, dict) and doc.get("defs") for doc in docs.values()):
+        return True
+    return any(node["name"] in _OVER_THE_PAGE for node in _objects(docs))
 
 
 def clean_documents(docs: dict[str, Any]) -> None:
@@ -101,10 +116,14 @@ def property_cleaner(model: str, prop: str, index: dict[str, dict[str, Any]]) ->
     """How a value of `model.prop` is cleaned (None: BokehJS shows it as text, or runs nothing)."""
     if (clean := MODEL_CLEANERS.get(model, {}).get(prop)) is not None:
         return clean
+    if model == "Tooltip" and prop == "target":
+        return lambda value: _tooltip_target(value, index)
     if prop == "styles" or (prop == "style" and model.startswith("bokeh.models.dom.")):
         return _styles
     if prop == "stylesheets":
         return lambda value: _stylesheets(value, index)
+    if prop == "css_variables":
+        return _css_variables
     if prop == "html_attributes":
         return _html_attributes
     return None
@@ -140,8 +159,14 @@ def _dom_html(value: Any) -> Any:
     model as a `<ref id>` it fills in). Each string is well-formed once cleaned, so no join of
     them makes markup."""
     if isinstance(value, list):
-        return [clean_html(item, keep_refs=True) if isinstance(item, str) else item for item in value]
-    return clean_html(value, keep_refs=True) if isinstance(value, str) else value
+        return [_tooltip_html(item, keep_refs=True) if isinstance(item, str) else item for item in value]
+    return _tooltip_html(value, keep_refs=True) if isinstance(value, str) else value
+
+
+def _tooltip_html(value: str, keep_refs: bool = False) -> str:
+    """HTML that BokehJS may put in a tooltip (hover templates, dom nodes): cleaned, and without
+    <style>, whose `:host` rules would restyle the tooltip's own box (see "tooltips" below)."""
+    return clean_html(value, keep_refs=keep_refs, keep_styles=False)
 
 
 def _template(value: Any) -> Any:
@@ -150,7 +175,7 @@ def _template(value: Any) -> Any:
         return value
     while "{safe}" in value:  # (`{sa{safe}fe}` is `{safe}` once the inner one goes)
         value = value.replace("{safe}", "")
-    return clean_html(value)
+    return _tooltip_html(value)
 
 
 def _tooltips(value: Any) -> Any:
@@ -247,6 +272,81 @@ def _stylesheets(value: Any, index: dict[str, dict[str, Any]]) -> Any:
     return cleaned
 
 
+def _css_variables(value: Any) -> Any:
+    """css_variables, which BokehJS writes as text into a `:host { --name: value; }` rule:
+    only names that are names, and values that are one declaration's and load nothing."""
+    entries = _entries(value)
+    if entries is None:
+        return value
+    kept = []
+    for name, variable in entries:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            continue
+        full = name if name.startswith("--") else f"--{name}"
+        if not isinstance(variable, str) or safe_declaration(full, variable):  # (a Node: a number)
+            kept.append([name, variable])
+    return {"type": "map", "entries": kept}
+
+
+def _length(default: Any) -> Cleaner:
+    """A size BokehJS writes as text into a style sheet (an icon's, a drawer's): a number, or
+    one CSS length (`2em`, `50%`); anything else is the default."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        return value if isinstance(value, str) and _one_length(value) else default
+
+    return clean
+
+
+def _one_length(text: str) -> bool:
+    import tinycss2
+
+    tokens = tinycss2.parse_component_value_list(text, skip_comments=True)
+    tokens = [token for token in tokens if token.type != "whitespace"]
+    return len(tokens) == 1 and tokens[0].type in ("dimension", "percentage", "number")
+
+
+def _icon_name(value: Any) -> Any:
+    """A BuiltinIcon's name, which BokehJS writes into `var(--bokeh-icon-<name>)`."""
+    return value if isinstance(value, str) and _NAME.fullmatch(value) else "unknown"
+
+
+def _no_map(value: Any) -> Any:
+    return {"type": "map", "entries": []}
+
+
+def _no_sheets(value: Any) -> Any:
+    return []
+
+
+# -- tooltips ------------------------------------------------------------------------------
+# BokehJS shows a tooltip at the end of <body>, in the page's top layer (a popover): nothing of
+# the report body clips it or stacks over it. So a Tooltip model opens only as its widget or
+# button opens it (hovering its help icon), next to an element of its own chart, with no CSS
+# of the report's on its box (style.css bounds that box's size).
+
+
+def _hidden(value: Any) -> bool:
+    return False
+
+
+def _anchor(value: Any) -> Any:
+    """A tooltip's position: an anchor on its target (`right`), never offsets or coordinates,
+    which could place it anywhere on the page (None: it does not show)."""
+    return value if isinstance(value, str) else None
+
+
+def _tooltip_target(value: Any, index: dict[str, dict[str, Any]]) -> Any:
+    """A tooltip's target: its parent, or a model of the chart; never a CSS or XPath selector,
+    which could aim it at the site's own elements (the search box)."""
+    ref = value.get("id") if isinstance(value, dict) else None
+    model = index.get(ref, value) if isinstance(ref, str) else value  # (a ref, or the model itself)
+    name = model.get("name") if isinstance(model, dict) else None
+    return "auto" if name in _SELECTORS else value
+
+
 def _html_attributes(value: Any) -> Any:
     entries = _entries(value)
     if entries is None:
@@ -301,6 +401,10 @@ def _table_column(attributes: dict[str, Any]) -> None:
         attributes["title"] = attributes["field"]  # (SlickGrid shows the field as HTML then)
 
 
+def _tabler_icon(attributes: dict[str, Any]) -> None:
+    attributes["icon_name"] = "unknown"  # (its font comes from a CDN: a BuiltinIcon in its place)
+
+
 def _slider(attributes: dict[str, Any]) -> None:
     if "format" in attributes and not isinstance(attributes["format"], str | None):
         attributes["tooltips"] = False  # a TickFormatter model: its text is not checked here
@@ -316,6 +420,7 @@ _FIXES: dict[str, Callable[[dict[str, Any]], None]] = {
     "GlobalInlineStyleSheet": _global_sheet,
     "ImportedStyleSheet": _imported_sheet,
     "GlobalImportedStyleSheet": _imported_sheet,
+    "TablerIcon": _tabler_icon,
     **dict.fromkeys(_SLIDERS, _slider),
 }
 # Models BokehJS would draw in a way no cleaning makes safe, and what takes their place.
@@ -324,9 +429,16 @@ _RENAMED = {
     "Markdown": "Div",
     "ImportedStyleSheet": "InlineStyleSheet",
     "GlobalImportedStyleSheet": "GlobalInlineStyleSheet",
+    "TablerIcon": "BuiltinIcon",
 }
+# Models BokehJS draws over the whole page, outside the report body: see static_only.
+_OVER_THE_PAGE = frozenset({"Dialog"})
+# The models a Tooltip's target may name that find an element anywhere in the page.
+_SELECTORS = frozenset({"ByCSS", "ByClass", "ByID", "ByXPath"})
+_NAME = re.compile(r"[\w-]+", re.ASCII)  # a CSS name, without escapes (`--x: 1 }` is no name)
 
-# Each model's properties that BokehJS writes into the page as HTML (or SVG), and their cleaning.
+# Each model's properties that BokehJS writes into the page as HTML (or SVG) or into a style
+# sheet as text, or that would show a tooltip over the page; and their cleaning.
 MODEL_CLEANERS: dict[str, dict[str, Cleaner]] = {
     "Div": {"text": _html},
     "Markdown": {"text": _markdown},
@@ -336,9 +448,22 @@ MODEL_CLEANERS: dict[str, dict[str, Cleaner]] = {
     "DataTable": {"index_header": _html},
     "DataCube": {"index_header": _html},
     "MultiChoice": {"options": _options, "placeholder": _html},
-    "SVGIcon": {"svg": _svg},
+    "SVGIcon": {"svg": _svg, "size": _length("1em")},
+    "BuiltinIcon": {"icon_name": _icon_name, "size": _length("1em")},
+    "TablerIcon": {"icon_name": _icon_name, "size": _length("1em")},  # (a SetValue names it so)
+    "Drawer": {"size": _length(300)},
+    "Tooltip": {
+        "visible": _hidden,
+        "position": _anchor,
+        "styles": _no_map,
+        "stylesheets": _no_sheets,
+        "css_variables": _no_map,
+        "html_attributes": _no_map,
+    },
     **{slider: {"format": _html} for slider in _SLIDERS if slider != "CategoricalSlider"},
     "CategoricalSlider": {"categories": _categories, "value": _html},
 }
 # Every model this module names (a test checks them against the installed bokeh's).
-NAMED_MODELS = frozenset({*MODEL_CLEANERS, *_FIXES, *_RENAMED, *_RENAMED.values(), "SetValue"})
+NAMED_MODELS = frozenset(
+    {*MODEL_CLEANERS, *_FIXES, *_RENAMED, *_RENAMED.values(), *_OVER_THE_PAGE, *_SELECTORS, "SetValue"}
+)

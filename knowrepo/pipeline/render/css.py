@@ -9,7 +9,9 @@ load from elsewhere. What stays:
   `image-set()`, `src()`, `element()`, and the old script hooks `behavior` and `-moz-binding`);
 - style rules, their selectors put under a scope (`.report-body td`) when the CSS reaches the
   page itself (a <style> in the body, a Bokeh global style sheet); none starts with a sibling
-  combinator (`~ header`), which would reach past it;
+  combinator (`~ header`), which would reach past it, and none holds what no selector does (a
+  URL, an at-rule, `;`: `<g/>@import url(x); p`, text an SVG style held around an element);
+- no declaration holds a `}` (BokehJS joins declarations into a rule as text: `1 }` ends it);
 - @media, @supports, @container and @layer blocks, cleaned the same way. Every other at-rule
   goes: @import loads, and @font-face, @keyframes, @property, @page or @counter-style name
   things the whole page shares.
@@ -103,6 +105,8 @@ def _selectors(prelude: list[Any], scope: str | None) -> str:
     for selector in _split(prelude):
         if not selector or (selector[0].type == "literal" and selector[0].value in _LEADING_COMBINATORS):
             continue
+        if _loads(selector) or _breaks_out(selector):  # (no selector: `<g/>@import url(x); svg`)
+            continue
         text = tinycss2.serialize(selector)
         kept.append(f"{scope} {text}" if scope else text)
     return ", ".join(kept)
@@ -139,12 +143,26 @@ def _declarations(nodes: Iterable[Any]) -> str:
 
 def _safe(declaration: Any) -> bool:
     name = declaration.lower_name
-    if name in _SCRIPT_PROPERTIES:
+    if name in _SCRIPT_PROPERTIES or _breaks_out(declaration.value):
         return False
     if name == "position":  # one keyword that keeps the box in the report (not var(), not fixed)
         tokens = [t for t in declaration.value if t.type not in ("whitespace", "comment")]
         return len(tokens) == 1 and tokens[0].type == "ident" and tokens[0].lower_value in _POSITIONS
     return not _loads(declaration.value)
+
+
+def _breaks_out(tokens: Iterable[Any]) -> bool:
+    """Whether the tokens hold an at-rule, a `;`, or a parse error (tinycss2's for a `}` with no
+    `{`): in a declaration that BokehJS joins into a style sheet as text (`--x: 1 }`), the `}`
+    would close its rule; in a selector, none of them is valid."""
+    for token in tokens:
+        if token.type in ("at-keyword", "error") or (token.type == "literal" and token.value == ";"):
+            return True
+        if token.type == "function" and _breaks_out(token.arguments):
+            return True
+        if token.type in ("() block", "[] block", "{} block") and _breaks_out(token.content):
+            return True
+    return False
 
 
 def _loads(tokens: Iterable[Any]) -> bool:

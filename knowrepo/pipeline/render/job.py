@@ -427,10 +427,10 @@ class NotebookPreparer:
         if chart is None:
             return None
         if chart.kind == "bokeh" and self.sanitize:
-            from knowrepo.pipeline.render.bokehdoc import clean_documents, has_defs
+            from knowrepo.pipeline.render.bokehdoc import clean_documents, static_only
 
-            if has_defs(chart.spec["docs_json"]):
-                return None  # model classes declared in the document: its static view shows
+            if static_only(chart.spec["docs_json"]):
+                return None  # model classes declared in the document, or a Dialog: its static view shows
             clean_documents(chart.spec["docs_json"])
         blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
         if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)

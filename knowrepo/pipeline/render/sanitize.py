@@ -10,7 +10,8 @@ escapes itself, so it never needs to pass it.
 
 SVG files (plots written as files) are cleaned here by hand with the standard library's XML
 parser: nh3 parses HTML, not standalone SVG documents, and an SVG opened at its own URL runs
-its scripts with the site's origin.
+its scripts with the site's origin. XML has no raw-text elements: an SVG <style> keeps its
+text alone, all of it cleaned (see _clean_style).
 """
 
 from __future__ import annotations
@@ -73,13 +74,18 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-def clean_html(fragment: str, keep_refs: bool = False) -> str:
+def clean_html(fragment: str, keep_refs: bool = False, keep_styles: bool = True) -> str:
     """`fragment` without anything that can run script, load from elsewhere, or (in its CSS)
     place a box outside its own. `keep_refs`: Bokeh's <ref id> placeholders stay (bokeh's
-    dom.HTML puts its child models there)."""
+    dom.HTML puts its child models there). Without `keep_styles`, <style> elements go with
+    their text (HTML BokehJS puts in a tooltip, where a `:host` rule would restyle the
+    tooltip's own box, which lies over the page)."""
+    tags, dropped = _TAGS, _DROPPED_WITH_CONTENT
+    if not keep_styles:
+        tags, dropped = tags - {"style"}, dropped | {"style"}
     if keep_refs:
-        return _clean(fragment, _TAGS | {"ref"}, _DROPPED_WITH_CONTENT, {**_ATTRIBUTES, "ref": {"id"}})
-    return _clean(fragment, _TAGS, _DROPPED_WITH_CONTENT, _ATTRIBUTES)
+        return _clean(fragment, tags | {"ref"}, dropped, {**_ATTRIBUTES, "ref": {"id"}})
+    return _clean(fragment, tags, dropped, _ATTRIBUTES)
 
 
 def plain_attribute(name: str, value: str) -> str | None:
@@ -200,14 +206,14 @@ def _local(name: Any) -> str:
 
 def _clean_element(element: Any) -> None:
     """Keep SVG elements only (an XHTML <frame> or <meta> inside an SVG runs and redirects)."""
+    if _local(element.tag) == "style":
+        _clean_style(element)
     for child in list(element):
         tag = child.tag if isinstance(child.tag, str) else ""
         if not tag.startswith("{" + SVG_NS + "}") or _local(tag) in _SVG_DROPPED:
             element.remove(child)
         else:
             _clean_element(child)
-    if _local(element.tag) == "style" and element.text:
-        element.text = clean_stylesheet(element.text)
     for name in list(element.attrib):
         local = _local(name).lower()
         value = element.attrib[name].strip()
@@ -217,6 +223,16 @@ def _clean_element(element: Any) -> None:
             element.attrib[name] = clean_declarations(value)
         elif "(" in value and loads_elsewhere(value):  # (fill="url(...)"; `(` also catches `u\\72l(`)
             element.attrib[name] = "none"
+
+
+def _clean_style(element: Any) -> None:
+    """An SVG <style> as its text alone, all of it cleaned. XML has no raw-text elements: in
+    `<style><g/>@import url(x);</style>` the <g/> is an element, and the browser reads the text
+    around it (the style's text and each child's tail) as the style sheet."""
+    css = (element.text or "") + "".join(child.tail or "" for child in element)
+    for child in list(element):
+        element.remove(child)
+    element.text = clean_stylesheet(css)
 
 
 def _unsafe_attribute(name: str, local: str, value: str) -> bool:

@@ -168,6 +168,9 @@ document.addEventListener("keydown", function (event) {
       });
     },
     bokeh: function (target, doc) {
+      // elementid: where BokehJS draws what no root names (a root the item leaves out, the
+      // document's notifications): this chart's own box, never the end of <body>.
+      target.id = "kr-view-" + (++count);
       var items = doc.render_items.map(function (item) {
         var roots = {};
         Object.keys(item.roots || {}).forEach(function (id) {
@@ -176,7 +179,7 @@ document.addEventListener("keydown", function (event) {
           target.appendChild(root);
           roots[id] = root.id;
         });
-        return Object.assign({}, item, { roots: roots });
+        return Object.assign({}, item, { roots: roots, elementid: target.id });
       });
       return window.Bokeh.embed.embed_items(doc.docs_json, items);
     }
