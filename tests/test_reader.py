@@ -262,10 +262,14 @@ BOKEH_CELLS = [
     (
         "code",
         "from bokeh.layouts import column\nfrom bokeh.models import Div, HoverTool\n"
+        "from bokeh.models import ColumnDataSource, DataTable, TableColumn\n"
         "tip = HoverTool(tooltips='<i onclick=\"alert(1)\">@y</i>')\n"
         "chart = figure(width=320, height=200, title='Bokeh', tools=[tip])\n"
         "chart.line([1, 2, 3], [3, 1, 2])\n"
-        "show(column(Div(text='<b onclick=\"alert(2)\">Bokeh note</b><script>alert(3)</script>'), chart))",
+        "table = DataTable(source=ColumnDataSource({'y': [3, 1, 2]}), columns=[TableColumn(field='y')],"
+        " width=200, height=120, reorderable=False)\n"
+        "note = Div(text='<b onclick=\"alert(2)\">Bokeh note</b><script>alert(3)</script>')\n"
+        "show(column(note, chart, table))",
     ),
 ]
 
@@ -354,6 +358,9 @@ def test_altair_and_bokeh_charts_are_drawn_offline_else_their_static_view(tmp_pa
         page.wait_for_selector(".kr-bokeh.drawn [id^=kr-bokeh-]")
         assert page.locator(".kr-bokeh.drawn [id^=kr-bokeh-]").bounding_box()["height"] >= 150
         page.locator(".kr-bokeh b", has_text="Bokeh note").wait_for()  # the Div, in its shadow DOM
+        # a Bokeh table beside a Vega chart (Vega's bundle once leaked a global `$` that
+        # SlickGrid took for jQuery: the table threw and stayed empty)
+        page.locator(".kr-bokeh .slick-cell", has_text="3").first.wait_for()
         assert page.locator(".kr-bokeh [onclick], .kr-bokeh script").count() == 0
         assert page.locator(".kr-chart img, .kr-chart .interactive-note").count() == 0  # drawn over
         assert serious_violations(page) == []  # (axe-core on the drawn charts)

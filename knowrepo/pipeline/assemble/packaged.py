@@ -56,16 +56,19 @@ def chart_libraries(kinds: set[str], caches: Any) -> list[tuple[str, str]]:
 
 def vega_bundle(caches: Any) -> Path | None:
     """vl-convert's own Vega-Embed bundle (0.9 MB), written once per vl-convert version: making
-    it starts vl-convert's JavaScript engine (1.8 s)."""
+    it starts vl-convert's JavaScript engine (1.8 s). It is wrapped in a function of its own:
+    loaded as a classic script, its top-level names (a `function $` among them) were globals,
+    and SlickGrid, which takes a global `$` for jQuery, then broke every Bokeh table on a page
+    that also drew a Vega chart. It sets window.vegaEmbed, vega and vegaLite itself."""
     import importlib.metadata
 
     try:
         version = importlib.metadata.version("vl-convert-python")
     except importlib.metadata.PackageNotFoundError:
         return None
-    path = caches.vega_bundle(version)
+    path = caches.vega_bundle(f"{version}-scoped")
     if not path.exists():
         import vl_convert
 
-        write_atomic(path, vl_convert.javascript_bundle().encode())
+        write_atomic(path, f"(function () {{\n{vl_convert.javascript_bundle()}\n}})();\n".encode())
     return path
