@@ -40,14 +40,9 @@ def report_views(
         max_output=config.site.max_output_kb * 1024,
         thumbnail=report.meta.thumbnail,
     )
-    site = config.site
-    shape = (
-        code,
-        report.meta.title,
-        site.index_code,
-        site.sanitize,
-        site.max_output_kb,
-    )  # what else shapes it
+    # What else shapes it: the options declared to re-render (the report's front matter first,
+    # as its `code:`), and its title.
+    shape: tuple[object, ...] = (config.values("render", report.meta), report.meta.title)
     if report.meta.thumbnail:  # (only then: the keys of every other report stay as they were)
         shape = (*shape, report.meta.thumbnail)
     if plan is None or not any(v.runs for v in plan.variants):
