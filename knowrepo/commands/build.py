@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from knowrepo.commands.group import Context, main, user_errors, verbosity
+from knowrepo.commands.group import Context, like_config, main, user_errors, verbosity
 
 _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrepo` command itself
 
@@ -36,7 +36,7 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 )
 @click.option(
     "--execute",
-    type=click.Choice(["never", "auto", "always"]),
+    type=like_config("execute", "mode"),
     default=None,
     help="auto (default): run notebooks that have no run for their current code, parameters "
     "and inputs; always: rerun all; never: run nothing.",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from knowrepo.config import find_root, option_named
 from knowrepo.errors import KnowrepoError
 
 
@@ -21,8 +22,6 @@ class Context:
         self.verbosity = verbosity
 
     def root(self, given: Path | None = None) -> Path:
-        from knowrepo.config import find_root
-
         return find_root(given or self.directory or Path.cwd())
 
     def reporter(self, as_json: bool = False) -> Any:
@@ -51,8 +50,8 @@ def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -
 
 def _adjust(delta: int) -> Any:
     def callback(ctx: click.Context, _param: click.Parameter, count: int) -> None:
-        if count and ctx.find_object(Context):
-            obj = ctx.find_object(Context)
+        obj = ctx.find_object(Context)
+        if count and obj is not None:
             obj.verbosity = max(0, obj.verbosity + delta * count)
 
     return callback
@@ -129,3 +128,29 @@ def variants_option(command: Any) -> Any:
     return click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")(
         command
     )
+
+
+def like_config(section: str, name: str) -> click.ParamType:
+    """The click type of a flag that sets [section] name for one command: its declared choices
+    or minimum, so that the flag and knowrepo.toml take the same values."""
+    declared = option_named(section, name)
+    if callable(declared.choices):
+        return LazyChoice(declared.choices)
+    if declared.choices:
+        return click.Choice(declared.choices)
+    if declared.minimum is not None:
+        return click.IntRange(min=declared.minimum)
+    return {bool: click.BOOL, int: click.INT}.get(type(declared.default), click.STRING)
+
+
+class LazyChoice(click.Choice[str]):
+    """A click.Choice whose choices are asked for when a value or the help needs them: a plugin
+    registry supplies them, and loading it while the commands are defined would cost every one."""
+
+    def __init__(self, supply: Callable[[], Iterable[str]]) -> None:
+        self.supply = supply
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.supply())

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
-from knowrepo.config import CONFIG_NAME
+from knowrepo.config import CONFIG_NAME, option_named
 from knowrepo.errors import KnowrepoError
 
 CONFIG = """\
@@ -19,10 +19,10 @@ CONFIG = """\
 title = "{title}"
 description = "Analyses and notes from the data team."
 base_url = "/"        # a path (/kr/) or an absolute URL (https://intranet.example.com/kr/)
-code = "show"         # show | fold | hide: how code cells appear to readers
+code = "show"         # {code}: how code cells appear to readers
 
 [execute]
-mode = "auto"         # never | auto | always
+mode = "auto"         # {mode}
 timeout = 600
 """
 
@@ -43,6 +43,11 @@ authors, tags and a summary, then run `knowrepo build`.
 
 See [the starter notebook](first-analysis.ipynb) for a notebook report.
 """
+
+
+def _choices(section: str, name: str) -> str:
+    """The values knowrepo.toml takes for [section] name, as the starter file's comments list them."""
+    return " | ".join(option_named(section, name).allowed())
 
 
 def _cell(kind: str, source: str, **extra: object) -> dict[str, object]:
@@ -86,7 +91,9 @@ def init_repository(
     reports = target / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     files = {
-        target / CONFIG_NAME: CONFIG.format(title=title),
+        target / CONFIG_NAME: CONFIG.format(
+            title=title, code=_choices("site", "code"), mode=_choices("execute", "mode")
+        ),
         reports / "welcome.md": WELCOME.format(author=author, today=today),
         reports / "first-analysis.ipynb": json.dumps(starter_notebook(author, today), indent=1) + "\n",
         target / ".gitignore": "_site\n._site.versions/\n.knowrepo/\n",

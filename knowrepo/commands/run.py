@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from knowrepo.commands.group import Context, main, params_option, user_errors, variants_option, verbosity
+from knowrepo.commands.group import (
+    Context,
+    like_config,
+    main,
+    params_option,
+    user_errors,
+    variants_option,
+    verbosity,
+)
 from knowrepo.errors import KnowrepoError
 from knowrepo.support.faults import pause_point
 
@@ -65,17 +73,19 @@ class RunOptions:
 @click.option(
     "-j", "--workers", type=click.IntRange(min=1), default=None, help="Runs at once (default: one per core)."
 )
-@click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds a cell may run.")
+@click.option(
+    "--timeout", type=like_config("execute", "timeout"), default=None, help="Seconds a cell may run."
+)
 @click.option(
     "--executor",
-    type=click.Choice(["local", "dask"]),
+    type=like_config("execute", "executor"),
     default=None,
     help="Where runs execute: processes here (default), or a Dask cluster.",
 )
 @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=like_config("execute", "retries"),
     default=None,
     help="Times a run whose worker died is submitted again (default 1; never a failed cell).",
 )
