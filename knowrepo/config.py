@@ -270,7 +270,7 @@ class Config:
     def values(self, invalidates: Invalidates, meta: Meta | None = None) -> dict[str, Value]:
         """The value of each option declared to invalidate `invalidates` (by key): what a cache
         key of that kind holds, so that a new option of the kind enters it with no other edit."""
-        return {o.key: self.value(o, meta) for o in declared_options() if o.invalidates == invalidates}
+        return {o.key: self.value(o, meta) for o in _OF_KIND[invalidates]}
 
 
 def _declared_in(name: str, cls: type) -> dict[str, Option]:
@@ -290,6 +290,10 @@ OPTIONS: dict[str, dict[str, Option]] = {name: _declared_in(name, cls) for name,
 def declared_options() -> list[Option]:
     """Every option, in the order of the sections and of their fields."""
     return [one for section_options in OPTIONS.values() for one in section_options.values()]
+
+
+# The options of each kind, once (a build asks for the render ones for every report).
+_OF_KIND = {kind: tuple(o for o in declared_options() if o.invalidates == kind) for kind in INVALIDATES}
 
 
 def option_named(section_name: str, name: str) -> Option:
