@@ -160,6 +160,7 @@ def test_flags_that_set_an_option_take_what_its_declaration_takes(command, flag,
         assert isinstance(param.type, click.IntRange) and param.type.min == declared.minimum
 
 
+@pytest.mark.filterwarnings("ignore:'knowrepo.config' found in sys.modules")  # (runpy: as -m runs it)
 def test_the_readme_holds_the_options_table_as_printed(capsys: pytest.CaptureFixture[str]):
     """`python -m knowrepo.config` prints the table; the README holds exactly that."""
     runpy.run_module("knowrepo.config", run_name="__main__")
