@@ -84,3 +84,11 @@ def test_saved_outputs_of_odd_shape_are_left_out_not_fatal():
     assert static_widget(view("out"), models) == [
         {"output_type": "error", "ename": "E", "evalue": "", "traceback": []}
     ]
+
+
+def test_saved_display_outputs_keep_their_data_and_get_the_fields_nbformat_requires():
+    plot = {"output_type": "display_data", "data": {"image/png": "iVBOR"}, "metadata": {"width": 3}}
+    result = {"output_type": "execute_result", "data": {"text/plain": "1"}, "execution_count": "x"}
+    kept = static_widget(view("out"), {"out": model("OutputModel", outputs=[plot, result])})
+    assert kept == [plot, {**result, "metadata": {}, "execution_count": None}]
+    assert kept[0] is not plot  # (a copy: the notebook's own state is never edited)
