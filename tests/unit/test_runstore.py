@@ -97,6 +97,14 @@ def test_metrics_that_are_not_plain_data_are_kept_as_text(tmp_path: Path):
     assert read_run(folder).metrics == {"rows": str(2**80), "rate": 0.5}
 
 
+def test_E68_a_lone_surrogate_in_a_record_is_shown_as_a_replacement_character(tmp_path: Path):
+    folder = stored(
+        tmp_path, new_run_id(), status="failed", error={"ename": "E", "evalue": "half \ud800 pair"}
+    )
+    assert "\\ud800" in (folder / "run.json").read_text()  # (JSON keeps it escaped; no page may hold it)
+    assert read_run(folder).error.evalue == "half \ufffd pair"
+
+
 def test_the_store_lists_runs_oldest_first_and_skips_what_it_did_not_make(tmp_path: Path):
     """E140: a folder of another name is named once and skipped; E52 a damaged record is left out."""
     first, second, damaged = (new_run_id(dt.datetime(2026, 1, d, tzinfo=dt.UTC)) for d in (1, 2, 3))
