@@ -82,9 +82,10 @@ def test_the_version_before_the_current_one_is_recycled(tmp_path: Path):
     current.mkdir()
     manifest = Manifest(
         this_version=VersionRecord(str(current), ["a", "b"], after=str(old), fresh=["b"]),
-        previous_version=VersionRecord(str(old), ["a", "c"]),
+        previous_version=VersionRecord(str(old), ["a", "b", "c"]),
     )
-    assert recyclable(manifest, current) == (old, ["a", "c"], {"a", "c"})
+    # (its files but "b", which the current version made afresh, are the current version's own)
+    assert recyclable(manifest, current) == (old, ["a", "b", "c"], {"a", "c"})
     assert (
         version_record(manifest, current) is manifest.this_version and version_record(manifest, old) is None
     )

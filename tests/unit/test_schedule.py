@@ -118,6 +118,7 @@ def test_values_that_are_no_template_pass_as_they_are():
         ("{{ 1//0 }}", "(ZeroDivisionError: integer division or modulo by zero)"),
         ("{{ 'x' * 4000000000 }}", "(it builds a text or list of more than 10,000 items)"),
         ("{{ 2 ** 100000000 }}", "(it computes an integer of more than 4,096 bits)"),
+        ("{{ 'ab' * 5000 + 'ab' * 5000 }}", "(it builds a text or list of more than 10,000 items)"),
         (
             "{% for i in 'abc' %}{{ i }}{% endfor %}",
             "(it uses {% for %}: parameter templates hold expressions and if only)",
