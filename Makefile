@@ -1,15 +1,19 @@
 # The two set-up commands of README.md: `make site` and `make test`. Each installs what it needs.
+# `make unit` runs the fast in-process tier alone (tests/unit/), for the edit loop.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test bench lint clean
+.PHONY: site test unit bench lint clean
 
 site: $(VENV)/.site-deps
 	$(BIN)/knowrepo build .
 
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q
+
+unit: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q tests/unit
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python benchmarks/run.py

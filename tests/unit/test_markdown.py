@@ -1,0 +1,124 @@
+"""pipeline/render/markdown.py (with fences.py and lists.py): Markdown and math to HTML, as
+Jupyter reads them (E63, E79, E84 of docs/errors.md)."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+from knowrepo.pipeline.render.fences import lift_indented_fences
+from knowrepo.pipeline.render.lists import four_space_lists
+from knowrepo.pipeline.render.markdown import (
+    anchor_headings,
+    first_paragraph,
+    latex_output_to_html,
+    math_to_html,
+    plain_text,
+    render_markdown,
+)
+
+# ---- moved from tests/test_parsing.py -------------------------------------------------------
+
+
+def test_math_becomes_mathml_but_prices_and_code_stay_text():
+    html = render_markdown("Cost $5 and $10. Formula $x^2$.\n\n$$\\frac{a}{b}$$\n\n`$y$`\n")
+    assert "Cost $5 and $10." in html
+    assert html.count("<math") == 2
+    assert 'display="block"' in html
+    assert "<code>$y$</code>" in html
+
+
+def test_math_operators_are_operators():
+    """latex2mathml writes \\pm and \\sim as identifiers (no space around them, an ASCII ~)."""
+    html = render_markdown("$a \\pm b \\sim c \\setminus d$")
+    assert "<mo>±</mo>" in html and "<mo>∼</mo>" in html and "<mo>∖</mo>" in html and "<mi>±" not in html
+
+
+def test_headings_get_unique_anchors_and_a_toc():
+    body, toc, first = anchor_headings("<h1>Title</h1><h2>Data</h2><h3>Data</h3><h2>End</h2>", "Title")
+    assert "<h1" not in body  # the title block already shows it
+    assert [(e.level, e.anchor) for e in toc] == [(2, "data"), (3, "data-2"), (2, "end")]
+    assert first == "Title"
+
+
+# ---- more of the same ---------------------------------------------------------------------------
+
+
+def test_an_escaped_dollar_is_a_dollar_sign_and_display_math_has_its_own_block():
+    html = render_markdown("It costs \\$5 and \\$6.\n\n\\[ a + b \\]\n")
+    assert "It costs &#36;5 and &#36;6." in html and "<math" in html
+    assert '<div class="math" tabindex="0">' in html and "<p><div" not in html
+
+
+def test_math_keeps_its_tex_for_readers_and_search():
+    html = math_to_html("x < y", display=False)
+    assert (
+        'alttext="x &lt; y"' in html
+        and '<span class="visually-hidden" aria-hidden="true">x &lt; y</span>' in html
+    )
+    assert math_to_html("\\frac{", display=True) == '<code class="math-error">\\frac{</code>'
+
+
+def test_a_latex_output_is_display_math_whatever_its_delimiters():
+    for latex in ("$$x^2$$", "$x^2$", "\\[x^2\\]", "x^2"):
+        assert 'display="block"' in latex_output_to_html(latex), latex
+
+
+def test_E63_with_sanitize_raw_html_in_markdown_cannot_run_script():
+    html = render_markdown('<script>x()</script><img src="a.png" onerror="y()">\n\n$x$\n', sanitize=True)
+    assert "<script" not in html and "onerror" not in html and "<math" in html
+    assert "<script>" in render_markdown("<script>x()</script>\n")  # (only sanitize removes it)
+
+
+def test_E84_a_math_placeholder_written_by_an_author_is_text():
+    html = render_markdown('<a title="KRMATH0KR">x</a> KRMATH7KR and $y$\n')
+    assert 'title="KRMATH0KR"' in html and "KRMATH7KR" in html and html.count("<math") == 1
+
+
+def test_tables_scroll_in_a_focusable_wrapper_and_code_is_highlighted():
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = '$a$'\n```\n")
+    assert '<div class="table-scroll" tabindex="0"><table>' in html
+    assert '<div class="highlight">' in html and "<math" not in html
+
+
+def test_a_fence_inside_a_list_item_is_code_and_the_list_goes_on():
+    html = render_markdown("1. Install:\n   ```bash\n   pip install x\n   ```\n2. Run it\n")
+    tree = BeautifulSoup(html, "html.parser")
+    assert [li.get_text(" ", strip=True).split()[0] for li in tree.select("ol > li")] == ["Install:", "Run"]
+    assert tree.select_one("ol li .highlight").get_text().strip() == "pip install x"
+
+
+def test_indented_fences_are_lifted_with_their_language_and_code():
+    lifted: list[tuple[str, str]] = []
+
+    def lift(lang: str, code: str) -> str:
+        lifted.append((lang, code))
+        return "TOKEN"
+
+    text = "- a\n  ```python\n  x = 1\n    y\n  ```\n```\nkept\n```"
+    assert lift_indented_fences(text, lift) == "- a\n\n  TOKEN\n\n```\nkept\n```"
+    assert lifted == [("python", "x = 1\n  y")]
+
+
+def test_two_space_nested_lists_nest_as_in_jupyter():
+    assert four_space_lists("- a\n  - b\n    - c\n- d") == "- a\n    - b\n        - c\n- d"
+    assert four_space_lists("1. a\n   1. b") == "1. a\n    1. b"
+    html = render_markdown("- a\n  - b\n")
+    assert BeautifulSoup(html, "html.parser").select("ul > li > ul > li")[0].text == "b"
+
+
+def test_a_heading_s_own_id_is_kept_and_a_repeated_one_renamed():
+    body, toc, _ = anchor_headings('<h2 id="x">One</h2><h2 id="x">Two</h2><h2>¿Qué?</h2>')
+    assert [e.anchor for e in toc] == ["x", "two", "qué"]
+    assert body.count('id="x"') == 1
+
+
+def test_the_title_heading_is_dropped_even_with_curly_quotes():
+    body, _toc, first = anchor_headings("<h1>It\u2019s done \u2014 now</h1><p>x</p>", "It's done --- now")
+    assert body == "<p>x</p>" and first == "It\u2019s done \u2014 now"
+
+
+def test_the_first_paragraph_is_plain_text_cut_at_a_word():
+    assert first_paragraph("<h2>x</h2><p>Hello <b>you</b> &amp; me</p><p>no</p>") == "Hello you & me"
+    assert first_paragraph("<p>" + "word " * 100 + "</p>", limit=12) == "word word…"
+    assert first_paragraph("<div>none</div>") == ""
+    assert plain_text("<p>a<br>b</p>") == "a b"
