@@ -891,7 +891,7 @@ def test_E71_errors_survive_a_process_boundary():
 def test_every_catalogue_row_has_a_test():
     rows = re.findall(r"^\| (E\d{2,3}) \|", (PROJECT / "docs/errors.md").read_text(), re.M)
     assert len(rows) >= 40 and len(rows) == len(set(rows))
-    tests = "".join(p.read_text() for p in (PROJECT / "tests").glob("test_*.py"))
+    tests = "".join(p.read_text() for p in (PROJECT / "tests").rglob("test_*.py"))
     missing = [row for row in rows if not re.search(rf"(?<![A-Za-z0-9]){row}(?![0-9])", tests)]
     assert missing == []
 
