@@ -521,7 +521,7 @@ def discover_reports(state: BuildState) -> None:
     # still lead to its previous page, which it keeps.
     state.slug_by_source = {r.source: r.slug for r in state.reports}
     state.digest = key_of(
-        theme_digest(state.theme_files),
+        theme_digest(state.theme_dirs),
         state.config.digest,
         state.fingerprint,
         __version__,

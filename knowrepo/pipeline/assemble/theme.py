@@ -1,4 +1,6 @@
-"""Themes: jinja2 templates and static files; a user theme falls back to the default."""
+"""Themes: jinja2 templates and static files. A user theme extends the default one: its
+templates replace or extend (`{% extends "default/report.html" %}`) the default's, its static
+files join the default's."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 
 import knowrepo
 from knowrepo.errors import KnowrepoError
+
+DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 
 
 def default_theme_dir() -> Path:
@@ -40,19 +44,31 @@ def theme_files(dirs: list[Path]) -> dict[str, Path]:
     return files
 
 
-def theme_digest(files: dict[str, Path]) -> str:
+def theme_digest(dirs: list[Path]) -> str:
+    """A hash of every file of every theme folder: a user template that extends a default one
+    shows it too, so the default's files count even where the user's have their names."""
     digest = hashlib.sha256()
-    for rel, path in sorted(files.items()):
-        digest.update(rel.encode() + b"\0" + path.read_bytes())
+    for index, folder in enumerate(dirs):
+        for rel, path in sorted(theme_files([folder]).items()):
+            digest.update(f"{index}/{rel}".encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
+    """The user's templates first, then the default's; "default/<name>" is always the default
+    theme's own <name>, so a user report.html can extend the report.html it replaces (as
+    mkdocs' custom_dir and Sphinx's inherit do: a PrefixLoader, jinja2's own way)."""
+    import jinja2
+
+    loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
+    return jinja2.ChoiceLoader([jinja2.PrefixLoader({DEFAULT_PREFIX: loaders[-1]}), *loaders])
 
 
 def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
     import jinja2
 
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in dirs])
     env = jinja2.Environment(
-        loader=loader,
+        loader=theme_loader(dirs),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
