@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ class SiteConfig:
     title: str = "Knowledge Repository"
     description: str = ""
     base_url: str = "/"
-    theme: str = "default"
+    theme: str = "default"  # the older spelling of [theme] name, still read
     code: str = "show"
     output: str = "_site"
     language: str = "en"
@@ -45,6 +45,14 @@ class SiteConfig:
     def absolute_url(self) -> str | None:
         """base_url when it is absolute (feed, sitemap and email links need it), else None."""
         return self.base_url.rstrip("/") + "/" if "://" in self.base_url else None
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    name: str = "default"  # a folder in themes/ (its templates extend or replace the default's)
+    # Files of the theme's static/ folder or the repository, linked after the default ones.
+    extra_css: tuple[str, ...] = ()
+    extra_js: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class BuildConfig:
 
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
+    "theme": ThemeConfig,
     "build": BuildConfig,
     "execute": ExecuteConfig,
     "pdf": PdfConfig,
@@ -120,6 +129,7 @@ MINIMUM: dict[tuple[str, str], int] = {
 class Config:
     root: Path
     site: SiteConfig = field(default_factory=SiteConfig)
+    theme: ThemeConfig = field(default_factory=ThemeConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
     execute: ExecuteConfig = field(default_factory=ExecuteConfig)
     pdf: PdfConfig = field(default_factory=PdfConfig)
@@ -149,6 +159,10 @@ def find_root(start: Path) -> Path:
 
 
 def _check_type(path: Path, section: str, key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, tuple):  # a list in TOML, of strings
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise KnowrepoError(path, f"[{section}] {key} must be a list of strings, not {value!r}")
+        return tuple(value)
     expected = type(default)
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise KnowrepoError(
@@ -178,14 +192,26 @@ def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
             raise KnowrepoError(path, f"'{name}' must be a [{name}] table")
         cls = SECTIONS[name]
         defaults = {f.name: f.default for f in fields(cls)}
+        checked = {}
         for key, value in body.items():
             if key not in defaults:
                 raise unknown_key_error(path, f"key in [{name}]", key, set(defaults))
-            _check_type(path, name, key, value, defaults[key])
-        sections[name] = cls(**body)
+            checked[key] = _check_type(path, name, key, value, defaults[key])
+        sections[name] = cls(**checked)
     _check_sender(path, sections.get("email"))
+    sections["theme"] = _theme_name(path, data, sections.get("theme", ThemeConfig()))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return Config(root=root, digest=digest, **sections)
+
+
+def _theme_name(path: Path, data: dict[str, Any], theme: ThemeConfig) -> ThemeConfig:
+    """[theme] name, or [site] theme where a knowrepo.toml still says it there (not both)."""
+    old, new = data.get("site", {}).get("theme"), data.get("theme", {}).get("name")
+    if old is not None and new is not None and old != new:
+        raise KnowrepoError(
+            path, f"[site] theme {old!r} and [theme] name {new!r} disagree (keep [theme] name)"
+        )
+    return replace(theme, name=old) if old is not None else theme
 
 
 def _check_sender(path: Path, email: EmailConfig | None) -> None:

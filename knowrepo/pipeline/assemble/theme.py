@@ -1,16 +1,20 @@
 """Themes: jinja2 templates and static files. A user theme extends the default one: its
 templates replace or extend (`{% extends "default/report.html" %}`) the default's, its static
-files join the default's."""
+files join the default's, and [theme] extra_css / extra_js are linked after the default's."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 import knowrepo
+from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
+from knowrepo.support.paths import outside_reason
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
+EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
 
 
 def default_theme_dir() -> Path:
@@ -62,6 +66,57 @@ def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
 
     loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({DEFAULT_PREFIX: loaders[-1]}), *loaders])
+
+
+@dataclass(frozen=True)
+class ThemeExtras:
+    """[theme] extra_css and extra_js, found: the site paths every page links after the default
+    theme's stylesheets and scripts, and the repository files to copy beside the theme's."""
+
+    css: tuple[str, ...] = ()
+    js: tuple[str, ...] = ()
+    files: dict[str, Path] = field(default_factory=dict)  # "static/extra/<path>" -> repository file
+
+
+def theme_extras(root: Path, theme: ThemeConfig, dirs: list[Path]) -> ThemeExtras:
+    """Each extra file, from the user theme's static/ folder, else from the repository; one
+    that is missing, a URL, or of the wrong kind is one line naming the key and the file."""
+    files: dict[str, Path] = {}
+    css = tuple(_extra(root, dirs, "extra_css", name, files) for name in theme.extra_css)
+    js = tuple(_extra(root, dirs, "extra_js", name, files) for name in theme.extra_js)
+    return ThemeExtras(css, js, files)
+
+
+def _extra(root: Path, dirs: list[Path], key: str, name: str, files: dict[str, Path]) -> str:
+    """The site path of one extra file (recording a repository file to copy in `files`)."""
+    where, config = f"[theme] {key} {name!r}", root / CONFIG_NAME
+    if "://" in name or name.startswith("//"):
+        raise KnowrepoError(config, f"{where} is a URL: the site loads only its own files (copy it in)")
+    suffix = ".css" if key == "extra_css" else ".js"
+    if not name.endswith(suffix):
+        raise KnowrepoError(config, f"{where} is not a {suffix} file")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or "\\" in name or ".." in parts:
+        raise KnowrepoError(
+            config, f"{where} must be a relative path (in the theme's static/ or the repository)"
+        )
+    for folder in dirs[:-1]:  # the user's theme
+        if (folder / "static" / name).is_file():
+            return f"assets/{name}"
+    path = root / name
+    if not path.is_file():
+        places = [str(folder / "static") for folder in dirs[:-1]] + [f"the repository ({root})"]
+        raise KnowrepoError(config, f"{where}: no such file in {' or '.join(places)}")
+    if (reason := outside_reason(root, path)) is not None:
+        raise KnowrepoError(config, f"{where} {reason}")
+    files[f"static/{EXTRA_FOLDER}/{name}"] = path
+    return f"assets/{EXTRA_FOLDER}/{name}"
+
+
+def link_extras(env, extras: ThemeExtras | None) -> None:  # env: jinja2.Environment
+    """What base.html links after the default theme's stylesheets and scripts, on every page."""
+    extras = extras or ThemeExtras()
+    env.globals.update(extra_css=extras.css, extra_js=extras.js)
 
 
 def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
