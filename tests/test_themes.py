@@ -1,6 +1,6 @@
 """Themes extend the default one: templates that `{% extends "default/..." %}` and call
 super(), [theme] extra_css / extra_js beside the default stylesheets and scripts, and the
-extras that cannot be linked refused by name (E171 of docs/errors.md)."""
+default theme's scripts never silently dropped (E170, E171 of docs/errors.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import run_knowrepo, serving, write_notebook
+from conftest import PROJECT, run_knowrepo, serving, write_notebook
 
 BANNER_RED = "rgb(200, 16, 46)"
 
@@ -186,6 +186,38 @@ def small(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("site.js", "would replace the default theme's site.js (its charts, copy buttons and contents)"),
+        ("search.js", "list it in [theme] extra_js"),
+        ("pygments.css", "knowrepo writes assets/pygments.css itself"),
+        ("bokeh/bokeh.min.js", "knowrepo writes assets/bokeh/bokeh.min.js itself"),
+    ],
+)
+def test_E170_a_theme_file_named_as_a_default_script_is_refused(small: Path, name: str, says: str):
+    """E170: a theme's static/site.js replaced the default one, and the pages lost their chart
+    drawers, copy buttons and contents without a word; a theme's pygments.css was overwritten."""
+    before = site_bytes(small)
+    write(small / "knowrepo.toml", '[site]\ntitle = "Small"\n[theme]\nname = "mine"\n')
+    path = write(small / "themes/mine/static" / name, "/* mine */\n")
+    proc = run_knowrepo("build", str(small), check=False)
+    assert proc.returncode == 1
+    lines = errors(proc.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: ") and says in lines[0], proc.stderr
+    assert site_bytes(small) == before
+
+
+def test_E170_a_theme_may_replace_the_stylesheet(small: Path):
+    write(small / "knowrepo.toml", '[site]\ntitle = "Small"\n[theme]\nname = "mine"\n')
+    write(small / "themes/mine/static/style.css", "body { color: rgb(1, 2, 3); }\n")
+    run_knowrepo("build", str(small))
+    assert (small / "_site/assets/style.css").read_text() == "body { color: rgb(1, 2, 3); }\n"
+    assert (small / "_site/assets/site.js").read_bytes() == (
+        PROJECT / "themes/default/static/site.js"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize(
     ("theme", "says"),
     [
         ('extra_css = ["brand.css"]', "[theme] extra_css 'brand.css': no such file in"),
@@ -222,3 +254,14 @@ def test_E171_a_missing_extra_names_the_theme_folder_too(small: Path):
         f"error: {small / 'knowrepo.toml'}: [theme] extra_css 'x.css': no such file in"
         f" {small / 'themes/mine/static'} or the repository ({small})"
     ]
+
+
+def test_knowrepo_s_own_assets_are_the_names_a_theme_may_not_take(example_site: Path):
+    """What a build writes under assets/ besides the default theme's files is what
+    check_user_static refuses (so a new file knowrepo makes cannot be shadowed unawares)."""
+    from knowrepo.pipeline.assemble.theme import MADE_ASSETS, MADE_FOLDERS
+
+    ours = {p.name for p in (PROJECT / "themes/default/static").iterdir()}
+    made = {p.relative_to(example_site / "assets").as_posix() for p in (example_site / "assets").rglob("*")}
+    made = {rel for rel in made if (example_site / "assets" / rel).is_file() and rel not in ours}
+    assert made and all(rel in MADE_ASSETS or rel.startswith(MADE_FOLDERS) for rel in made), made

@@ -124,9 +124,10 @@ def open_build(
     root: Path, config: Config, output: Path, options: BuildOptions, reporter: Reporter
 ) -> BuildState:
     """The state a build starts from: the last build's record and the stats of every input."""
-    from knowrepo.pipeline.assemble.theme import theme_dirs, theme_extras
+    from knowrepo.pipeline.assemble.theme import check_user_static, theme_dirs, theme_extras
 
     dirs = theme_dirs(root, config.theme.name)
+    check_user_static(dirs)
     extras = theme_extras(root, config.theme, dirs)
     manifest_path = config.caches.manifest(output)  # one per output: serve's preview has its own
     manifest, problem = load_manifest(manifest_path)

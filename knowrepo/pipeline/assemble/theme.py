@@ -15,6 +15,10 @@ from knowrepo.support.paths import outside_reason
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
+# What knowrepo itself writes under assets/ (assemble/__init__.py, packaged.py): a theme's
+# static file there would be overwritten, or would overwrite it.
+MADE_ASSETS = ("pygments.css", "math.woff", "plotly.min.js", "vega.js")
+MADE_FOLDERS = ("img/", "bokeh/", f"{EXTRA_FOLDER}/")
 
 
 def default_theme_dir() -> Path:
@@ -117,6 +121,27 @@ def link_extras(env, extras: ThemeExtras | None) -> None:  # env: jinja2.Environ
     """What base.html links after the default theme's stylesheets and scripts, on every page."""
     extras = extras or ThemeExtras()
     env.globals.update(extra_css=extras.css, extra_js=extras.js)
+
+
+def check_user_static(dirs: list[Path]) -> None:
+    """A user theme's static file may not take the name of a default theme's script (pages
+    would lose their chart drawers, copy buttons and contents, silently) nor of a file that
+    knowrepo writes under assets/ (one would overwrite the other). style.css, print.css and
+    favicon.svg may be replaced: a theme may restyle the whole site."""
+    scripts = {path.name for path in (dirs[-1] / "static").glob("*.js")}
+    for folder in dirs[:-1]:
+        for rel, path in sorted(theme_files([folder]).items()):
+            name = rel.removeprefix("static/")
+            if not rel.startswith("static/"):
+                continue
+            if name in scripts:
+                raise KnowrepoError(
+                    path,
+                    f"would replace the default theme's {name} (its charts, copy buttons and contents);"
+                    f" name it otherwise and list it in [theme] extra_js, which runs after the default's",
+                )
+            if name in MADE_ASSETS or name.startswith(MADE_FOLDERS):
+                raise KnowrepoError(path, f"knowrepo writes assets/{name} itself: name the file otherwise")
 
 
 def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
