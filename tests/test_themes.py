@@ -4,6 +4,7 @@ default theme's scripts never silently dropped (E170, E171 of docs/errors.md).""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,44 +31,39 @@ def errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+README_FILE = re.compile(r"```(?:toml|jinja|css|js)\n(?:#|\{#|/\*|//) ([\w./-]+)[^\n]*\n(.*?)```", re.S)
+
+
+def readme_theme() -> dict[str, str]:
+    """The example theme of the README's "Themes" section: each block, by the file its first
+    line names (a comment), without that line."""
+    text = (PROJECT / "README.md").read_text()
+    section = text[text.index("## Themes\n") : text.index("\n## ", text.index("## Themes\n") + 1)]
+    return {name: body for name, body in README_FILE.findall(section)}
+
+
 def acme_theme(repo: Path) -> None:
-    """The README's example theme: a banner above each report's header (with super()), a link
-    in the footer, a line in every listing card, a stylesheet of the theme and a script of the
-    repository. The script says that it ran, and whether the default site.js had run before it."""
-    theme = repo / "themes/acme"
-    write(
-        theme / "templates/report.html",
-        '{% extends "default/report.html" %}\n{% block report_header %}\n'
-        '<div class="acme-banner" data-pagefind-ignore>Internal: {{ meta.title }}</div>\n'
-        "{{ super() }}\n{% endblock %}\n",
-    )
-    write(
-        theme / "templates/base.html",
-        '{% extends "default/base.html" %}\n{% block footer_content %}\n{{ super() }}\n'
-        '<span class="sep" aria-hidden="true">·</span>\n'
-        '<a href="https://wiki.acme.example/">Analytics wiki</a>\n'
-        "{% endblock %}\n",
-    )
-    write(
-        theme / "templates/cards.html",
-        '{% extends "default/cards.html" %}\n{% block card_body %}\n{{ super() }}\n'
-        '<p class="acme-card">Owner: {{ item.authors|join(", ") or "nobody" }}</p>\n{% endblock %}\n',
-    )
-    write(
-        theme / "static/acme.css",
-        f".acme-banner {{ background: {BANNER_RED}; color: #fff; padding: 4px 8px; margin-bottom: 12px; }}\n",
-    )
-    write(
-        repo / "brand/acme.js",
-        'document.documentElement.dataset.acme = "ran";\n'
-        "var buttons = document.querySelectorAll('.copy-code').length;\n"
-        "document.documentElement.dataset.copyButtons = String(buttons);\n",
-    )
+    """The README's example theme, as written there: a banner above each report's header (with
+    super()), a link in the footer, a line in every listing card, a stylesheet of the theme and
+    a script of the repository. The test adds to the script: it says how many copy buttons
+    site.js had made before it ran."""
+    files = readme_theme()
+    assert set(files) == {
+        "knowrepo.toml",
+        "themes/acme/templates/report.html",
+        "themes/acme/templates/base.html",
+        "themes/acme/templates/cards.html",
+        "themes/acme/static/acme.css",
+        "brand/acme.js",
+    }
     config = repo / "knowrepo.toml"
-    config.write_text(
-        config.read_text()
-        + '\n[theme]\nname = "acme"\nextra_css = ["acme.css"]\nextra_js = ["brand/acme.js"]\n'
-    )
+    config.write_text(config.read_text() + "\n" + files.pop("knowrepo.toml"))
+    for name, body in files.items():
+        write(repo / name, body)
+    with (repo / "brand/acme.js").open("a") as script:
+        script.write(
+            "document.documentElement.dataset.copyButtons = document.querySelectorAll('.copy-code').length;\n"
+        )
 
 
 @pytest.fixture(scope="module")
