@@ -131,7 +131,7 @@ class SiteConfig:
         " need one to be absolute).",
         "pages",
     )
-    theme: str = option("default", "`default`, or the name of a folder in `themes/` (see Themes).", "pages")
+    theme: str = option("default", "The older spelling of `[theme] name`, still read.", "pages")
     code: str = option(
         "show", "How code cells appear to readers.", "render", choices=CODE_MODES, front_matter="code"
     )
@@ -173,6 +173,19 @@ class SiteConfig:
     def absolute_url(self) -> str | None:
         """base_url when it is absolute (feed, sitemap and email links need it), else None."""
         return self.base_url.rstrip("/") + "/" if "://" in self.base_url else None
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    name: str = option("default", "`default`, or the name of a folder in `themes/` (see Themes).", "pages")
+    extra_css: tuple[str, ...] = option(
+        (),
+        "Stylesheets of the theme's `static/` folder or the repository, linked after the default ones.",
+        "pages",
+    )
+    extra_js: tuple[str, ...] = option(
+        (), "Scripts of the theme's `static/` folder or the repository, run after the default ones.", "pages"
+    )
 
 
 @dataclass(frozen=True)
@@ -242,6 +255,7 @@ class EmailConfig:
 class Config:
     root: Path
     site: SiteConfig = section(SiteConfig)
+    theme: ThemeConfig = section(ThemeConfig)
     build: BuildConfig = section(BuildConfig)
     execute: ExecuteConfig = section(ExecuteConfig)
     pdf: PdfConfig = section(PdfConfig)
@@ -325,6 +339,7 @@ def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
             raise KnowrepoError(path, f"'{name}' must be a [{name}] table")
         sections[name] = SECTIONS[name](**_read_section(path, name, body))
     _check_sender(path, sections.get("email"))
+    sections["theme"] = _theme_name(path, data, sections.get("theme", ThemeConfig()))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return Config(root=root, digest=digest, **sections)
 
@@ -337,6 +352,16 @@ def _read_section(path: Path, name: str, body: dict[str, object]) -> dict[str, V
             raise unknown_key_error(path, f"key in [{name}]", key, set(declared))
         values[key] = declared[key].read(path, value)
     return values
+
+
+def _theme_name(path: Path, data: dict[str, Any], theme: ThemeConfig) -> ThemeConfig:
+    """[theme] name, or [site] theme where a knowrepo.toml still says it there (not both)."""
+    old, new = data.get("site", {}).get("theme"), data.get("theme", {}).get("name")
+    if old is not None and new is not None and old != new:
+        raise KnowrepoError(
+            path, f"[site] theme {old!r} and [theme] name {new!r} disagree (keep [theme] name)"
+        )
+    return replace(theme, name=old) if old is not None else theme
 
 
 def _check_sender(path: Path, email: EmailConfig | None) -> None:

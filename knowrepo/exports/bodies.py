@@ -129,7 +129,7 @@ def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
 
 def export_pdf(root: Path, config: Config, export: Export) -> bytes:
     """The PDF of one export (deterministic: the same run gives the same bytes)."""
-    dirs = theme_dirs(root, config.site.theme)
+    dirs = theme_dirs(root, config.theme.name)
     files = theme_files(dirs)
     stylesheet = print_stylesheet(files)
     env = make_environment(dirs)

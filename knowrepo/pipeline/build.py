@@ -124,9 +124,11 @@ def open_build(
     root: Path, config: Config, output: Path, options: BuildOptions, reporter: Reporter
 ) -> BuildState:
     """The state a build starts from: the last build's record and the stats of every input."""
-    from knowrepo.pipeline.assemble.theme import theme_dirs
+    from knowrepo.pipeline.assemble.theme import check_user_static, theme_dirs, theme_extras
 
-    dirs = theme_dirs(root, config.site.theme)
+    dirs = theme_dirs(root, config.theme.name)
+    check_user_static(dirs)
+    extras = theme_extras(root, config.theme, dirs)
     manifest_path = config.caches.manifest(output)  # one per output: serve's preview has its own
     manifest, problem = load_manifest(manifest_path)
     if problem:
@@ -136,7 +138,7 @@ def open_build(
     flags = {"drafts": options.drafts, "output": str(output), "execute": options.execute, "pdf": options.pdf}
     flags["today"] = now.date().isoformat()  # a run's age (max_age) changes with the day
     deps = sorted({d for entry in manifest.reports.values() for d in entry.deps})
-    snapshot = incremental.input_snapshot(root, dirs, deps, flags)
+    snapshot = incremental.input_snapshot(root, dirs, deps, flags, tuple(extras.files.values()))
     if not snapshot["sources"] and manifest.reports and current is not None:
         raise KnowrepoError(
             root / "reports",
@@ -156,6 +158,7 @@ def open_build(
         result=BuildResult(output=output),
         now=now,
         theme_dirs=dirs,
+        theme_extras=extras,
     )
 
 
@@ -171,10 +174,11 @@ def prepare_while_rendering(state: BuildState) -> None:
     """While the workers or the render server render: load the theme's templates (importing
     jinja2 and loading them is ~0.04 s, as long as a warm server's render) and link in the
     files of the reports kept as they are."""
-    from knowrepo.pipeline.assemble.theme import check_templates, make_environment
+    from knowrepo.pipeline.assemble.theme import check_templates, link_extras, make_environment
 
     state.config.caches.jinja.mkdir(parents=True, exist_ok=True)
     state.env = make_environment(state.theme_dirs, state.config.caches.jinja)
+    link_extras(state.env, state.theme_extras)
     check_templates(state.env, state.theme_files)
     if state.previous is not None and state.stager is not None:
         base = str(state.previous)

@@ -515,13 +515,14 @@ def discover_reports(state: BuildState) -> None:
         raise errors[0]
     for error in errors:
         state.fail(error)
-    state.theme_files = theme_files(state.theme_dirs)
+    extras = state.theme_extras.files if state.theme_extras else {}
+    state.theme_files = {**theme_files(state.theme_dirs), **extras}
     state.fingerprint = render_fingerprint()
     # The slugs are those of every report found: links to a report whose run or render fails
     # still lead to its previous page, which it keeps.
     state.slug_by_source = {r.source: r.slug for r in state.reports}
     state.digest = key_of(
-        theme_digest(state.theme_files),
+        theme_digest(state.theme_dirs),
         state.config.digest,
         state.fingerprint,
         __version__,

@@ -29,8 +29,15 @@ def stat_of(path: Path | str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
-def input_snapshot(root: Path, theme_dirs: list[Path], deps: list[str], flags: dict[str, Any]) -> Snapshot:
-    """Stats of every file a build reads: equal snapshots mean the build has nothing to do."""
+def input_snapshot(
+    root: Path,
+    theme_dirs: list[Path],
+    deps: list[str],
+    flags: dict[str, Any],
+    theme_extra: tuple[Path, ...] = (),
+) -> Snapshot:
+    """Stats of every file a build reads: equal snapshots mean the build has nothing to do.
+    `theme_extra`: the [theme] extra files that are in the repository, not in a theme folder."""
     found, refused, skipped = scan_sources(root / "reports")
     theme: dict[str, Any] = {}
     for folder in theme_dirs:
@@ -38,6 +45,7 @@ def input_snapshot(root: Path, theme_dirs: list[Path], deps: list[str], flags: d
             for name in files:
                 path = os.path.join(dirpath, name)
                 theme[path] = stat_of(path)
+    theme.update({str(path): stat_of(path) for path in theme_extra})
     return {
         "knowrepo": code_identity(),
         "config": stat_of(root / CONFIG_NAME),

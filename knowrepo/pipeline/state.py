@@ -14,6 +14,7 @@ from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, SourceRe
 from knowrepo.support.progress import Reporter
 
 if TYPE_CHECKING:
+    from knowrepo.pipeline.assemble.theme import ThemeExtras
     from knowrepo.pipeline.execute.plan import ReportPlan
     from knowrepo.pipeline.files import SiteFiles
     from knowrepo.pipeline.publish import Stager
@@ -85,6 +86,7 @@ class BuildState:
     slug_by_source: dict[str, str] = field(default_factory=dict)  # every report found
     theme_files: dict[str, Path] = field(default_factory=dict)
     theme_dirs: list[Path] = field(default_factory=list)
+    theme_extras: ThemeExtras | None = None  # [theme] extra_css, extra_js (open_build finds them)
     digest: str = ""  # what every page depends on: theme, config, code, slugs
     fingerprint: str = ""  # of the code that renders bodies
     kept: dict[str, ReportEntry] = field(default_factory=dict)  # reports kept as published, by slug

@@ -42,7 +42,7 @@ def test_repository_is_found_upward(tmp_path: Path):
         ("[site\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 6)"),
         (
             "[sites]\n",
-            "unknown section 'sites' (did you mean 'site'?); valid: build, email, execute, pdf, site",
+            "unknown section 'sites' (did you mean 'site'?); valid: build, email, execute, pdf, site, theme",
         ),
         ("site = 1\n", "'site' must be a [site] table"),
         ("[execute]\ntimeout = 0\n", "[execute] timeout must be at least 1, not 0"),

@@ -62,9 +62,9 @@ def test_every_option_is_read_and_checked_by_its_declaration(declared: Option):
     assert config_with(declared, value).value(declared) == value
     assert Config(Path("/repo")).value(declared) == declared.default
     section = f"[{declared.section}]\n{declared.name}"
-    wrong = {str: "1", int: '"1"', bool: '"yes"'}[type(declared.default)]
-    wrong_type = {str: "int", int: "str", bool: "str"}[type(declared.default)]
-    expected = type(declared.default).__name__
+    wrong = {str: "1", int: '"1"', bool: '"yes"', tuple: '"a.css"'}[type(declared.default)]
+    wrong_type = {str: "int", int: "str", bool: "str", tuple: "str"}[type(declared.default)]
+    expected = ("a " if isinstance(declared.default, tuple) else "") + declared.type_name()
     assert error_of(f"{section} = {wrong}\n") == f"{declared.key} must be {expected}, not {wrong_type}"
     if declared.minimum is not None:
         low = declared.minimum - 1
