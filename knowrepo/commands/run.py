@@ -29,10 +29,30 @@ class RunOptions:
     due: bool = False  # the variants whose schedule fell due since their last scheduled run
     workers: int = 0
     timeout: int | None = None
-    executor: str | None = None  # local | dask: over [execute] executor
+    executor: str | None = None  # a registered executor (local, dask): over [execute] executor
     scheduler: str | None = None  # a Dask scheduler's address
     retries: int | None = None  # submissions again of a run whose worker died
     email: bool = False  # each new run owes its readers an email (run.json's origin says so)
+
+
+class ExecutorName(click.ParamType):
+    """A registered executor's name, checked when given: the registry (knowrepo's parts and
+    its plugins) is loaded then, not for every command line."""
+
+    name = "executor"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from knowrepo.plugins import load_registry
+
+        names = load_registry().names("executor")
+        if value not in names:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, names))}.", param, ctx)
+        return str(value)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        from knowrepo.plugins import load_registry
+
+        return "[" + "|".join(load_registry().names("executor")) + "]"
 
 
 @main.command()
@@ -68,9 +88,9 @@ class RunOptions:
 @click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds a cell may run.")
 @click.option(
     "--executor",
-    type=click.Choice(["local", "dask"]),
+    type=ExecutorName(),
     default=None,
-    help="Where runs execute: processes here (default), or a Dask cluster.",
+    help="Where runs execute: processes here (local, the default), a Dask cluster (dask), or a plugin's.",
 )
 @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")
 @click.option(
