@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report
+from knowrepo.plugins import PageContext, apply_passes, load_registry
 
 # Top-level site paths that report slugs may not take.
 RESERVED = {
@@ -73,3 +74,8 @@ def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict
         return f"{match.group(1)}{url}{match.group(4)}"
 
     return _HREF.sub(swap, body)
+
+
+def page_body(body: str, ctx: PageContext) -> str:
+    """A rendered body as it goes on one page (and into its PDF): through the page passes."""
+    return apply_passes(load_registry().page_passes(), body, ctx)
