@@ -158,9 +158,9 @@ def print_html(
 
     from knowrepo import __version__
     from knowrepo.pipeline.assemble.theme import template_failure
-    from knowrepo.pipeline.render.job import ROOT_TOKEN
+    from knowrepo.pipeline.render.job import ASSET_PREFIX
 
-    text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
+    text = body.body.replace(ASSET_PREFIX, assets_dir.resolve().as_uri() + "/")
     text = print_links(text, report, slug_by_source, config.site.absolute_url)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
