@@ -7,6 +7,7 @@ import functools
 import html
 import posixpath
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
@@ -57,7 +58,7 @@ def check_slug(report: Report) -> None:
         )
 
 
-def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict[str, str]) -> str:
+def rewrite_report_links(body: str, source: str, page: str, slug_by_source: Mapping[str, str]) -> str:
     """Links to other report sources (../churn.ipynb#x, other.md, a percent script's .py)
     become links to their pages; links to other files stay.
     `page` is the site path of the page the body goes on."""
