@@ -121,6 +121,14 @@ def section(cls: type[S]) -> S:
     return field(default_factory=cls, metadata={_SECTION: cls})
 
 
+def _registered(kind: str) -> tuple[str, ...]:
+    """The names of a kind of part knowrepo and its plugins register: asked for only when a
+    value is checked (loading the plugins is not for every read of the config)."""
+    from knowrepo.plugins import load_registry
+
+    return tuple(load_registry().names(kind))
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     title: str = option("Knowledge Repository", "The site's name, atop every page.", "pages")
@@ -217,9 +225,10 @@ class ExecuteConfig:
     )
     executor: str = option(
         "local",
-        "Where runs execute: `local`, processes here; `dask`, a Dask cluster (see On a Dask cluster).",
+        "Where runs execute: `local`, processes here; `dask`, a Dask cluster (see On a Dask cluster);"
+        " or a plugin's executor.",
         "none",
-        choices=("local", "dask"),
+        choices=lambda: _registered("executor"),
     )
     scheduler: str = option(
         "", "The Dask scheduler's address; empty: Dask's config, else a LocalCluster.", "none"

@@ -33,11 +33,13 @@ def pdf(
     output: Path | None,
 ) -> None:
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
-    from knowrepo.exports.bodies import export_pdf, exports_for
+    from knowrepo.exports.bodies import exports_for
+    from knowrepo.plugins import load_registry
 
     with user_errors():
         root = obj.root()
         config, exports = exports_for(root, report, run_id, variants, obj.reporter(), last_good)
+        export_pdf = load_registry().export("pdf")
         for item in exports:
             data = export_pdf(root, config, item)
             target = output or Path(item.file_name)

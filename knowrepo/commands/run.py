@@ -37,7 +37,7 @@ class RunOptions:
     due: bool = False  # the variants whose schedule fell due since their last scheduled run
     workers: int = 0
     timeout: int | None = None
-    executor: str | None = None  # local | dask: over [execute] executor
+    executor: str | None = None  # a registered executor (local, dask): over [execute] executor
     scheduler: str | None = None  # a Dask scheduler's address
     retries: int | None = None  # submissions again of a run whose worker died
     email: bool = False  # each new run owes its readers an email (run.json's origin says so)
@@ -80,7 +80,7 @@ class RunOptions:
     "--executor",
     type=like_config("execute", "executor"),
     default=None,
-    help="Where runs execute: processes here (default), or a Dask cluster.",
+    help="Where runs execute: processes here (local, the default), a Dask cluster (dask), or a plugin's.",
 )
 @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")
 @click.option(

@@ -117,13 +117,11 @@ def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_
     site when base_url is absolute, else plain text; never a file:// URL of the build machine."""
     from urllib.parse import urljoin, urlsplit
 
-    from knowrepo.pipeline.assemble.links import relative_root, rewrite_report_links
-    from knowrepo.pipeline.render.job import ROOT_TOKEN
+    from knowrepo.pipeline.assemble.links import page_body, relative_root
+    from knowrepo.plugins import PageContext
 
     page = f"{report.slug}/index.html"
-    body = rewrite_report_links(body, report.source, page, slug_by_source).replace(
-        ROOT_TOKEN, relative_root(page)
-    )
+    body = page_body(body, PageContext(report.source, page, relative_root(page), slug_by_source))
 
     def follow(match: re.Match[str]) -> str:
         before, _quote, href, after, inner = match.groups()
@@ -160,9 +158,9 @@ def print_html(
 
     from knowrepo import __version__
     from knowrepo.pipeline.assemble.theme import template_failure
-    from knowrepo.pipeline.render.job import ROOT_TOKEN
+    from knowrepo.pipeline.render.job import ASSET_PREFIX
 
-    text = body.body.replace(ROOT_TOKEN + "assets/img/", assets_dir.resolve().as_uri() + "/")
+    text = body.body.replace(ASSET_PREFIX, assets_dir.resolve().as_uri() + "/")
     text = print_links(text, report, slug_by_source, config.site.absolute_url)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date

@@ -18,6 +18,7 @@ from knowrepo.pipeline.discover import discover_reports
 from knowrepo.pipeline.manifest import load_manifest
 from knowrepo.pipeline.publish import Stager, check_output, current_version, publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
+from knowrepo.plugins import load_registry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.progress import LineReporter, Reporter
@@ -86,10 +87,10 @@ def run_stages_whole_if_lost(state: BuildState) -> BuildState:
 
 
 def run_stages(state: BuildState) -> None:
-    """The stages, in order. The new version is staged from the start (reports kept as they
-    are are linked in while others render) and thrown away on any failure before it is
-    published; the renderer starts before planning, so its imports overlap it."""
-    from knowrepo.exports.pdf import build_pdfs
+    """The stages, in order, each followed by the build steps registered after it (the PDFs
+    after render). The new version is staged from the start (reports kept as they are are
+    linked in while others render) and thrown away on any failure before it is published; the
+    renderer starts before planning, so its imports overlap it."""
     from knowrepo.pipeline.assemble import assemble
     from knowrepo.pipeline.execute import execute
     from knowrepo.pipeline.index import plan_index
@@ -103,13 +104,16 @@ def run_stages(state: BuildState) -> None:
     state.renderer = open_renderer(state.config, notebooks, state.workers, state.options.warm_here)
     try:
         discover_reports(state)
+        steps_after("discover", state)
         keep_settled_reports(state)
         execute(state)
+        steps_after("execute", state)
         render(state, meanwhile=lambda: prepare_while_rendering(state))
-        if state.pdf_on:
-            build_pdfs(state)
+        steps_after("render", state)
         assemble(state)
+        steps_after("assemble", state)
         plan_index(state)
+        steps_after("index", state)
         publish(state)
     except BaseException:
         state.stager.discard()
@@ -118,6 +122,12 @@ def run_stages(state: BuildState) -> None:
         if state.renderer is not None:
             state.renderer.close()
     leave_render_server(state)
+
+
+def steps_after(stage: str, state: BuildState) -> None:
+    """The build steps of knowrepo and its plugins registered to run after `stage`."""
+    for step in load_registry().build_steps(stage):
+        step(state)
 
 
 def open_build(

@@ -16,6 +16,7 @@ from knowrepo.config import CONFIG_NAME
 from knowrepo.pipeline.discover import scan_sources
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
 from knowrepo.pipeline.state import BuildOptions, BuildState
+from knowrepo.plugins import installed_stamp
 from knowrepo.support.hashing import file_hash
 
 EVERYTHING = 1 << 30  # "all notebooks may render": a change that every page depends on
@@ -60,13 +61,15 @@ def input_snapshot(
 
 
 def code_identity() -> dict[str, Any]:
-    """knowrepo's version, the stats of its modules (an edited checkout is new code) and the
-    chart libraries installed (installing bokeh turns notes into charts): ~2 ms."""
+    """knowrepo's version, the stats of its modules (an edited checkout is new code), the
+    chart libraries installed (installing bokeh turns notes into charts) and the distributions
+    installed (a plugin installed or upgraded re-renders what it draws): ~3 ms."""
     from knowrepo.pipeline.render.charts import chart_packages
 
     package = Path(__file__).parent.parent
     modules = {str(p.relative_to(package)): stat_of(p) for p in sorted(package.rglob("*.py"))}
-    return {"version": __version__, "modules": modules, "charts": chart_packages()}
+    charts = chart_packages()
+    return {"version": __version__, "modules": modules, "charts": charts, "installed": installed_stamp()}
 
 
 def runs_snapshot(root: Path) -> dict[str, int]:

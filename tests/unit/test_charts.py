@@ -1,9 +1,11 @@
-"""pipeline/render/charts.py, its spec extraction: the chart an output holds, kept as the spec
-the site's one copy of the library draws (plotly, vl-convert and bokeh are test dependencies)."""
+"""pipeline/render/charts.py, its renderers: the chart an output holds, kept as the spec the
+site's one copy of the library draws (plotly, vl-convert and bokeh are test dependencies). Each
+renderer gets a real RenderContext whose asset store keeps what it writes in a dict."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import bokeh
 
@@ -12,10 +14,14 @@ from knowrepo.pipeline.render.charts import (
     BOKEH_LOAD,
     Chart,
     data_rows,
-    find_chart,
     is_bokeh_scaffold,
     placeholder,
+    render_bokeh,
+    render_html,
+    render_plotly,
+    render_vega,
 )
+from knowrepo.plugins import RenderContext
 
 VEGA_LITE = {
     "mark": "bar",
@@ -28,18 +34,40 @@ def output(data: dict[str, object], **metadata: object) -> dict[str, object]:
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
+def drawn(render: Any, mime: str, out: dict[str, Any], *args: Any) -> tuple[str | None, dict[str, Any]]:
+    """What `render` shows for `out`'s `mime` data, and the assets it wrote (by suffix: the
+    chart's spec parsed, an image's bytes)."""
+    written: dict[str, Any] = {}
+
+    def asset(data: bytes, suffix: str) -> str:
+        written[suffix] = json.loads(data) if suffix.endswith(".json") else data
+        return f"assets/img/x{suffix}"
+
+    def image(mime: str, data: str) -> bytes | None:
+        return data.encode()
+
+    ctx = RenderContext("reports/c.ipynb", 1, out, True, 1 << 20, {}, asset, image, lambda line: None)
+    return render(out["data"][mime], ctx, *args), written
+
+
 def test_a_plotly_figure_keeps_its_data_and_layout_only():
     figure = {"data": [{"type": "bar", "y": [1]}], "layout": {"title": "t"}, "config": {"editable": True}}
-    chart = find_chart(output({"application/vnd.plotly.v1+json": figure, "text/html": "<div>cdn</div>"}))
-    assert chart == Chart("plotly", {"data": figure["data"], "layout": figure["layout"]})
+    out = output({"application/vnd.plotly.v1+json": figure, "text/html": "<div>cdn</div>"})
+    html, written = drawn(render_plotly, "application/vnd.plotly.v1+json", out)
+    assert written == {".plotly.json": {"data": figure["data"], "layout": figure["layout"]}}
+    assert 'data-figure="assets/img/x.plotly.json"' in html
 
 
 def test_a_vega_mime_output_keeps_its_spec_without_embed_options_and_its_static_image():
-    chart = find_chart(output({"application/vnd.vegalite.v5+json": VEGA_LITE, "image/png": "iVBOR"}))
-    assert chart.kind == "vega" and chart.spec["mode"] == "vega-lite"
-    assert chart.spec["spec"]["usermeta"] == {"x": 1}  # Vega-Embed options of the site's own only
-    assert chart.static == ("image/png", "iVBOR")
-    assert find_chart(output({"application/vnd.vega.v6.json": {"marks": []}})).spec["mode"] == "vega"
+    out = output({"application/vnd.vegalite.v5+json": VEGA_LITE, "image/png": "iVBOR"})
+    html, written = drawn(render_vega, "application/vnd.vegalite.v5+json", out)
+    spec = written[".vega.json"]
+    assert spec["mode"] == "vega-lite"
+    assert spec["spec"]["usermeta"] == {"x": 1}  # Vega-Embed options of the site's own only
+    assert written[".png"] == b"iVBOR" and '<img src="assets/img/x.png"' in html
+    vega = output({"application/vnd.vega.v6.json": {"marks": []}})
+    _html, written = drawn(render_vega, "application/vnd.vega.v6.json", vega, "vega")
+    assert written[".vega.json"]["mode"] == "vega"
 
 
 def test_altair_s_html_gives_its_spec_and_mode():
@@ -48,29 +76,33 @@ def test_altair_s_html_gives_its_spec_and_mode():
         ' embedOpt){ vegaEmbed("#altair-viz-1", spec, embedOpt)'
         f'}})({json.dumps(VEGA_LITE)}, {{"mode": "vega-lite"}});</script>'
     )
-    chart = find_chart(output({"text/html": page}))
-    assert chart.kind == "vega" and chart.spec["spec"]["mark"] == "bar" and chart.spec["mode"] == "vega-lite"
-    assert find_chart(output({"text/html": "<div>vegaEmbed but no chart</div>"})) is None
+    _html, written = drawn(render_html, "text/html", output({"text/html": page}))
+    spec = written[".vega.json"]
+    assert spec["spec"]["mark"] == "bar" and spec["mode"] == "vega-lite"
+    plain = output({"text/html": "<div>vegaEmbed but no chart</div>"})
+    assert drawn(render_html, "text/html", plain) == (None, {})  # shown as the HTML it is
 
 
 def test_a_bokeh_show_keeps_its_documents_and_where_to_draw_only():
     docs = {"d1": {"version": bokeh.__version__, "roots": []}}
     items = [{"docid": "d1", "roots": {"p1": "el1"}, "root_ids": ["p1"], "elementid": "site-header"}]
     script = f"var docs_json = {json.dumps(docs)};\nvar render_items = {json.dumps(items)};"
-    chart = find_chart(output({"application/javascript": script, BOKEH_EXEC: ""}))
-    assert chart == Chart(
-        "bokeh",
-        {"docs_json": docs, "render_items": [{k: items[0][k] for k in ("docid", "roots", "root_ids")}]},
+    _html, written = drawn(
+        render_bokeh, BOKEH_EXEC, output({"application/javascript": script, BOKEH_EXEC: ""})
     )
+    assert written[".bokeh.json"] == {
+        "docs_json": docs,
+        "render_items": [{k: items[0][k] for k in ("docid", "roots", "root_ids")}],
+    }
     old = script.replace(f'"{bokeh.__version__}"', '"2.4.3"')
-    assert (
-        find_chart(output({"application/javascript": old, BOKEH_EXEC: ""})) is None
-    )  # BokehJS reads its own major only
+    stale = output({"application/javascript": old, BOKEH_EXEC: ""})
+    assert drawn(render_bokeh, BOKEH_EXEC, stale) == (None, {})  # BokehJS reads its own major only
 
 
 def test_an_output_with_no_chart_is_none():
-    assert find_chart(output({"text/plain": "1"})) is None
-    assert find_chart({"output_type": "stream", "text": "x"}) is None
+    assert drawn(render_html, "text/html", output({"text/html": "<p>1</p>"})) == (None, {})
+    not_a_figure = output({"application/vnd.plotly.v1+json": "[1, 2]"})
+    assert drawn(render_plotly, "application/vnd.plotly.v1+json", not_a_figure) == (None, {})
 
 
 def test_bokeh_s_loaders_and_empty_roots_are_scaffolding():

@@ -7,10 +7,12 @@ import functools
 import html
 import posixpath
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report
+from knowrepo.plugins import PageContext, apply_passes, load_registry
 
 # Top-level site paths that report slugs may not take.
 RESERVED = {
@@ -56,7 +58,7 @@ def check_slug(report: Report) -> None:
         )
 
 
-def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict[str, str]) -> str:
+def rewrite_report_links(body: str, source: str, page: str, slug_by_source: Mapping[str, str]) -> str:
     """Links to other report sources (../churn.ipynb#x, other.md, a percent script's .py)
     become links to their pages; links to other files stay.
     `page` is the site path of the page the body goes on."""
@@ -73,3 +75,8 @@ def rewrite_report_links(body: str, source: str, page: str, slug_by_source: dict
         return f"{match.group(1)}{url}{match.group(4)}"
 
     return _HREF.sub(swap, body)
+
+
+def page_body(body: str, ctx: PageContext) -> str:
+    """A rendered body as it goes on one page (and into its PDF): through the page passes."""
+    return apply_passes(load_registry().page_passes(), body, ctx)

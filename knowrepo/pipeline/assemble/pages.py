@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowrepo.model import Card, RenderedPage, Report, Run
-from knowrepo.pipeline.assemble.links import page_path, rel, relative_root, rewrite_report_links
+from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative_root
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
+from knowrepo.plugins import PageContext
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
 
@@ -258,8 +259,6 @@ class ReportPages:
     def _page(self, path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         from markupsafe import Markup
 
-        from knowrepo.pipeline.render.job import ROOT_TOKEN
-
         report, body = self.report, self.bodies[view.key]
         listed = not (report.meta.unlisted or report.meta.draft)
         if path in self.pdfs:
@@ -279,8 +278,9 @@ class ReportPages:
         if self.reuse(path, key):
             self.files.append((path, REUSE, None, key))
             return
-        html = rewrite_report_links(body.body, report.source, path, self.slug_by_source)
-        html = html.replace(ROOT_TOKEN, relative_root(path))
+        html = page_body(
+            body.body, PageContext(report.source, path, relative_root(path), self.slug_by_source)
+        )
         page = self.env.get_template("report.html").render(
             **self.ctx.common(path),
             title=report.meta.title,

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
+from knowrepo.plugins import load_registry
 from knowrepo.support.paths import outside_reason
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
@@ -155,14 +156,9 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
-    from knowrepo.pipeline.assemble.links import slug_text
-    from knowrepo.pipeline.assemble.pages import format_date
-    from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
-
-    env.globals.update(tag_slug=slug_text, format_date=format_date)
-    env.globals.update(shown_text=SHOWN_TEXT, shown_text_run=SHOWN_TEXT_RUN)
-    env.filters["figure"] = format_figure
-    env.filters["clip"] = clip
+    registry = load_registry()  # the filters and globals of knowrepo and its plugins
+    env.globals.update(registry.contexts())
+    env.filters.update(registry.filters())
     return env
 
 

@@ -19,22 +19,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowrepo.errors import KnowrepoError, one_line
+from knowrepo.plugins import Executor, load_registry
 
 DASK_EXTRA = "the dask executor needs Dask: pip install 'knowrepo[dask]'"
 
 
 @dataclass(frozen=True)
 class ExecutorChoice:
-    kind: str = "local"  # local | dask
+    kind: str = "local"  # a registered executor's name (knowrepo's own: local, dask)
     scheduler: str = ""  # a Dask scheduler's address; "": Dask's config, else a LocalCluster
     scheduler_from: str = "knowrepo.toml: [execute] scheduler"  # where it was set (for errors)
     retries: int = 1  # submissions again of a run whose worker died
-    threads: int = 0  # BLAS/OpenMP threads per run; 0: cores / workers here, 1 on Dask
-
-    def threads_per_run(self, workers: int) -> int:
-        if self.threads:
-            return self.threads
-        return 1 if self.kind == "dask" else max(1, (os.cpu_count() or 1) // max(workers, 1))
+    threads: int = 0  # BLAS/OpenMP threads per run; 0: the executor's own choice
 
 
 def choice_of(execute_config: Any, kind: str | None = None, scheduler: str | None = None) -> ExecutorChoice:
@@ -46,6 +42,17 @@ def choice_of(execute_config: Any, kind: str | None = None, scheduler: str | Non
         retries=execute_config.retries,
         threads=execute_config.threads,
     )
+
+
+def executor_of(choice: ExecutorChoice) -> Executor:
+    """The registered executor `choice.kind` names, made for `choice` (an unknown name is a
+    one-line error listing the registered ones)."""
+    return load_registry().executor(choice.kind)(choice)
+
+
+def check_executor(choice: ExecutorChoice) -> None:
+    """The executor's one-line errors, before anything is planned or run."""
+    executor_of(choice).check()
 
 
 def require_dask() -> None:
@@ -60,15 +67,27 @@ def require_dask() -> None:
         raise KnowrepoError(None, DASK_EXTRA)
 
 
-def check_executor(choice: ExecutorChoice) -> None:
-    """The executor's one-line errors, before anything is planned or run: Dask missing, a
-    malformed scheduler address, TLS settings missing."""
-    if choice.kind != "dask":
-        return
-    require_dask()
-    address, where = scheduler_of(choice)
-    if address:
-        dask_security(address, where)
+class DaskExecutor:
+    """The `dask` executor: each run a self-contained task on a Dask cluster (remote.py)."""
+
+    def __init__(self, choice: ExecutorChoice) -> None:
+        self.choice = choice
+
+    def check(self) -> None:
+        """Dask missing, a malformed scheduler address, TLS settings missing: one line each."""
+        require_dask()
+        address, where = scheduler_of(self.choice)
+        if address:
+            dask_security(address, where)
+
+    def threads_per_run(self, workers: int) -> int:
+        return self.choice.threads or 1  # (a worker's cores are the cluster's to share out)
+
+    def run(
+        self, requests: list[Any], workers: int, done: Callable[[Any], None], warn: Callable[[str], None]
+    ) -> None:
+        with dask_client(self.choice, workers) as client:
+            run_on(client, requests, self.choice.retries, done, warn)
 
 
 @contextlib.contextmanager

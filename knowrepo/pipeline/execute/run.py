@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -409,14 +410,15 @@ def _crashed(request: RunRequest) -> Run:
 def execute_all(
     requests: list[RunRequest], workers: int, reporter: Any, executor: ExecutorChoice | None = None
 ) -> list[Run]:
-    """Execute runs on `executor` (local processes by default) with progress; returns the runs."""
-    from knowrepo.pipeline.execute.executors import ExecutorChoice, check_executor, dask_client, run_on
+    """Execute runs on the registered executor `executor` names (local processes by default),
+    with progress; returns the runs."""
+    from knowrepo.pipeline.execute.executors import ExecutorChoice, executor_of
 
     if not requests:
         return []
-    choice = executor or ExecutorChoice()
-    check_executor(choice)
-    threads = choice.threads_per_run(min(workers, len(requests)))
+    runner = executor_of(executor or ExecutorChoice())
+    runner.check()
+    threads = runner.threads_per_run(min(workers, len(requests)))
     requests = [replace(r, threads=threads) for r in requests]
     runs: list[Run] = []
     reporter.phase("Executing", len(requests))
@@ -428,17 +430,36 @@ def execute_all(
         reporter.advance(f"{run.slug} [{run.variant}]")
 
     try:
-        if choice.kind == "dask":
-            with dask_client(choice, workers) as client:
-                run_on(client, requests, choice.retries, done, reporter.warn)
-        else:
-            run_parallel(
-                _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
-                attempts=1 + choice.retries,
-            )  # fmt: skip
+        runner.run(requests, workers, done, reporter.warn)
     finally:
         reporter.end_phase()
     return runs
+
+
+class LocalExecutor:
+    """The `local` executor: worker processes here (support/pool.py starts a fresh pool when
+    a worker dies, and a run is tried again `retries` times)."""
+
+    def __init__(self, choice: ExecutorChoice) -> None:
+        self.choice = choice
+
+    def check(self) -> None:
+        """Nothing to check: processes here need nothing more."""
+
+    def threads_per_run(self, workers: int) -> int:
+        return self.choice.threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
+
+    def run(
+        self,
+        requests: list[RunRequest],
+        workers: int,
+        done: Callable[[Run], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        run_parallel(
+            _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
+            attempts=1 + self.choice.retries,
+        )  # fmt: skip
 
 
 def failure_line(run: Run) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 from knowrepo.support.atomic import write_atomic
 
 THUMB_WIDTH = 480
+# Image outputs written as asset files, by the suffix of their file.
+IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:

@@ -16,13 +16,17 @@ import html
 import importlib.util
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from knowrepo.pipeline.render.assets import IMAGE_TYPES
 from knowrepo.pipeline.render.nbtext import joined as _text
 
+if TYPE_CHECKING:
+    from knowrepo.plugins import RenderContext
+
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
-_VEGA_MIME = re.compile(r"^application/vnd\.vega(lite)?\.v\d+(\.\d+)*[+.]json$")  # (Altair 6 writes .v6.json)
 BOKEH_EXEC = "application/vnd.bokehjs_exec.v0+json"
 BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
 # The library files site.js loads, in order, for each kind (paths under the site's assets/).
@@ -81,15 +85,6 @@ def _own_options(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "usermeta": {k: v for k, v in usermeta.items() if k != "embedOptions"}}
 
 
-def _vega_from_mime(data: dict[str, Any]) -> Chart | None:
-    """JupyterLab's Vega and Vega-Lite output types (Altair's "mimetype" renderer)."""
-    for mime, spec in data.items():
-        if (match := _VEGA_MIME.match(mime)) and isinstance(spec, dict):
-            mode = "vega-lite" if match.group(1) else "vega"
-            return Chart("vega", {"spec": _own_options(spec), "mode": mode}, _static_image(data))
-    return None
-
-
 def _vega_from_altair_html(page: str) -> Chart | None:
     """Altair's default HTML output: a div and a script that calls vegaEmbed(spec, options)."""
     if "vegaEmbed" not in page or 'id="altair-viz-' not in page:
@@ -140,25 +135,82 @@ def bokeh_major() -> str:
         return ""
 
 
-def find_chart(output: dict[str, Any]) -> Chart | None:
-    """The interactive chart an output holds, when the site can ship its library; else None
-    (the output's static fallback then shows, as for any other output)."""
-    data, meta = output.get("data"), output.get("metadata") or {}
-    if not isinstance(data, dict):
+def render_plotly(data: Any, ctx: RenderContext) -> str | None:
+    """A Plotly figure (its own MIME type), drawn by the site's plotly.min.js."""
+    if not isinstance(data, dict) or not installed("plotly"):
         return None
-    plotly = data.get(PLOTLY_MIME)
-    if isinstance(plotly, dict) and installed("plotly"):
-        return Chart("plotly", {k: plotly[k] for k in ("data", "layout") if k in plotly})
-    vega = installed("vl_convert")  # (its Vega-Embed bundle is what the site draws Vega charts with)
-    if vega and (chart := _vega_from_mime(data) or _vega_from_altair_html(_text(data.get("text/html")))):
-        return chart
-    if BOKEH_EXEC in data or BOKEH_EXEC in meta:
-        script = _text(data.get("application/javascript"))
-        return _bokeh_from_script(script) if installed("bokeh") else None
-    return None
+    return show_chart(Chart("plotly", {k: data[k] for k in ("data", "layout") if k in data}), ctx)
 
 
-def is_bokeh_scaffold(output: dict[str, Any]) -> bool:
+def render_vega(data: Any, ctx: RenderContext, mode: str = "vega-lite") -> str | None:
+    """JupyterLab's Vega and Vega-Lite output types (Altair's "mimetype" renderer), drawn by
+    vl-convert's Vega-Embed bundle."""
+    if not isinstance(data, dict) or not installed("vl_convert"):
+        return None
+    output_data = ctx.output.get("data") or {}
+    return show_chart(
+        Chart("vega", {"spec": _own_options(data), "mode": mode}, _static_image(output_data)), ctx
+    )
+
+
+def vega_types() -> dict[str, str]:
+    """The Vega and Vega-Lite MIME types, by the mode Vega-Embed draws them in (Altair 6
+    writes `.v6.json`, JupyterLab `.v5+json`)."""
+    kinds = {"vega": "vega", "vegalite": "vega-lite"}
+    return {
+        f"application/vnd.{kind}.v{major}{sep}json": mode
+        for kind, mode in kinds.items()
+        for major in range(1, 10)
+        for sep in "+."
+    }
+
+
+def render_html(data: Any, ctx: RenderContext) -> str | list[dict[str, Any]] | None:
+    """HTML outputs knowrepo draws itself: Bokeh's loading scaffold (shown as nothing) and
+    Altair's default HTML (a Vega chart); any other HTML shows as it is (None)."""
+    if is_bokeh_scaffold(ctx.output):
+        return []
+    chart = _vega_from_altair_html(_text(data)) if installed("vl_convert") else None
+    return show_chart(chart, ctx) if chart is not None else None
+
+
+def render_bokeh(data: Any, ctx: RenderContext) -> str | None:
+    """Bokeh's show(): its documents, out of the JavaScript beside this MIME type."""
+    if not installed("bokeh"):
+        return None
+    chart = _bokeh_from_script(_text((ctx.output.get("data") or {}).get("application/javascript")))
+    return show_chart(chart, ctx) if chart is not None else None
+
+
+def drop_output(data: Any, ctx: RenderContext) -> list[dict[str, Any]]:
+    """An output that says nothing on a page (BokehJS's CDN loader)."""
+    return []
+
+
+def show_chart(chart: Chart, ctx: RenderContext) -> str | None:
+    """The placeholder site.js draws a chart in, its spec (and static image) written as
+    assets; None when the site cannot draw it (the output's static fallback then shows)."""
+    if chart.kind == "bokeh" and ctx.sanitize:
+        # (imported here: the no-op build imports this module for chart_packages alone)
+        from knowrepo.pipeline.render.bokehdoc import clean_documents, static_only
+
+        if static_only(chart.spec["docs_json"]):
+            return None  # model classes declared in the document, or a Dialog: its static view shows
+        clean_documents(chart.spec["docs_json"])
+    blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
+    limit = 16 * ctx.max_output  # (as for images: a page never pulls in 50 MB)
+    if len(blob) > limit:
+        return None
+    spec = ctx.asset(blob, f".{chart.kind}.json")
+    static = chart.static
+    if static is None and chart.kind == "vega" and (svg := vega_svg(chart, limit)) is not None:
+        static = ("image/svg+xml", svg)
+    image = ctx.image(*static) if static else None
+    src = ctx.asset(image, IMAGE_TYPES[static[0]]) if image is not None and static else None
+    return placeholder(chart, spec, src)
+
+
+def is_bokeh_scaffold(output: Mapping[str, Any]) -> bool:
     """output_notebook()'s "Loading BokehJS ..." and its CDN loader, and show()'s empty root div:
     on a page they say nothing (the site loads its own BokehJS where a chart needs it)."""
     data = output.get("data")

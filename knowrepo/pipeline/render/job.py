@@ -6,72 +6,40 @@ cost of a fresh exporter (42 ms vs 90-107 ms per notebook, shared/NOTES.md).
 
 from __future__ import annotations
 
-import base64
-import copy
 import hashlib
-import html
 import importlib.util
-import json
-import re
 import warnings as warnings_module
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-from knowrepo import METRIC_MIME
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
-from knowrepo.pipeline.render.assets import AssetStore, png_size
-from knowrepo.pipeline.render.charts import (
-    BOKEH_EXEC,
-    chart_packages,
-    find_chart,
-    is_bokeh_scaffold,
-    placeholder,
-    vega_svg,
-)
-from knowrepo.pipeline.render.nbtext import joined as _text
-from knowrepo.pipeline.render.tables import align_numeric_columns
-from knowrepo.pipeline.render.widgets import saved_widgets, static_widget
+from knowrepo.pipeline.render.assets import AssetStore
+from knowrepo.pipeline.render.charts import chart_packages
+from knowrepo.pipeline.render.images import image_file
+from knowrepo.plugins import BodyContext, apply_passes, load_registry
 from knowrepo.support.hashing import content_hash
-from knowrepo.support.numbers import clip, format_figure
-from knowrepo.support.paths import outside_reason
-from knowrepo.support.yamltext import YamlProblem, load_yaml, repair_text, repair_tree
+from knowrepo.support.yamltext import repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
-# What a report may show as an image (a path with another suffix is not copied: a .html or .js
-# "image" would be a page or a script at the site's own origin).
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico"}
-IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}
-# Output types that only show something with a live kernel or a script from the internet.
-LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript", BOKEH_EXEC)
-STATIC_TYPES = ("image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/latex")
-_DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
-# (each script found once, to its end: a lookahead per character was quadratic on 1 MB of tags)
-_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)(?:</script|\Z)", re.S | re.I)
-_LOADS = re.compile(r"\b(?:require|vegaEmbed)\s*\(")
-_SRC = re.compile(r"\bsrc\s*=", re.I)
-
-
-def loads_script(page: str) -> bool:
-    """Whether HTML loads a script from elsewhere (a CDN, require.js, Altair's loader): without
-    it, it shows nothing."""
-    return any(_SRC.search(m.group(1)) or _LOADS.search(m.group(2)) for m in _SCRIPT.finditer(page))
-
-
-_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=(["']))(.+?)(\2)""", re.S)  # either quote, as HTML allows
+ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
+ASSET_PREFIX = ROOT_TOKEN + "assets/img/"  # how the URL of each asset file starts in a body
 
 
 def render_fingerprint() -> str:
-    """Hash of everything that shapes a rendered body: knowrepo's template and code, and which
-    chart libraries are installed (installing bokeh turns its notes into charts)."""
+    """Hash of everything that shapes a rendered body: knowrepo's template and code (the render
+    package, the registry and the list of built-in parts), the plugins' names and versions
+    (upgrading one re-renders what it drew), and which chart libraries are installed
+    (installing bokeh turns its notes into charts)."""
     digest = hashlib.sha256(chart_packages().encode())
+    digest.update(load_registry().fingerprint().encode())
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
-    for path in sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts):
-        if path.is_file():
-            digest.update(path.read_bytes())
+    package = here.parent.parent
+    files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
+    for path in [*files, package / "plugins.py", package / "builtins.py"]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -95,9 +63,6 @@ class RenderJob:
     def for_run(self, notebook: str, merge: bool) -> RenderJob:
         """This job for one run's executed notebook (merged with the source's prose or not)."""
         return replace(self, notebook=notebook, merge=merge)
-
-
-ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
 
 
 def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
@@ -129,356 +94,6 @@ def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]
     if "widgets" in run.get("metadata", {}):  # the run's widgets, as its outputs show them
         source["metadata"]["widgets"] = run["metadata"]["widgets"]
     return source
-
-
-PAPERMILL_ERROR = "papermill-error-cell-tag"
-
-
-def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
-    """Join the line lists of .ipynb JSON into strings, as nbformat's reader does."""
-    for cell in nb.get("cells", []):
-        cell["source"] = _text(cell.get("source"))
-        for output in cell.get("outputs", []):
-            if "text" in output:
-                output["text"] = _text(output["text"])
-            data = output.get("data")
-            if isinstance(data, dict):
-                for mime, value in data.items():
-                    if isinstance(value, list) and not _json_mime(mime):  # (a JSON list is data)
-                        data[mime] = _text(value)
-    return nb
-
-
-INTERACTIVE_NOTE = '<p class="interactive-note">Interactive output: open the notebook to see it.</p>'
-
-
-_OPTION = re.compile(r"^#\|\s?(.*)$")
-
-
-def apply_cell_options(cell: dict[str, Any]) -> set[str]:
-    """Quarto's cell options (`#| echo: false` lines at the top of a code cell) as knowrepo's
-    cell tags; the option lines leave the shown code."""
-    lines = _text(cell.get("source")).split("\n")
-    options = []
-    while lines and (match := _OPTION.match(lines[0])):
-        options.append(match.group(1))
-        lines.pop(0)
-    if not options:
-        return set()
-    cell["source"] = "\n".join(lines)
-    try:
-        values = load_yaml("\n".join(options)) or {}
-    except YamlProblem:
-        return set()
-    if not isinstance(values, dict):
-        return set()
-    tags = {str(t) for t in values.get("tags") or [] if isinstance(values.get("tags"), list)}
-    false = (False, "false")
-    if values.get("include") in false:
-        tags.add("remove-cell")
-    if values.get("echo") in false:
-        tags.add("remove-input")
-    if values.get("output") in false:
-        tags.add("remove-output")
-    if values.get("code-fold") in (True, "true", "show"):
-        tags.add("hide-input")
-    return tags
-
-
-# The repr Python gives an object that has no repr of its own: worth less than any other type.
-_OBJECT_REPR = re.compile(r"^<[\w.]+ object(?: at 0x[0-9a-f]+)?>$")
-_WIDGET_REPR = re.compile(r"^([A-Z]\w*)\(")
-
-
-def widget_note(plain: str) -> str:
-    """What an ipywidget shows without a kernel: its kind, not `IntSlider(value=7, ...)`."""
-    kind = f" ({html.escape(match.group(1))})" if (match := _WIDGET_REPR.match(plain)) else ""
-    return f'<p class="interactive-note">Interactive widget{kind}: it works in the running notebook.</p>'
-
-
-def richest_static(data: dict[str, Any], limit: int) -> dict[str, Any]:
-    """A bare `<IPython.core.display.JSON object>` repr gives way to the richest other type
-    (nbconvert shows no JSON: it is shown as indented text)."""
-    plain = _text(data.get("text/plain", "")).strip()
-    if plain and not _OBJECT_REPR.match(plain):
-        return data
-    others = {k: v for k, v in data.items() if k != "text/plain"}
-    if any(k in others for k in (*STATIC_TYPES, "text/html")):
-        return others
-    if "application/json" in others:  # (not scrapbook's +json: its values are metrics, not shown)
-        shown = json.dumps(others["application/json"], indent=2, ensure_ascii=False, default=str)
-        return cap_output({"data": {**others, "text/plain": shown}}, limit)["data"]
-    return data
-
-
-def _json_mime(mime: str) -> bool:
-    return mime == "application/json" or mime.endswith("+json")
-
-
-def _static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[str, Any]:
-    """Drop output types that need a kernel or a CDN script, keeping the static fallback; with
-    `sanitize`, HTML output cannot run script."""
-    data = output.get("data")
-    if not isinstance(data, dict):
-        return output
-    if LIVE_ONLY[0] in data and not any(k in data for k in (*STATIC_TYPES, "text/html")):
-        return {**output, "data": {"text/html": widget_note(_text(data.get("text/plain", "")))}}
-    live = any(k in data for k in LIVE_ONLY)
-    data = richest_static({k: v for k, v in data.items() if k not in LIVE_ONLY}, limit)
-    if live and list(data) == ["text/plain"] and _OBJECT_REPR.match(_text(data["text/plain"]).strip()):
-        data = {}  # only <IPython.core.display.Javascript object> is left: the note says more
-    metric = data.get(METRIC_MIME)
-    if isinstance(metric, dict) and "name" in metric:
-        name, value = html.escape(clip(metric["name"])), html.escape(format_figure(metric.get("value")))
-        tile = (
-            f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
-            f'<span class="kr-metric-value">{value}</span></div>'
-        )
-        return {**output, "data": {"text/html": tile}}
-    page = _text(data.get("text/html", ""))
-    needs_script = loads_script(page)
-    has_static = any(k in data for k in STATIC_TYPES)
-    if needs_script and has_static:
-        data.pop("text/html")
-    elif needs_script:
-        data["text/html"] = INTERACTIVE_NOTE
-    elif "text/html" in data and sanitize:
-        from knowrepo.pipeline.render.sanitize import clean_html
-
-        data["text/html"] = clean_html(page)
-    if not data:
-        data = {"text/html": INTERACTIVE_NOTE}
-    return {**output, "data": data}
-
-
-def _pixels(value: Any) -> int | None:
-    """A width or height from output metadata, as a whole number of pixels (or none)."""
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if 0 < number < 100_000 else None
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
-
-
-def cap_output(output: dict[str, Any], limit: int) -> dict[str, Any]:
-    """An output whose text or HTML is longer than `limit` bytes, cut (text) or replaced by a
-    note (HTML, images over 16 x limit): a page is never tens of megabytes of one output."""
-    note = "the whole output is in the executed notebook"
-    if output.get("output_type") == "stream" and len(output.get("text", "")) > limit:
-        text = output["text"]
-        return {
-            **output,
-            "text": text[:limit] + f"\n… output cut at {_size(limit)} of {_size(len(text))}; {note}\n",
-        }
-    data = output.get("data")
-    if not isinstance(data, dict):
-        return output
-    capped = dict(data)
-    for mime, value in data.items():
-        size = len(value) if isinstance(value, str) else 0
-        if mime in IMAGE_TYPES and size > 16 * limit or mime == "text/html" and size > limit:
-            del capped[mime]
-            capped["text/html"] = (
-                f'<p class="output-cut">An output of {_size(size)} is not shown here; {note}.</p>'
-            )
-        elif mime == "text/plain" and size > limit:
-            capped[mime] = value[:limit] + f"\n… output cut at {_size(limit)} of {_size(size)}; {note}"
-    return {**output, "data": capped}
-
-
-class NotebookPreparer:
-    """Turns a notebook into what the template shows: tags applied, images written as files."""
-
-    def __init__(
-        self,
-        store: AssetStore,
-        prefix: str,
-        code: str,
-        title: str,
-        sanitize: bool = True,
-        max_output: int = 1 << 20,
-        source: str = "",
-    ) -> None:
-        self.store, self.prefix, self.code, self.title = store, prefix, code, title
-        self.sanitize, self.max_output, self.source = sanitize, max_output, source
-        self.figures = 0
-        self.widgets: dict[str, dict[str, Any]] = {}  # the notebook's saved widget state, by model id
-        self.cell = 0  # the cell being prepared (1-based, as warnings name it)
-        self.section = ""  # the last heading before it
-        self.warnings: list[str] = []
-
-    def _blob(self, mime: str, raw: str) -> bytes | None:
-        """The image's bytes (an SVG cleaned when sanitizing), or None with a warning."""
-        if mime == "image/svg+xml":
-            if not self.sanitize:
-                return raw.encode()
-            from knowrepo.pipeline.render.sanitize import clean_svg
-
-            cleaned = clean_svg(raw.encode())
-            if cleaned is None:
-                self.warnings.append(
-                    f"{self.source}: cell {self.cell}: an SVG output is not well-formed SVG; not shown"
-                )
-            return cleaned
-        try:
-            blob = base64.b64decode("".join(raw.split()), validate=True)  # (lines wrapped at 76: fine)
-        except (ValueError, TypeError):
-            blob = b""
-        if not blob.startswith(_MAGIC.get(mime, b"")) or not blob:
-            self.warnings.append(
-                f"{self.source}: cell {self.cell}: an {mime} output is not valid base64 {mime}; not shown"
-            )
-            return None
-        return blob
-
-    def image(self, output: dict[str, Any], section: str) -> None:
-        data, meta = output.get("data", {}), output.setdefault("metadata", {})
-        for mime, suffix in IMAGE_TYPES.items():
-            if mime not in data:
-                continue
-            blob = self._blob(mime, _text(data[mime]))
-            if blob is None:
-                del data[mime]
-                continue
-            name = self.store.put(blob, suffix)
-            self.figures += 1
-            plain = _text(data.get("text/plain", "")).strip()
-            mime_meta = meta.get(mime, {}) if isinstance(meta.get(mime), dict) else {}
-            alt = mime_meta.get("alt") or meta.get("alt")
-            if not alt and plain and not _DEFAULT_REPR.match(plain):
-                alt = plain
-            if not alt:
-                alt = f"Figure {self.figures}" + (f": {section}" if section else "")
-            size = png_size(blob) if mime == "image/png" else None
-            width = _pixels(mime_meta.get("width")) or (size[0] if size else None)
-            height = _pixels(mime_meta.get("height")) or (size[1] if size else None)
-            meta["knowrepo"] = {
-                "src": self.prefix + name,
-                "alt": alt,
-                "name": name,
-                "width": width,
-                "height": height,
-            }
-            data[mime] = ""  # the bytes now live in the file; keep the page small
-
-    def prepare(self, nb: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """(a notebook ready for the template, asset names of its images in page order)."""
-        from knowrepo.pipeline.frontmatter import notebook_front_matter
-
-        nb = _rejoin(copy.deepcopy(nb))
-        self.widgets = saved_widgets(nb)  # (shown statically, cell by cell)
-        nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
-        # papermill's "An Exception was encountered" cells (giant red headings, put before the
-        # front matter too): the run's page says it failed in knowrepo's own banner instead.
-        nb["cells"] = [
-            c for c in nb.get("cells", []) if PAPERMILL_ERROR not in c.get("metadata", {}).get("tags", [])
-        ]
-        _yaml, fm_index = notebook_front_matter(nb.get("cells", []))
-        cells, images = [], []
-        self.section = ""
-        for index, cell in enumerate(nb.get("cells", [])):
-            self.cell = index + 1
-            tags = set(cell.get("metadata", {}).get("tags", []))
-            if cell.get("cell_type") == "code":
-                tags |= apply_cell_options(cell)
-            if index == fm_index or "remove-cell" in tags:
-                continue
-            if "injected-parameters" in tags:  # shown as the values this run used
-                cell.setdefault("metadata", {})["knowrepo_injected"] = True
-            kind = cell.get("cell_type")
-            if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
-                from knowrepo.pipeline.render.sanitize import clean_html
-
-                cell["source"] = clean_html(_text(cell.get("source")))
-            elif kind == "markdown":
-                images += self._markdown_cell(cell)
-            elif kind == "code":
-                images += self._code_cell(cell, tags)
-                if not _text(cell.get("source")).strip() and not cell["outputs"]:
-                    continue
-            cells.append(cell)
-        nb["cells"] = cells
-        return nb, images
-
-    def _markdown_cell(self, cell: dict[str, Any]) -> list[str]:
-        """Attachments written as assets; the cell's last heading names the figures after it."""
-        source, images = _text(cell.get("source")), []
-        for name, bundle in (cell.get("attachments") or {}).items():
-            for mime, payload in (bundle or {}).items() if isinstance(bundle, dict) else ():
-                wanted = mime in IMAGE_TYPES and mime != "image/svg+xml"
-                if wanted and (blob := self._blob(mime, _text(payload))) is not None:
-                    asset = self.store.put(blob, IMAGE_TYPES[mime])
-                    source = source.replace(f"attachment:{name}", self.prefix + asset)
-                    images.append(asset)
-        cell["source"] = source
-        heads = re.findall(r"^#{1,6}\s+(.+)$", source, re.M)
-        self.section = heads[-1].strip() if heads else self.section
-        return images
-
-    def chart(self, output: dict[str, Any]) -> list[str] | None:
-        """An interactive chart's spec as a JSON asset and its output the placeholder site.js
-        draws it in (with its static image, when it has one); the asset names, or None when
-        the output holds no chart the site can draw (its static fallback then shows)."""
-        chart = find_chart(output)
-        if chart is None:
-            return None
-        if chart.kind == "bokeh" and self.sanitize:
-            from knowrepo.pipeline.render.bokehdoc import clean_documents, static_only
-
-            if static_only(chart.spec["docs_json"]):
-                return None  # model classes declared in the document, or a Dialog: its static view shows
-            clean_documents(chart.spec["docs_json"])
-        blob = json.dumps(chart.spec, separators=(",", ":"), default=str).encode()
-        if len(blob) > 16 * self.max_output:  # (as for images: a page never pulls in 50 MB)
-            return None
-        names = [self.store.put(blob, f".{chart.kind}.json")]
-        static, limit = chart.static, 16 * self.max_output
-        if static is None and chart.kind == "vega" and (svg := vega_svg(chart, limit)) is not None:
-            static = ("image/svg+xml", svg)
-        image = self._blob(*static) if static else None
-        if image is not None:
-            names.append(self.store.put(image, IMAGE_TYPES[static[0]]))
-        src = self.prefix + names[-1] if image is not None else None
-        output["data"] = {"text/html": placeholder(chart, self.prefix + names[0], src)}
-        output["metadata"] = {}
-        return names
-
-    def _with_saved_widgets(self, outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Widget outputs as the static outputs of their saved state (others as they are)."""
-        found: list[dict[str, Any]] = []
-        for output in outputs:
-            shown = static_widget(output, self.widgets) if self.widgets else None
-            found += [output] if shown is None else shown
-        return found
-
-    def _code_cell(self, cell: dict[str, Any], tags: set[str]) -> list[str]:
-        """Cell tags and the code setting applied; outputs made static, capped, images as files."""
-        meta = cell.setdefault("metadata", {})
-        if "remove-input" in tags or self.code == "hide":
-            meta.setdefault("transient", {})["remove_source"] = True
-        elif "hide-input" in tags or self.code == "fold":
-            meta["knowrepo"] = {"fold": True}
-        if "remove-output" in tags:
-            cell["outputs"] = []
-        outputs, images = [], []
-        for output in self._with_saved_widgets(cell.get("outputs", [])):
-            if is_bokeh_scaffold(output):
-                continue
-            if (charted := self.chart(output)) is not None:
-                outputs.append(output)
-                images.extend(charted)
-                continue
-            output = _static_outputs(cap_output(output, self.max_output), self.sanitize, self.max_output)
-            self.image(output, self.section)
-            if name := output.get("metadata", {}).get("knowrepo", {}).get("name"):
-                images.append(name)
-            outputs.append(output)
-        cell["outputs"] = outputs
-        return images
 
 
 class NotebookRenderer:
@@ -578,60 +193,13 @@ def warm_renderer(cache_dir: str) -> None:
     _notebook_renderer(cache_dir).body(nb)
 
 
-def _local_images(
-    body: str,
-    job: RenderJob,
-    store: AssetStore,
-    prefix: str,
-    images: list[str],
-    deps: dict[str, str],
-    warnings: list[str],
-) -> str:
-    """Copy relative images the prose points at into the assets, by content hash."""
-
-    def swap(match: re.Match[str]) -> str:
-        src = html.unescape(match.group(3))
-        if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", src, re.I) or src.startswith(prefix):
-            return match.group(0)
-        name, problem = _copy_image(job, src, store, deps)
-        if name is None:
-            warnings.append(f"{job.source}: image '{src}' {problem}")
-            return match.group(0)
-        images.append(name)
-        return f"{match.group(1)}{prefix}{name}{match.group(4)}"
-
-    return _IMG_SRC.sub(swap, body)
-
-
-def _copy_image(job: RenderJob, src: str, store: AssetStore, deps: dict[str, str]) -> tuple[str | None, str]:
-    """(asset name, "") of a relative image copied into the assets, or (None, why not)."""
-    root = Path(job.root)
-    path = (root / job.source).parent / unquote(src.split("#")[0].split("?")[0])
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return None, f"is not an image file ({path.suffix or 'no suffix'}); not published"
-    if reason := outside_reason(root, path):
-        return None, f"{reason}; not published"
-    path = path.resolve()
-    if not path.is_file():
-        return None, "not found"
-    data = raw = path.read_bytes()
-    if job.sanitize and path.suffix.lower() == ".svg":
-        from knowrepo.pipeline.render.sanitize import clean_svg
-
-        if (data := clean_svg(raw)) is None:  # type: ignore[assignment]
-            return None, "is not well-formed SVG; not published"
-    deps[path.relative_to(root.resolve()).as_posix()] = content_hash(raw)
-    return store.put(data, path.suffix.lower()), ""
-
-
 def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
-    from knowrepo.pipeline.render.markdown import anchor_headings, first_paragraph
+    from knowrepo.pipeline.render.markdown import first_paragraph
     from knowrepo.support.faults import pause_point
 
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
-    prefix = ROOT_TOKEN + "assets/img/"
     deps: dict[str, str] = {}
     warnings: list[str] = []
     try:
@@ -639,31 +207,52 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
             # nbconvert warns on stderr, naming no report, of outputs it has no template for
             # (application/json alone): the page shows what it can; quiet by default.
             warnings_module.simplefilter("ignore")
-            body, images = _render_body(job, store, prefix, warnings)
-        body = repair_text(body)
-        body = _local_images(body, job, store, prefix, images, deps, warnings)
-        body, toc, heading = anchor_headings(body, drop_title=job.title)
-        body = align_numeric_columns(body)
-        if job.sanitize:  # last: no edit of the HTML as text comes after it
-            from knowrepo.pipeline.render.sanitize import clean_body
-
-            body = clean_body(body)
+            body, images = _render_body(job, store, ASSET_PREFIX, warnings)
+        ctx = _body_context(job, store, images, deps, warnings)
+        body = apply_passes(load_registry().body_passes(), body, ctx)
     except KnowrepoError:
         raise
-    except Exception as exc:  # any failure inside nbconvert or Markdown: name the file
+    except Exception as exc:  # any failure inside nbconvert, Markdown or a pass: name the file
         raise write_error(exc) or KnowrepoError(
             job.source, f"rendering failed: {type(exc).__name__}: {exc}"
         ) from exc
-    thumbnail = _thumbnail(job, store, images, deps, warnings)
+    thumbnail = _thumbnail(job, store, images, ctx.read, warnings)
     page = RenderedPage(
         body=body,
-        toc=toc,
+        toc=ctx.toc,
         excerpt=first_paragraph(body),
         images=images,
         thumbnail=thumbnail,
         deps=deps,
     )
     return page, warnings
+
+
+def _body_context(
+    job: RenderJob, store: AssetStore, images: list[str], deps: dict[str, str], warnings: list[str]
+) -> BodyContext:
+    """What the body passes get: the report, and its asset store and files as they record them."""
+
+    def asset(data: bytes, suffix: str) -> str:
+        name = store.put(data, suffix)
+        images.append(name)
+        return ASSET_PREFIX + name
+
+    def read(rel: str) -> bytes:
+        raw = (Path(job.root) / rel).read_bytes()
+        deps[rel] = content_hash(raw)
+        return raw
+
+    return BodyContext(
+        source=job.source,
+        root=job.root,
+        title=job.title,
+        sanitize=job.sanitize,
+        asset_prefix=ASSET_PREFIX,
+        asset=asset,
+        read=read,
+        warn=warnings.append,
+    )
 
 
 def _read_notebook(root: str, rel: str) -> dict[str, Any]:
@@ -696,6 +285,8 @@ def _render_body(
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
+    from knowrepo.pipeline.render.prepare import NotebookPreparer
+
     preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
     prepared, images = preparer.prepare(nb)
     warnings.extend(preparer.warnings)
@@ -705,7 +296,7 @@ def _render_body(
 
 
 def _thumbnail(
-    job: RenderJob, store: AssetStore, images: list[str], deps: dict[str, str], warnings: list[str]
+    job: RenderJob, store: AssetStore, images: list[str], read: Callable[[str], bytes], warnings: list[str]
 ) -> str | None:
     """The card's image: the one front matter names (a path, or the index of a figure, from 0
     as knowledge-repo counts), else the first raster image of the page."""
@@ -718,12 +309,11 @@ def _thumbnail(
             f"{job.source}: thumbnail {chosen}: the page has {len(rasters)} figure(s); using the first"
         )
     elif chosen:
-        name, problem = _copy_image(job, chosen, store, deps)
-        if name is not None and (thumb := store.thumbnail(name)):
+        found = image_file(job.root, job.source, chosen, job.sanitize, read)
+        if not isinstance(found, str) and (thumb := store.thumbnail(store.put(*found))):
             return thumb
-        warnings.append(
-            f"{job.source}: thumbnail '{chosen}' {problem or 'is not a raster image'}; using the first figure"
-        )
+        problem = found if isinstance(found, str) else "is not a raster image"
+        warnings.append(f"{job.source}: thumbnail '{chosen}' {problem}; using the first figure")
     return next(
         (
             thumb

@@ -6,16 +6,20 @@ no MathJax, no CDN, no JavaScript in the site.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
-
-import markdown
+from typing import TYPE_CHECKING
 
 from knowrepo.model import TocEntry
 from knowrepo.pipeline.render.fences import lift_indented_fences
 from knowrepo.pipeline.render.lists import four_space_lists
+from knowrepo.plugins import load_registry
 from knowrepo.support.yamltext import xml_text
+
+if TYPE_CHECKING:
+    import markdown
 
 # One regex walks the text once: code (left alone) or math (replaced by a placeholder that
 # Markdown passes through untouched). Inline $...$ as Jupyter reads it: `$ x $` with spaces
@@ -36,11 +40,15 @@ _TAGS = re.compile(r"<[^>]+>")
 _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
 
-_MARKDOWN = markdown.Markdown(
-    extensions=["extra", "codehilite", "sane_lists", "smarty", "pymdownx.magiclink"],  # bare URLs link
-    extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
-    output_format="html",
-)
+
+@functools.cache
+def _converter() -> markdown.Markdown:
+    """Python-Markdown with the registered syntax extensions, once per process (imported here:
+    the build's main process loads the registry, which names this module, and converts nothing)."""
+    import markdown
+
+    extensions, configs = load_registry().markdown_extensions()
+    return markdown.Markdown(extensions=extensions, extension_configs=configs, output_format="html")
 
 
 def highlight_block(lang: str, code: str) -> str:
@@ -108,8 +116,9 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
         return f"KRCODE{token}x{len(blocks) - 1}KR"
 
     protected = four_space_lists(lift_indented_fences(_TOKENS.sub(protect, text), lift))
-    _MARKDOWN.reset()
-    out = _MARKDOWN.convert(protected)
+    converter = _converter()
+    converter.reset()
+    out = converter.convert(protected)
     if blocks:  # (Pygments escapes the code; the sanitizer below keeps its spans)
         out = re.sub(rf"(?:<p>)?KRCODE{token}x(\d+)KR(?:</p>)?", lambda m: blocks[int(m.group(1))], out)
     if sanitize:

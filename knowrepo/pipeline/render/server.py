@@ -33,6 +33,7 @@ from typing import Any
 import knowrepo
 from knowrepo.errors import KnowrepoError, WriteError
 from knowrepo.model import RenderedPage
+from knowrepo.plugins import installed_stamp
 
 PACKAGE = Path(knowrepo.__file__).parent
 SOCKET_NAME = "render.sock"
@@ -44,9 +45,10 @@ _MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
 
 def code_fingerprint() -> str:
     """What the server's code is: this package's files and the installed packages (pip
-    changes site-packages' mtime), by stat alone. A build of other code gets no answer from it."""
+    changes site-packages' mtime; a plugin installed elsewhere on sys.path changes the stamp),
+    by stat alone. A build of other code gets no answer from it."""
     here = PACKAGE
-    parts: list[Any] = [sys.executable]
+    parts: list[Any] = [sys.executable, installed_stamp()]
     for path in sorted([*here.rglob("*.py"), *here.rglob("nbtemplate/**/*")]):
         with contextlib.suppress(OSError):
             st = path.stat()

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import copy
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.pipeline.render.nbtext import joined
+
+if TYPE_CHECKING:
+    from knowrepo.plugins import RenderContext
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _STATE = "application/vnd.jupyter.widget-state+json"
@@ -32,6 +35,12 @@ def saved_widgets(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
     saved = widgets.get(_STATE) if isinstance(widgets, dict) else None
     state = saved.get("state") if isinstance(saved, dict) else None
     return {k: v for k, v in state.items() if isinstance(v, dict)} if isinstance(state, dict) else {}
+
+
+def render_widget(data: Any, ctx: RenderContext) -> list[dict[str, Any]] | None:
+    """A widget output as the outputs of the widget state the notebook saved (None: no state
+    saved for it; its note shows)."""
+    return static_widget(dict(ctx.output), dict(ctx.widgets)) if ctx.widgets else None
 
 
 def static_widget(output: dict[str, Any], models: dict[str, dict[str, Any]]) -> list[dict[str, Any]] | None:

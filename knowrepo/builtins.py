@@ -1,0 +1,157 @@
+"""knowrepo's own parts, registered through the same public calls a plugin makes.
+
+The order of registration is the order of precedence: a renderer registered earlier is tried
+first on an output that holds several registered types, and passes run in this order unless
+a pass is placed with before=/after=. The README's "Extending knowrepo" names each part.
+
+Registered directly by load_registry, not through an entry point of knowrepo's own: an entry
+point needs knowrepo installed with its metadata up to date, and a checkout on PYTHONPATH (or
+an editable install made before the entry point existed) would then run without its parts.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from knowrepo import METRIC_MIME
+from knowrepo.config import Config
+from knowrepo.exports.pdf import build_pdfs
+from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
+from knowrepo.pipeline.assemble.pages import format_date
+from knowrepo.pipeline.render import charts
+from knowrepo.pipeline.render.images import local_images
+from knowrepo.pipeline.render.job import ROOT_TOKEN
+from knowrepo.pipeline.render.markdown import anchor_headings
+from knowrepo.pipeline.render.outputs import metric_tile
+from knowrepo.pipeline.render.tables import align_numeric_columns
+from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
+from knowrepo.pipeline.state import BuildState
+from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
+from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
+from knowrepo.support.yamltext import repair_text
+
+
+def setup(registry: Registry) -> None:
+    """Every built-in part, by kind."""
+    executors(registry)
+    renderers(registry)
+    markdown(registry)
+    passes(registry)
+    steps_and_exports(registry)
+    templates(registry)
+
+
+def executors(registry: Registry) -> None:
+    registry.add_executor("local", _local)
+    registry.add_executor("dask", _dask)
+
+
+def renderers(registry: Registry) -> None:
+    """Saved widgets first (their outputs are then shown as any output is), then the charts."""
+    registry.add_renderer(WIDGET_VIEW, render_widget)
+    registry.add_renderer(charts.BOKEH_LOAD, charts.drop_output)
+    registry.add_renderer(charts.PLOTLY_MIME, charts.render_plotly)
+    for mime, mode in charts.vega_types().items():
+        registry.add_renderer(mime, partial(charts.render_vega, mode=mode))
+    registry.add_renderer("text/html", charts.render_html)
+    registry.add_renderer(charts.BOKEH_EXEC, charts.render_bokeh)
+    registry.add_renderer(METRIC_MIME, metric_tile)
+
+
+def markdown(registry: Registry) -> None:
+    """Python-Markdown's own extensions, and magiclink (bare URLs link, as in Jupyter)."""
+    registry.add_markdown("extra", "extra")
+    registry.add_markdown("codehilite", "codehilite", {"css_class": "highlight", "guess_lang": False})
+    registry.add_markdown("sane_lists", "sane_lists")
+    registry.add_markdown("smarty", "smarty")
+    registry.add_markdown("magiclink", "pymdownx.magiclink")
+
+
+def passes(registry: Registry) -> None:
+    """Over a rendered body (cached with it), then over a body as it goes on a page."""
+    registry.add_body_pass("repair", _repair)
+    registry.add_body_pass("images", local_images)
+    registry.add_body_pass("headings", _headings)
+    registry.add_body_pass("tables", _tables)
+    registry.add_body_pass("sanitize", _sanitize)
+    registry.add_page_pass("links", _links)
+    registry.add_page_pass("root", _root)
+
+
+def steps_and_exports(registry: Registry) -> None:
+    registry.add_build_step("pdf", _pdfs, after="render")
+    registry.add_export("pdf", _pdf_export)
+
+
+def templates(registry: Registry) -> None:
+    registry.add_filter("figure", format_figure)
+    registry.add_filter("clip", clip)
+    registry.add_context("tag_slug", slug_text)
+    registry.add_context("format_date", format_date)
+    registry.add_context("shown_text", SHOWN_TEXT)
+    registry.add_context("shown_text_run", SHOWN_TEXT_RUN)
+
+
+# The executors and the export are imported when used: every process that builds or renders
+# loads the registry, and importing them (run.py, Dask's side, exports/bodies.py) cost a
+# one-report rebuild ~20 ms it never uses.
+
+
+def _local(choice: Any) -> Executor:
+    from knowrepo.pipeline.execute.run import LocalExecutor
+
+    return LocalExecutor(choice)
+
+
+def _dask(choice: Any) -> Executor:
+    from knowrepo.pipeline.execute.executors import DaskExecutor
+
+    return DaskExecutor(choice)
+
+
+def _pdf_export(root: Path, config: Config, item: Any) -> bytes:
+    from knowrepo.exports.bodies import export_pdf
+
+    return export_pdf(root, config, item)
+
+
+def _pdfs(state: BuildState) -> None:
+    """The PDFs of the reports' pages, in builds with PDFs on ([pdf] enabled, --pdf)."""
+    if state.pdf_on:
+        build_pdfs(state)
+
+
+def _repair(body: str, ctx: BodyContext) -> str:
+    """Lone surrogates (from a notebook's JSON) as U+FFFD: no UTF-8 page holds them."""
+    return repair_text(body)
+
+
+def _headings(body: str, ctx: BodyContext) -> str:
+    """Unique ids for every heading; h2-h3 as the page's contents (ctx.toc)."""
+    body, ctx.toc, _first = anchor_headings(body, drop_title=ctx.title)
+    return body
+
+
+def _tables(body: str, ctx: BodyContext) -> str:
+    return align_numeric_columns(body)
+
+
+def _sanitize(body: str, ctx: BodyContext) -> str:
+    """[site] sanitize: last, so that no edit of the HTML as text comes after it."""
+    if not ctx.sanitize:
+        return body
+    from knowrepo.pipeline.render.sanitize import clean_body  # (nh3: only where a body renders)
+
+    return clean_body(body)
+
+
+def _links(body: str, ctx: PageContext) -> str:
+    """Links to other reports' sources as links to their pages."""
+    return rewrite_report_links(body, ctx.source, ctx.page, ctx.slug_by_source)
+
+
+def _root(body: str, ctx: PageContext) -> str:
+    """Links to the site's own files, relative to the page."""
+    return body.replace(ROOT_TOKEN, ctx.root)
