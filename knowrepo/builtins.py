@@ -1,4 +1,8 @@
-"""knowrepo's own parts, registered through the same public calls a plugin makes.
+"""knowrepo's own parts, registered through the same public calls a plugin makes; and the
+loader of the registry (these parts, then every installed plugin's), once per process.
+
+This module sits above every part it registers (pipeline/, exports/): only the commands, the
+process entries, import it; a part that needs the registry is handed it (or the loader).
 
 The order of registration is the order of precedence: a renderer registered earlier is tried
 first on an output that holds several registered types, and passes run in this order unless
@@ -11,7 +15,7 @@ an editable install made before the entry point existed) would then run without 
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +27,25 @@ from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
-from knowrepo.pipeline.render.markdown import anchor_headings
+from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
 from knowrepo.pipeline.render.outputs import metric_tile
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
 from knowrepo.pipeline.state import BuildState
-from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
+from knowrepo.plugins import BodyContext, Executor, PageContext, Registry, load_plugins
 from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
 from knowrepo.support.yamltext import repair_text
+
+
+@cache
+def load_registry() -> Registry:
+    """knowrepo's own parts, then every installed plugin's; once per process (the command, each
+    render worker, the render server)."""
+    registry = Registry()
+    setup(registry)
+    load_plugins(registry)
+    registry.check()
+    return registry
 
 
 def setup(registry: Registry) -> None:
@@ -62,11 +77,8 @@ def renderers(registry: Registry) -> None:
 
 def markdown(registry: Registry) -> None:
     """Python-Markdown's own extensions, and magiclink (bare URLs link, as in Jupyter)."""
-    registry.add_markdown("extra", "extra")
-    registry.add_markdown("codehilite", "codehilite", {"css_class": "highlight", "guess_lang": False})
-    registry.add_markdown("sane_lists", "sane_lists")
-    registry.add_markdown("smarty", "smarty")
-    registry.add_markdown("magiclink", "pymdownx.magiclink")
+    for name, (extension, config) in SYNTAX.items():
+        registry.add_markdown(name, extension, config)
 
 
 def passes(registry: Registry) -> None:
@@ -100,7 +112,7 @@ def templates(registry: Registry) -> None:
 
 
 def _local(choice: Any) -> Executor:
-    from knowrepo.pipeline.execute.run import LocalExecutor
+    from knowrepo.pipeline.execute.executors import LocalExecutor
 
     return LocalExecutor(choice)
 
@@ -114,7 +126,7 @@ def _dask(choice: Any) -> Executor:
 def _pdf_export(root: Path, config: Config, item: Any) -> bytes:
     from knowrepo.exports.bodies import export_pdf
 
-    return export_pdf(root, config, item)
+    return export_pdf(root, config, item, load_registry())
 
 
 def _pdfs(state: BuildState) -> None:

@@ -71,12 +71,13 @@ def check(obj: Context, as_json: bool) -> None:
 
 
 def check_repository(root: Path) -> list[Problem]:
+    from knowrepo.builtins import load_registry
     from knowrepo.config import load_config
     from knowrepo.pipeline.assemble.links import check_slug
     from knowrepo.pipeline.discover import discover
     from knowrepo.support import clock
 
-    config, now = load_config(root), clock.now()  # (a KNOWREPO_NOW that is no date: one line)
+    config, now = load_config(root, load_registry), clock.now()  # (a KNOWREPO_NOW that is no date: one line)
     found = discover(root, {}, drafts=True)
     problems: list[Problem] = []
     sources = set(found.sources)

@@ -4,6 +4,7 @@ reporter, and turning errors into one line and an exit code."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -134,6 +135,8 @@ def like_config(section: str, name: str) -> click.ParamType:
     """The click type of a flag that sets [section] name for one command: its declared choices
     or minimum, so that the flag and knowrepo.toml take the same values."""
     declared = option_named(section, name)
+    if declared.registered:
+        return LazyChoice(functools.partial(_registered_names, declared.registered))
     if callable(declared.choices):
         return LazyChoice(declared.choices)
     if declared.choices:
@@ -141,6 +144,13 @@ def like_config(section: str, name: str) -> click.ParamType:
     if declared.minimum is not None:
         return click.IntRange(min=declared.minimum)
     return {bool: click.BOOL, int: click.INT}.get(type(declared.default), click.STRING)
+
+
+def _registered_names(kind: str) -> list[str]:
+    """The names of the parts of `kind` that knowrepo and its plugins register."""
+    from knowrepo.builtins import load_registry  # (every part of knowrepo: when a flag is checked)
+
+    return load_registry().names(kind)
 
 
 class LazyChoice(click.Choice[str]):

@@ -104,11 +104,12 @@ def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list
 
 def prune_runs(store: Any, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
     """Delete old runs (never one whose record cannot be read: it is not listed)."""
+    from knowrepo.builtins import load_registry
     from knowrepo.config import load_config
     from knowrepo.support.lock import repository_lock
 
     removed: list[Any] = []
-    state_dir = load_config(store.root.parent).state_dir
+    state_dir = load_config(store.root.parent, load_registry).state_dir
     with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
         store.clean_all_abandoned()
         for target, variant in _selected(store, report, variants):

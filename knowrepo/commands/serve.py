@@ -21,10 +21,14 @@ from knowrepo.errors import KnowrepoError
 @click.pass_obj
 def serve(obj: Context, directory: Path | None, port: int, host: str, execute: bool) -> None:
     """Preview the site: build, serve, rebuild what changes and reload the open pages."""
+    # (imported when the command runs: the commands are all defined at each start)
+    from knowrepo.builtins import load_registry
     from knowrepo.preview.server import run_preview
 
     try:
-        run_preview(obj.root(directory), host, port, execute, lambda line: click.echo(line, err=True))
+        run_preview(
+            obj.root(directory), host, port, execute, lambda line: click.echo(line, err=True), load_registry
+        )
     except KnowrepoError as exc:
         fail(exc)
     except KeyboardInterrupt:

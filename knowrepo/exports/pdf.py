@@ -12,13 +12,15 @@ import functools
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from knowrepo.errors import KnowrepoError, WriteError, write_error
 from knowrepo.model import RenderedPage, Report, Run
-from knowrepo.pipeline.assemble.links import ATTRIBUTES
+from knowrepo.pipeline.assemble.links import ATTRIBUTES, page_body, relative_root
+from knowrepo.plugins import PageContext, Part
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -112,16 +114,20 @@ def fit_tables(body: str, paper: str = "A4") -> str:
 _LINK = re.compile(rf"""<a\b({ATTRIBUTES})\bhref=(["'])(.*?)\2({ATTRIBUTES})>(.*?)</a>""", re.S | re.I)
 
 
-def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_url: str | None) -> str:
+def print_links(
+    body: str,
+    report: Report,
+    slug_by_source: dict[str, str],
+    site_url: str | None,
+    page_passes: Sequence[Part] = (),
+) -> str:
     """Links as a PDF reader can follow them: to other reports and site files, the page on the
-    site when base_url is absolute, else plain text; never a file:// URL of the build machine."""
+    site when base_url is absolute, else plain text; never a file:// URL of the build machine.
+    The body goes through the registry's `page_passes` first, as on the report's page."""
     from urllib.parse import urljoin, urlsplit
 
-    from knowrepo.pipeline.assemble.links import page_body, relative_root
-    from knowrepo.plugins import PageContext
-
     page = f"{report.slug}/index.html"
-    body = page_body(body, PageContext(report.source, page, relative_root(page), slug_by_source))
+    body = page_body(body, PageContext(report.source, page, relative_root(page), slug_by_source), page_passes)
 
     def follow(match: re.Match[str]) -> str:
         before, _quote, href, after, inner = match.groups()
@@ -150,6 +156,7 @@ def print_html(
     variant: str,
     assets_dir: Path,
     slug_by_source: dict[str, str],
+    page_passes: Sequence[Part],
 ) -> str:
     """The standalone print document of one report (or one run of it), without the theme's
     print stylesheet: PdfJob carries that, to be parsed once per process. The theme's
@@ -161,7 +168,7 @@ def print_html(
     from knowrepo.pipeline.render.job import ASSET_PREFIX
 
     text = body.body.replace(ASSET_PREFIX, assets_dir.resolve().as_uri() + "/")
-    text = print_links(text, report, slug_by_source, config.site.absolute_url)
+    text = print_links(text, report, slug_by_source, config.site.absolute_url, page_passes)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
     try:
@@ -429,6 +436,7 @@ def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, styl
             variant,
             caches.assets,
             state.slug_by_source,
+            state.load_registry().page_passes(),
         )
     except KnowrepoError as exc:
         state.complain(exc)

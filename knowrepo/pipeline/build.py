@@ -18,7 +18,7 @@ from knowrepo.pipeline.discover import discover_reports
 from knowrepo.pipeline.manifest import load_manifest
 from knowrepo.pipeline.publish import Stager, check_output, current_version, publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
-from knowrepo.plugins import load_registry
+from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.progress import LineReporter, Reporter
@@ -26,20 +26,28 @@ from knowrepo.support.progress import LineReporter, Reporter
 __all__ = ["BuildOptions", "BuildResult", "build"]
 
 
-def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | None = None) -> BuildResult:
-    """Build the repository at `root` into its output folder. Raises KnowrepoError only when
-    nothing can be built (bad config or theme, an output knowrepo may not replace, --strict);
-    per-report errors are in the result. The published site is never left half-changed."""
+def build(
+    root: Path,
+    options: BuildOptions | None = None,
+    reporter: Reporter | None = None,
+    *,
+    load_registry: LoadRegistry,
+) -> BuildResult:
+    """Build the repository at `root` into its output folder, with the parts of the registry
+    `load_registry` loads (when the build does anything: a no-op build loads none). Raises
+    KnowrepoError only when nothing can be built (bad config or theme, an output knowrepo may
+    not replace, --strict); per-report errors are in the result. The published site is never
+    left half-changed."""
     options = options or BuildOptions()
     reporter = reporter or LineReporter(0)
     started = time.perf_counter()
-    config = load_config(root)
+    config = load_config(root, load_registry)
     output = (options.output or root / config.site.output).absolute()
     _check_paths(root, config, output)
     with repository_lock(config.state_dir, "knowrepo build", reporter.info):
         try:
             abandoned_runs_removed(root)
-            state = open_build(root, config, output, options, reporter)
+            state = open_build(root, config, output, options, reporter, load_registry)
             if not incremental.nothing_to_do(state):
                 state = run_stages_whole_if_lost(state)
         except OSError as exc:  # a full disk, a read-only output: the staging is gone, the site is not
@@ -77,7 +85,9 @@ def run_stages_whole_if_lost(state: BuildState) -> BuildState:
     lost = os.path.relpath(missing, previous)
     state.reporter.warn(f"{state.output}: {lost} is gone from the published site; building it whole")
     first = state
-    state = open_build(state.root, state.config, state.output, state.options, state.reporter)
+    state = open_build(
+        state.root, state.config, state.output, state.options, state.reporter, state.load_registry
+    )
     state.previous = None
     if first.executed:  # its runs are recorded: the build starts again from them, running none twice
         state.executed = True
@@ -101,7 +111,9 @@ def run_stages(state: BuildState) -> None:
         state.output, state.previous, *incremental.recyclable(state.manifest, state.previous)
     )
     notebooks = incremental.changed_notebooks(state.manifest.snapshot, state.snapshot, state.options)
-    state.renderer = open_renderer(state.config, notebooks, state.workers, state.options.warm_here)
+    state.renderer = open_renderer(
+        state.config, notebooks, state.workers, state.options.warm_here, state.load_registry
+    )
     try:
         discover_reports(state)
         steps_after("discover", state)
@@ -126,12 +138,17 @@ def run_stages(state: BuildState) -> None:
 
 def steps_after(stage: str, state: BuildState) -> None:
     """The build steps of knowrepo and its plugins registered to run after `stage`."""
-    for step in load_registry().build_steps(stage):
+    for step in state.load_registry().build_steps(stage):
         step(state)
 
 
 def open_build(
-    root: Path, config: Config, output: Path, options: BuildOptions, reporter: Reporter
+    root: Path,
+    config: Config,
+    output: Path,
+    options: BuildOptions,
+    reporter: Reporter,
+    load_registry: LoadRegistry,
 ) -> BuildState:
     """The state a build starts from: the last build's record and the stats of every input."""
     from knowrepo.pipeline.assemble.theme import check_user_static, theme_dirs, theme_extras
@@ -166,6 +183,7 @@ def open_build(
         snapshot=snapshot,
         previous=current if current is not None and str(current) == manifest.published else None,
         result=BuildResult(output=output),
+        load_registry=load_registry,
         now=now,
         theme_dirs=dirs,
         theme_extras=extras,
@@ -187,7 +205,7 @@ def prepare_while_rendering(state: BuildState) -> None:
     from knowrepo.pipeline.assemble.theme import check_templates, link_extras, make_environment
 
     state.config.caches.jinja.mkdir(parents=True, exist_ok=True)
-    state.env = make_environment(state.theme_dirs, state.config.caches.jinja)
+    state.env = make_environment(state.theme_dirs, state.load_registry(), state.config.caches.jinja)
     link_extras(state.env, state.theme_extras)
     check_templates(state.env, state.theme_files)
     if state.previous is not None and state.stager is not None:

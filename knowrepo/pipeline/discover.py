@@ -517,7 +517,7 @@ def discover_reports(state: BuildState) -> None:
         state.fail(error)
     extras = state.theme_extras.files if state.theme_extras else {}
     state.theme_files = {**theme_files(state.theme_dirs), **extras}
-    state.fingerprint = render_fingerprint()
+    state.fingerprint = render_fingerprint(state.load_registry())
     # The slugs are those of every report found: links to a report whose run or render fails
     # still lead to its previous page, which it keeps.
     state.slug_by_source = {r.source: r.slug for r in state.reports}

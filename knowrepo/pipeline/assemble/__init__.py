@@ -73,7 +73,7 @@ def _report_pages(state: BuildState, report: Report, cards: list[Card]) -> None:
     pages = ReportPages(
         state.env, SiteContext(state.config, state.config.site.absolute_url, ""), report,
         state.plans.get(report.slug), views, state.bodies, state.slug_by_source, state.digest,
-        reuse_check(state), pdfs,
+        reuse_check(state), pdfs, state.load_registry().page_passes(),
     )  # fmt: skip
     try:
         card = pages.build()

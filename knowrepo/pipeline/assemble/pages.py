@@ -17,7 +17,7 @@ from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
-from knowrepo.plugins import PageContext
+from knowrepo.plugins import PageContext, Part
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
 
@@ -71,6 +71,7 @@ class ReportPages:
     digest: str
     reuse: Callable[[str, str], bool]
     pdfs: dict[str, str]  # page path -> the site path of its PDF
+    page_passes: list[Part]  # the registry's passes over a body as it goes on a page
     files: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (path, kind, value, key)
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
@@ -279,7 +280,9 @@ class ReportPages:
             self.files.append((path, REUSE, None, key))
             return
         html = page_body(
-            body.body, PageContext(report.source, path, relative_root(path), self.slug_by_source)
+            body.body,
+            PageContext(report.source, path, relative_root(path), self.slug_by_source),
+            self.page_passes,
         )
         page = self.env.get_template("report.html").render(
             **self.ctx.common(path),

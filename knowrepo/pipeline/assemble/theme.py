@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
-from knowrepo.plugins import load_registry
+from knowrepo.plugins import Registry
 from knowrepo.support.paths import outside_reason
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
@@ -145,7 +145,10 @@ def check_user_static(dirs: list[Path]) -> None:
                 raise KnowrepoError(path, f"knowrepo writes assets/{name} itself: name the file otherwise")
 
 
-def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
+def make_environment(
+    dirs: list[Path], registry: Registry, cache_dir: Path | None = None
+):  # -> jinja2.Environment
+    """The theme's templates, with the filters and globals of knowrepo and its plugins."""
     import jinja2
 
     env = jinja2.Environment(
@@ -156,7 +159,6 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
-    registry = load_registry()  # the filters and globals of knowrepo and its plugins
     env.globals.update(registry.contexts())
     env.filters.update(registry.filters())
     return env

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def execute(state: BuildState) -> None:
-    from knowrepo.pipeline.execute.executors import choice_of
+    from knowrepo.pipeline.execute.executors import choice_of, executor_of
     from knowrepo.pipeline.execute.plan import needs_run, plan_report, staleness
     from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
     from knowrepo.pipeline.execute.runstore import RunStore
@@ -39,7 +39,8 @@ def execute(state: BuildState) -> None:
         state.plans[report.slug] = plan
         requests += wanted
     if requests:
-        runs = execute_all(requests, state.workers, state.reporter, choice_of(state.config.execute))
+        executor = executor_of(choice_of(state.config.execute), state.load_registry())
+        runs = execute_all(requests, state.workers, state.reporter, executor)
         state.result.executed = len(runs)
         state.run_failures = [failure_line(run) for run in runs if not run.ok and run.folder is None]
         for slug, plan in list(state.plans.items()):

@@ -19,7 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowrepo.errors import KnowrepoError, one_line
-from knowrepo.plugins import Executor, load_registry
+from knowrepo.model import Run
+from knowrepo.pipeline.execute.run import RunRequest, _crashed, _safe_execute, _unstored
+from knowrepo.plugins import Executor, Registry
+from knowrepo.support.pool import run_parallel
 
 DASK_EXTRA = "the dask executor needs Dask: pip install 'knowrepo[dask]'"
 
@@ -44,15 +47,36 @@ def choice_of(execute_config: Any, kind: str | None = None, scheduler: str | Non
     )
 
 
-def executor_of(choice: ExecutorChoice) -> Executor:
+def executor_of(choice: ExecutorChoice, registry: Registry) -> Executor:
     """The registered executor `choice.kind` names, made for `choice` (an unknown name is a
     one-line error listing the registered ones)."""
-    return load_registry().executor(choice.kind)(choice)
+    return registry.executor(choice.kind)(choice)
 
 
-def check_executor(choice: ExecutorChoice) -> None:
-    """The executor's one-line errors, before anything is planned or run."""
-    executor_of(choice).check()
+class LocalExecutor:
+    """The `local` executor: worker processes here (support/pool.py starts a fresh pool when
+    a worker dies, and a run is tried again `retries` times)."""
+
+    def __init__(self, choice: ExecutorChoice) -> None:
+        self.choice = choice
+
+    def check(self) -> None:
+        """Nothing to check: processes here need nothing more."""
+
+    def threads_per_run(self, workers: int) -> int:
+        return self.choice.threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
+
+    def run(
+        self,
+        requests: list[RunRequest],
+        workers: int,
+        done: Callable[[Run], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        run_parallel(
+            _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
+            attempts=1 + self.choice.retries,
+        )  # fmt: skip
 
 
 def require_dask() -> None:
@@ -263,7 +287,6 @@ def run_on(
     from distributed import wait as wait_for
 
     from knowrepo.pipeline.execute.remote import commit_remote
-    from knowrepo.pipeline.execute.run import _unstored
     from knowrepo.support.secrets import scrub
 
     pending = dict(_submit(client, r) for r in requests)

@@ -44,7 +44,9 @@ def render(state: BuildState, meanwhile: Callable[[], None]) -> None:
         state.reporter.advance(job.source)
 
     try:
-        render_all([v.job for v in jobs], state.workers, done, state.renderer, meanwhile)  # type: ignore[misc]
+        render_all(  # type: ignore[misc]
+            [v.job for v in jobs], state.workers, done, state.load_registry, state.renderer, meanwhile
+        )
     finally:
         if jobs:
             state.reporter.end_phase()

@@ -19,7 +19,7 @@ from knowrepo.model import RenderedPage, Run
 from knowrepo.pipeline.render.assets import AssetStore
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.render.images import image_file
-from knowrepo.plugins import BodyContext, apply_passes, load_registry
+from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.yamltext import repair_tree
 
@@ -28,13 +28,13 @@ ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site ro
 ASSET_PREFIX = ROOT_TOKEN + "assets/img/"  # how the URL of each asset file starts in a body
 
 
-def render_fingerprint() -> str:
+def render_fingerprint(registry: Registry) -> str:
     """Hash of everything that shapes a rendered body: knowrepo's template and code (the render
     package, the registry and the list of built-in parts), the plugins' names and versions
     (upgrading one re-renders what it drew), and which chart libraries are installed
     (installing bokeh turns its notes into charts)."""
     digest = hashlib.sha256(chart_packages().encode())
-    digest.update(load_registry().fingerprint().encode())
+    digest.update(registry.fingerprint().encode())
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     package = here.parent.parent
     files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
@@ -174,12 +174,15 @@ def _notebook_renderer(cache_dir: str | None) -> NotebookRenderer:
     return _renderer
 
 
-def warm_renderer(cache_dir: str) -> None:
-    """Build this process's exporter and render a tiny notebook once: a fresh process pays
-    ~0.15 s on its first render (Pygments lexers, template globals) on top of the imports."""
-    from knowrepo.pipeline.render.markdown import render_markdown
+def warm_renderer(cache_dir: str, load_registry: LoadRegistry) -> None:
+    """Load the registry, build this process's exporter and render a tiny notebook once: a
+    fresh process pays ~0.15 s on its first render (Pygments lexers, template globals) on top
+    of the imports."""
+    from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
 
-    render_markdown("*warm*", sanitize=True)
+    registry = load_registry()
+    with markdown_syntax(registry):
+        render_markdown("*warm*", sanitize=True)
     cell = {
         "id": "warm",
         "cell_type": "code",
@@ -190,12 +193,14 @@ def warm_renderer(cache_dir: str) -> None:
     }
     info = {"name": "python", "pygments_lexer": "ipython3"}
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": info}, "cells": [cell]}
-    _notebook_renderer(cache_dir).body(nb)
+    with markdown_syntax(registry):
+        _notebook_renderer(cache_dir).body(nb)
 
 
-def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
-    """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
-    from knowrepo.pipeline.render.markdown import first_paragraph
+def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[str]]:
+    """Render one report with the registry's renderers, Markdown syntax and body passes:
+    (page, warnings). Raises KnowrepoError naming the file on failure."""
+    from knowrepo.pipeline.render.markdown import first_paragraph, markdown_syntax
     from knowrepo.support.faults import pause_point
 
     pause_point("render", Path(job.root) / ".knowrepo")
@@ -203,13 +208,13 @@ def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
     deps: dict[str, str] = {}
     warnings: list[str] = []
     try:
-        with warnings_module.catch_warnings():
+        with warnings_module.catch_warnings(), markdown_syntax(registry):
             # nbconvert warns on stderr, naming no report, of outputs it has no template for
             # (application/json alone): the page shows what it can; quiet by default.
             warnings_module.simplefilter("ignore")
-            body, images = _render_body(job, store, ASSET_PREFIX, warnings)
+            body, images = _render_body(job, store, ASSET_PREFIX, warnings, registry)
         ctx = _body_context(job, store, images, deps, warnings)
-        body = apply_passes(load_registry().body_passes(), body, ctx)
+        body = apply_passes(registry.body_passes(), body, ctx)
     except KnowrepoError:
         raise
     except Exception as exc:  # any failure inside nbconvert, Markdown or a pass: name the file
@@ -271,7 +276,7 @@ def _read_notebook(root: str, rel: str) -> dict[str, Any]:
 
 
 def _render_body(
-    job: RenderJob, store: AssetStore, prefix: str, warnings: list[str]
+    job: RenderJob, store: AssetStore, prefix: str, warnings: list[str], registry: Registry
 ) -> tuple[str, list[str]]:
     """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
     # Imported here: the build's main process imports this module for RenderJob alone.
@@ -287,7 +292,9 @@ def _render_body(
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
     from knowrepo.pipeline.render.prepare import NotebookPreparer
 
-    preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
+    preparer = NotebookPreparer(
+        store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source, registry=registry
+    )
     prepared, images = preparer.prepare(nb)
     warnings.extend(preparer.warnings)
     prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
@@ -335,10 +342,13 @@ def no_notebook_page(run: Run | None) -> RenderedPage:
     return RenderedPage(body, [], excerpt, [], None, {})
 
 
-def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | KnowrepoError:
-    """Worker entry point: errors come back as values so one report never stops the rest."""
+def render_or_error(
+    job: RenderJob, load_registry: LoadRegistry
+) -> tuple[RenderedPage, list[str]] | KnowrepoError:
+    """Worker entry point: errors come back as values so one report never stops the rest. The
+    worker loads the registry once (the loader comes by reference: its parts need not pickle)."""
     try:
-        return render_job(job)
+        return render_job(job, load_registry())
     except KnowrepoError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - reported against the file, never raised

@@ -12,7 +12,7 @@ from knowrepo.pipeline.render.assets import IMAGE_TYPES, AssetStore, png_size
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.outputs import cap_output, json_mime, static_outputs
 from knowrepo.pipeline.render.widgets import saved_widgets
-from knowrepo.plugins import Registry, RenderContext, load_registry
+from knowrepo.plugins import Registry, RenderContext
 from knowrepo.support.yamltext import YamlProblem, load_yaml
 
 MAX_DEPTH = 2  # outputs a renderer shows in an output's place, and theirs: no deeper (no loops)
@@ -90,7 +90,8 @@ class NotebookPreparer:
         sanitize: bool = True,
         max_output: int = 1 << 20,
         source: str = "",
-        registry: Registry | None = None,
+        *,
+        registry: Registry,
     ) -> None:
         self.store, self.prefix, self.code, self.title = store, prefix, code, title
         self.sanitize, self.max_output, self.source = sanitize, max_output, source
@@ -100,7 +101,7 @@ class NotebookPreparer:
         self.section = ""  # the last heading before it
         self.warnings: list[str] = []
         self.found: list[str] = []  # the asset files of the cell being prepared, in order
-        self.registry = registry or load_registry()  # (its renderers)
+        self.registry = registry  # (its renderers)
 
     def _blob(self, mime: str, raw: str) -> bytes | None:
         """The image's bytes (an SVG cleaned when sanitizing), or None with a warning."""
