@@ -49,7 +49,7 @@ def author_name(root: Path) -> str:
 
 def create_report(root: Path, title: str, template: str, tags: list[str], folder: str) -> Path:
     """The new report's file (never one that exists)."""
-    from knowrepo.pipeline.discover import unicode_slug
+    from knowrepo.pipeline.slugs import unicode_slug
 
     if not title.strip():
         raise KnowrepoError(None, "the report needs a title")

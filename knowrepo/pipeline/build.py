@@ -16,8 +16,9 @@ from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.pipeline import incremental
 from knowrepo.pipeline.discover import discover_reports
 from knowrepo.pipeline.manifest import load_manifest
-from knowrepo.pipeline.publish import Stager, check_output, current_version, publish
+from knowrepo.pipeline.publish import publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
+from knowrepo.pipeline.versions import Stager, check_output, current_version
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock

@@ -13,8 +13,8 @@ from typing import Any
 
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
-from knowrepo.pipeline.discover import scan_sources
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
+from knowrepo.pipeline.sources import scan_sources
 from knowrepo.pipeline.state import BuildOptions, BuildState
 from knowrepo.plugins import installed_stamp
 from knowrepo.support.hashing import file_hash

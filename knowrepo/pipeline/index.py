@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.pipeline.publish import place_file
+from knowrepo.pipeline.versions import place_file
 
 if TYPE_CHECKING:
     from knowrepo.pipeline.state import BuildState

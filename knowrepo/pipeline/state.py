@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from knowrepo.pipeline.assemble.theme import ThemeExtras
     from knowrepo.pipeline.execute.plan import ReportPlan
     from knowrepo.pipeline.files import SiteFiles
-    from knowrepo.pipeline.publish import Stager
     from knowrepo.pipeline.render.renderer import Renderer
     from knowrepo.pipeline.render.views import View
+    from knowrepo.pipeline.versions import Stager
 
 
 @dataclass

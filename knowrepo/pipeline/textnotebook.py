@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from knowrepo.pipeline.ipynb import notebook_problem
 from knowrepo.support.atomic import write_atomic
 
 PYTHON = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -119,8 +120,6 @@ def notebook_file(root: Path, relpath: str, source_hash: str) -> Path:
 def _is_notebook(path: Path) -> bool:
     """Whether the kept conversion at `path` is there and is a notebook (not damaged, nor
     JSON of another shape, which papermill would fail the run on)."""
-    from knowrepo.pipeline.discover import notebook_problem
-
     try:
         return notebook_problem(json.loads(path.read_bytes())) is None
     except (OSError, ValueError, RecursionError):

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report
+from knowrepo.pipeline.slugs import opaque_slug, unicode_slug
 from knowrepo.plugins import PageContext, Part, apply_passes
 
 # Top-level site paths that report slugs may not take.
@@ -29,8 +30,6 @@ _HREF = re.compile(
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
     """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
-    from knowrepo.pipeline.discover import opaque_slug, unicode_slug
-
     return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or opaque_slug(text)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
+from knowrepo.pipeline.ipynb import notebook_json
 from knowrepo.pipeline.render.assets import AssetStore
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.render.images import image_file
@@ -268,8 +269,6 @@ def _read_notebook(root: str, rel: str) -> dict[str, Any]:
         from knowrepo.pipeline.textnotebook import read_notebook
 
         return read_notebook(path)
-    from knowrepo.pipeline.discover import notebook_json
-
     data = path.read_bytes()
     nb = notebook_json(rel, data)
     return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them
