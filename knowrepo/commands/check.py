@@ -176,7 +176,7 @@ def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
 def _due_times(report: Any, variants: list[str], now: Any) -> None:
     """When each variant last fell due, as `run --due` asks (a clock at the ends of the
     calendar finds none): a KnowrepoError if that cannot be found."""
-    from knowrepo.pipeline.execute.schedule import last_due
+    from knowrepo.pipeline.schedule import last_due
 
     for name in variants:
         last_due(report.source, report.meta.schedule, name, now)

@@ -107,9 +107,9 @@ def _chosen(
 
 def _bodies(config: Config, views: list[Any], load_registry: LoadRegistry) -> dict[str, RenderedPage]:
     """The rendered body of each view: cached, else rendered here (any error stops the export)."""
-    from knowrepo.pipeline.render import cached_body
     from knowrepo.pipeline.render.job import no_notebook_page
     from knowrepo.pipeline.render.renderer import render_all
+    from knowrepo.pipeline.stages.render import cached_body
 
     bodies: dict[str, RenderedPage] = {}
     todo = []

@@ -14,9 +14,7 @@ from pathlib import Path
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.pipeline import incremental
-from knowrepo.pipeline.discover import discover_reports
 from knowrepo.pipeline.manifest import load_manifest
-from knowrepo.pipeline.publish import publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
 from knowrepo.pipeline.versions import Stager, check_output, current_version
 from knowrepo.plugins import LoadRegistry
@@ -102,11 +100,15 @@ def run_stages(state: BuildState) -> None:
     after render). The new version is staged from the start (reports kept as they are are
     linked in while others render) and thrown away on any failure before it is published; the
     renderer starts before planning, so its imports overlap it."""
-    from knowrepo.pipeline.assemble import assemble
-    from knowrepo.pipeline.execute import execute
-    from knowrepo.pipeline.index import plan_index
-    from knowrepo.pipeline.render import render
+    # (imported here: a no-op build ends before any stage, and must not import the parts they
+    # call: jinja2, the renderers, the executors)
     from knowrepo.pipeline.render.renderer import open_renderer
+    from knowrepo.pipeline.stages.assemble import assemble
+    from knowrepo.pipeline.stages.discover import discover_reports
+    from knowrepo.pipeline.stages.execute import execute
+    from knowrepo.pipeline.stages.index import plan_index
+    from knowrepo.pipeline.stages.publish import publish
+    from knowrepo.pipeline.stages.render import render
 
     state.stager = Stager(
         state.output, state.previous, *incremental.recyclable(state.manifest, state.previous)

@@ -9,7 +9,7 @@ from typing import Any
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import VARIANT_NAME, Meta
-from knowrepo.pipeline.execute.schedule import parse_schedule
+from knowrepo.pipeline.schedule import parse_schedule
 from knowrepo.support.secrets import MASK, masked, scrub, secrets_in
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
 
@@ -369,7 +369,7 @@ def age_seconds(text: str) -> int | None:
 
 def _check_templates(path: str, data: dict[str, Any]) -> None:
     """Date templates in params and variants ({{ run_date | previous_month }}) must evaluate."""
-    from knowrepo.pipeline.execute.schedule import check_template, is_template
+    from knowrepo.pipeline.schedule import check_template, is_template
 
     private = _private_names(data)
     for values in _parameter_sets(data):

@@ -184,7 +184,7 @@ def _date_for(
     """The date that date-templated parameters are evaluated for (None: there are none): the
     given one (a scheduled or explicit run); else the one the published run was for, so that a
     build never reruns a report because the month turned; else today."""
-    from knowrepo.pipeline.execute.schedule import is_template, run_date
+    from knowrepo.pipeline.schedule import is_template, run_date
     from knowrepo.support import clock
 
     if not any(is_template(v) for v in [*report.meta.params.values(), *values.values()]):
@@ -198,7 +198,7 @@ def _date_for(
 
 
 def _dated(report: Report, values: dict[str, Any], date: dt.date | None) -> dict[str, Any]:
-    from knowrepo.pipeline.execute.schedule import render_params
+    from knowrepo.pipeline.schedule import render_params
 
     return render_params(report.source, values, date, report.meta.private_params) if date else values
 

@@ -17,7 +17,7 @@ from knowrepo.pipeline.execute.params import parse_assignments
 from knowrepo.pipeline.execute.plan import plan_report, require_known, run_request
 from knowrepo.pipeline.execute.run import execute_all, unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
-from knowrepo.pipeline.execute.schedule import last_due, run_date
+from knowrepo.pipeline.schedule import last_due, run_date
 from knowrepo.plugins import Executor, LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock

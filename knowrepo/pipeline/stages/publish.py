@@ -4,16 +4,14 @@ added, the output pointed at it in one step; then the build recorded and old ver
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from knowrepo.pipeline.incremental import runs_snapshot, stat_of, version_record
-from knowrepo.pipeline.index import INDEX_DIR, index
 from knowrepo.pipeline.manifest import Manifest, VersionRecord, save_manifest
+from knowrepo.pipeline.search import INDEX_DIR
+from knowrepo.pipeline.stages.index import index
+from knowrepo.pipeline.state import BuildState
 from knowrepo.pipeline.versions import prune_versions
 from knowrepo.support.faults import pause_point
-
-if TYPE_CHECKING:
-    from knowrepo.pipeline.state import BuildState
 
 
 def publish(state: BuildState) -> None:
