@@ -50,9 +50,9 @@ def documents(work: Path, count: int) -> list[Path]:
     shutil.copytree(PROJECT / "reports", repo / "reports")
     shutil.copy(PROJECT / "knowrepo.toml", repo / "knowrepo.toml")
     subprocess.run([sys.executable, "-m", "knowrepo", "-q", "build", str(repo)], check=True)
-    from knowrepo.builtins import load_registry
     from knowrepo.exports.bodies import exports_for
     from knowrepo.exports.pdf import print_html
+    from knowrepo.loader import load_registry
     from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
     from knowrepo.support.progress import LineReporter
 

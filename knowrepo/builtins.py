@@ -1,21 +1,21 @@
-"""knowrepo's own parts, registered through the same public calls a plugin makes; and the
-loader of the registry (these parts, then every installed plugin's), once per process.
+"""knowrepo's own parts, registered through the same public calls a plugin makes
+(loader.py registers them first, then the plugins').
 
-This module sits above every part it registers (pipeline/, exports/): only the commands, the
-process entries, import it; a part that needs the registry is handed it (or the loader).
+This module sits above every part it registers (pipeline/, exports/), and only loader.py
+imports it: a part that needs the registry is handed it, or the loader, by its caller.
 
 The order of registration is the order of precedence: a renderer registered earlier is tried
 first on an output that holds several registered types, and passes run in this order unless
 a pass is placed with before=/after=. The README's "Extending knowrepo" names each part.
 
-Registered directly by load_registry, not through an entry point of knowrepo's own: an entry
+Registered directly by loader.load_registry, not through an entry point of knowrepo's own: an entry
 point needs knowrepo installed with its metadata up to date, and a checkout on PYTHONPATH (or
 an editable install made before the entry point existed) would then run without its parts.
 """
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +32,9 @@ from knowrepo.pipeline.render.outputs import metric_tile
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
 from knowrepo.pipeline.state import BuildState
-from knowrepo.plugins import BodyContext, Executor, PageContext, Registry, load_plugins
+from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
 from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
 from knowrepo.support.yamltext import repair_text
-
-
-@cache
-def load_registry() -> Registry:
-    """knowrepo's own parts, then every installed plugin's; once per process (the command, each
-    render worker, the render server)."""
-    registry = Registry()
-    setup(registry)
-    load_plugins(registry)
-    registry.check()
-    return registry
 
 
 def setup(registry: Registry) -> None:
@@ -94,7 +83,7 @@ def passes(registry: Registry) -> None:
 
 def steps_and_exports(registry: Registry) -> None:
     registry.add_build_step("pdf", _pdfs, after="render")
-    registry.add_export("pdf", _pdf_export)
+    registry.add_export("pdf", partial(_pdf_export, registry=registry))  # (its page passes, filters)
 
 
 def templates(registry: Registry) -> None:
@@ -123,10 +112,10 @@ def _dask(choice: Any) -> Executor:
     return DaskExecutor(choice)
 
 
-def _pdf_export(root: Path, config: Config, item: Any) -> bytes:
+def _pdf_export(root: Path, config: Config, item: Any, *, registry: Registry) -> bytes:
     from knowrepo.exports.bodies import export_pdf
 
-    return export_pdf(root, config, item, load_registry())
+    return export_pdf(root, config, item, registry)
 
 
 def _pdfs(state: BuildState) -> None:

@@ -5,7 +5,7 @@ over a page's body, build steps, exports, template filters and template globals 
 here; the core looks them up here and nowhere else. knowrepo registers its own parts first
 (knowrepo.builtins.setup, through the same `add_*` calls a plugin makes); then each entry point
 of the group `knowrepo.plugins` of an installed distribution, a callable `setup(registry)`
-(knowrepo.builtins.load_registry does both, once per process).
+(knowrepo.loader.load_registry does both, once per process).
 A name registered twice is an error that names both owners (as Lektor's add_publisher), so two
 plugins never silently claim one MIME type. The README's "Extending knowrepo" lists every
 extension point with its arguments.
@@ -104,7 +104,7 @@ class PageContext:
 
 
 # How a part gets the loaded registry without importing the loader (which imports every part):
-# knowrepo.builtins.load_registry, handed down by the command that started the process. A
+# knowrepo.loader.load_registry, handed down by the command that started the process. A
 # function, not the registry: a no-op build never calls it, and a worker process gets it by
 # reference (pickled by name) and loads the registry there once.
 LoadRegistry = Callable[[], "Registry"]
@@ -483,7 +483,7 @@ def load_plugin(registry: Registry, entry_point: Any) -> None:
 
 
 def load_plugins(registry: Registry) -> None:
-    """Every installed plugin's setup(registry), in load order (knowrepo.builtins.load_registry
+    """Every installed plugin's setup(registry), in load order (knowrepo.loader.load_registry
     calls it after registering knowrepo's own parts)."""
     for entry_point in plugin_entry_points():
         load_plugin(registry, entry_point)

@@ -22,8 +22,8 @@ from unit.strategies import (
     raw_front_matter,
 )
 
-from knowrepo.builtins import load_registry
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from knowrepo.model import Meta
 from knowrepo.pipeline.build import BuildOptions, build
 from knowrepo.pipeline.frontmatter import parse_meta, split_markdown

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from knowrepo.commands.group import Context, like_config, main, user_errors, verbosity
+from knowrepo.loader import load_registry
 
 _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrepo` command itself
 
@@ -54,7 +55,6 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 def build(obj: Context, directory: Path | None, output: Path | None, **flags: Any) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
     # (imported when the command runs: the commands are all defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.pipeline.build import BuildOptions
     from knowrepo.pipeline.build import build as run_build
 

@@ -9,6 +9,7 @@ import click
 
 from knowrepo.commands.group import Context, fail, main, user_errors, variants_option, verbosity
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -52,7 +53,6 @@ def email(
 
     --pending sends what scheduled runs still owe (a killed or failed `run --email`)."""
     # (imported when the command runs: the commands are all defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.exports.email import send_report
 
     if pending or drop:
@@ -86,7 +86,6 @@ def email(
 def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
     """Send every owed email (or with --drop, give those up); exit 1 if one stays owed (or
     is not dropped)."""
-    from knowrepo.builtins import load_registry
     from knowrepo.exports.outbox import deliver_pending, drop_owed
 
     if others:

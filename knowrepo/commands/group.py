@@ -15,6 +15,7 @@ import click
 
 from knowrepo.config import find_root, option_named
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 class Context:
@@ -148,9 +149,7 @@ def like_config(section: str, name: str) -> click.ParamType:
 
 def _registered_names(kind: str) -> list[str]:
     """The names of the parts of `kind` that knowrepo and its plugins register."""
-    from knowrepo.builtins import load_registry  # (every part of knowrepo: when a flag is checked)
-
-    return load_registry().names(kind)
+    return load_registry().names(kind)  # (the parts are loaded when a flag is checked)
 
 
 class LazyChoice(click.Choice[str]):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -34,7 +35,6 @@ def pdf(
 ) -> None:
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
     # (imported when the command runs: the commands are all defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.exports.bodies import exports_for
 
     with user_errors():

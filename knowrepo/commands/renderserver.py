@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from knowrepo.commands.group import main
+from knowrepo.loader import load_registry
 
 
 @main.command(name="render-server", hidden=True)  # (pipeline/render/server.py: SERVER_COMMAND)
@@ -15,7 +16,6 @@ from knowrepo.commands.group import main
 def render_server(socket_path: str, idle_seconds: float) -> None:
     """Render the jobs of the builds that connect to SOCKET_PATH, until IDLE_SECONDS idle."""
     # (imported here, as every command's work: the commands are defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.pipeline.render.server import run_server
 
     run_server(socket_path, idle_seconds, load_registry)

@@ -18,6 +18,7 @@ from knowrepo.commands.group import (
     variants_option,
     verbosity,
 )
+from knowrepo.loader import load_registry
 from knowrepo.support.faults import pause_point
 
 
@@ -86,7 +87,6 @@ def run(
     Every variant runs unless --variant narrows it. Runs land in runs/<slug>/<variant>/<id>/;
     `knowrepo build` publishes them."""
     # (imported when a command runs, here and below: the commands are all defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.pipeline.execute.runner import RunOptions, run_reports
 
     reporter = obj.reporter(as_json)
@@ -115,7 +115,6 @@ def run(
 def _email_owed(obj: Context, as_json: bool) -> bool:
     """Every email that runs owe (these new ones, and any a killed or failed command left);
     False if one is still owed."""
-    from knowrepo.builtins import load_registry
     from knowrepo.exports.outbox import deliver_pending
 
     reporter = obj.reporter(as_json)
@@ -129,7 +128,6 @@ def _email_owed(obj: Context, as_json: bool) -> bool:
 def _build_site(obj: Context, as_json: bool) -> bool:
     """`knowrepo build` after the runs; False if a report failed to build (the emails that
     the runs owe still go: the other reports' pages are published)."""
-    from knowrepo.builtins import load_registry
     from knowrepo.commands.build import summary
     from knowrepo.pipeline.build import build
 

@@ -8,6 +8,7 @@ import click
 
 from knowrepo.commands.group import Context, fail, main, verbosity
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -22,7 +23,6 @@ from knowrepo.errors import KnowrepoError
 def serve(obj: Context, directory: Path | None, port: int, host: str, execute: bool) -> None:
     """Preview the site: build, serve, rebuild what changes and reload the open pages."""
     # (imported when the command runs: the commands are all defined at each start)
-    from knowrepo.builtins import load_registry
     from knowrepo.preview.server import run_preview
 
     try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from knowrepo.builtins import load_registry
 from knowrepo.config import find_root, load_config, parse_config
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from unit.helpers import error_line
 
 # ---- moved from tests/test_parsing.py -------------------------------------------------------

@@ -11,7 +11,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from knowrepo.builtins import load_registry
 from knowrepo.commands.group import LazyChoice, main
 from knowrepo.config import (
     INVALIDATES,
@@ -25,6 +24,7 @@ from knowrepo.config import (
     toml_value,
 )
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.render.views import report_views
 
