@@ -101,18 +101,21 @@ def templates(registry: Registry) -> None:
 
 
 def _local(choice: Any) -> Executor:
+    # (see above: not in every process that loads the registry)
     from knowrepo.pipeline.execute.executors import LocalExecutor
 
     return LocalExecutor(choice)
 
 
 def _dask(choice: Any) -> Executor:
+    # (see above: not in every process that loads the registry)
     from knowrepo.pipeline.execute.executors import DaskExecutor
 
     return DaskExecutor(choice)
 
 
 def _pdf_export(root: Path, config: Config, item: Any, *, registry: Registry) -> bytes:
+    # (see above: not in every process that loads the registry)
     from knowrepo.exports.bodies import export_pdf
 
     return export_pdf(root, config, item, registry)

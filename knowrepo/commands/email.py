@@ -86,6 +86,7 @@ def email(
 def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
     """Send every owed email (or with --drop, give those up); exit 1 if one stays owed (or
     is not dropped)."""
+    # (the command's work: imported when it runs, not at every start)
     from knowrepo.exports.outbox import deliver_pending, drop_owed
 
     if others:

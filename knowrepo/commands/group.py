@@ -16,6 +16,8 @@ import click
 from knowrepo.config import find_root, option_named
 from knowrepo.errors import KnowrepoError
 from knowrepo.loader import load_registry
+from knowrepo.support.progress import make_reporter
+from knowrepo.support.quiet import quiet_libraries
 
 
 class Context:
@@ -27,9 +29,6 @@ class Context:
         return find_root(given or self.directory or Path.cwd())
 
     def reporter(self, as_json: bool = False) -> Any:
-        from knowrepo.support.progress import make_reporter
-        from knowrepo.support.quiet import quiet_libraries
-
         quiet_libraries(self.verbosity)  # (worker processes are forked after this: they inherit it)
         return make_reporter(0 if as_json else self.verbosity)
 
@@ -103,7 +102,7 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
         context = click.get_current_context(silent=True)
         obj = context.find_object(Context) if context else None
         if obj is not None and obj.verbosity >= 3:
-            import traceback
+            import traceback  # (only to show a bug's traceback (-vv))
 
             traceback.print_exc()
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]

@@ -24,7 +24,7 @@ def list_command(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
+    from rich.console import Console  # (rich: only to draw a table or a progress bar)
     from rich.table import Table
 
     console = Console()

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from knowrepo.commands.build import summary
 from knowrepo.commands.group import (
     Context,
     like_config,
@@ -115,6 +116,7 @@ def run(
 def _email_owed(obj: Context, as_json: bool) -> bool:
     """Every email that runs owe (these new ones, and any a killed or failed command left);
     False if one is still owed."""
+    # (the command's work: imported when it runs, not at every start)
     from knowrepo.exports.outbox import deliver_pending
 
     reporter = obj.reporter(as_json)
@@ -128,7 +130,7 @@ def _email_owed(obj: Context, as_json: bool) -> bool:
 def _build_site(obj: Context, as_json: bool) -> bool:
     """`knowrepo build` after the runs; False if a report failed to build (the emails that
     the runs owe still go: the other reports' pages are published)."""
-    from knowrepo.commands.build import summary
+    # (the command's work: imported when it runs, not at every start)
     from knowrepo.pipeline.build import build
 
     reporter = obj.reporter(as_json)

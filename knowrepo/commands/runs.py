@@ -58,7 +58,7 @@ def runs(
 
 
 def _print_table(found: list[Any]) -> None:
-    from rich.console import Console
+    from rich.console import Console  # (rich: only to draw a table or a progress bar)
     from rich.table import Table
 
     console = Console()

@@ -20,7 +20,12 @@ from knowrepo.exports.pdf import (
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import check_templates, make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
+from knowrepo.pipeline.execute.plan import plan_report, require_known
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
+from knowrepo.pipeline.render.renderer import render_all
+from knowrepo.pipeline.render.views import report_views
+from knowrepo.pipeline.stages.render import cached_body
 from knowrepo.plugins import LoadRegistry, Registry
 
 
@@ -45,10 +50,6 @@ def exports_for(
 ) -> tuple[Config, list[Export]]:
     """The bodies to export, rendering (through the cache, with the registry's parts)
     whatever is not rendered yet."""
-    from knowrepo.pipeline.execute.plan import plan_report
-    from knowrepo.pipeline.render.job import render_fingerprint
-    from knowrepo.pipeline.render.views import report_views
-
     config = load_config(root, load_registry)
     found = discover(root, {}, drafts=True)
     report = find_report(root, found.reports, name, found.errors)
@@ -75,8 +76,6 @@ def _chosen(
 ) -> list[tuple[str, Any, str]]:
     """(view name, run, variant label) of what to export: one run, or each variant's shown run.
     A variant whose latest run failed is refused unless `last_good` (its last successful run)."""
-    from knowrepo.pipeline.execute.plan import require_known
-
     if plan is None:
         return []
     label = len(plan.variants) > 1
@@ -107,10 +106,6 @@ def _chosen(
 
 def _bodies(config: Config, views: list[Any], load_registry: LoadRegistry) -> dict[str, RenderedPage]:
     """The rendered body of each view: cached, else rendered here (any error stops the export)."""
-    from knowrepo.pipeline.render.job import no_notebook_page
-    from knowrepo.pipeline.render.renderer import render_all
-    from knowrepo.pipeline.stages.render import cached_body
-
     bodies: dict[str, RenderedPage] = {}
     todo = []
     for view in views:

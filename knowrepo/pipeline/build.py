@@ -14,6 +14,15 @@ from pathlib import Path
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.pipeline import incremental
+from knowrepo.pipeline.assemble.theme import (
+    check_templates,
+    check_user_static,
+    link_extras,
+    make_environment,
+    theme_dirs,
+    theme_extras,
+)
+from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.manifest import load_manifest
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
 from knowrepo.pipeline.versions import Stager, check_output, current_version
@@ -65,8 +74,6 @@ def build(
 def abandoned_runs_removed(root: Path) -> None:
     """The temp folders of runs killed mid-kernel, of every report: whoever holds the lock
     removes them, so they never wait for their variant to run again."""
-    from knowrepo.pipeline.execute.runstore import RunStore
-
     RunStore(root).clean_all_abandoned()
 
 
@@ -154,8 +161,6 @@ def open_build(
     load_registry: LoadRegistry,
 ) -> BuildState:
     """The state a build starts from: the last build's record and the stats of every input."""
-    from knowrepo.pipeline.assemble.theme import check_user_static, theme_dirs, theme_extras
-
     dirs = theme_dirs(root, config.theme.name)
     check_user_static(dirs)
     extras = theme_extras(root, config.theme, dirs)
@@ -205,8 +210,6 @@ def prepare_while_rendering(state: BuildState) -> None:
     """While the workers or the render server render: load the theme's templates (importing
     jinja2 and loading them is ~0.04 s, as long as a warm server's render) and link in the
     files of the reports kept as they are."""
-    from knowrepo.pipeline.assemble.theme import check_templates, link_extras, make_environment
-
     state.config.caches.jinja.mkdir(parents=True, exist_ok=True)
     state.env = make_environment(state.theme_dirs, state.load_registry(), state.config.caches.jinja)
     link_extras(state.env, state.theme_extras)
@@ -221,7 +224,7 @@ def prepare_while_rendering(state: BuildState) -> None:
 def leave_render_server(state: BuildState) -> None:
     """After an edit to a built site that rendered a few notebooks in fresh processes, start a
     warm render server for the next such build (this one paid the cold start)."""
-    from knowrepo.pipeline.render import server
+    from knowrepo.pipeline.render import server  # (sockets, subprocesses: only after a build that rendered)
 
     config, result = state.config, state.result
     if state.renderer is not None and state.renderer.name == "server":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.frontmatter import (
     FrontMatterProblems,
@@ -273,8 +273,6 @@ def _kind_by_name(relpath: str) -> str:
 def find_report(root: Path, reports: list[Report], name: str, broken: Sequence[KnowrepoError] = ()) -> Report:
     """A report by slug (churn, sales/monthly-revenue) or by path (reports/x.ipynb, ./x.ipynb).
     A name that addresses a file in `broken` raises that file's own error."""
-    from knowrepo.errors import did_you_mean
-
     by_slug = {r.slug: r for r in reports}
     if name.strip("/") in by_slug:
         return by_slug[name.strip("/")]

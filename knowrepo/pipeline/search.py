@@ -16,10 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.versions import place_file
+from knowrepo.support.shapes import fits
 
 INDEX_DIR = "pagefind"
 
@@ -27,7 +29,7 @@ INDEX_DIR = "pagefind"
 def pagefind_executable() -> Path:
     """The binary that the `pagefind[bin]` wheel ships (no network, no npm)."""
     try:
-        from pagefind_bin import get_executable
+        from pagefind_bin import get_executable  # (the pagefind[bin] wheel: looked for when indexing)
     except ImportError:
         message = "search needs the pagefind binary: pip install 'pagefind[bin]'"
         raise KnowrepoError("pagefind", message) from None
@@ -96,8 +98,6 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
     """Make `scratch` hold exactly `pages` of the site, as hard links (copies across file
     systems). pages.json lists what it may hold: written before any change (old and new
     together), so a build killed midway leaves nothing the next one does not know to remove."""
-    from knowrepo.support.shapes import fits
-
     listing = scratch / "pages.json"
     try:
         listed = json.loads(listing.read_bytes())
@@ -133,8 +133,6 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
 def _run_pagefind(site: Path, jobs: list[tuple[Path, Path]], language: str) -> int:
     """Run the pagefind binary on each (scratch folder, output folder), as many at a time as
     there are cores; returns the pages indexed."""
-    from concurrent.futures import ThreadPoolExecutor
-
     executable = str(pagefind_executable())
     # A killed build takes its indexers with it (as its render workers): util-linux's setpriv
     # sets the parent-death signal (preexec_fn cannot be used from these threads).

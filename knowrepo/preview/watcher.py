@@ -141,7 +141,7 @@ def relevant(root: Path, output: Path, path: str) -> bool:
 
 def watch(root: Path, output: Path, builder: Builder) -> Any:
     """A watchdog observer that queues a rebuild for every relevant change."""
-    from watchdog.events import FileSystemEventHandler
+    from watchdog.events import FileSystemEventHandler  # (watchdog: `serve` only)
     from watchdog.observers import Observer
 
     class Handler(FileSystemEventHandler):

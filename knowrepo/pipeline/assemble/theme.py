@@ -13,6 +13,7 @@ from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
 from knowrepo.plugins import Registry
 from knowrepo.support.paths import outside_reason
+from knowrepo.support.text import not_utf8
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
@@ -67,7 +68,7 @@ def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
     """The user's templates first, then the default's; "default/<name>" is always the default
     theme's own <name>, so a user report.html can extend the report.html it replaces (as
     mkdocs' custom_dir and Sphinx's inherit do: a PrefixLoader, jinja2's own way)."""
-    import jinja2
+    import jinja2  # (jinja2: not for the no-op build)
 
     loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({DEFAULT_PREFIX: loaders[-1]}), *loaders])
@@ -149,7 +150,7 @@ def make_environment(
     dirs: list[Path], registry: Registry, cache_dir: Path | None = None
 ):  # -> jinja2.Environment
     """The theme's templates, with the filters and globals of knowrepo and its plugins."""
-    import jinja2
+    import jinja2  # (jinja2: not for the no-op build)
 
     env = jinja2.Environment(
         loader=theme_loader(dirs),
@@ -167,9 +168,7 @@ def make_environment(
 def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environment
     """Compile every template of the theme: a syntax error is one line naming the file and
     line (and stops the build before anything is published), never a jinja traceback."""
-    import jinja2
-
-    from knowrepo.support.text import not_utf8
+    import jinja2  # (jinja2: not for the no-op build)
 
     for rel, path in sorted(files.items()):
         if not rel.startswith("templates/"):

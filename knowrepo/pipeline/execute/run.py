@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -25,7 +26,7 @@ from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError, one_line, write_error
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
-from knowrepo.pipeline.frontmatter import mask_notebook
+from knowrepo.pipeline.masking import mask_notebook
 from knowrepo.pipeline.textnotebook import notebook_file
 from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
@@ -195,7 +196,7 @@ def _quiet_kernel_manager(log: Path, threads: int = 0) -> type:
     """A kernel manager on IPC sockets in a temp folder: no 'running over TCP without
     encryption' warning on the user's terminal, and no socket files beside the notebook. With
     `threads`, the kernel's BLAS/OpenMP thread pools are capped to it."""
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import AsyncKernelManager  # (papermill's: only where a notebook runs)
 
     class QuietKernelManager(AsyncKernelManager):
         stderr_path: str | None = None  # the kernel's own log, kept with the run
@@ -273,7 +274,7 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
 
 
 def _versions() -> dict[str, str]:
-    import papermill
+    import papermill  # (papermill: only where a notebook runs)
 
     return {"python": platform.python_version(), "knowrepo": __version__, "papermill": papermill.__version__}
 
@@ -329,9 +330,8 @@ def kernel_did_not_start(exc: BaseException) -> bool:
 
 
 def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
-    import logging
 
-    import papermill
+    import papermill  # (papermill: only where a notebook runs)
 
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     source = Path(request.root) / request.source

@@ -16,12 +16,24 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
+from knowrepo.pipeline.frontmatter import split_markdown
 from knowrepo.pipeline.ipynb import notebook_json
+from knowrepo.pipeline.render.ansi import themed_ansi2html
 from knowrepo.pipeline.render.assets import AssetStore
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.render.images import image_file
+from knowrepo.pipeline.render.markdown import (
+    first_paragraph,
+    latex_output_to_html,
+    markdown_syntax,
+    render_markdown,
+)
+from knowrepo.pipeline.render.prepare import NotebookPreparer
+from knowrepo.pipeline.textnotebook import read_notebook
 from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
+from knowrepo.support.faults import pause_point
 from knowrepo.support.hashing import content_hash
+from knowrepo.support.text import decode
 from knowrepo.support.yamltext import repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
@@ -101,6 +113,7 @@ class NotebookRenderer:
     """One nbconvert exporter for the life of a process."""
 
     def __init__(self, cache_dir: str | None = None) -> None:
+        # (nbconvert: ~0.5 s, for render workers only)
         from nbconvert.exporters import HTMLExporter, TemplateExporter
         from nbconvert.filters.highlight import Highlight2HTML
         from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -134,8 +147,6 @@ class NotebookRenderer:
 
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
-        from knowrepo.pipeline.render.ansi import themed_ansi2html
-        from knowrepo.pipeline.render.markdown import latex_output_to_html, render_markdown
 
         self.sanitize = True
         self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
@@ -146,7 +157,7 @@ class NotebookRenderer:
         self._Highlight2HTML = Highlight2HTML
 
     def body(self, nb_dict: dict[str, Any], sanitize: bool = True) -> str:
-        import nbformat
+        import nbformat  # (nbformat: render workers only)
 
         self.sanitize = sanitize
         nb = nbformat.from_dict(nb_dict)
@@ -179,8 +190,6 @@ def warm_renderer(cache_dir: str, load_registry: LoadRegistry) -> None:
     """Load the registry, build this process's exporter and render a tiny notebook once: a
     fresh process pays ~0.15 s on its first render (Pygments lexers, template globals) on top
     of the imports."""
-    from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
-
     registry = load_registry()
     with markdown_syntax(registry):
         render_markdown("*warm*", sanitize=True)
@@ -201,9 +210,6 @@ def warm_renderer(cache_dir: str, load_registry: LoadRegistry) -> None:
 def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[str]]:
     """Render one report with the registry's renderers, Markdown syntax and body passes:
     (page, warnings). Raises KnowrepoError naming the file on failure."""
-    from knowrepo.pipeline.render.markdown import first_paragraph, markdown_syntax
-    from knowrepo.support.faults import pause_point
-
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
     deps: dict[str, str] = {}
@@ -266,8 +272,6 @@ def _read_notebook(root: str, rel: str) -> dict[str, Any]:
     file, never the source)."""
     path = Path(root) / rel
     if path.suffix != ".ipynb":  # a percent script or Markdown notebook (the source's prose)
-        from knowrepo.pipeline.textnotebook import read_notebook
-
         return read_notebook(path)
     data = path.read_bytes()
     nb = notebook_json(rel, data)
@@ -278,18 +282,12 @@ def _render_body(
     job: RenderJob, store: AssetStore, prefix: str, warnings: list[str], registry: Registry
 ) -> tuple[str, list[str]]:
     """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
-    # Imported here: the build's main process imports this module for RenderJob alone.
-    from knowrepo.pipeline.frontmatter import split_markdown
-    from knowrepo.pipeline.render.markdown import render_markdown
-    from knowrepo.support.text import decode
-
     if job.kind != "notebook":
         _yaml, text = split_markdown(decode((Path(job.root) / job.source).read_bytes(), job.source))
         return render_markdown(text, job.sanitize), []
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
-    from knowrepo.pipeline.render.prepare import NotebookPreparer
 
     preparer = NotebookPreparer(
         store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source, registry=registry

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.model import TocEntry
 from knowrepo.pipeline.render.fences import lift_indented_fences
 from knowrepo.pipeline.render.lists import four_space_lists
+from knowrepo.pipeline.render.sanitize import clean_html, clean_mathml
 from knowrepo.plugins import Registry
 from knowrepo.support.yamltext import xml_text
 
@@ -75,7 +76,7 @@ def _converter(registry: Registry | None) -> markdown.Markdown:
     """Python-Markdown with the registry's syntax extensions (None: knowrepo's own), once per
     process (imported here: the build's main process loads the registry, which names this
     module, and converts nothing)."""
-    import markdown
+    import markdown  # (Python-Markdown: only where Markdown is rendered)
 
     if registry is not None:
         extensions, configs = registry.markdown_extensions()
@@ -88,6 +89,7 @@ def _converter(registry: Registry | None) -> markdown.Markdown:
 def highlight_block(lang: str, code: str) -> str:
     """A code block as the codehilite extension makes a fenced one (same classes, same lexer
     choice: none guessed)."""
+    # (Python-Markdown: only where Markdown is rendered)
     from markdown.extensions.codehilite import CodeHilite
 
     return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
@@ -112,7 +114,6 @@ def math_to_html(latex: str, display: bool) -> str:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types for unsupported input
         return f'<code class="math-error">{html.escape(latex)}</code>'
-    from knowrepo.pipeline.render.sanitize import clean_mathml
 
     mathml = _OPERATOR.sub(lambda m: _OPERATORS[m.group()], mathml)
     # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
@@ -157,8 +158,6 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
     if blocks:  # (Pygments escapes the code; the sanitizer below keeps its spans)
         out = re.sub(rf"(?:<p>)?KRCODE{token}x(\d+)KR(?:</p>)?", lambda m: blocks[int(m.group(1))], out)
     if sanitize:
-        from knowrepo.pipeline.render.sanitize import clean_html
-
         out = clean_html(out)
     # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).
     out = out.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(

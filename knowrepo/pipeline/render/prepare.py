@@ -8,9 +8,11 @@ import copy
 import re
 from typing import Any
 
+from knowrepo.pipeline.frontmatter import notebook_front_matter
 from knowrepo.pipeline.render.assets import IMAGE_TYPES, AssetStore, png_size
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.outputs import cap_output, json_mime, static_outputs
+from knowrepo.pipeline.render.sanitize import clean_html, clean_svg
 from knowrepo.pipeline.render.widgets import saved_widgets
 from knowrepo.plugins import Registry, RenderContext
 from knowrepo.support.yamltext import YamlProblem, load_yaml
@@ -108,7 +110,6 @@ class NotebookPreparer:
         if mime == "image/svg+xml":
             if not self.sanitize:
                 return raw.encode()
-            from knowrepo.pipeline.render.sanitize import clean_svg
 
             cleaned = clean_svg(raw.encode())
             if cleaned is None:
@@ -159,8 +160,6 @@ class NotebookPreparer:
 
     def prepare(self, nb: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """(a notebook ready for the template, asset names of its images in page order)."""
-        from knowrepo.pipeline.frontmatter import notebook_front_matter
-
         nb = _rejoin(copy.deepcopy(nb))
         self.widgets = saved_widgets(nb)  # (shown statically, cell by cell)
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
@@ -183,8 +182,6 @@ class NotebookPreparer:
                 cell.setdefault("metadata", {})["knowrepo_injected"] = True
             kind = cell.get("cell_type")
             if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
-                from knowrepo.pipeline.render.sanitize import clean_html
-
                 cell["source"] = clean_html(_text(cell.get("source")))
             elif kind == "markdown":
                 images += self._markdown_cell(cell)

@@ -175,7 +175,7 @@ def highlight_css() -> str:
     passes WCAG AA on the light code background; github-dark on the dark one. The dark rules
     apply as the theme's do: the reader's toggle, else the system's choice; and only where the
     theme can be dark (a browser without light-dark() gets its light palette: style.css)."""
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters import HtmlFormatter  # (Pygments: only where its stylesheet is made)
 
     def rules(style: str, prefix: str) -> str:
         lines = HtmlFormatter(style=style).get_style_defs(prefix).splitlines()
