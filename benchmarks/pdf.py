@@ -52,6 +52,7 @@ def documents(work: Path, count: int) -> list[Path]:
     subprocess.run([sys.executable, "-m", "knowrepo", "-q", "build", str(repo)], check=True)
     from knowrepo.exports.bodies import exports_for
     from knowrepo.exports.pdf import print_html
+    from knowrepo.loader import load_registry
     from knowrepo.pipeline.assemble.theme import make_environment, theme_dirs, theme_files
     from knowrepo.support.progress import LineReporter
 
@@ -64,11 +65,11 @@ def documents(work: Path, count: int) -> list[Path]:
         "guides/metric-definitions",
         "notes/q3-planning-notes",
     ):
-        config, exports = exports_for(repo, slug, None, (), LineReporter(0))
+        config, exports = exports_for(repo, slug, None, (), LineReporter(0), load_registry)
         views += exports
     dirs = theme_dirs(repo, config.site.theme)
     stylesheet = theme_files(dirs)["static/print.css"].read_text()
-    env = make_environment(dirs)
+    env = make_environment(dirs, load_registry())
     paths = []
     for index in range(count):
         item = views[index % len(views)]
@@ -81,6 +82,7 @@ def documents(work: Path, count: int) -> list[Path]:
             item.variant,
             config.state_dir / "cache" / "assets",
             item.slug_by_source,
+            load_registry().page_passes(),
         )
         html = html.replace(item.report.meta.title, f"{item.report.meta.title} #{index}", 1)
         path = work / f"doc-{index:02d}.html"  # (a browser's copy: the stylesheet inline)

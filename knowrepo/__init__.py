@@ -16,6 +16,6 @@ def record(name: str, value: Any) -> None:
     knowrepo installed can emit the same with IPython.display.display(
     {"application/vnd.knowrepo.metric+json": {"name": ..., "value": ...}}, raw=True).
     """
-    from IPython.display import display
+    from IPython.display import display  # (IPython: in the kernel, where record() runs)
 
     display({METRIC_MIME: {"name": str(name), "value": value}, "text/plain": f"{name}: {value}"}, raw=True)

@@ -1,10 +1,14 @@
-"""knowrepo's own parts, registered through the same public calls a plugin makes.
+"""knowrepo's own parts, registered through the same public calls a plugin makes
+(loader.py registers them first, then the plugins').
+
+This module sits above every part it registers (pipeline/, exports/), and only loader.py
+imports it: a part that needs the registry is handed it, or the loader, by its caller.
 
 The order of registration is the order of precedence: a renderer registered earlier is tried
 first on an output that holds several registered types, and passes run in this order unless
 a pass is placed with before=/after=. The README's "Extending knowrepo" names each part.
 
-Registered directly by load_registry, not through an entry point of knowrepo's own: an entry
+Registered directly by loader.load_registry, not through an entry point of knowrepo's own: an entry
 point needs knowrepo installed with its metadata up to date, and a checkout on PYTHONPATH (or
 an editable install made before the entry point existed) would then run without its parts.
 """
@@ -23,7 +27,7 @@ from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
-from knowrepo.pipeline.render.markdown import anchor_headings
+from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
 from knowrepo.pipeline.render.outputs import metric_tile
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
@@ -62,11 +66,8 @@ def renderers(registry: Registry) -> None:
 
 def markdown(registry: Registry) -> None:
     """Python-Markdown's own extensions, and magiclink (bare URLs link, as in Jupyter)."""
-    registry.add_markdown("extra", "extra")
-    registry.add_markdown("codehilite", "codehilite", {"css_class": "highlight", "guess_lang": False})
-    registry.add_markdown("sane_lists", "sane_lists")
-    registry.add_markdown("smarty", "smarty")
-    registry.add_markdown("magiclink", "pymdownx.magiclink")
+    for name, (extension, config) in SYNTAX.items():
+        registry.add_markdown(name, extension, config)
 
 
 def passes(registry: Registry) -> None:
@@ -82,7 +83,7 @@ def passes(registry: Registry) -> None:
 
 def steps_and_exports(registry: Registry) -> None:
     registry.add_build_step("pdf", _pdfs, after="render")
-    registry.add_export("pdf", _pdf_export)
+    registry.add_export("pdf", partial(_pdf_export, registry=registry))  # (its page passes, filters)
 
 
 def templates(registry: Registry) -> None:
@@ -100,21 +101,24 @@ def templates(registry: Registry) -> None:
 
 
 def _local(choice: Any) -> Executor:
-    from knowrepo.pipeline.execute.run import LocalExecutor
+    # (see above: not in every process that loads the registry)
+    from knowrepo.pipeline.execute.executors import LocalExecutor
 
     return LocalExecutor(choice)
 
 
 def _dask(choice: Any) -> Executor:
+    # (see above: not in every process that loads the registry)
     from knowrepo.pipeline.execute.executors import DaskExecutor
 
     return DaskExecutor(choice)
 
 
-def _pdf_export(root: Path, config: Config, item: Any) -> bytes:
+def _pdf_export(root: Path, config: Config, item: Any, *, registry: Registry) -> bytes:
+    # (see above: not in every process that loads the registry)
     from knowrepo.exports.bodies import export_pdf
 
-    return export_pdf(root, config, item)
+    return export_pdf(root, config, item, registry)
 
 
 def _pdfs(state: BuildState) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from knowrepo.errors import KnowrepoError, unknown_key_error
+from knowrepo.plugins import LoadRegistry
 from knowrepo.support.caches import Caches
 from knowrepo.support.text import read_text
 
@@ -53,6 +54,7 @@ class Option:
     choices: Choices = ()
     minimum: int | None = None
     front_matter: str = ""  # the front-matter field that overrides it for one report
+    registered: str = ""  # a kind of part ("executor"): its choices are the names the registry holds
     section: str = ""
     name: str = ""
 
@@ -61,14 +63,17 @@ class Option:
         """How messages and the README name it: `[execute] timeout`."""
         return f"[{self.section}] {self.name}"
 
-    def allowed(self) -> tuple[str, ...]:
-        """Its choices (asked for now when they are given lazily); () when any value of its type goes."""
+    def allowed(self, load_registry: LoadRegistry | None = None) -> tuple[str, ...]:
+        """Its choices (asked for now when they are given lazily; a registered kind's, of the
+        registry `load_registry` loads); () when any value of its type goes."""
+        if self.registered:
+            return tuple(load_registry().names(self.registered)) if load_registry else ()
         return tuple(self.choices()) if callable(self.choices) else self.choices
 
     def type_name(self) -> str:
         return "list of str" if isinstance(self.default, tuple) else type(self.default).__name__
 
-    def problem(self, value: object) -> str | None:
+    def problem(self, value: object, load_registry: LoadRegistry | None = None) -> str | None:
         """What is wrong with `value` for this option (one line), or None."""
         expected = type(self.default)
         if isinstance(self.default, tuple):
@@ -77,14 +82,14 @@ class Option:
             return f"{self.key} must be {expected.__name__}, not {type(value).__name__}"
         if self.minimum is not None and isinstance(value, int) and value < self.minimum:
             return f"{self.key} must be at least {self.minimum}, not {value}"
-        choices = self.allowed()
+        choices = self.allowed(load_registry)
         if choices and value not in choices:
             return f"{self.key} must be one of {', '.join(choices)}, not {value!r}"
         return None
 
-    def read(self, path: Path, value: object) -> Value:
+    def read(self, path: Path, value: object, load_registry: LoadRegistry | None = None) -> Value:
         """`value` from the TOML file, checked (a KnowrepoError naming the file otherwise)."""
-        if (problem := self.problem(value)) is not None:
+        if (problem := self.problem(value, load_registry)) is not None:
             raise KnowrepoError(path, problem)
         if isinstance(value, list):
             return tuple(str(item) for item in value)  # (frozen, as the Config is)
@@ -110,23 +115,16 @@ def option(
     choices: Choices = (),
     minimum: int | None = None,
     front_matter: str = "",
+    registered: str = "",
 ) -> V:
     """Declare a section's field as an option of knowrepo.toml (the one place it is declared)."""
-    declared = Option(default, help, invalidates, choices, minimum, front_matter)
+    declared = Option(default, help, invalidates, choices, minimum, front_matter, registered)
     return field(default=default, metadata={_OPTION: declared})
 
 
 def section(cls: type[S]) -> S:
     """Declare a field of Config as the [section] whose table `cls` reads."""
     return field(default_factory=cls, metadata={_SECTION: cls})
-
-
-def _registered(kind: str) -> tuple[str, ...]:
-    """The names of a kind of part knowrepo and its plugins register: asked for only when a
-    value is checked (loading the plugins is not for every read of the config)."""
-    from knowrepo.plugins import load_registry
-
-    return tuple(load_registry().names(kind))
 
 
 @dataclass(frozen=True)
@@ -228,7 +226,7 @@ class ExecuteConfig:
         "Where runs execute: `local`, processes here; `dask`, a Dask cluster (see On a Dask cluster);"
         " or a plugin's executor.",
         "none",
-        choices=lambda: _registered("executor"),
+        registered="executor",
     )
     scheduler: str = option(
         "", "The Dask scheduler's address; empty: Dask's config, else a LocalCluster.", "none"
@@ -333,8 +331,13 @@ def find_root(start: Path) -> Path:
     raise KnowrepoError(start, f"no {CONFIG_NAME} here or in any parent folder (see `knowrepo init`)")
 
 
-def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
-    """Validate the TOML text of knowrepo.toml into a Config (pure)."""
+def parse_config(
+    root: Path, text: str, path: Path | None = None, load_registry: LoadRegistry | None = None
+) -> Config:
+    """Validate the TOML text of knowrepo.toml into a Config (pure). An option whose choices are
+    registered names ([execute] executor) is checked against the registry `load_registry`
+    loads, only when it is set (loading the registry is not for every read of the config);
+    without one, any name goes here and the registry refuses an unknown one where it is used."""
     path = path or root / CONFIG_NAME
     try:
         data = tomllib.loads(text)
@@ -346,20 +349,22 @@ def parse_config(root: Path, text: str, path: Path | None = None) -> Config:
             raise unknown_key_error(path, "section", name, set(OPTIONS))
         if not isinstance(body, dict):
             raise KnowrepoError(path, f"'{name}' must be a [{name}] table")
-        sections[name] = SECTIONS[name](**_read_section(path, name, body))
+        sections[name] = SECTIONS[name](**_read_section(path, name, body, load_registry))
     _check_sender(path, sections.get("email"))
     sections["theme"] = _theme_name(path, data, sections.get("theme", ThemeConfig()))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return Config(root=root, digest=digest, **sections)
 
 
-def _read_section(path: Path, name: str, body: dict[str, object]) -> dict[str, Value]:
+def _read_section(
+    path: Path, name: str, body: dict[str, object], load_registry: LoadRegistry | None
+) -> dict[str, Value]:
     """A section's table, each key known and each value checked by its declaration."""
     declared, values = OPTIONS[name], {}
     for key, value in body.items():
         if key not in declared:
             raise unknown_key_error(path, f"key in [{name}]", key, set(declared))
-        values[key] = declared[key].read(path, value)
+        values[key] = declared[key].read(path, value, load_registry)
     return values
 
 
@@ -375,16 +380,17 @@ def _theme_name(path: Path, data: dict[str, Any], theme: ThemeConfig) -> ThemeCo
 
 def _check_sender(path: Path, email: EmailConfig | None) -> None:
     """[email] sender is a From header and the SMTP envelope's sender: one real address."""
+    # (the email parser: ~13 ms, only for an [email] sender)
     from knowrepo.support.addresses import address_problem, shown
 
     if email is not None and email.sender and (problem := address_problem(email.sender)):
         raise KnowrepoError(path, f"[email] sender {shown(email.sender)} {problem}")
 
 
-def load_config(root: Path) -> Config:
-    """Read knowrepo.toml at `root`."""
+def load_config(root: Path, load_registry: LoadRegistry | None = None) -> Config:
+    """Read knowrepo.toml at `root` (`load_registry`: as parse_config takes it)."""
     path = root / CONFIG_NAME
-    return parse_config(root, read_text(path), path)
+    return parse_config(root, read_text(path), path, load_registry)
 
 
 def toml_value(value: Value) -> str:
@@ -424,6 +430,8 @@ def _table_row(declared: Option) -> str:
 
 
 def _type_text(declared: Option) -> str:
+    if declared.registered:
+        return f"a registered {declared.registered}'s name"
     if choices := declared.allowed():
         return "one of " + ", ".join(f"`{choice}`" for choice in choices)
     if declared.minimum is not None:

@@ -4,12 +4,15 @@ Executors, output renderers (by MIME type), Markdown syntax, passes over a rende
 over a page's body, build steps, exports, template filters and template globals are registered
 here; the core looks them up here and nowhere else. knowrepo registers its own parts first
 (knowrepo.builtins.setup, through the same `add_*` calls a plugin makes); then each entry point
-of the group `knowrepo.plugins` of an installed distribution, a callable `setup(registry)`.
+of the group `knowrepo.plugins` of an installed distribution, a callable `setup(registry)`
+(knowrepo.loader.load_registry does both, once per process).
 A name registered twice is an error that names both owners (as Lektor's add_publisher), so two
 plugins never silently claim one MIME type. The README's "Extending knowrepo" lists every
 extension point with its arguments.
 
-This module sits low in the layers: it holds callables and imports no part of the pipeline.
+This module sits low in the layers: it holds callables and imports no part of knowrepo. The
+parts get the loaded registry from whoever calls them (a LoadRegistry, or the Registry itself):
+only the commands, knowrepo's process entries, import the loader.
 """
 
 from __future__ import annotations
@@ -98,6 +101,13 @@ class PageContext:
     page: str  # the page's path in the site ("sales/index.html")
     root: str  # the relative path from the page to the site's root ("../")
     slug_by_source: Mapping[str, str]  # every published report's slug, by its source path
+
+
+# How a part gets the loaded registry without importing the loader (which imports every part):
+# knowrepo.loader.load_registry, handed down by the command that started the process. A
+# function, not the registry: a no-op build never calls it, and a worker process gets it by
+# reference (pickled by name) and loads the registry there once.
+LoadRegistry = Callable[[], "Registry"]
 
 
 class Executor(Protocol):
@@ -472,18 +482,11 @@ def load_plugin(registry: Registry, entry_point: Any) -> None:
     registry.plugins.append(owner)
 
 
-@functools.cache
-def load_registry() -> Registry:
-    """knowrepo's own parts, then every installed plugin's; once per process (the build, each
-    render worker, the render server)."""
-    from knowrepo import builtins  # (it imports the parts, which import this module)
-
-    registry = Registry()
-    builtins.setup(registry)
+def load_plugins(registry: Registry) -> None:
+    """Every installed plugin's setup(registry), in load order (knowrepo.loader.load_registry
+    calls it after registering knowrepo's own parts)."""
     for entry_point in plugin_entry_points():
         load_plugin(registry, entry_point)
-    registry.check()
-    return registry
 
 
 def installed_stamp() -> str:

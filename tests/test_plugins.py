@@ -24,7 +24,8 @@ from bs4 import BeautifulSoup
 from conftest import PROJECT, write_notebook
 from knowrepo import builtins
 from knowrepo.errors import KnowrepoError
-from knowrepo.plugins import BUILTIN, Owner, Registry, load_plugin, load_registry
+from knowrepo.loader import load_registry
+from knowrepo.plugins import BUILTIN, Owner, Registry, load_plugin
 
 GREETING = "application/vnd.example.greeting+json"
 

@@ -23,6 +23,7 @@ from unit.strategies import (
 )
 
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from knowrepo.model import Meta
 from knowrepo.pipeline.build import BuildOptions, build
 from knowrepo.pipeline.frontmatter import parse_meta, split_markdown
@@ -111,7 +112,7 @@ def test_build_survives_any_front_matter_of_a_report(tmp_path: Path, front: str)
     os.utime(bad, ns=(tick, tick))  # never two versions with one stat, however fast the examples
 
     try:
-        result = build(root, BuildOptions())
+        result = build(root, BuildOptions(), load_registry=load_registry)
     except KnowrepoError as exc:  # allowed, but the site must be as it was
         assert is_one_line(str(exc)), repr(str(exc))
         assert (site / "good" / "index.html").exists()
@@ -142,6 +143,6 @@ def test_build_survives_any_front_matter_of_a_report(tmp_path: Path, front: str)
             if rest == body:
                 assert marker in page.read_text(encoding="utf-8")
 
-    again = build(root, BuildOptions())  # never crashes after publishing
+    again = build(root, BuildOptions(), load_registry=load_registry)  # never crashes after publishing
     assert again.noop or result.errors, "a second build with nothing changed is not a no-op"
     assert again.errors == result.errors  # (a build that had errors looks again, and says the same)

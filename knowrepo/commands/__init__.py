@@ -5,7 +5,19 @@ Imports stay lazy: a no-op build must not pay for nbconvert, jinja2 or papermill
 
 from __future__ import annotations
 
-from knowrepo.commands import build, check, email, init, listing, new, pdf, run, runs, serve  # noqa: F401 - each adds its verb
+from knowrepo.commands import (  # noqa: F401 - each adds its verb
+    build,
+    check,
+    email,
+    init,
+    listing,
+    new,
+    pdf,
+    renderserver,
+    run,
+    runs,
+    serve,
+)
 from knowrepo.commands.group import main
 
 __all__ = ["command", "main"]

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from knowrepo.commands.group import Context, like_config, main, user_errors, verbosity
+from knowrepo.loader import load_registry
 
 _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrepo` command itself
 
@@ -53,6 +54,7 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 @click.pass_obj
 def build(obj: Context, directory: Path | None, output: Path | None, **flags: Any) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
+    # (imported when the command runs: the commands are all defined at each start)
     from knowrepo.pipeline.build import BuildOptions
     from knowrepo.pipeline.build import build as run_build
 
@@ -69,7 +71,7 @@ def build(obj: Context, directory: Path | None, output: Path | None, **flags: An
             execute=flags["execute"],
             pdf=flags["with_pdf"],
         )
-        result = run_build(root, options, reporter)
+        result = run_build(root, options, reporter, load_registry=load_registry)
     failing = bool(result.failed_runs) and not allow_failed_runs
     if as_json:
         click.echo(json.dumps({"ok": not result.errors and not failing, **result.to_json()}, indent=2))

@@ -1,52 +1,16 @@
-"""`knowrepo check`: the whole repository validated like a linter, without building or executing.
-
-Every problem in one pass, one line each (`file:line: fault`): front matter, parameters against
-the notebook's parameters cell, links between reports, missing images, `inputs:` globs that
-match nothing, schedules, kernels. Fast enough for a pre-commit hook: nothing renders or runs.
-"""
+"""`knowrepo check`: the whole repository validated like a linter, without building or
+executing (pipeline/check.py finds the problems; this prints them)."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
-from knowrepo.errors import KnowrepoError
-
-_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|\b(?:href|src)=[\"']([^\"']+)[\"']")
-_IMAGE = re.compile(
-    r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I
-)
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int | None  # in the file (Markdown) or the cell's number (notebooks: "cell N")
-    message: str
-    cell: int | None = None
-
-    def __str__(self) -> str:
-        where = f":cell {self.cell}" if self.cell else f":{self.line}" if self.line else ""
-        return f"{self.path}{where}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "cell": self.cell, "message": self.message}
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A source whose front matter failed: enough of a report to check its prose."""
-
-    source: str
-    kind: str
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -55,9 +19,12 @@ class _Source:
 @click.pass_obj
 def check(obj: Context, as_json: bool) -> None:
     """Validate the repository without building or executing: every problem, one line each."""
+    # (imported when the command runs, as every command's work: they are all defined at each start)
+    from knowrepo.pipeline.check import check_repository
+
     started = time.perf_counter()
     with user_errors(as_json):
-        problems = check_repository(obj.root())
+        problems = check_repository(obj.root(), load_registry)
     seconds = time.perf_counter() - started
     if as_json:
         click.echo(json.dumps({"ok": not problems, "problems": [p.to_json() for p in problems]}, indent=2))
@@ -68,121 +35,3 @@ def check(obj: Context, as_json: bool) -> None:
             found = f"{len(problems)} problem(s)" if problems else "no problems"
             click.echo(f"knowrepo check: {found} ({seconds:.2f}s)", err=True)
     sys.exit(1 if problems else 0)
-
-
-def check_repository(root: Path) -> list[Problem]:
-    from knowrepo.config import load_config
-    from knowrepo.pipeline.assemble.links import check_slug
-    from knowrepo.pipeline.discover import discover
-    from knowrepo.support import clock
-
-    config, now = load_config(root), clock.now()  # (a KNOWREPO_NOW that is no date: one line)
-    found = discover(root, {}, drafts=True)
-    problems: list[Problem] = []
-    sources = set(found.sources)
-    for relpath, record in found.sources.items():
-        if record.problems:  # its header failed: its prose is still checked, in the same pass
-            problems += [Problem(relpath, line, message) for line, message in record.problems]
-            problems += _links_and_images(root, _Source(relpath, record.kind), sources)
-    problems += [
-        Problem(e.path or "", None, e.message)
-        for e in found.errors
-        if e.path not in found.sources or not found.sources[e.path].problems
-    ]
-    for report in found.reports:
-        try:
-            check_slug(report)
-        except KnowrepoError as exc:
-            problems.append(Problem(report.source, None, exc.message))
-        problems += _links_and_images(root, report, sources)
-        if report.kind == "notebook":
-            problems += _notebook(root, config, report, now)
-        problems += _inputs(root, report)
-    return sorted(set(problems), key=lambda p: (p.path, p.cell or 0, p.line or 0))
-
-
-def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
-    """(line offset, cell number, Markdown text) of what a report writes as prose."""
-    from knowrepo.pipeline.textnotebook import is_text_notebook
-    from knowrepo.support.text import read_text
-
-    data = read_text(root / report.source, report.source)
-    if report.kind != "notebook" or is_text_notebook(report.source):  # (by line, as written)
-        return [(1, None, data)]
-    cells = json.loads(data).get("cells", [])
-    return [
-        (None, number, "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
-        for number, c in enumerate(cells, 1)
-        if c.get("cell_type") == "markdown"
-    ]
-
-
-def _is_report_link(target: str) -> bool:
-    """A relative link to a report source, which the site rewrites to that report's page."""
-    return target.lower().endswith((".md", ".ipynb")) and "://" not in target and not target.startswith("/")
-
-
-def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Problem]:
-    """Links to other reports that lead to none, and images that are missing or elsewhere."""
-    import posixpath
-    from urllib.parse import unquote
-
-    from knowrepo.support.paths import outside_reason
-
-    problems = []
-    base = posixpath.dirname(report.source)
-    for offset, cell, text in _texts(root, report):
-        for match in _LINK.finditer(text):
-            target = (match.group(1) or match.group(2) or "").split("#")[0]
-            where = posixpath.normpath(posixpath.join(base, unquote(target)))  # Q3%20review.md
-            if _is_report_link(target) and where not in sources:
-                line = offset + text[: match.start()].count("\n") if offset else None
-                problems.append(Problem(report.source, line, f"link to '{target}' leads to no report", cell))
-        for match in _IMAGE.finditer(text):
-            target = (match.group(1) or match.group(2) or "").split("#")[0].split("?")[0]
-            if not target or re.match(r"^([a-z][a-z0-9+.-]*:|/|attachment:)", target, re.I):
-                continue
-            path = root / base / unquote(target)
-            reason = outside_reason(root, path) or ("" if path.is_file() else "is missing")
-            if reason:
-                line = offset + text[: match.start()].count("\n") if offset else None
-                problems.append(Problem(report.source, line, f"image '{target}' {reason}", cell))
-    return problems
-
-
-def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
-    """Parameters and variants against the parameters cell, the kernel, the variant count."""
-    from knowrepo.pipeline.execute.plan import plan_report, require_kernel
-    from knowrepo.pipeline.execute.runstore import RunStore
-
-    found: list[Problem] = []  # what in runs/ is damaged or not knowrepo's
-
-    def note(exc: KnowrepoError) -> None:
-        found.append(Problem(exc.path or "", None, exc.message))
-
-    store = RunStore(root, warn=note, error=note)
-    try:
-        plan = plan_report(root, config, report, store)
-        if plan.executes:
-            require_kernel(report.source, plan.kernel)
-        if report.meta.schedule:
-            _due_times(report, [v.name for v in plan.variants], now)
-    except KnowrepoError as exc:
-        return [*found, Problem(report.source, None, exc.message)]
-    return found
-
-
-def _due_times(report: Any, variants: list[str], now: Any) -> None:
-    """When each variant last fell due, as `run --due` asks (a clock at the ends of the
-    calendar finds none): a KnowrepoError if that cannot be found."""
-    from knowrepo.pipeline.execute.schedule import last_due
-
-    for name in variants:
-        last_due(report.source, report.meta.schedule, name, now)
-
-
-def _inputs(root: Path, report: Any) -> list[Problem]:
-    from knowrepo.pipeline.execute.run import unmatched_inputs
-
-    unmatched = unmatched_inputs(root, report.source, report.meta.inputs)
-    return [Problem(report.source, None, problem.message) for problem in unmatched]

@@ -9,6 +9,7 @@ import click
 
 from knowrepo.commands.group import Context, fail, main, user_errors, variants_option, verbosity
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -51,6 +52,7 @@ def email(
     """Email REPORT as a PDF, with its summary and key figures, to its readers.
 
     --pending sends what scheduled runs still owe (a killed or failed `run --email`)."""
+    # (imported when the command runs: the commands are all defined at each start)
     from knowrepo.exports.email import send_report
 
     if pending or drop:
@@ -73,6 +75,7 @@ def email(
             rerun=rerun,
             assignments=params,
             reporter=obj.reporter(),
+            load_registry=load_registry,
             **rest,
         )  # type: ignore[arg-type]
     if obj.verbosity:
@@ -83,6 +86,7 @@ def email(
 def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
     """Send every owed email (or with --drop, give those up); exit 1 if one stays owed (or
     is not dropped)."""
+    # (the command's work: imported when it runs, not at every start)
     from knowrepo.exports.outbox import deliver_pending, drop_owed
 
     if others:
@@ -93,7 +97,7 @@ def _pending(obj: Context, others: list[str], drop: tuple[str, ...]) -> None:
             done = drop_owed(obj.root(), drop, reporter)
             lines, still_owed = done.sent, done.failed
         else:
-            done = deliver_pending(obj.root(), reporter)
+            done = deliver_pending(obj.root(), reporter, load_registry)
             lines, still_owed = (done.sent if done.owed else ["Nothing is owed."]), done.failed
     for line in lines:
         reporter.info(line)

@@ -4,6 +4,7 @@ reporter, and turning errors into one line and an exit code."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,9 @@ import click
 
 from knowrepo.config import find_root, option_named
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
+from knowrepo.support.progress import make_reporter
+from knowrepo.support.quiet import quiet_libraries
 
 
 class Context:
@@ -25,9 +29,6 @@ class Context:
         return find_root(given or self.directory or Path.cwd())
 
     def reporter(self, as_json: bool = False) -> Any:
-        from knowrepo.support.progress import make_reporter
-        from knowrepo.support.quiet import quiet_libraries
-
         quiet_libraries(self.verbosity)  # (worker processes are forked after this: they inherit it)
         return make_reporter(0 if as_json else self.verbosity)
 
@@ -101,7 +102,7 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
         context = click.get_current_context(silent=True)
         obj = context.find_object(Context) if context else None
         if obj is not None and obj.verbosity >= 3:
-            import traceback
+            import traceback  # (only to show a bug's traceback (-vv))
 
             traceback.print_exc()
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
@@ -134,6 +135,8 @@ def like_config(section: str, name: str) -> click.ParamType:
     """The click type of a flag that sets [section] name for one command: its declared choices
     or minimum, so that the flag and knowrepo.toml take the same values."""
     declared = option_named(section, name)
+    if declared.registered:
+        return LazyChoice(functools.partial(_registered_names, declared.registered))
     if callable(declared.choices):
         return LazyChoice(declared.choices)
     if declared.choices:
@@ -141,6 +144,11 @@ def like_config(section: str, name: str) -> click.ParamType:
     if declared.minimum is not None:
         return click.IntRange(min=declared.minimum)
     return {bool: click.BOOL, int: click.INT}.get(type(declared.default), click.STRING)
+
+
+def _registered_names(kind: str) -> list[str]:
+    """The names of the parts of `kind` that knowrepo and its plugins register."""
+    return load_registry().names(kind)  # (the parts are loaded when a flag is checked)
 
 
 class LazyChoice(click.Choice[str]):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -33,12 +34,14 @@ def pdf(
     output: Path | None,
 ) -> None:
     """Export REPORT (a slug or a path) to a typeset PDF: every variant unless --variant."""
+    # (imported when the command runs: the commands are all defined at each start)
     from knowrepo.exports.bodies import exports_for
-    from knowrepo.plugins import load_registry
 
     with user_errors():
         root = obj.root()
-        config, exports = exports_for(root, report, run_id, variants, obj.reporter(), last_good)
+        config, exports = exports_for(
+            root, report, run_id, variants, obj.reporter(), load_registry, last_good
+        )
         export_pdf = load_registry().export("pdf")
         for item in exports:
             data = export_pdf(root, config, item)

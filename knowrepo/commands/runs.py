@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
-from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -30,6 +30,8 @@ def runs(
     obj: Context, report: str | None, variants: tuple[str, ...], prune: bool, keep: int, as_json: bool
 ) -> None:
     """List the recorded runs of REPORT (of every report without one), or prune them."""
+    # (imported when the command runs, as every command's work: they are all defined at each start)
+    from knowrepo.pipeline.execute.history import list_runs, prune_runs
     from knowrepo.pipeline.execute.runstore import RunStore
 
     reporter = obj.reporter(as_json)
@@ -38,7 +40,7 @@ def runs(
         # Each damaged run record is named and left out; the other runs are listed (or pruned).
         store = RunStore.telling(root, reporter, damaged_is_error=True)
         if prune:
-            removed = prune_runs(store, report, variants, keep)
+            removed = prune_runs(store, report, variants, keep, load_registry)
             if as_json:
                 click.echo(json.dumps([r.to_json() for r in removed], indent=2, default=str))
             elif obj.verbosity:
@@ -56,7 +58,7 @@ def runs(
 
 
 def _print_table(found: list[Any]) -> None:
-    from rich.console import Console
+    from rich.console import Console  # (rich: only to draw a table or a progress bar)
     from rich.table import Table
 
     console = Console()
@@ -75,42 +77,3 @@ def _print_table(found: list[Any]) -> None:
         status = "[green]ok[/]" if one.ok else "[red]failed[/]"
         table.add_row(one.id, one.slug, one.variant, status, one.started, f"{one.duration:.1f}s", params)
     console.print(table)
-
-
-def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
-    """(report, variant name) pairs with runs that the arguments address."""
-    from knowrepo.pipeline.discover import notebook_reports
-
-    root = store.root.parent
-    notebooks = notebook_reports(root)
-    pairs = []
-    for target in [notebooks.find(root, report)] if report else notebooks.reports:
-        names = store.variants(target.slug)
-        for name in variants:
-            if name not in names:
-                raise KnowrepoError(
-                    target.source,
-                    f"no runs of variant '{name}'; variants with runs: {', '.join(names) or 'none'}",
-                )
-        pairs += [(target, n) for n in names if not variants or n in variants]
-    return pairs
-
-
-def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list[Any]:
-    """Runs, newest first."""
-    found = [r for target, v in _selected(store, report, variants) for r in store.runs(target.slug, v)]
-    return sorted(found, key=lambda r: r.id, reverse=True)
-
-
-def prune_runs(store: Any, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
-    """Delete old runs (never one whose record cannot be read: it is not listed)."""
-    from knowrepo.config import load_config
-    from knowrepo.support.lock import repository_lock
-
-    removed: list[Any] = []
-    state_dir = load_config(store.root.parent).state_dir
-    with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
-        store.clean_all_abandoned()
-        for target, variant in _selected(store, report, variants):
-            removed += store.prune(target.slug, variant, keep)
-    return removed

@@ -8,6 +8,7 @@ import click
 
 from knowrepo.commands.group import Context, fail, main, verbosity
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 
 
 @main.command()
@@ -21,10 +22,13 @@ from knowrepo.errors import KnowrepoError
 @click.pass_obj
 def serve(obj: Context, directory: Path | None, port: int, host: str, execute: bool) -> None:
     """Preview the site: build, serve, rebuild what changes and reload the open pages."""
+    # (imported when the command runs: the commands are all defined at each start)
     from knowrepo.preview.server import run_preview
 
     try:
-        run_preview(obj.root(directory), host, port, execute, lambda line: click.echo(line, err=True))
+        run_preview(
+            obj.root(directory), host, port, execute, lambda line: click.echo(line, err=True), load_registry
+        )
     except KnowrepoError as exc:
         fail(exc)
     except KeyboardInterrupt:

@@ -20,7 +20,13 @@ from knowrepo.exports.pdf import (
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import check_templates, make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
+from knowrepo.pipeline.execute.plan import plan_report, require_known
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
+from knowrepo.pipeline.render.renderer import render_all
+from knowrepo.pipeline.render.views import report_views
+from knowrepo.pipeline.stages.render import cached_body
+from knowrepo.plugins import LoadRegistry, Registry
 
 
 @dataclass
@@ -39,14 +45,12 @@ def exports_for(
     run_id: str | None,
     variants: tuple[str, ...],
     reporter: Any,
+    load_registry: LoadRegistry,
     last_good: bool = False,
 ) -> tuple[Config, list[Export]]:
-    """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
-    from knowrepo.pipeline.execute.plan import plan_report
-    from knowrepo.pipeline.render.job import render_fingerprint
-    from knowrepo.pipeline.render.views import report_views
-
-    config = load_config(root)
+    """The bodies to export, rendering (through the cache, with the registry's parts)
+    whatever is not rendered yet."""
+    config = load_config(root, load_registry)
     found = discover(root, {}, drafts=True)
     report = find_report(root, found.reports, name, found.errors)
     if report.source in found.failed_sources:
@@ -54,11 +58,12 @@ def exports_for(
     store = RunStore.telling(root, reporter)
     plan = plan_report(root, config, report, store) if report.kind == "notebook" else None
     chosen = _chosen(report, plan, run_id, variants, last_good) or [("source", None, "")]
-    views = report_views(root, config, report, plan, render_fingerprint(), config.caches.assets)
+    fingerprint = render_fingerprint(load_registry())
+    views = report_views(root, config, report, plan, fingerprint, config.caches.assets)
     # (drafts are exported on request, but the site does not publish them: no link goes there)
     slugs = {r.source: r.slug for r in found.reports if not r.meta.draft or r.source == report.source}
     wanted = [views[view_name] for view_name, _run, _label in chosen]
-    bodies = _bodies(config, wanted)
+    bodies = _bodies(config, wanted, load_registry)
     exports = [
         Export(report, bodies[view.key], run, label, pdf_name(report.slug, label), slugs)
         for (_name, run, label), view in zip(chosen, wanted, strict=True)
@@ -71,8 +76,6 @@ def _chosen(
 ) -> list[tuple[str, Any, str]]:
     """(view name, run, variant label) of what to export: one run, or each variant's shown run.
     A variant whose latest run failed is refused unless `last_good` (its last successful run)."""
-    from knowrepo.pipeline.execute.plan import require_known
-
     if plan is None:
         return []
     label = len(plan.variants) > 1
@@ -101,12 +104,8 @@ def _chosen(
     return chosen
 
 
-def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
+def _bodies(config: Config, views: list[Any], load_registry: LoadRegistry) -> dict[str, RenderedPage]:
     """The rendered body of each view: cached, else rendered here (any error stops the export)."""
-    from knowrepo.pipeline.render import cached_body
-    from knowrepo.pipeline.render.job import no_notebook_page
-    from knowrepo.pipeline.render.renderer import render_all
-
     bodies: dict[str, RenderedPage] = {}
     todo = []
     for view in views:
@@ -123,16 +122,17 @@ def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
             raise outcome
         bodies[keys[id(job)]] = outcome[0]
 
-    render_all([view.job for view in todo], 1, done)
+    render_all([view.job for view in todo], 1, done, load_registry)
     return bodies
 
 
-def export_pdf(root: Path, config: Config, export: Export) -> bytes:
-    """The PDF of one export (deterministic: the same run gives the same bytes)."""
+def export_pdf(root: Path, config: Config, export: Export, registry: Registry) -> bytes:
+    """The PDF of one export (deterministic: the same run gives the same bytes), with the
+    registry's template filters and page passes."""
     dirs = theme_dirs(root, config.theme.name)
     files = theme_files(dirs)
     stylesheet = print_stylesheet(files)
-    env = make_environment(dirs)
+    env = make_environment(dirs, registry)
     check_templates(env, files)  # one line naming a broken template, as the build says it
     document = print_html(
         env,
@@ -143,6 +143,7 @@ def export_pdf(root: Path, config: Config, export: Export) -> bytes:
         export.variant,
         config.state_dir / "cache" / "assets",
         export.slug_by_source,
+        registry.page_passes(),
     )
     assets = str(config.state_dir / "cache" / "assets")
     base = pdf_base_url(config, export.report)

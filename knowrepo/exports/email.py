@@ -14,6 +14,8 @@ from typing import Any
 from knowrepo.errors import KnowrepoError
 from knowrepo.exports.bodies import export_pdf, exports_for
 from knowrepo.exports.smtp import build_message, recipients, send
+from knowrepo.pipeline.execute.runner import RunOptions, run_reports
+from knowrepo.plugins import LoadRegistry, Registry
 from knowrepo.support.addresses import address_problem, shown
 
 
@@ -40,19 +42,24 @@ def send_report(
     dry_run: bool,
     output: Path,
     reporter: Any,
+    load_registry: LoadRegistry,
     last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
     check_options(to, cc)
-    run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
+    run_ids = _rerun(root, name, variants, assignments, reporter, load_registry) if rerun else [run_id]
     exports = []
     config = None
     for one in run_ids:
-        config, found = exports_for(root, name, one, () if one else variants, reporter, last_good)
+        config, found = exports_for(
+            root, name, one, () if one else variants, reporter, load_registry, last_good
+        )
         exports += found
     assert config is not None
-    sender = sender_of(config)
-    messages = [(item, message_of(root, config, item, sender, *addressed(item, to, cc))) for item in exports]
+    sender, registry = sender_of(config), load_registry()
+    messages = [
+        (item, message_of(root, config, registry, item, sender, *addressed(item, to, cc))) for item in exports
+    ]
     done = []
     for item, message in messages:  # every message is made before the first is sent
         if dry_run:
@@ -68,13 +75,16 @@ def send_report(
 
 
 def _rerun(
-    root: Path, name: str, variants: tuple[str, ...], assignments: tuple[str, ...], reporter: Any
+    root: Path,
+    name: str,
+    variants: tuple[str, ...],
+    assignments: tuple[str, ...],
+    reporter: Any,
+    load_registry: LoadRegistry,
 ) -> list[str | None]:
     """Run the report's variants again; the new runs' ids (any failure: nothing is sent)."""
-    from knowrepo.commands.run import RunOptions, run_reports
-
     options = RunOptions(report=name, assignments=assignments, variants=variants, force=True)
-    runs = run_reports(root, options, reporter).runs
+    runs = run_reports(root, options, reporter, load_registry).runs
     for run in runs:
         if not run.ok:
             error = run.error.line() if run.error else "failed"
@@ -114,6 +124,7 @@ def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list
 def message_of(
     root: Path,
     config: Any,
+    registry: Registry,
     item: Any,
     sender: str,
     to: list[str],
@@ -138,7 +149,7 @@ def message_of(
         summary=report.meta.summary,
         run=run,
         link=link,
-        pdf=export_pdf(root, config, item),
+        pdf=export_pdf(root, config, item, registry),
         filename=item.file_name,
         **again,
     )

@@ -34,13 +34,19 @@ from email.utils import formatdate, mktime_tz, parsedate_tz
 from pathlib import Path
 from typing import Any
 
+from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError, one_line
+from knowrepo.exports.bodies import exports_for
+from knowrepo.exports.email import addressed, message_of, sender_of
+from knowrepo.exports.smtp import send
 from knowrepo.model import Run
 from knowrepo.pipeline.execute.runstore import RUN_FILE, RUN_ID, read_run
+from knowrepo.plugins import LoadRegistry
 from knowrepo.support.addresses import address_problem, shown
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.claims import claimed
 from knowrepo.support.faults import pause_point
+from knowrepo.support.lock import repository_lock
 
 OUTBOX = ".outbox"
 SENDING, SENT, DROPPED = "sending", "sent", "dropped"
@@ -233,15 +239,12 @@ def message_id(run: Run, to: list[str], cc: list[str]) -> str:
     return f"<{run.id}.{readers}@knowrepo>"
 
 
-def deliver_pending(root: Path, reporter: Any) -> Delivery:
+def deliver_pending(root: Path, reporter: Any, load_registry: LoadRegistry) -> Delivery:
     """Send every owed email once, oldest first, each claimed in runs/ (two processes at once,
     of one checkout or two, never send one twice). A delivery that fails, however, stays
     owed: one line, and the others go."""
-    from knowrepo.config import load_config
-    from knowrepo.support.lock import repository_lock
-
     done = Delivery()
-    with repository_lock(load_config(root).state_dir, "knowrepo email", reporter.info):
+    with repository_lock(load_config(root, load_registry).state_dir, "knowrepo email", reporter.info):
         owed, unread = owed_runs(root)
         for problem in unread:
             reporter.error(str(problem))
@@ -251,7 +254,7 @@ def deliver_pending(root: Path, reporter: Any) -> Delivery:
                 with claimed(claim_path(run)) as holder:
                     if holder is not None:
                         reporter.info(f"the email of run {run.id} is being sent by {holder}; left to it")
-                    elif (line := _deliver(root, run, reporter)) is not None:
+                    elif (line := _deliver(root, run, reporter, load_registry)) is not None:
                         done.sent.append(line)
             except Exception as exc:  # noqa: BLE001 - one email's fault, whatever it is, stops no other
                 done.failed += 1
@@ -286,18 +289,14 @@ def _failure(run: Run, exc: Exception) -> str:
     return f"{KnowrepoError(record_path(run), f'the email could not be made or sent ({why})')} ({owed})"
 
 
-def _deliver(root: Path, run: Run, reporter: Any) -> str | None:
+def _deliver(root: Path, run: Run, reporter: Any, load_registry: LoadRegistry) -> str | None:
     """Make the run's message, record it as being sent, send it, record it as sent (None:
     another process sent or dropped it since it was found owed)."""
-    from knowrepo.exports.bodies import exports_for
-    from knowrepo.exports.email import message_of, sender_of
-    from knowrepo.exports.smtp import send
-
     state = root / ".knowrepo"
     record = read_record(run)  # (read under the claim: what another process did is in it)
     if record.get("state") in FINAL:
         return None
-    config, items = exports_for(root, run.slug, run.id, (), reporter)
+    config, items = exports_for(root, run.slug, run.id, (), reporter, load_registry)
     # (this run's folder: a run folder copied by hand has the same id in another variant)
     item = next((i for i in items if i.run is not None and i.run.folder == run.folder), None)
     if item is None:  # (its report is no notebook any more)
@@ -307,7 +306,7 @@ def _deliver(root: Path, run: Run, reporter: Any) -> str | None:
         to, cc, subject = _readers(run, item)
         made = {"to": to, "cc": cc, "subject": subject, "date": formatdate(localtime=False),
                 "message_id": message_id(run, to, cc)}  # fmt: skip
-    message = message_of(root, config, item, sender_of(config), **made)
+    message = message_of(root, config, load_registry(), item, sender_of(config), **made)
     pause_point("email-made", state)
     write_record(run, {"state": SENDING, **made})
     pause_point("email-sending", state)
@@ -320,8 +319,6 @@ def _deliver(root: Path, run: Run, reporter: Any) -> str | None:
 
 def _readers(run: Run, item: Any) -> tuple[list[str], list[str], str]:
     """(to, cc, subject template) from the front matter; none: the email is given up."""
-    from knowrepo.exports.email import addressed
-
     try:
         return addressed(item, (), ())
     except KnowrepoError as exc:  # (its one error: no recipients)

@@ -12,13 +12,25 @@ import functools
 import hashlib
 import html
 import re
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from knowrepo import __version__
 from knowrepo.errors import KnowrepoError, WriteError, write_error
 from knowrepo.model import RenderedPage, Report, Run
-from knowrepo.pipeline.assemble.links import ATTRIBUTES
+from knowrepo.pipeline.assemble.links import ATTRIBUTES, page_body, relative_root
+from knowrepo.pipeline.assemble.theme import template_failure
+from knowrepo.pipeline.render.job import ASSET_PREFIX
+from knowrepo.plugins import PageContext, Part
+from knowrepo.support.atomic import write_atomic
+from knowrepo.support.hashing import key_of
+from knowrepo.support.pool import run_parallel
+from knowrepo.support.quiet import captured
+from knowrepo.support.text import read_text
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -34,7 +46,7 @@ _HEAD_CELLS = re.compile(r"<tr\b.*?</tr>", re.S)
 def _token_rules() -> dict[str, str]:
     """Pygments' colour rule of each token class (its rules for pre, line numbers and the
     block's background are the print stylesheet's job)."""
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters import HtmlFormatter  # (Pygments: only where its stylesheet is made)
 
     defs = HtmlFormatter(style="xcode").get_style_defs(".highlight")
     return {match.group(1): match.group(0) for match in _TOKEN_RULE.finditer(defs)}
@@ -54,7 +66,7 @@ def pdf_name(slug: str, variant: str = "") -> str:
 
 def math_to_svg(body: str) -> str:
     """Each MathML formula as an SVG image drawn from its TeX source."""
-    import ziamath
+    import ziamath  # (ziamath: only for formulas in a PDF)
 
     def draw(match: re.Match[str]) -> str:
         latex, display = html.unescape(match.group(1)), match.group(2)
@@ -112,16 +124,18 @@ def fit_tables(body: str, paper: str = "A4") -> str:
 _LINK = re.compile(rf"""<a\b({ATTRIBUTES})\bhref=(["'])(.*?)\2({ATTRIBUTES})>(.*?)</a>""", re.S | re.I)
 
 
-def print_links(body: str, report: Report, slug_by_source: dict[str, str], site_url: str | None) -> str:
+def print_links(
+    body: str,
+    report: Report,
+    slug_by_source: dict[str, str],
+    site_url: str | None,
+    page_passes: Sequence[Part] = (),
+) -> str:
     """Links as a PDF reader can follow them: to other reports and site files, the page on the
-    site when base_url is absolute, else plain text; never a file:// URL of the build machine."""
-    from urllib.parse import urljoin, urlsplit
-
-    from knowrepo.pipeline.assemble.links import page_body, relative_root
-    from knowrepo.plugins import PageContext
-
+    site when base_url is absolute, else plain text; never a file:// URL of the build machine.
+    The body goes through the registry's `page_passes` first, as on the report's page."""
     page = f"{report.slug}/index.html"
-    body = page_body(body, PageContext(report.source, page, relative_root(page), slug_by_source))
+    body = page_body(body, PageContext(report.source, page, relative_root(page), slug_by_source), page_passes)
 
     def follow(match: re.Match[str]) -> str:
         before, _quote, href, after, inner = match.groups()
@@ -150,18 +164,15 @@ def print_html(
     variant: str,
     assets_dir: Path,
     slug_by_source: dict[str, str],
+    page_passes: Sequence[Part],
 ) -> str:
     """The standalone print document of one report (or one run of it), without the theme's
     print stylesheet: PdfJob carries that, to be parsed once per process. The theme's
     print.html failing on this report is a KnowrepoError naming the report."""
-    from markupsafe import Markup
-
-    from knowrepo import __version__
-    from knowrepo.pipeline.assemble.theme import template_failure
-    from knowrepo.pipeline.render.job import ASSET_PREFIX
+    from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
     text = body.body.replace(ASSET_PREFIX, assets_dir.resolve().as_uri() + "/")
-    text = print_links(text, report, slug_by_source, config.site.absolute_url)
+    text = print_links(text, report, slug_by_source, config.site.absolute_url, page_passes)
     text = fit_tables(math_to_svg(_PLAIN_TOKENS.sub(r"\1", text)), config.pdf.paper)
     date = (run.started if run else "") or report.date
     try:
@@ -184,8 +195,6 @@ def print_html(
 
 def print_stylesheet(files: dict[str, Path]) -> str:
     """The theme's print.css (empty when the theme has none)."""
-    from knowrepo.support.text import read_text
-
     return read_text(files["static/print.css"]) if "static/print.css" in files else ""
 
 
@@ -212,8 +221,7 @@ def site_fetcher(allowed: tuple[str, ...]) -> Any:
     """WeasyPrint's URL fetcher, limited to data: URLs and files in `allowed`: a report's HTML
     can neither embed a local file (an image or rel="attachment" of file:///...) nor make the
     build fetch a URL."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
+    from urllib.request import url2pathname  # (~10 ms, and WeasyPrint: where a PDF is laid out)
 
     from weasyprint.urls import URLFetcher
 
@@ -240,7 +248,7 @@ def _font_config() -> Any:
     """One WeasyPrint font configuration per process: loaded faces are reused across PDFs."""
     global _fonts
     if _fonts is None:
-        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.text.fonts import FontConfiguration  # (WeasyPrint: only where a PDF is laid out)
 
         _fonts = FontConfiguration()
     return _fonts
@@ -251,7 +259,7 @@ def _parsed(stylesheet: str) -> Any:
     """The theme's print stylesheet parsed once per process (8% of each PDF's time when it was
     parsed in every document). WeasyPrint takes it as a user stylesheet, so a report's own
     styles win over it where both set a property, as they do on the site's pages."""
-    from weasyprint import CSS
+    from weasyprint import CSS  # (WeasyPrint: only where a PDF is laid out)
 
     return CSS(string=stylesheet, font_config=_font_config())
 
@@ -260,9 +268,7 @@ def _faster_compression() -> None:
     """pydyf compresses each PDF stream at zlib level 9 and has no setting for it; level 6 takes
     40% of the time for 0.8% more bytes (the example's fonts and pages, measured), 7% of a PDF's
     time. So pydyf's zlib is one whose compressobj caps the level at 6."""
-    import zlib
-
-    import pydyf
+    import pydyf  # (WeasyPrint's: only where a PDF is written)
 
     class CappedZlib:
         def __getattr__(self, name: str) -> Any:
@@ -285,8 +291,6 @@ def render_pdf(job: PdfJob) -> bytes | KnowrepoError:
 def lay_out(job: PdfJob) -> tuple[bytes | KnowrepoError, list[str]]:
     """render_pdf, and what WeasyPrint said meanwhile (unsupported CSS, fonts): for the build to
     show once, with -v, however many PDFs and worker processes said it."""
-    from knowrepo.support.quiet import captured
-
     with captured("weasyprint") as notes:
         outcome = _write_pdf(job)
     return outcome, notes
@@ -294,7 +298,7 @@ def lay_out(job: PdfJob) -> tuple[bytes | KnowrepoError, list[str]]:
 
 def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
     try:
-        from weasyprint import HTML
+        from weasyprint import HTML  # (WeasyPrint: only where a PDF is laid out)
 
         identifier = hashlib.sha256(job.html.encode()).hexdigest()[:32].encode()
         _faster_compression()
@@ -335,8 +339,6 @@ def pdf_targets(report: Report, plan: Any, views: dict[str, Any]) -> list[tuple[
 def build_pdfs(state: Any) -> None:
     """A PDF of each report's latest page and of each variant, cached by what shapes it, into
     state.pdfs ({slug: {page path: PDF site path}}) and state.pdf_files ({PDF path: file})."""
-    from knowrepo.support.pool import run_parallel
-
     caches = state.config.caches
     stylesheet = print_stylesheet(state.theme_files)
     jobs: dict[str, tuple[PdfJob, list[tuple[str, str, str]]]] = {}
@@ -374,8 +376,6 @@ def build_pdfs(state: Any) -> None:
         if isinstance(outcome, KnowrepoError):
             state.complain(outcome)
         else:
-            from knowrepo.support.atomic import write_atomic
-
             write_atomic(caches.pdf(job.key), outcome)
             state.result.pdfs += 1
             for slug, page, pdf_path in jobs[job.key][1]:
@@ -394,8 +394,6 @@ def build_pdfs(state: Any) -> None:
 
 def _pdf_key(state: Any, report: Report, view: Any, variant: str) -> str | None:
     """What shapes the PDF of a view (None: its body did not render)."""
-    from knowrepo.support.hashing import key_of
-
     if view.key not in state.bodies:
         return None
     record = view.run.to_json() if view.run is not None else None
@@ -429,6 +427,7 @@ def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, styl
             variant,
             caches.assets,
             state.slug_by_source,
+            state.load_registry().page_passes(),
         )
     except KnowrepoError as exc:
         state.complain(exc)

@@ -14,11 +14,19 @@ from pathlib import Path
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.pipeline import incremental
-from knowrepo.pipeline.discover import discover_reports
+from knowrepo.pipeline.assemble.theme import (
+    check_templates,
+    check_user_static,
+    link_extras,
+    make_environment,
+    theme_dirs,
+    theme_extras,
+)
+from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.manifest import load_manifest
-from knowrepo.pipeline.publish import Stager, check_output, current_version, publish
 from knowrepo.pipeline.state import BuildOptions, BuildResult, BuildState
-from knowrepo.plugins import load_registry
+from knowrepo.pipeline.versions import Stager, check_output, current_version
+from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.progress import LineReporter, Reporter
@@ -26,20 +34,28 @@ from knowrepo.support.progress import LineReporter, Reporter
 __all__ = ["BuildOptions", "BuildResult", "build"]
 
 
-def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | None = None) -> BuildResult:
-    """Build the repository at `root` into its output folder. Raises KnowrepoError only when
-    nothing can be built (bad config or theme, an output knowrepo may not replace, --strict);
-    per-report errors are in the result. The published site is never left half-changed."""
+def build(
+    root: Path,
+    options: BuildOptions | None = None,
+    reporter: Reporter | None = None,
+    *,
+    load_registry: LoadRegistry,
+) -> BuildResult:
+    """Build the repository at `root` into its output folder, with the parts of the registry
+    `load_registry` loads (when the build does anything: a no-op build loads none). Raises
+    KnowrepoError only when nothing can be built (bad config or theme, an output knowrepo may
+    not replace, --strict); per-report errors are in the result. The published site is never
+    left half-changed."""
     options = options or BuildOptions()
     reporter = reporter or LineReporter(0)
     started = time.perf_counter()
-    config = load_config(root)
+    config = load_config(root, load_registry)
     output = (options.output or root / config.site.output).absolute()
     _check_paths(root, config, output)
     with repository_lock(config.state_dir, "knowrepo build", reporter.info):
         try:
             abandoned_runs_removed(root)
-            state = open_build(root, config, output, options, reporter)
+            state = open_build(root, config, output, options, reporter, load_registry)
             if not incremental.nothing_to_do(state):
                 state = run_stages_whole_if_lost(state)
         except OSError as exc:  # a full disk, a read-only output: the staging is gone, the site is not
@@ -58,8 +74,6 @@ def build(root: Path, options: BuildOptions | None = None, reporter: Reporter | 
 def abandoned_runs_removed(root: Path) -> None:
     """The temp folders of runs killed mid-kernel, of every report: whoever holds the lock
     removes them, so they never wait for their variant to run again."""
-    from knowrepo.pipeline.execute.runstore import RunStore
-
     RunStore(root).clean_all_abandoned()
 
 
@@ -77,7 +91,9 @@ def run_stages_whole_if_lost(state: BuildState) -> BuildState:
     lost = os.path.relpath(missing, previous)
     state.reporter.warn(f"{state.output}: {lost} is gone from the published site; building it whole")
     first = state
-    state = open_build(state.root, state.config, state.output, state.options, state.reporter)
+    state = open_build(
+        state.root, state.config, state.output, state.options, state.reporter, state.load_registry
+    )
     state.previous = None
     if first.executed:  # its runs are recorded: the build starts again from them, running none twice
         state.executed = True
@@ -91,17 +107,23 @@ def run_stages(state: BuildState) -> None:
     after render). The new version is staged from the start (reports kept as they are are
     linked in while others render) and thrown away on any failure before it is published; the
     renderer starts before planning, so its imports overlap it."""
-    from knowrepo.pipeline.assemble import assemble
-    from knowrepo.pipeline.execute import execute
-    from knowrepo.pipeline.index import plan_index
-    from knowrepo.pipeline.render import render
+    # (imported here: a no-op build ends before any stage, and must not import the parts they
+    # call: jinja2, the renderers, the executors)
     from knowrepo.pipeline.render.renderer import open_renderer
+    from knowrepo.pipeline.stages.assemble import assemble
+    from knowrepo.pipeline.stages.discover import discover_reports
+    from knowrepo.pipeline.stages.execute import execute
+    from knowrepo.pipeline.stages.index import plan_index
+    from knowrepo.pipeline.stages.publish import publish
+    from knowrepo.pipeline.stages.render import render
 
     state.stager = Stager(
         state.output, state.previous, *incremental.recyclable(state.manifest, state.previous)
     )
     notebooks = incremental.changed_notebooks(state.manifest.snapshot, state.snapshot, state.options)
-    state.renderer = open_renderer(state.config, notebooks, state.workers, state.options.warm_here)
+    state.renderer = open_renderer(
+        state.config, notebooks, state.workers, state.options.warm_here, state.load_registry
+    )
     try:
         discover_reports(state)
         steps_after("discover", state)
@@ -126,16 +148,19 @@ def run_stages(state: BuildState) -> None:
 
 def steps_after(stage: str, state: BuildState) -> None:
     """The build steps of knowrepo and its plugins registered to run after `stage`."""
-    for step in load_registry().build_steps(stage):
+    for step in state.load_registry().build_steps(stage):
         step(state)
 
 
 def open_build(
-    root: Path, config: Config, output: Path, options: BuildOptions, reporter: Reporter
+    root: Path,
+    config: Config,
+    output: Path,
+    options: BuildOptions,
+    reporter: Reporter,
+    load_registry: LoadRegistry,
 ) -> BuildState:
     """The state a build starts from: the last build's record and the stats of every input."""
-    from knowrepo.pipeline.assemble.theme import check_user_static, theme_dirs, theme_extras
-
     dirs = theme_dirs(root, config.theme.name)
     check_user_static(dirs)
     extras = theme_extras(root, config.theme, dirs)
@@ -166,6 +191,7 @@ def open_build(
         snapshot=snapshot,
         previous=current if current is not None and str(current) == manifest.published else None,
         result=BuildResult(output=output),
+        load_registry=load_registry,
         now=now,
         theme_dirs=dirs,
         theme_extras=extras,
@@ -184,10 +210,8 @@ def prepare_while_rendering(state: BuildState) -> None:
     """While the workers or the render server render: load the theme's templates (importing
     jinja2 and loading them is ~0.04 s, as long as a warm server's render) and link in the
     files of the reports kept as they are."""
-    from knowrepo.pipeline.assemble.theme import check_templates, link_extras, make_environment
-
     state.config.caches.jinja.mkdir(parents=True, exist_ok=True)
-    state.env = make_environment(state.theme_dirs, state.config.caches.jinja)
+    state.env = make_environment(state.theme_dirs, state.load_registry(), state.config.caches.jinja)
     link_extras(state.env, state.theme_extras)
     check_templates(state.env, state.theme_files)
     if state.previous is not None and state.stager is not None:
@@ -200,7 +224,7 @@ def prepare_while_rendering(state: BuildState) -> None:
 def leave_render_server(state: BuildState) -> None:
     """After an edit to a built site that rendered a few notebooks in fresh processes, start a
     warm render server for the next such build (this one paid the cold start)."""
-    from knowrepo.pipeline.render import server
+    from knowrepo.pipeline.render import server  # (sockets, subprocesses: only after a build that rendered)
 
     config, result = state.config, state.result
     if state.renderer is not None and state.renderer.name == "server":

@@ -7,17 +7,14 @@ so a no-op build costs one stat per file.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
 import subprocess
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.frontmatter import (
     FrontMatterProblems,
@@ -26,150 +23,23 @@ from knowrepo.pipeline.frontmatter import (
     parse_meta,
     split_markdown,
 )
+from knowrepo.pipeline.ipynb import notebook_json
 from knowrepo.pipeline.manifest import SourceRecord
+from knowrepo.pipeline.slugs import slugify_path
+from knowrepo.pipeline.sources import scan_sources
 from knowrepo.pipeline.textnotebook import (
     is_markdown_notebook,
     is_percent_script,
     markdown_notebook_prose,
     script_front_matter,
 )
-from knowrepo.support.hashing import content_hash, key_of
+from knowrepo.support.hashing import content_hash
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.shapes import fits
 from knowrepo.support.text import decode
 from knowrepo.support.yamltext import repair_text, xml_text
 
-if TYPE_CHECKING:
-    from knowrepo.pipeline.state import BuildState
-
-# What a report is written in: .ipynb notebooks; .md Markdown (a notebook when its header is
-# jupytext's or MyST's); .py jupytext percent scripts (only with `# %%` cells).
-SUFFIXES = {".ipynb", ".md", ".py"}
-# Files that look like reports but are not (listed with -v): what they are, and what to do.
-NOT_REPORTS = {
-    ".rmd": "R Markdown is not a report format of knowrepo",
-    ".qmd": "Quarto Markdown is not read: keep the notebook (.ipynb) or a jupytext .md",
-    ".org": "Org files are not reports; convert to Markdown (.md)",
-    ".rst": "reStructuredText is not a report format; convert to Markdown (.md)",
-    ".markdown": "only .md files are Markdown reports; rename it",
-    ".kp": "a zipped knowledge-repo post: unzip it into a .kp folder",
-}
-# A knowledge-repo post is a folder, post.kp/, of this file and its images/ (slug: post).
-KNOWLEDGE_POST = "knowledge.md"
-SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
 _HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
-
-
-def slugify_path(relpath: str) -> str:
-    """reports/Sales/Q3 Review.ipynb -> sales/q3-review (lowercase, URL-safe, `/` kept; a
-    knowledge-repo post, Q3.kp/knowledge.md, -> q3). A part
-    with no ASCII letter or digit (数据.md) keeps its own letters, so such names never collide."""
-    post = f".kp/{KNOWLEDGE_POST}"
-    stem = relpath.removesuffix(post) if relpath.endswith(post) else relpath.rsplit(".", 1)[0]
-    parts = [
-        re.sub(r"[^a-z0-9_]+", "-", part.lower()).strip("-") or unicode_slug(part) for part in stem.split("/")
-    ]
-    return "/".join(part or opaque_slug(name) for part, name in zip(parts, stem.split("/"), strict=True))
-
-
-def opaque_slug(text: str) -> str:
-    """For a name with no letter or digit at all (😀): '_' and a short hash, so two never meet."""
-    return "_" + content_hash(text.encode(errors="surrogatepass"))[:8] if text else "_"
-
-
-def unicode_slug(text: str) -> str:
-    """Lowercase letters and digits of any script, accents dropped, the rest as '-'."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return re.sub(r"[^\w]+", "-", plain.lower()).strip("-_")
-
-
-def scan_sources(
-    reports_dir: Path,
-) -> tuple[dict[str, os.stat_result], dict[str, str], dict[str, str]]:
-    """Every report source under reports_dir (relative POSIX path -> stat); the entries refused
-    (path -> why: symlinks that lead outside the repository or into .git/.knowrepo, loops,
-    broken links, unreadable folders); and those skipped that a user may take for reports
-    (path -> why: names starting with '_' or '.', other document formats), listed with -v."""
-    found: dict[str, os.stat_result] = {}
-    refused: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    if not reports_dir.is_dir():
-        return found, refused, skipped
-    root = reports_dir.parent
-    if reason := outside_reason(root, reports_dir):  # reports/ itself a symlink to elsewhere
-        return found, {"reports": f"{reason}; nothing in it is published"}, skipped
-    base = len(str(root)) + 1  # (paths as strings: pathlib per file was 0.02 s of a no-op build at 1,000)
-    top = os.stat(reports_dir)
-    seen = {(top.st_dev, top.st_ino)}
-    stack = [reports_dir]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError as exc:
-            refused[Path(folder).relative_to(root).as_posix()] = f"cannot read this folder: {exc.strerror}"
-            continue
-        for entry in entries:
-            if entry.name in SKIP_DIRS:
-                continue
-            rel = entry.path[base:].replace(os.sep, "/")
-            suffix = os.path.splitext(entry.name)[1]
-            if entry.name.startswith((".", "_")):
-                if suffix in SUFFIXES or entry.name.startswith("_"):
-                    skipped[rel] = "its name starts with '_' or '.', so it is not published"
-                continue
-            if not _utf8(entry.name):
-                shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                refused[Path(rel).parent.joinpath(shown).as_posix()] = "its name is not UTF-8 text; rename it"
-                continue
-            is_link = entry.is_symlink()
-            if is_link and (reason := outside_reason(root, Path(entry.path))):
-                if entry.is_dir() or suffix in SUFFIXES:
-                    refused[rel] = f"{reason}; not published"
-                continue
-            try:
-                _classify(entry, rel, suffix, seen, stack, found, refused, skipped)
-            except OSError as exc:
-                refused[rel] = f"cannot read: {exc.strerror}" + (" (a broken symlink)" if is_link else "")
-    return found, refused, skipped
-
-
-def _classify(
-    entry: os.DirEntry,
-    rel: str,
-    suffix: str,
-    seen: set[tuple[int, int]],
-    stack: list[Path],
-    found: dict[str, os.stat_result],
-    refused: dict[str, str],
-    skipped: dict[str, str],
-) -> None:
-    """One entry of scan_sources: a report, a folder to descend, or a file that is not one."""
-    if entry.is_dir() and entry.name.endswith(".kp"):  # a knowledge-repo post: one report
-        post = f"{rel}/{KNOWLEDGE_POST}"
-        if os.path.isfile(os.path.join(entry.path, KNOWLEDGE_POST)):
-            found[post] = os.stat(os.path.join(entry.path, KNOWLEDGE_POST))
-        else:
-            refused[rel] = f"a knowledge-repo post without {KNOWLEDGE_POST}; not published"
-    elif entry.is_dir():
-        st = entry.stat()
-        if (
-            inode := (st.st_dev, st.st_ino)
-        ) not in seen:  # a folder linked twice (or into itself) is read once
-            seen.add(inode)
-            stack.append(Path(entry.path))
-    elif suffix in SUFFIXES:
-        found[rel] = entry.stat()
-    elif suffix.lower() in NOT_REPORTS:
-        skipped[rel] = NOT_REPORTS[suffix.lower()]
-
-
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # a byte that is not UTF-8, as os.scandir hands it over
-        return False
-    return True
 
 
 def first_heading(markdown_text: str) -> str:
@@ -207,68 +77,6 @@ def inline_text(markdown_text: str) -> str:
         text = pattern.sub(replacement, text)
     text = re.sub("[\U000f0000-\U000f00ff]", lambda m: chr(ord(m.group()) - _HIDDEN), text)
     return " ".join(text.split())
-
-
-OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
-
-
-def notebook_problem(nb: Any) -> str | None:
-    """What makes `nb` (parsed JSON) not a notebook knowrepo can read, naming the cell, or None.
-
-    A structural check of what every later stage touches, by hand: nbformat's full schema
-    validation would cost its import (and jsonschema's) in the build's own process, which a
-    one-report rebuild cannot afford; papermill and nbconvert validate again in the workers."""
-    if not isinstance(nb, dict):
-        return "not a Jupyter notebook (the JSON is not an object)"
-    major = nb.get("nbformat")
-    if "worksheets" in nb or isinstance(major, int) and major < 4:
-        return (
-            f"an nbformat {major or 3} notebook: knowrepo reads nbformat 4; upgrade it with"
-            " `jupyter nbconvert --to notebook --nbformat 4 --inplace FILE`"
-        )
-    if isinstance(major, int) and major > 4:
-        return f"an nbformat {major} notebook: knowrepo reads nbformat 4"
-    cells = nb.get("cells")
-    if not isinstance(cells, list):
-        return "not a Jupyter notebook (no 'cells' list)"
-    if not isinstance(nb.get("metadata", {}), dict):
-        return "the notebook's 'metadata' is not an object"
-    for number, cell in enumerate(cells, 1):
-        if problem := _cell_problem(cell):
-            return f"cell {number}: {problem}"
-    return None
-
-
-def _cell_problem(cell: Any) -> str | None:
-    if not isinstance(cell, dict):
-        return "is not an object"
-    kind = cell.get("cell_type")
-    if kind not in ("code", "markdown", "raw"):
-        return f"unknown cell_type {kind!r} (code, markdown or raw)"
-    if "source" not in cell:
-        return "has no 'source'"
-    source = cell["source"]
-    if not isinstance(source, str) and not (
-        isinstance(source, list) and all(isinstance(x, str) for x in source)
-    ):
-        return "'source' must be text or a list of lines"
-    metadata = cell.get("metadata", {})
-    if not isinstance(metadata, dict):
-        return "'metadata' is not an object"
-    tags = metadata.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        return "'metadata.tags' must be a list of text"
-    if not isinstance(cell.get("attachments", {}) or {}, dict):
-        return "'attachments' is not an object"
-    outputs = cell.get("outputs", []) if kind == "code" else []
-    if not isinstance(outputs, list):
-        return "'outputs' is not a list"
-    for output in outputs:
-        if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
-            return "has an output that is not a stream, display_data, execute_result or error"
-        if not isinstance(output.get("data", {}), dict) or not isinstance(output.get("metadata", {}), dict):
-            return "has an output whose 'data' or 'metadata' is not an object"
-    return None
 
 
 @dataclass(frozen=True)
@@ -309,20 +117,6 @@ def read_source(path: Path, relpath: str, data: bytes, known: SourceRecord | Non
     if is_markdown_notebook(yaml_text):
         return parse(yaml_text, "notebook", first_heading(markdown_notebook_prose(body)))
     return parse(yaml_text, "markdown", first_heading(body))
-
-
-def notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
-    """The notebook in `data`, parsed and checked; a one-line error naming `relpath` (a source,
-    or a run's executed notebook) if it is not one."""
-    try:
-        notebook = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
-    except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)
-        raise KnowrepoError(relpath, f"invalid notebook JSON: {str(exc)[:200]}") from None
-    if problem := notebook_problem(notebook):
-        raise KnowrepoError(relpath, problem)
-    return notebook
 
 
 def _notebook_heading(notebook: dict[str, Any]) -> str:
@@ -442,11 +236,6 @@ def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
     )
 
 
-def kind_of(relpath: str) -> str:
-    """ "notebook" or "markdown": what a source is read and rendered as."""
-    return SUFFIXES[os.path.splitext(relpath)[1]]
-
-
 def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord | None) -> SourceRecord:
     """The manifest's record of one source: its hash and validated front matter, or its error."""
     try:
@@ -481,61 +270,9 @@ def _kind_by_name(relpath: str) -> str:
     return "markdown" if relpath.endswith(".md") else "notebook"
 
 
-def discover_reports(state: BuildState) -> None:
-    """Stage 1, discover: every source under reports/, its front matter validated, its slug
-    checked; and what every page depends on (the digest)."""
-    from knowrepo import __version__
-    from knowrepo.pipeline.assemble.links import check_slug
-    from knowrepo.pipeline.assemble.theme import theme_digest, theme_files
-    from knowrepo.pipeline.render.job import render_fingerprint
-
-    found = discover(
-        state.root,
-        state.manifest.sources,
-        drafts=state.options.drafts,
-        stats=state.snapshot["sources"],
-        refused=state.snapshot["refused"],
-    )
-    state.sources = found.sources
-    state.failed |= found.failed_sources
-    for relpath, why in sorted({**state.snapshot.get("skipped", {}), **found.skipped}.items()):
-        state.reporter.detail(f"skipped {relpath}: {why}")
-    for relpath, record in found.sources.items():
-        if record.ignored:
-            state.reporter.detail(f"{relpath}: fields for other tools, ignored: {', '.join(record.ignored)}")
-    errors = list(found.errors)
-    for report in found.reports:
-        try:
-            check_slug(report)
-            state.reports.append(report)
-        except KnowrepoError as exc:
-            errors.append(exc)
-            state.failed.add(report.source)
-    if state.options.strict and errors:
-        raise errors[0]
-    for error in errors:
-        state.fail(error)
-    extras = state.theme_extras.files if state.theme_extras else {}
-    state.theme_files = {**theme_files(state.theme_dirs), **extras}
-    state.fingerprint = render_fingerprint()
-    # The slugs are those of every report found: links to a report whose run or render fails
-    # still lead to its previous page, which it keeps.
-    state.slug_by_source = {r.source: r.slug for r in state.reports}
-    state.digest = key_of(
-        theme_digest(state.theme_dirs),
-        state.config.digest,
-        state.fingerprint,
-        __version__,
-        state.snapshot.get("knowrepo"),  # knowrepo's code: a change to how pages are assembled redoes them
-        sorted(state.slug_by_source.items()),
-    )
-
-
 def find_report(root: Path, reports: list[Report], name: str, broken: Sequence[KnowrepoError] = ()) -> Report:
     """A report by slug (churn, sales/monthly-revenue) or by path (reports/x.ipynb, ./x.ipynb).
     A name that addresses a file in `broken` raises that file's own error."""
-    from knowrepo.errors import did_you_mean
-
     by_slug = {r.slug: r for r in reports}
     if name.strip("/") in by_slug:
         return by_slug[name.strip("/")]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.pipeline.publish import Stager
+from knowrepo.pipeline.versions import Stager
 from knowrepo.support.hashing import content_hash
 
 BYTES, COPY, LINK, REUSE = "bytes", "copy", "link", "reuse"

@@ -9,8 +9,8 @@ from typing import Any
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import VARIANT_NAME, Meta
-from knowrepo.pipeline.execute.schedule import parse_schedule
-from knowrepo.support.secrets import MASK, masked, scrub, secrets_in
+from knowrepo.pipeline.schedule import check_template, is_template, parse_schedule
+from knowrepo.support.secrets import scrub, secrets_in
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
 
 FIELDS = {f for f in Meta.__dataclass_fields__}
@@ -304,7 +304,7 @@ def _load(path: str, yaml_text: str, first_line: int) -> tuple[dict[str, Any], d
 
 
 def _field_lines(yaml_text: str, first_line: int) -> dict[str, int]:
-    import yaml
+    import yaml  # (PyYAML: ~30 ms, only for front matter that changed)
 
     try:
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
@@ -369,10 +369,8 @@ def age_seconds(text: str) -> int | None:
 
 def _check_templates(path: str, data: dict[str, Any]) -> None:
     """Date templates in params and variants ({{ run_date | previous_month }}) must evaluate."""
-    from knowrepo.pipeline.execute.schedule import check_template, is_template
-
-    private = _private_names(data)
-    for values in _parameter_sets(data):
+    private = private_names(data)
+    for values in parameter_sets(data):
         for name, value in values.items():
             if is_template(value):
                 check_template(path, str(name), value, name in private)
@@ -383,7 +381,7 @@ def _check_matrix(path: str, data: dict[str, Any]) -> None:
     which are in every URL and page of the report."""
     variants = data.get("variants")
     matrix = variants.get("matrix") if isinstance(variants, dict) else None
-    for name in _private_names(data):
+    for name in private_names(data):
         if isinstance(matrix, dict) and name in matrix:
             raise KnowrepoError(
                 path,
@@ -392,96 +390,14 @@ def _check_matrix(path: str, data: dict[str, Any]) -> None:
             )
 
 
-# ---- private values: written nowhere ---------------------------------------------------------
+# ---- private values: written nowhere (masking.py masks them in the files published) ----------
 
 
-def mask_front_matter(yaml_text: str) -> str:
-    """The front matter with the value of each private parameter (in `params`, in every variant,
-    in a matrix) written as "***", and every other byte as it was: what downloads and stored
-    notebooks hold in its place. Values are found by their place in the YAML, not by their text,
-    so a short or oddly quoted value is masked too."""
-    spans = _private_spans(yaml_text)
-    text = yaml_text
-    for start, end in sorted(spans, reverse=True):
-        span = text[start:end]
-        text = text[:start] + f'"{MASK}"' + span[len(span.rstrip()) :] + text[end:]
-    if spans and _still_private(text):
-        return _dumped(yaml_text)
-    return text
-
-
-def _private_spans(yaml_text: str) -> set[tuple[int, int]]:
-    """(start, end) in the text of each private parameter's value (none inside another)."""
-    import yaml
-
-    try:
-        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return set()  # (such front matter fails validation: its report is neither run nor published)
-    fields = dict(_pairs(root))
-    private = _node_names(fields.get("private_params"))
-    variants = [node for _name, node in _pairs(fields.get("variants"))]
-    spans = {
-        (node.start_mark.index, node.end_mark.index)
-        for values in [fields.get("params"), *variants]
-        for name, node in _pairs(values)
-        if name in private
-    }
-    return {(a, b) for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)}
-
-
-def _pairs(node: Any) -> list[tuple[str, Any]]:
-    """The (text key, value node) pairs of a YAML mapping node (none for any other node)."""
-    import yaml
-
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    return [(str(key.value), value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
-
-
-def _node_names(node: Any) -> set[str]:
-    """The names a list field's YAML node gives, as the front matter reads them (_names)."""
-    import yaml
-
-    if isinstance(node, yaml.ScalarNode):
-        return set(name_list(str(node.value)))
-    if isinstance(node, yaml.SequenceNode):
-        return set(name_list([str(item.value) for item in node.value if isinstance(item, yaml.ScalarNode)]))
-    return set()
-
-
-def _still_private(text: str) -> bool:
-    """Whether masked front matter fails to read, or holds a private value that is not ***
-    (an anchor that an alias elsewhere named): then it is written anew."""
-    try:
-        data = load_yaml(text)
-    except YamlProblem:
-        return True
-    private = _private_names(data)
-    return any(values[name] != MASK for values in _parameter_sets(data) for name in private if name in values)
-
-
-def _dumped(yaml_text: str) -> str:
-    """The front matter written anew by PyYAML, private values masked (comments are lost)."""
-    import yaml
-
-    data = load_yaml(yaml_text)
-    private = _private_names(data)
-    if isinstance(data.get("params"), dict):
-        data["params"] = masked(data["params"], private)
-    if isinstance(data.get("variants"), dict):
-        data["variants"] = {
-            name: masked(values, private) if isinstance(values, dict) else values
-            for name, values in data["variants"].items()
-        }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-
-
-def _private_names(data: Any) -> tuple[str, ...]:
+def private_names(data: Any) -> tuple[str, ...]:
     return name_list(data.get("private_params") if isinstance(data, dict) else None)
 
 
-def _parameter_sets(data: Any) -> list[dict[str, Any]]:
+def parameter_sets(data: Any) -> list[dict[str, Any]]:
     """The front matter's parameter sets: params, and each variant's (a matrix's lists too)."""
     if not isinstance(data, dict):
         return []
@@ -492,20 +408,4 @@ def _parameter_sets(data: Any) -> list[dict[str, Any]]:
 
 def front_matter_secrets(data: Any) -> list[str]:
     """The private values a front matter's data holds, in every form text shows them."""
-    return secrets_in(_parameter_sets(data), _private_names(data))
-
-
-def mask_notebook(nb: dict[str, Any]) -> dict[str, Any]:
-    """The notebook with its front matter's private values masked (itself when it holds none)."""
-    cells = nb.get("cells", [])
-    yaml_text, index = notebook_front_matter(cells)
-    if yaml_text is None or index is None:
-        return nb
-    hidden = mask_front_matter(yaml_text)
-    if hidden == yaml_text:
-        return nb
-    cell = cells[index]
-    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    # (the YAML's first occurrence is the front matter's: only the `---` line comes before it)
-    cell = {**cell, "source": source.replace(yaml_text, hidden, 1)}
-    return {**nb, "cells": [*cells[:index], cell, *cells[index + 1 :]]}
+    return secrets_in(parameter_sets(data), private_names(data))

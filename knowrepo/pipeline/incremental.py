@@ -13,8 +13,9 @@ from typing import Any
 
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
-from knowrepo.pipeline.discover import scan_sources
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
+from knowrepo.pipeline.render.charts import chart_packages
+from knowrepo.pipeline.sources import scan_sources
 from knowrepo.pipeline.state import BuildOptions, BuildState
 from knowrepo.plugins import installed_stamp
 from knowrepo.support.hashing import file_hash
@@ -64,8 +65,6 @@ def code_identity() -> dict[str, Any]:
     """knowrepo's version, the stats of its modules (an edited checkout is new code), the
     chart libraries installed (installing bokeh turns notes into charts) and the distributions
     installed (a plugin installed or upgraded re-renders what it draws): ~3 ms."""
-    from knowrepo.pipeline.render.charts import chart_packages
-
     package = Path(__file__).parent.parent
     modules = {str(p.relative_to(package)): stat_of(p) for p in sorted(package.rglob("*.py"))}
     charts = chart_packages()

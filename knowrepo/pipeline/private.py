@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from knowrepo.model import Meta
-from knowrepo.pipeline.frontmatter import front_matter_span, mask_front_matter, mask_notebook
+from knowrepo.pipeline.frontmatter import front_matter_span
+from knowrepo.pipeline.masking import mask_front_matter, mask_notebook
 from knowrepo.pipeline.textnotebook import mask_script_header
 from knowrepo.support.secrets import scrub, secrets_in
 

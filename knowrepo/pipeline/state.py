@@ -11,15 +11,16 @@ from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RenderedPage, Report
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, SourceRecord
+from knowrepo.plugins import LoadRegistry
 from knowrepo.support.progress import Reporter
 
 if TYPE_CHECKING:
     from knowrepo.pipeline.assemble.theme import ThemeExtras
     from knowrepo.pipeline.execute.plan import ReportPlan
     from knowrepo.pipeline.files import SiteFiles
-    from knowrepo.pipeline.publish import Stager
     from knowrepo.pipeline.render.renderer import Renderer
     from knowrepo.pipeline.render.views import View
+    from knowrepo.pipeline.versions import Stager
 
 
 @dataclass
@@ -75,6 +76,7 @@ class BuildState:
     snapshot: Snapshot  # stats of every input, as incremental.input_snapshot makes them
     previous: Path | None  # the published version, when the manifest describes it
     result: BuildResult
+    load_registry: LoadRegistry  # the parts of knowrepo and its plugins: loaded when first asked for
     now: Any = None  # the build's clock (support.clock.now)
     stager: Stager | None = None
     renderer: Renderer | None = None

@@ -22,6 +22,7 @@ from typing import Any
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError
+from knowrepo.plugins import LoadRegistry
 from knowrepo.preview.watcher import Builder, State, watch
 
 LIVE_PREFIX = "/__knowrepo/"
@@ -157,13 +158,15 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def run_preview(root: Path, host: str, port: int, execute: bool, log: Any) -> None:
-    """Build, serve and watch until Ctrl-C."""
-    config = load_config(root)
+def run_preview(
+    root: Path, host: str, port: int, execute: bool, log: Any, load_registry: LoadRegistry
+) -> None:
+    """Build (with the registry `load_registry` loads), serve and watch until Ctrl-C."""
+    config = load_config(root, load_registry)
     output = config.state_dir / "preview" / "site"
     output.parent.mkdir(parents=True, exist_ok=True)
     state = State()
-    builder = Builder(root, output, execute, state, log)
+    builder = Builder(root, output, execute, state, log, load_registry)
     handler = make_handler(output, config.site.base_path, state)
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)

@@ -15,6 +15,8 @@ from typing import Any
 from knowrepo.config import CONFIG_NAME, load_config
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.build import BuildOptions, BuildResult, build
+from knowrepo.pipeline.render.job import warm_renderer
+from knowrepo.plugins import LoadRegistry
 
 DEBOUNCE_SECONDS = 0.1
 IGNORED_PARTS = {".knowrepo", ".git", ".ipynb_checkpoints", "__pycache__", "node_modules"}
@@ -61,8 +63,11 @@ def page_urls(base_path: str, paths: list[str]) -> list[str]:
 class Builder:
     """Rebuilds on demand, one at a time; a request made during a build runs after it."""
 
-    def __init__(self, root: Path, output: Path, execute: bool, state: State, log: Any) -> None:
+    def __init__(
+        self, root: Path, output: Path, execute: bool, state: State, log: Any, load_registry: LoadRegistry
+    ) -> None:
         self.root, self.output, self.state, self.log = root, output, state, log
+        self.load_registry = load_registry
         self.options = BuildOptions(
             output=output,
             drafts=True,
@@ -74,12 +79,12 @@ class Builder:
 
     def build_once(self, options: BuildOptions | None = None) -> BuildResult | None:
         try:
-            result = build(self.root, options or self.options)
+            result = build(self.root, options or self.options, load_registry=self.load_registry)
         except KnowrepoError as exc:  # nothing could build (config, theme): keep the last good site
             self.log(f"error: {exc}")
             self.state.publish([str(exc)], [])
             return None
-        base = load_config(self.root).site.base_path
+        base = load_config(self.root, self.load_registry).site.base_path
         for message in result.errors:
             self.log(f"error: {message}")
         if not result.noop:
@@ -92,11 +97,10 @@ class Builder:
 
     def run(self) -> None:
         """The watcher's thread: wait for a change, let the burst settle, build."""
-        from knowrepo.pipeline.render.job import warm_renderer
-
         # Warm this process's renderer now (imports, first render: ~1 s), not on the first edit.
         with contextlib.suppress(Exception):
-            warm_renderer(str(load_config(self.root).state_dir / "cache" / "jinja"))
+            jinja_cache = str(load_config(self.root, self.load_registry).state_dir / "cache" / "jinja")
+            warm_renderer(jinja_cache, self.load_registry)
         while True:
             item = self.requests.get()
             if item is None:
@@ -137,7 +141,7 @@ def relevant(root: Path, output: Path, path: str) -> bool:
 
 def watch(root: Path, output: Path, builder: Builder) -> Any:
     """A watchdog observer that queues a rebuild for every relevant change."""
-    from watchdog.events import FileSystemEventHandler
+    from watchdog.events import FileSystemEventHandler  # (watchdog: `serve` only)
     from watchdog.observers import Observer
 
     class Handler(FileSystemEventHandler):

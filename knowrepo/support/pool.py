@@ -42,6 +42,7 @@ def _start_worker(parent: int, warm: Callable[[], None] | None) -> None:
 def start_pool(workers: int, warm: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     """Start `workers` processes now, each running `warm` (imports, first-call set-up) while the
     caller goes on planning: the work they get later starts warm."""
+    # (multiprocessing: ~10 ms, only where worker processes start)
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), warm))
@@ -80,6 +81,7 @@ def run_parallel(
         if not pending:
             return
         if on_crash is None:
+            # (multiprocessing: ~10 ms, only where worker processes start)
             from concurrent.futures.process import BrokenProcessPool
 
             raise BrokenProcessPool(f"a worker process died ({len(pending)} items left)")
@@ -97,6 +99,7 @@ def _run_in_pool(
     meanwhile: Callable[[], None] | None,
 ) -> list[T]:
     """One pass over a pool; returns the items left undone because a worker died."""
+    # (multiprocessing: ~10 ms, only where worker processes start)
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 

@@ -65,7 +65,7 @@ class RichReporter(LineReporter):
 
     def __init__(self, verbosity: int = 1) -> None:
         super().__init__(verbosity)
-        from rich.console import Console
+        from rich.console import Console  # (rich: only to draw a table or a progress bar)
 
         self.console = Console(stderr=True)
         self._progress: Any = None
@@ -75,6 +75,7 @@ class RichReporter(LineReporter):
         self.console.print(text, markup=False, highlight=False)
 
     def phase(self, name: str, total: int) -> None:
+        # (rich: only to draw a table or a progress bar)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.end_phase()

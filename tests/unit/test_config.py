@@ -9,6 +9,7 @@ import pytest
 
 from knowrepo.config import find_root, load_config, parse_config
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from unit.helpers import error_line
 
 # ---- moved from tests/test_parsing.py -------------------------------------------------------
@@ -53,7 +54,9 @@ def test_repository_is_found_upward(tmp_path: Path):
     ],
 )
 def test_E08_E10_E125_a_bad_setting_is_one_line_naming_the_file(tmp_path: Path, toml: str, message: str):
-    assert error_line(parse_config, tmp_path, toml) == f"{tmp_path}/knowrepo.toml: {message}"
+    # (the executors are the registry's: the config is checked against the registry it is given)
+    line = error_line(parse_config, tmp_path, toml, load_registry=load_registry)
+    assert line == f"{tmp_path}/knowrepo.toml: {message}"
 
 
 def test_E09_an_unknown_key_lists_the_valid_ones(tmp_path: Path):

@@ -24,6 +24,7 @@ from knowrepo.config import (
     toml_value,
 )
 from knowrepo.errors import KnowrepoError
+from knowrepo.loader import load_registry
 from knowrepo.model import Meta, Report
 from knowrepo.pipeline.render.views import report_views
 
@@ -154,8 +155,9 @@ def test_choices_given_lazily_are_asked_for_when_needed_only():
 def test_flags_that_set_an_option_take_what_its_declaration_takes(command, flag, section, name):
     param = next(p for p in main.commands[command].params if p.name == flag)
     declared = next(o for o in OPTIONS if (o.section, o.name) == (section, name))
-    if declared.choices:
-        assert isinstance(param.type, click.Choice) and param.type.choices == declared.allowed()
+    if declared.choices or declared.registered:  # (registered: the executors, the registry's names)
+        assert isinstance(param.type, click.Choice)
+        assert param.type.choices == declared.allowed(load_registry)
     else:
         assert isinstance(param.type, click.IntRange) and param.type.min == declared.minimum
 

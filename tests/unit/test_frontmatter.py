@@ -11,12 +11,11 @@ from knowrepo.pipeline.frontmatter import (
     expand_variants,
     front_matter_span,
     ignored_fields,
-    mask_front_matter,
-    mask_notebook,
     notebook_front_matter,
     parse_meta,
     split_markdown,
 )
+from knowrepo.pipeline.masking import mask_front_matter, mask_notebook
 from unit.helpers import error_line
 
 # ---- moved from tests/test_parsing.py -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""pipeline/execute/schedule.py: cron schedules, run dates and date templates in parameters,
+"""pipeline/schedule.py: cron schedules, run dates and date templates in parameters,
 bounded in size and time (E133-E136 of docs/errors.md)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from knowrepo.pipeline.execute.schedule import (
+from knowrepo.pipeline.schedule import (
     is_template,
     last_due,
     parse_schedule,

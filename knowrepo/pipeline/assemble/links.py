@@ -7,12 +7,13 @@ import functools
 import html
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report
-from knowrepo.plugins import PageContext, apply_passes, load_registry
+from knowrepo.pipeline.slugs import opaque_slug, unicode_slug
+from knowrepo.plugins import PageContext, Part, apply_passes
 
 # Top-level site paths that report slugs may not take.
 RESERVED = {
@@ -29,8 +30,6 @@ _HREF = re.compile(
 @functools.lru_cache(maxsize=4096)  # a few names, met once per card that carries them
 def slug_text(text: str) -> str:
     """A tag or author name as a URL segment: José García -> jose-garcia, 数据 -> 数据."""
-    from knowrepo.pipeline.discover import opaque_slug, unicode_slug
-
     return re.sub(r"[-_]+", "-", unicode_slug(text)).strip("-") or opaque_slug(text)
 
 
@@ -77,6 +76,7 @@ def rewrite_report_links(body: str, source: str, page: str, slug_by_source: Mapp
     return _HREF.sub(swap, body)
 
 
-def page_body(body: str, ctx: PageContext) -> str:
-    """A rendered body as it goes on one page (and into its PDF): through the page passes."""
-    return apply_passes(load_registry().page_passes(), body, ctx)
+def page_body(body: str, ctx: PageContext, page_passes: Sequence[Part]) -> str:
+    """A rendered body as it goes on one page (and into its PDF): through the registry's page
+    passes."""
+    return apply_passes(list(page_passes), body, ctx)

@@ -3,6 +3,9 @@ from a CDN: a site on an intranet shows the same offline."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import io
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,6 @@ from knowrepo.support.atomic import write_atomic
 
 def package_file(package: str, *parts: str) -> Path | None:
     """A data file of an installed package, found without importing it (plotly takes 0.5 s)."""
-    import importlib.util
-
     spec = importlib.util.find_spec(package)
     for folder in (spec.submodule_search_locations or []) if spec else []:
         if (path := Path(folder, *parts)).is_file():
@@ -30,9 +31,7 @@ def math_font(caches: Any) -> Any:
         return None
     path = caches.math_font(f"stix2-{source.stat().st_size}")
     if not path.exists():
-        import io
-
-        from fontTools.ttLib import TTFont
+        from fontTools.ttLib import TTFont  # (fontTools: only where the math font is packaged)
 
         font, data = TTFont(source), io.BytesIO()
         font.flavor = "woff"
@@ -60,15 +59,13 @@ def vega_bundle(caches: Any) -> Path | None:
     loaded as a classic script, its top-level names (a `function $` among them) were globals,
     and SlickGrid, which takes a global `$` for jQuery, then broke every Bokeh table on a page
     that also drew a Vega chart. It sets window.vegaEmbed, vega and vegaLite itself."""
-    import importlib.metadata
-
     try:
         version = importlib.metadata.version("vl-convert-python")
     except importlib.metadata.PackageNotFoundError:
         return None
     path = caches.vega_bundle(f"{version}-scoped")
     if not path.exists():
-        import vl_convert
+        import vl_convert  # (vl-convert: only where a Vega chart is drawn or packaged)
 
         write_atomic(path, f"(function () {{\n{vl_convert.javascript_bundle()}\n}})();\n".encode())
     return path

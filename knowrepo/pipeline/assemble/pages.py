@@ -6,6 +6,7 @@ A page's key hashes everything it shows; when the published page has that key, i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import posixpath
 import shlex
 from collections.abc import Callable
@@ -16,8 +17,10 @@ from knowrepo.model import Card, RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative_root
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
+from knowrepo.pipeline.assemble.sparkline import sparkline
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
-from knowrepo.plugins import PageContext
+from knowrepo.pipeline.private import published_source, report_secrets
+from knowrepo.plugins import PageContext, Part
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
 
@@ -71,6 +74,7 @@ class ReportPages:
     digest: str
     reuse: Callable[[str, str], bool]
     pdfs: dict[str, str]  # page path -> the site path of its PDF
+    page_passes: list[Part]  # the registry's passes over a body as it goes on a page
     files: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (path, kind, value, key)
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
@@ -134,7 +138,6 @@ class ReportPages:
         meta = self.report.meta
         if not meta.private_params:
             return None
-        from knowrepo.pipeline.private import published_source, report_secrets
 
         with open(source, "rb") as handle:
             data = handle.read()
@@ -257,7 +260,7 @@ class ReportPages:
         }
 
     def _page(self, path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
-        from markupsafe import Markup
+        from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
         report, body = self.report, self.bodies[view.key]
         listed = not (report.meta.unlisted or report.meta.draft)
@@ -279,7 +282,9 @@ class ReportPages:
             self.files.append((path, REUSE, None, key))
             return
         html = page_body(
-            body.body, PageContext(report.source, path, relative_root(path), self.slug_by_source)
+            body.body,
+            PageContext(report.source, path, relative_root(path), self.slug_by_source),
+            self.page_passes,
         )
         page = self.env.get_template("report.html").render(
             **self.ctx.common(path),
@@ -362,9 +367,7 @@ def _history_rows(
 
 def _trends(plan: Any) -> list[dict[str, Any]]:
     """A sparkline per variant and numeric metric, over all its successful runs."""
-    from markupsafe import Markup
-
-    from knowrepo.pipeline.assemble.sparkline import sparkline
+    from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
     names = list(dict.fromkeys(name for v in plan.variants for run in v.runs for name in run.metrics))
     trends = []
@@ -446,9 +449,7 @@ def run_data(run: Run) -> dict[str, Any]:
 
 def script_json(data: Any) -> Any:
     """`data` as JSON for a <script type="application/json"> (nothing in it can end the element)."""
-    import json
-
-    from markupsafe import Markup
+    from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
     return Markup(json.dumps(data, default=str).replace("<", "\\u003c"))
 

@@ -11,8 +11,9 @@ from pathlib import Path, PurePosixPath
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
-from knowrepo.plugins import load_registry
+from knowrepo.plugins import Registry
 from knowrepo.support.paths import outside_reason
+from knowrepo.support.text import not_utf8
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
@@ -67,7 +68,7 @@ def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
     """The user's templates first, then the default's; "default/<name>" is always the default
     theme's own <name>, so a user report.html can extend the report.html it replaces (as
     mkdocs' custom_dir and Sphinx's inherit do: a PrefixLoader, jinja2's own way)."""
-    import jinja2
+    import jinja2  # (jinja2: not for the no-op build)
 
     loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({DEFAULT_PREFIX: loaders[-1]}), *loaders])
@@ -145,8 +146,11 @@ def check_user_static(dirs: list[Path]) -> None:
                 raise KnowrepoError(path, f"knowrepo writes assets/{name} itself: name the file otherwise")
 
 
-def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
-    import jinja2
+def make_environment(
+    dirs: list[Path], registry: Registry, cache_dir: Path | None = None
+):  # -> jinja2.Environment
+    """The theme's templates, with the filters and globals of knowrepo and its plugins."""
+    import jinja2  # (jinja2: not for the no-op build)
 
     env = jinja2.Environment(
         loader=theme_loader(dirs),
@@ -156,7 +160,6 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
         undefined=jinja2.StrictUndefined,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
-    registry = load_registry()  # the filters and globals of knowrepo and its plugins
     env.globals.update(registry.contexts())
     env.filters.update(registry.filters())
     return env
@@ -165,9 +168,7 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
 def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environment
     """Compile every template of the theme: a syntax error is one line naming the file and
     line (and stops the build before anything is published), never a jinja traceback."""
-    import jinja2
-
-    from knowrepo.support.text import not_utf8
+    import jinja2  # (jinja2: not for the no-op build)
 
     for rel, path in sorted(files.items()):
         if not rel.startswith("templates/"):

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from knowrepo.errors import KnowrepoError, one_line
-from knowrepo.plugins import Executor, load_registry
+from knowrepo.model import Run
+from knowrepo.pipeline.execute.remote import bundle, commit_remote, execute_remote
+from knowrepo.pipeline.execute.run import RunRequest, _crashed, _safe_execute, _unstored
+from knowrepo.plugins import Executor, Registry
+from knowrepo.support.pool import run_parallel
+from knowrepo.support.quiet import quiet_dask
+from knowrepo.support.secrets import scrub
 
 DASK_EXTRA = "the dask executor needs Dask: pip install 'knowrepo[dask]'"
 
@@ -44,21 +51,40 @@ def choice_of(execute_config: Any, kind: str | None = None, scheduler: str | Non
     )
 
 
-def executor_of(choice: ExecutorChoice) -> Executor:
+def executor_of(choice: ExecutorChoice, registry: Registry) -> Executor:
     """The registered executor `choice.kind` names, made for `choice` (an unknown name is a
     one-line error listing the registered ones)."""
-    return load_registry().executor(choice.kind)(choice)
+    return registry.executor(choice.kind)(choice)
 
 
-def check_executor(choice: ExecutorChoice) -> None:
-    """The executor's one-line errors, before anything is planned or run."""
-    executor_of(choice).check()
+class LocalExecutor:
+    """The `local` executor: worker processes here (support/pool.py starts a fresh pool when
+    a worker dies, and a run is tried again `retries` times)."""
+
+    def __init__(self, choice: ExecutorChoice) -> None:
+        self.choice = choice
+
+    def check(self) -> None:
+        """Nothing to check: processes here need nothing more."""
+
+    def threads_per_run(self, workers: int) -> int:
+        return self.choice.threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
+
+    def run(
+        self,
+        requests: list[RunRequest],
+        workers: int,
+        done: Callable[[Run], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        run_parallel(
+            _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
+            attempts=1 + self.choice.retries,
+        )  # fmt: skip
 
 
 def require_dask() -> None:
     """The one-line error for --executor dask without the extra, before anything starts."""
-    import importlib.util
-
     try:
         found = importlib.util.find_spec("distributed") is not None
     except ValueError:  # (a module set to None in sys.modules)
@@ -96,10 +122,9 @@ def dask_client(choice: ExecutorChoice, workers: int) -> Iterator[Any]:
     else of Dask's own configuration (DASK_SCHEDULER_ADDRESS, ~/.config/dask), else of a
     LocalCluster of `workers` processes of one thread each (one kernel per process)."""
     try:
-        from distributed import LocalCluster
+        from distributed import LocalCluster  # (Dask: an extra, for the dask executor only)
     except ImportError:
         raise KnowrepoError(None, DASK_EXTRA) from None
-    from knowrepo.support.quiet import quiet_dask
 
     quiet_dask()
     address, where = scheduler_of(choice)
@@ -124,7 +149,7 @@ def dask_client(choice: ExecutorChoice, workers: int) -> Iterator[Any]:
 def scheduler_of(choice: ExecutorChoice) -> tuple[str, str]:
     """The scheduler's address ("": none, start a LocalCluster) and where it was set (for
     errors), checked: a malformed address is a one-line error before anything runs."""
-    import dask
+    import dask  # (Dask: an extra, for the dask executor only)
 
     address, where = choice.scheduler, choice.scheduler_from
     if not address:
@@ -137,6 +162,7 @@ def scheduler_of(choice: ExecutorChoice) -> tuple[str, str]:
 
 def address_problem(address: str) -> str | None:
     """Why `address` is not a Dask scheduler's address (None: it is one), as Dask parses it."""
+    # (Dask: an extra, for the dask executor only)
     from distributed.comm import get_address_host_port, parse_address
     from distributed.comm.registry import get_backend
 
@@ -162,7 +188,7 @@ def dask_security(address: str, where: str) -> Any:
     """Dask's own TLS settings (distributed.comm.tls.*, DASK_DISTRIBUTED__COMM__TLS__* in the
     environment) for `address`, checked: what is missing or unreadable is a one-line error
     instead of Dask's TypeError or a bare 'No such file'."""
-    from distributed.comm import parse_address
+    from distributed.comm import parse_address  # (Dask: an extra, for the dask executor only)
     from distributed.security import Security
 
     security, scheme = Security(), parse_address(address)[0]
@@ -192,7 +218,7 @@ def readable_error(sent: Any) -> BaseException:
     here. Dask's own reading raises inside its event loop when the pickle names a class this
     machine lacks, or loads as something that is not an exception, and the task's future then
     never completes: `run --executor dask` waited forever."""
-    from distributed.protocol import pickle
+    from distributed.protocol import pickle  # (Dask: an extra, for the dask executor only)
 
     if isinstance(sent, bytes | bytearray | memoryview):
         try:
@@ -217,7 +243,7 @@ def _why(error: BaseException) -> str:
 def _reading_client() -> type:
     """distributed.Client, reading each task's error with `readable_error` (Dask has no public
     hook for it: this overrides the stream handler its client registers for 'task-erred')."""
-    from distributed import Client
+    from distributed import Client  # (Dask: an extra, for the dask executor only)
 
     class ReadingClient(Client):
         def _handle_task_erred(self, key: Any = None, exception: Any = None, traceback: Any = None) -> None:
@@ -260,11 +286,7 @@ def run_on(
     run's origin; a run whose cell failed, or whose result fails the checks, is a result, never
     resubmitted. Ctrl-C (or any error) cancels what has not finished; the runs already returned
     stay committed."""
-    from distributed import wait as wait_for
-
-    from knowrepo.pipeline.execute.remote import commit_remote
-    from knowrepo.pipeline.execute.run import _unstored
-    from knowrepo.support.secrets import scrub
+    from distributed import wait as wait_for  # (Dask: an extra, for the dask executor only)
 
     pending = dict(_submit(client, r) for r in requests)
     try:
@@ -291,7 +313,5 @@ def run_on(
 
 def _submit(client: Any, request: Any) -> tuple[Any, Any]:
     """(the task's future, its request as sent: with the run id the task carries)."""
-    from knowrepo.pipeline.execute.remote import bundle, execute_remote
-
     task = bundle(request)
     return client.submit(execute_remote, task, pure=False), task.request

@@ -12,10 +12,14 @@ from typing import Any
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Report, Run, shown_run
-from knowrepo.pipeline.execute.params import Param, declared_params, resolve
+from knowrepo.pipeline.execute.params import TYPES, Param, declared_params, resolve
 from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.frontmatter import age_seconds
 from knowrepo.pipeline.private import report_secrets
+from knowrepo.pipeline.schedule import is_template, render_params, run_date
+from knowrepo.pipeline.textnotebook import load_notebook, notebook_file
+from knowrepo.support import clock
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.caches import Caches
 from knowrepo.support.hashing import file_hash
@@ -35,7 +39,6 @@ class NotebookFacts:
     kernel: str | None  # the kernelspec the notebook names, if any
 
     def declared(self) -> dict[str, Param]:
-        from knowrepo.pipeline.execute.params import TYPES
 
         return {
             name: Param(name, TYPES.get(kind) if kind else None, default, source)
@@ -60,7 +63,6 @@ def notebook_facts(root: Path, report: Report, caches: Caches) -> NotebookFacts:
     cached = caches.facts(report.source_hash)
     if (known := _cached_facts(cached)) is not None:
         return known
-    from knowrepo.pipeline.textnotebook import load_notebook, notebook_file
 
     nb = load_notebook(root / report.source)
     cells = nb.get("cells", [])
@@ -184,9 +186,6 @@ def _date_for(
     """The date that date-templated parameters are evaluated for (None: there are none): the
     given one (a scheduled or explicit run); else the one the published run was for, so that a
     build never reruns a report because the month turned; else today."""
-    from knowrepo.pipeline.execute.schedule import is_template, run_date
-    from knowrepo.support import clock
-
     if not any(is_template(v) for v in [*report.meta.params.values(), *values.values()]):
         return None
     if given is not None:
@@ -198,7 +197,6 @@ def _date_for(
 
 
 def _dated(report: Report, values: dict[str, Any], date: dt.date | None) -> dict[str, Any]:
-    from knowrepo.pipeline.execute.schedule import render_params
 
     return render_params(report.source, values, date, report.meta.private_params) if date else values
 
@@ -289,10 +287,6 @@ def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:
 def staleness(root: Path, plan: ReportPlan, run: Any, now: Any) -> str:
     """Why the run a page shows is stale ("" if it is not): a declared input changed since it
     ran (until a rerun), or it is older than the report's max_age."""
-    import datetime as dt
-
-    from knowrepo.pipeline.frontmatter import age_seconds
-
     if run is None or run.folder is None:
         return ""
     if run.inputs:

@@ -37,6 +37,7 @@ from knowrepo.pipeline.execute.run import (
     _unstored,
 )
 from knowrepo.pipeline.execute.runstore import RUN_FILE, RunStore, new_run_id, record_problem
+from knowrepo.pipeline.textnotebook import notebook_file
 from knowrepo.support.secrets import masked, scrub
 from knowrepo.support.yamltext import plain_problem
 
@@ -63,8 +64,6 @@ def bundle(request: RunRequest) -> RemoteRun:
     """The task for `request`: the source, its converted notebook for a text notebook, and the
     declared input files (their hashes are already in the request's cache key). Each task gets
     a new run id here, so the store's owner, not the worker, names the run's folder."""
-    from knowrepo.pipeline.textnotebook import notebook_file
-
     root = Path(request.root)
     notebook = notebook_file(root, request.source, request.source_hash).resolve()
     paths = {request.source, notebook.relative_to(root.resolve()).as_posix(), *request.inputs}

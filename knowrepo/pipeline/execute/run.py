@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -17,23 +18,20 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError, one_line, write_error
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
-from knowrepo.pipeline.frontmatter import mask_notebook
+from knowrepo.pipeline.masking import mask_notebook
+from knowrepo.pipeline.textnotebook import notebook_file
+from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
-from knowrepo.support.pool import run_parallel
 from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
-
-if TYPE_CHECKING:
-    from knowrepo.pipeline.execute.executors import ExecutorChoice
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -198,7 +196,7 @@ def _quiet_kernel_manager(log: Path, threads: int = 0) -> type:
     """A kernel manager on IPC sockets in a temp folder: no 'running over TCP without
     encryption' warning on the user's terminal, and no socket files beside the notebook. With
     `threads`, the kernel's BLAS/OpenMP thread pools are capped to it."""
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import AsyncKernelManager  # (papermill's: only where a notebook runs)
 
     class QuietKernelManager(AsyncKernelManager):
         stderr_path: str | None = None  # the kernel's own log, kept with the run
@@ -276,7 +274,7 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
 
 
 def _versions() -> dict[str, str]:
-    import papermill
+    import papermill  # (papermill: only where a notebook runs)
 
     return {"python": platform.python_version(), "knowrepo": __version__, "papermill": papermill.__version__}
 
@@ -332,11 +330,8 @@ def kernel_did_not_start(exc: BaseException) -> bool:
 
 
 def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
-    import logging
 
-    import papermill
-
-    from knowrepo.pipeline.textnotebook import notebook_file
+    import papermill  # (papermill: only where a notebook runs)
 
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     source = Path(request.root) / request.source
@@ -407,16 +402,11 @@ def _crashed(request: RunRequest) -> Run:
     return _unstored(request, "WorkerDied", "the process running it died (killed, or out of memory)")
 
 
-def execute_all(
-    requests: list[RunRequest], workers: int, reporter: Any, executor: ExecutorChoice | None = None
-) -> list[Run]:
-    """Execute runs on the registered executor `executor` names (local processes by default),
-    with progress; returns the runs."""
-    from knowrepo.pipeline.execute.executors import ExecutorChoice, executor_of
-
+def execute_all(requests: list[RunRequest], workers: int, reporter: Any, runner: Executor) -> list[Run]:
+    """Execute runs on `runner` (a registered executor, made by executors.executor_of), with
+    progress; returns the runs."""
     if not requests:
         return []
-    runner = executor_of(executor or ExecutorChoice())
     runner.check()
     threads = runner.threads_per_run(min(workers, len(requests)))
     requests = [replace(r, threads=threads) for r in requests]
@@ -434,32 +424,6 @@ def execute_all(
     finally:
         reporter.end_phase()
     return runs
-
-
-class LocalExecutor:
-    """The `local` executor: worker processes here (support/pool.py starts a fresh pool when
-    a worker dies, and a run is tried again `retries` times)."""
-
-    def __init__(self, choice: ExecutorChoice) -> None:
-        self.choice = choice
-
-    def check(self) -> None:
-        """Nothing to check: processes here need nothing more."""
-
-    def threads_per_run(self, workers: int) -> int:
-        return self.choice.threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
-
-    def run(
-        self,
-        requests: list[RunRequest],
-        workers: int,
-        done: Callable[[Run], None],
-        warn: Callable[[str], None],
-    ) -> None:
-        run_parallel(
-            _safe_execute, requests, workers, lambda _request, run: done(run), on_crash=_crashed,
-            attempts=1 + self.choice.retries,
-        )  # fmt: skip
 
 
 def failure_line(run: Run) -> str:

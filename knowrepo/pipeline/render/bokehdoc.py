@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from knowrepo.pipeline.render.css import BODY_SCOPE, clean_stylesheet, safe_declaration
+from knowrepo.pipeline.render.markdown import render_markdown
 from knowrepo.pipeline.render.sanitize import clean_html, clean_svg, plain_attribute
 
 Cleaner = Callable[[Any], Any]
@@ -215,8 +216,6 @@ def _svg(value: Any) -> Any:
 
 def _markdown(value: Any) -> Any:
     """Markdown as the site renders it (raw HTML cleaned, math as MathML), for a Div."""
-    from knowrepo.pipeline.render.markdown import render_markdown
-
     return render_markdown(value, sanitize=True) if isinstance(value, str) else value
 
 
@@ -301,7 +300,7 @@ def _length(default: Any) -> Cleaner:
 
 
 def _one_length(text: str) -> bool:
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     tokens = tinycss2.parse_component_value_list(text, skip_comments=True)
     tokens = [token for token in tokens if token.type != "whitespace"]

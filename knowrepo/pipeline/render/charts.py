@@ -15,6 +15,7 @@ import functools
 import html
 import importlib.util
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,8 +54,6 @@ def installed(package: str) -> bool:
 def chart_packages() -> str:
     """Which chart libraries the site can draw with, as the stats of their installed modules
     (an upgrade rewrites them): importlib.metadata alone would take 50 ms of a 0.16 s no-op build."""
-    import os
-
     importlib.invalidate_caches()  # (a long-lived process, `knowrepo serve`, sees an install)
     installed.cache_clear()
     bokeh_major.cache_clear()
@@ -127,7 +126,7 @@ def _bokeh_from_script(script: str) -> Chart | None:
 @functools.cache
 def bokeh_major() -> str:
     """The installed bokeh's major version ("3"), read once a Bokeh chart is met."""
-    import importlib.metadata
+    import importlib.metadata  # (only once a Bokeh chart is met)
 
     try:
         return importlib.metadata.version("bokeh").split(".")[0]
@@ -271,7 +270,7 @@ def vega_svg(chart: Chart, limit: int) -> str | None:
     """A static SVG of a Vega or Vega-Lite chart, drawn by vl-convert (no browser), for the PDF
     and readers without JavaScript; None when it cannot be drawn offline (data from a URL), or
     would be large (over MAX_STATIC_ROWS rows, or `limit` bytes)."""
-    import vl_convert
+    import vl_convert  # (vl-convert: only where a Vega chart is drawn or packaged)
 
     if data_rows(chart.spec.get("spec")) > MAX_STATIC_ROWS:
         return None

@@ -45,7 +45,7 @@ def is_local_url(url: str) -> bool:
 
 def clean_declarations(text: str) -> str:
     """A style="" attribute's declarations, without those that escape or load."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     return _declarations(tinycss2.parse_blocks_contents(text, skip_comments=True, skip_whitespace=True))
 
@@ -53,7 +53,7 @@ def clean_declarations(text: str) -> str:
 def clean_stylesheet(css: str, scope: str | None = None) -> str:
     """A style sheet's text cleaned (see the module's doc); with `scope`, each selector is put
     under it. The result can stand inside a <style> element: it never holds `</`."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     return "\n".join(_rules(rules, scope)).replace("</", "<\\/")
@@ -63,7 +63,7 @@ def safe_declaration(name: str, value: str) -> bool:
     """Whether `name: value` is one declaration, of that property, that keeps to the element's
     box and loads nothing (Bokeh joins its styles into style sheets as text: `red; } x {` must
     not pass)."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     nodes = tinycss2.parse_blocks_contents(f"{name}: {value}", skip_comments=True, skip_whitespace=True)
     return (
@@ -77,13 +77,13 @@ def safe_declaration(name: str, value: str) -> bool:
 def loads_elsewhere(value: str) -> bool:
     """Whether a CSS value (an SVG presentation attribute such as fill="url(...)") loads
     anything from outside its document."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     return _loads(tinycss2.parse_component_value_list(value, skip_comments=True))
 
 
 def _rules(rules: Iterable[Any], scope: str | None) -> Iterator[str]:
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     for rule in rules:
         if rule.type == "qualified-rule":
@@ -99,7 +99,7 @@ def _rules(rules: Iterable[Any], scope: str | None) -> Iterator[str]:
 
 def _selectors(prelude: list[Any], scope: str | None) -> str:
     """The selector list, each selector under `scope` (those that would reach past it dropped)."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
 
     kept = []
     for selector in _split(prelude):
@@ -129,7 +129,7 @@ def _split(prelude: list[Any]) -> Iterator[list[Any]]:
 
 def _declarations(nodes: Iterable[Any]) -> str:
     """The safe declarations among `nodes`, as `name: value` text (nested rules are dropped)."""
-    import tinycss2
+    import tinycss2  # (tinycss2: only where report CSS is read)
     from tinycss2.serializer import serialize_identifier
 
     kept = []

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
+from knowrepo.pipeline.render.sanitize import clean_svg
 from knowrepo.plugins import BodyContext
 from knowrepo.support.paths import outside_reason
 
@@ -51,8 +52,6 @@ def image_file(
         return "not found"
     data = read(path.relative_to(base.resolve()).as_posix())
     if sanitize and suffix == ".svg":
-        from knowrepo.pipeline.render.sanitize import clean_svg  # (nh3: only for an SVG)
-
         cleaned = clean_svg(data)
         if cleaned is None:
             return "is not well-formed SVG; not published"

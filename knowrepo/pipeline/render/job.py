@@ -16,11 +16,24 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
+from knowrepo.pipeline.frontmatter import split_markdown
+from knowrepo.pipeline.ipynb import notebook_json
+from knowrepo.pipeline.render.ansi import themed_ansi2html
 from knowrepo.pipeline.render.assets import AssetStore
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.render.images import image_file
-from knowrepo.plugins import BodyContext, apply_passes, load_registry
+from knowrepo.pipeline.render.markdown import (
+    first_paragraph,
+    latex_output_to_html,
+    markdown_syntax,
+    render_markdown,
+)
+from knowrepo.pipeline.render.prepare import NotebookPreparer
+from knowrepo.pipeline.textnotebook import read_notebook
+from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
+from knowrepo.support.faults import pause_point
 from knowrepo.support.hashing import content_hash
+from knowrepo.support.text import decode
 from knowrepo.support.yamltext import repair_tree
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
@@ -28,13 +41,13 @@ ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site ro
 ASSET_PREFIX = ROOT_TOKEN + "assets/img/"  # how the URL of each asset file starts in a body
 
 
-def render_fingerprint() -> str:
+def render_fingerprint(registry: Registry) -> str:
     """Hash of everything that shapes a rendered body: knowrepo's template and code (the render
     package, the registry and the list of built-in parts), the plugins' names and versions
     (upgrading one re-renders what it drew), and which chart libraries are installed
     (installing bokeh turns its notes into charts)."""
     digest = hashlib.sha256(chart_packages().encode())
-    digest.update(load_registry().fingerprint().encode())
+    digest.update(registry.fingerprint().encode())
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     package = here.parent.parent
     files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
@@ -100,6 +113,7 @@ class NotebookRenderer:
     """One nbconvert exporter for the life of a process."""
 
     def __init__(self, cache_dir: str | None = None) -> None:
+        # (nbconvert: ~0.5 s, for render workers only)
         from nbconvert.exporters import HTMLExporter, TemplateExporter
         from nbconvert.filters.highlight import Highlight2HTML
         from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -133,8 +147,6 @@ class NotebookRenderer:
 
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
-        from knowrepo.pipeline.render.ansi import themed_ansi2html
-        from knowrepo.pipeline.render.markdown import latex_output_to_html, render_markdown
 
         self.sanitize = True
         self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
@@ -145,7 +157,7 @@ class NotebookRenderer:
         self._Highlight2HTML = Highlight2HTML
 
     def body(self, nb_dict: dict[str, Any], sanitize: bool = True) -> str:
-        import nbformat
+        import nbformat  # (nbformat: render workers only)
 
         self.sanitize = sanitize
         nb = nbformat.from_dict(nb_dict)
@@ -174,12 +186,13 @@ def _notebook_renderer(cache_dir: str | None) -> NotebookRenderer:
     return _renderer
 
 
-def warm_renderer(cache_dir: str) -> None:
-    """Build this process's exporter and render a tiny notebook once: a fresh process pays
-    ~0.15 s on its first render (Pygments lexers, template globals) on top of the imports."""
-    from knowrepo.pipeline.render.markdown import render_markdown
-
-    render_markdown("*warm*", sanitize=True)
+def warm_renderer(cache_dir: str, load_registry: LoadRegistry) -> None:
+    """Load the registry, build this process's exporter and render a tiny notebook once: a
+    fresh process pays ~0.15 s on its first render (Pygments lexers, template globals) on top
+    of the imports."""
+    registry = load_registry()
+    with markdown_syntax(registry):
+        render_markdown("*warm*", sanitize=True)
     cell = {
         "id": "warm",
         "cell_type": "code",
@@ -190,26 +203,25 @@ def warm_renderer(cache_dir: str) -> None:
     }
     info = {"name": "python", "pygments_lexer": "ipython3"}
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": info}, "cells": [cell]}
-    _notebook_renderer(cache_dir).body(nb)
+    with markdown_syntax(registry):
+        _notebook_renderer(cache_dir).body(nb)
 
 
-def render_job(job: RenderJob) -> tuple[RenderedPage, list[str]]:
-    """Render one report: (page, warnings). Raises KnowrepoError naming the file on failure."""
-    from knowrepo.pipeline.render.markdown import first_paragraph
-    from knowrepo.support.faults import pause_point
-
+def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[str]]:
+    """Render one report with the registry's renderers, Markdown syntax and body passes:
+    (page, warnings). Raises KnowrepoError naming the file on failure."""
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
     deps: dict[str, str] = {}
     warnings: list[str] = []
     try:
-        with warnings_module.catch_warnings():
+        with warnings_module.catch_warnings(), markdown_syntax(registry):
             # nbconvert warns on stderr, naming no report, of outputs it has no template for
             # (application/json alone): the page shows what it can; quiet by default.
             warnings_module.simplefilter("ignore")
-            body, images = _render_body(job, store, ASSET_PREFIX, warnings)
+            body, images = _render_body(job, store, ASSET_PREFIX, warnings, registry)
         ctx = _body_context(job, store, images, deps, warnings)
-        body = apply_passes(load_registry().body_passes(), body, ctx)
+        body = apply_passes(registry.body_passes(), body, ctx)
     except KnowrepoError:
         raise
     except Exception as exc:  # any failure inside nbconvert, Markdown or a pass: name the file
@@ -260,34 +272,26 @@ def _read_notebook(root: str, rel: str) -> dict[str, Any]:
     file, never the source)."""
     path = Path(root) / rel
     if path.suffix != ".ipynb":  # a percent script or Markdown notebook (the source's prose)
-        from knowrepo.pipeline.textnotebook import read_notebook
-
         return read_notebook(path)
-    from knowrepo.pipeline.discover import notebook_json
-
     data = path.read_bytes()
     nb = notebook_json(rel, data)
     return repair_tree(nb) if b"\\ud" in data.lower() else nb  # lone surrogates: no UTF-8 page holds them
 
 
 def _render_body(
-    job: RenderJob, store: AssetStore, prefix: str, warnings: list[str]
+    job: RenderJob, store: AssetStore, prefix: str, warnings: list[str], registry: Registry
 ) -> tuple[str, list[str]]:
     """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
-    # Imported here: the build's main process imports this module for RenderJob alone.
-    from knowrepo.pipeline.frontmatter import split_markdown
-    from knowrepo.pipeline.render.markdown import render_markdown
-    from knowrepo.support.text import decode
-
     if job.kind != "notebook":
         _yaml, text = split_markdown(decode((Path(job.root) / job.source).read_bytes(), job.source))
         return render_markdown(text, job.sanitize), []
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
-    from knowrepo.pipeline.render.prepare import NotebookPreparer
 
-    preparer = NotebookPreparer(store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source)
+    preparer = NotebookPreparer(
+        store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source, registry=registry
+    )
     prepared, images = preparer.prepare(nb)
     warnings.extend(preparer.warnings)
     prepared["metadata"]["knowrepo"] = {"index_code": job.index_code}
@@ -335,10 +339,13 @@ def no_notebook_page(run: Run | None) -> RenderedPage:
     return RenderedPage(body, [], excerpt, [], None, {})
 
 
-def render_or_error(job: RenderJob) -> tuple[RenderedPage, list[str]] | KnowrepoError:
-    """Worker entry point: errors come back as values so one report never stops the rest."""
+def render_or_error(
+    job: RenderJob, load_registry: LoadRegistry
+) -> tuple[RenderedPage, list[str]] | KnowrepoError:
+    """Worker entry point: errors come back as values so one report never stops the rest. The
+    worker loads the registry once (the loader comes by reference: its parts need not pickle)."""
     try:
-        return render_job(job)
+        return render_job(job, load_registry())
     except KnowrepoError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - reported against the file, never raised

@@ -6,16 +6,20 @@ no MathJax, no CDN, no JavaScript in the site.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import re
 import secrets
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.model import TocEntry
 from knowrepo.pipeline.render.fences import lift_indented_fences
 from knowrepo.pipeline.render.lists import four_space_lists
-from knowrepo.plugins import load_registry
+from knowrepo.pipeline.render.sanitize import clean_html, clean_mathml
+from knowrepo.plugins import Registry
 from knowrepo.support.yamltext import xml_text
 
 if TYPE_CHECKING:
@@ -41,19 +45,51 @@ _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
 
 
-@functools.cache
-def _converter() -> markdown.Markdown:
-    """Python-Markdown with the registered syntax extensions, once per process (imported here:
-    the build's main process loads the registry, which names this module, and converts nothing)."""
-    import markdown
+# knowrepo's own Markdown: Python-Markdown's extensions, and magiclink (bare URLs link, as in
+# Jupyter); by name, each (extension, its settings). knowrepo.builtins registers each of them,
+# and plugins add theirs beside them.
+SYNTAX: dict[str, tuple[str, dict[str, Any]]] = {
+    "extra": ("extra", {}),
+    "codehilite": ("codehilite", {"css_class": "highlight", "guess_lang": False}),
+    "sane_lists": ("sane_lists", {}),
+    "smarty": ("smarty", {}),
+    "magiclink": ("pymdownx.magiclink", {}),
+}
+# The registry whose syntax extensions the Markdown rendered now takes (render_job sets it for
+# the report it renders): a Markdown text deep inside an output (a Bokeh Markdown model) is
+# rendered as the report's prose is, without the registry passed through every cleaner.
+_SYNTAX_OF: ContextVar[Registry | None] = ContextVar("markdown_syntax_of", default=None)
 
-    extensions, configs = load_registry().markdown_extensions()
+
+@contextlib.contextmanager
+def markdown_syntax(registry: Registry) -> Iterator[None]:
+    """Within it, render_markdown takes the syntax extensions `registry` holds."""
+    token = _SYNTAX_OF.set(registry)
+    try:
+        yield
+    finally:
+        _SYNTAX_OF.reset(token)
+
+
+@functools.cache
+def _converter(registry: Registry | None) -> markdown.Markdown:
+    """Python-Markdown with the registry's syntax extensions (None: knowrepo's own), once per
+    process (imported here: the build's main process loads the registry, which names this
+    module, and converts nothing)."""
+    import markdown  # (Python-Markdown: only where Markdown is rendered)
+
+    if registry is not None:
+        extensions, configs = registry.markdown_extensions()
+    else:
+        extensions = [extension for extension, _config in SYNTAX.values()]
+        configs = {extension: config for extension, config in SYNTAX.values() if config}
     return markdown.Markdown(extensions=extensions, extension_configs=configs, output_format="html")
 
 
 def highlight_block(lang: str, code: str) -> str:
     """A code block as the codehilite extension makes a fenced one (same classes, same lexer
     choice: none guessed)."""
+    # (Python-Markdown: only where Markdown is rendered)
     from markdown.extensions.codehilite import CodeHilite
 
     return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
@@ -78,7 +114,6 @@ def math_to_html(latex: str, display: bool) -> str:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types for unsupported input
         return f'<code class="math-error">{html.escape(latex)}</code>'
-    from knowrepo.pipeline.render.sanitize import clean_mathml
 
     mathml = _OPERATOR.sub(lambda m: _OPERATORS[m.group()], mathml)
     # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
@@ -91,7 +126,8 @@ def math_to_html(latex: str, display: bool) -> str:
 
 
 def render_markdown(text: str, sanitize: bool = False) -> str:
-    """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment. With
+    """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment, with the
+    syntax extensions of the registry markdown_syntax() set (else knowrepo's own). With
     `sanitize`, raw HTML in it cannot run script (the math is added after, from escaped TeX)."""
     formulas: list[tuple[str, bool]] = []
     # A placeholder per formula that no author can write beforehand (one in an attribute would
@@ -116,14 +152,12 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
         return f"KRCODE{token}x{len(blocks) - 1}KR"
 
     protected = four_space_lists(lift_indented_fences(_TOKENS.sub(protect, text), lift))
-    converter = _converter()
+    converter = _converter(_SYNTAX_OF.get())
     converter.reset()
     out = converter.convert(protected)
     if blocks:  # (Pygments escapes the code; the sanitizer below keeps its spans)
         out = re.sub(rf"(?:<p>)?KRCODE{token}x(\d+)KR(?:</p>)?", lambda m: blocks[int(m.group(1))], out)
     if sanitize:
-        from knowrepo.pipeline.render.sanitize import clean_html
-
         out = clean_html(out)
     # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).
     out = out.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(

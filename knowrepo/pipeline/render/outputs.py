@@ -12,6 +12,7 @@ from typing import Any
 from knowrepo.pipeline.render.assets import IMAGE_TYPES
 from knowrepo.pipeline.render.charts import BOKEH_EXEC
 from knowrepo.pipeline.render.nbtext import joined as _text
+from knowrepo.pipeline.render.sanitize import clean_html
 from knowrepo.support.numbers import clip, format_figure
 
 # Output types that only show something with a live kernel or a script from the internet.
@@ -84,8 +85,6 @@ def static_outputs(output: dict[str, Any], sanitize: bool, limit: int) -> dict[s
     elif needs_script:
         data["text/html"] = INTERACTIVE_NOTE
     elif "text/html" in data and sanitize:
-        from knowrepo.pipeline.render.sanitize import clean_html
-
         data["text/html"] = clean_html(page)
     if not data:
         data = {"text/html": INTERACTIVE_NOTE}

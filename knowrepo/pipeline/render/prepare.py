@@ -8,11 +8,13 @@ import copy
 import re
 from typing import Any
 
+from knowrepo.pipeline.frontmatter import notebook_front_matter
 from knowrepo.pipeline.render.assets import IMAGE_TYPES, AssetStore, png_size
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.outputs import cap_output, json_mime, static_outputs
+from knowrepo.pipeline.render.sanitize import clean_html, clean_svg
 from knowrepo.pipeline.render.widgets import saved_widgets
-from knowrepo.plugins import Registry, RenderContext, load_registry
+from knowrepo.plugins import Registry, RenderContext
 from knowrepo.support.yamltext import YamlProblem, load_yaml
 
 MAX_DEPTH = 2  # outputs a renderer shows in an output's place, and theirs: no deeper (no loops)
@@ -90,7 +92,8 @@ class NotebookPreparer:
         sanitize: bool = True,
         max_output: int = 1 << 20,
         source: str = "",
-        registry: Registry | None = None,
+        *,
+        registry: Registry,
     ) -> None:
         self.store, self.prefix, self.code, self.title = store, prefix, code, title
         self.sanitize, self.max_output, self.source = sanitize, max_output, source
@@ -100,14 +103,13 @@ class NotebookPreparer:
         self.section = ""  # the last heading before it
         self.warnings: list[str] = []
         self.found: list[str] = []  # the asset files of the cell being prepared, in order
-        self.registry = registry or load_registry()  # (its renderers)
+        self.registry = registry  # (its renderers)
 
     def _blob(self, mime: str, raw: str) -> bytes | None:
         """The image's bytes (an SVG cleaned when sanitizing), or None with a warning."""
         if mime == "image/svg+xml":
             if not self.sanitize:
                 return raw.encode()
-            from knowrepo.pipeline.render.sanitize import clean_svg
 
             cleaned = clean_svg(raw.encode())
             if cleaned is None:
@@ -158,8 +160,6 @@ class NotebookPreparer:
 
     def prepare(self, nb: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """(a notebook ready for the template, asset names of its images in page order)."""
-        from knowrepo.pipeline.frontmatter import notebook_front_matter
-
         nb = _rejoin(copy.deepcopy(nb))
         self.widgets = saved_widgets(nb)  # (shown statically, cell by cell)
         nb.setdefault("metadata", {}).pop("widgets", None)  # legacy ipywidgets state crashes nbconvert
@@ -182,8 +182,6 @@ class NotebookPreparer:
                 cell.setdefault("metadata", {})["knowrepo_injected"] = True
             kind = cell.get("cell_type")
             if kind == "raw" and self.sanitize:  # nbconvert shows raw cells as HTML as they are
-                from knowrepo.pipeline.render.sanitize import clean_html
-
                 cell["source"] = clean_html(_text(cell.get("source")))
             elif kind == "markdown":
                 images += self._markdown_cell(cell)

@@ -13,8 +13,10 @@ from typing import Any, Protocol
 
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
-from knowrepo.pipeline.render.job import RenderJob, render_or_error
-from knowrepo.support.pool import run_parallel
+from knowrepo.pipeline.render import server
+from knowrepo.pipeline.render.job import RenderJob, render_or_error, warm_renderer
+from knowrepo.plugins import LoadRegistry
+from knowrepo.support.pool import run_parallel, start_pool
 
 OnDone = Callable[[RenderJob, Any], None]  # (job, (page, warnings) or KnowrepoError)
 
@@ -38,18 +40,16 @@ class WorkerPool:
 
     name = "workers"
 
-    def __init__(self, workers: int, jinja_cache: str) -> None:
-        from knowrepo.pipeline.render.job import warm_renderer
-        from knowrepo.support.pool import start_pool
-
+    def __init__(self, workers: int, jinja_cache: str, load_registry: LoadRegistry) -> None:
         self.workers = workers
-        self.pool = start_pool(workers, functools.partial(warm_renderer, jinja_cache))
+        self.task = functools.partial(render_or_error, load_registry=load_registry)
+        self.pool = start_pool(workers, functools.partial(warm_renderer, jinja_cache, load_registry))
 
     def render(
         self, jobs: Sequence[RenderJob], on_done: OnDone, meanwhile: Callable[[], None]
     ) -> list[RenderJob]:
         run_parallel(
-            render_or_error,
+            self.task,
             jobs,
             self.workers,
             on_done,
@@ -67,33 +67,36 @@ def crashed(job: RenderJob) -> KnowrepoError:
     return KnowrepoError(job.source, "rendering it killed the worker process twice (out of memory?)")
 
 
-def open_renderer(config: Config, notebooks: int, workers: int, warm_here: bool) -> Renderer | None:
+def open_renderer(
+    config: Config, notebooks: int, workers: int, warm_here: bool, load_registry: LoadRegistry
+) -> Renderer | None:
     """What will render this build's notebooks (at most `notebooks` of them): the warm server
-    for a few, else worker processes started now; None when nothing renders or this process
-    keeps a warm renderer of its own for one (serve)."""
-    from knowrepo.pipeline.render import server
-
+    for a few, else worker processes started now (loading the registry); None when nothing
+    renders or this process keeps a warm renderer of its own for one (serve)."""
     if not notebooks or (warm_here and notebooks <= 1):
         return None
     if notebooks <= server.MAX_JOBS and server.enabled(config.build.render_server_idle):
         connected = server.RenderServer.connect(config.state_dir)
         if connected is not None:
             return connected
-    return WorkerPool(min(workers, notebooks), str(config.caches.jinja))
+    return WorkerPool(min(workers, notebooks), str(config.caches.jinja), load_registry)
 
 
 def render_all(
     jobs: Sequence[RenderJob],
     workers: int,
     on_done: OnDone,
+    load_registry: LoadRegistry,
     renderer: Renderer | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Render every job with `renderer` (what it leaves, here or in a pool of our own)."""
+    """Render every job with `renderer` (what it leaves, here or in a pool of our own, with
+    the registry `load_registry` loads)."""
     meanwhile = meanwhile or (lambda: None)
     if renderer is not None:
         jobs = renderer.render(jobs, on_done, meanwhile)
         if not jobs:
             return
         meanwhile = lambda: None  # noqa: E731 - it ran already
-    run_parallel(render_or_error, jobs, workers, on_done, meanwhile=meanwhile, on_crash=crashed)
+    task = functools.partial(render_or_error, load_registry=load_registry)
+    run_parallel(task, jobs, workers, on_done, meanwhile=meanwhile, on_crash=crashed)

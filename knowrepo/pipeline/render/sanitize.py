@@ -17,6 +17,7 @@ text alone, all of it cleaned (see _clean_style).
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET  # expat: entity expansion is capped, no external entities
 from typing import Any
 
 from knowrepo.pipeline.render.css import (
@@ -99,7 +100,7 @@ def plain_attribute(name: str, value: str) -> str | None:
 def _clean(
     html: str, tags: set[str], dropped: set[str], attributes: dict[str, set[str]], scope: str | None = None
 ) -> str:
-    import nh3
+    import nh3  # (nh3: only where HTML is cleaned)
 
     cleaned = nh3.clean(
         html,
@@ -141,7 +142,7 @@ MATHML_ATTRIBUTES = {
 def clean_mathml(mathml: str) -> str:
     """MathML as latex2mathml made it, with nothing but MathML in it: latex2mathml copies the
     text of \\text{...} as it is, so `\\text{<script>}` would otherwise be markup."""
-    import nh3
+    import nh3  # (nh3: only where HTML is cleaned)
 
     return nh3.clean(
         mathml,
@@ -184,8 +185,6 @@ def clean_svg(data: bytes) -> bytes | None:
     """The SVG without scripts, event handlers, foreign content, animations (which can set a
     link to javascript:) and links to anything but its own parts or a data: image; None if it
     is not well-formed SVG."""
-    import xml.etree.ElementTree as ET  # expat: entity expansion is capped, no external entities
-
     try:
         root = ET.fromstring(data)
     except (ET.ParseError, ValueError):

@@ -33,10 +33,12 @@ from typing import Any
 import knowrepo
 from knowrepo.errors import KnowrepoError, WriteError
 from knowrepo.model import RenderedPage
-from knowrepo.plugins import installed_stamp
+from knowrepo.pipeline.render.job import RenderJob, render_or_error, warm_renderer
+from knowrepo.plugins import LoadRegistry, installed_stamp
 
 PACKAGE = Path(knowrepo.__file__).parent
 SOCKET_NAME = "render.sock"
+SERVER_COMMAND = "render-server"  # the hidden command a build starts a server with
 MAX_JOBS = 16  # more than this: a pool over every core wins even after its ~1 s start
 ENV_SWITCH = "KNOWREPO_RENDER_SERVER"  # "0": never start or use one (CI, tests)
 _CHECK_SECONDS = 2.0  # how often an idle server looks at its socket file and the clock
@@ -157,8 +159,8 @@ def start(state_dir: Path, idle_seconds: int) -> bool:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     log = open(state_dir / "render-server.log", "ab")  # noqa: SIM115 - handed to the child
     with log:
-        subprocess.Popen(
-            [sys.executable, "-m", "knowrepo.pipeline.render.server", path, str(idle_seconds)],
+        subprocess.Popen(  # (its entry is a command, as every process's: it loads the registry)
+            [sys.executable, "-m", "knowrepo", SERVER_COMMAND, path, str(idle_seconds)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -195,10 +197,8 @@ def _peer_uid(conn: socket.socket) -> int:
     return struct.unpack("3i", creds)[1]
 
 
-def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
+def _serve_one(conn: socket.socket, fingerprint: str, load_registry: LoadRegistry) -> bool:
     """One build's session: the fingerprint, then jobs as they come. False: exit."""
-    from knowrepo.pipeline.render.job import RenderJob, render_or_error
-
     if _peer_uid(conn) != os.getuid():
         return True
     stream = conn.makefile("rwb")
@@ -212,7 +212,7 @@ def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
     stream.write(b'{"ok": true}\n')
     stream.flush()
     for line in stream:
-        outcome = render_or_error(RenderJob(**json.loads(line)["job"]))
+        outcome = render_or_error(RenderJob(**json.loads(line)["job"]), load_registry)
         if isinstance(outcome, KnowrepoError):
             answer: dict[str, Any] = {
                 "error": [outcome.path, outcome.message],
@@ -225,20 +225,21 @@ def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
     return True
 
 
-def _session(conn: socket.socket, fingerprint: str, stop: threading.Event) -> None:
+def _session(
+    conn: socket.socket, fingerprint: str, stop: threading.Event, load_registry: LoadRegistry
+) -> None:
     with conn:
         conn.settimeout(None)
         try:
-            if not _serve_one(conn, fingerprint):
+            if not _serve_one(conn, fingerprint, load_registry):
                 stop.set()
         except (OSError, ValueError, TypeError):  # that build went away or spoke nonsense
             pass
 
 
-def run_server(path: str, idle_seconds: float) -> None:
-    """Listen at `path` until idle for `idle_seconds` or the socket file is gone."""
-    from knowrepo.pipeline.render.job import warm_renderer
-
+def run_server(path: str, idle_seconds: float, load_registry: LoadRegistry) -> None:
+    """Listen at `path` until idle for `idle_seconds` or the socket file is gone, rendering with
+    the registry `load_registry` loads (at once: the server warms up before its first build)."""
     if _answers(path):  # another server already listens there
         return
     with contextlib.suppress(FileNotFoundError):
@@ -252,7 +253,7 @@ def run_server(path: str, idle_seconds: float) -> None:
     listener.listen(8)
     mine = _inode(path)
     fingerprint = code_fingerprint()
-    warm_renderer(str(Path(path).parent / "cache" / "jinja"))
+    warm_renderer(str(Path(path).parent / "cache" / "jinja"), load_registry)
     listener.settimeout(_CHECK_SECONDS)
     last = time.monotonic()
     stop = threading.Event()
@@ -275,7 +276,9 @@ def run_server(path: str, idle_seconds: float) -> None:
                 with conn, contextlib.suppress(OSError):
                     conn.sendall(b'{"busy": true}\n')
                 continue
-            session = threading.Thread(target=_session, args=(conn, fingerprint, stop), daemon=True)
+            session = threading.Thread(
+                target=_session, args=(conn, fingerprint, stop, load_registry), daemon=True
+            )
             session.start()
             last = time.monotonic()
     finally:
@@ -283,7 +286,3 @@ def run_server(path: str, idle_seconds: float) -> None:
         if _inode(path) == mine:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-
-
-if __name__ == "__main__":
-    run_server(sys.argv[1], float(sys.argv[2]))

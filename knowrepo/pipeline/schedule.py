@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from knowrepo.errors import KnowrepoError
+from knowrepo.support.yamltext import shown
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
@@ -81,9 +82,7 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
 def _sandbox() -> Any:
     global _environment
     if _environment is None:
-        import datetime as dt
-
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
+        from jinja2.sandbox import ImmutableSandboxedEnvironment  # (jinja2: only for a date template)
 
         class BoundedSandbox(ImmutableSandboxedEnvironment):
             """jinja2's sandbox, with the limits above on its operators and calls."""
@@ -122,7 +121,7 @@ def render_value(source: str, name: str, value: Any, run_date: dt.date, private:
     template that fails is one line naming the parameter, and its text unless `private`."""
     if not is_template(value):
         return value
-    import jinja2
+    import jinja2  # (jinja2: only for a date template)
 
     try:
         return _evaluate(value, run_date)
@@ -137,7 +136,7 @@ def _evaluate(value: str, run_date: dt.date) -> str:
         raise TemplateLimit(f"is longer than {MAX_TEMPLATE:,} characters")
     environment = _sandbox()
     tree = environment.parse(value)
-    from jinja2 import nodes
+    from jinja2 import nodes  # (jinja2: only for a date template)
 
     for node in tree.find_all(nodes.Stmt):
         if type(node).__name__ not in _STATEMENTS:
@@ -166,13 +165,11 @@ _PRIVATE_REASONS = {
 
 def _failure(name: str, value: str, exc: BaseException, private: bool) -> str:
     """The message of a template that failed: what, and why."""
-    from knowrepo.support.yamltext import shown
-
     kind = type(exc).__name__
     if private:  # (jinja2's messages quote the template's names and text; knowrepo's own do not)
         why = f"it {exc}" if isinstance(exc, TemplateLimit) else _PRIVATE_REASONS.get(kind, kind)
         return f"parameter '{name}': cannot evaluate its template ({why}; the value is private: not shown)"
-    import jinja2
+    import jinja2  # (jinja2: only for a date template)
 
     reason = " ".join(str(exc).split())[:200] or kind
     if isinstance(exc, TemplateLimit):
@@ -222,7 +219,7 @@ MAX_GAP_YEARS = 9  # a cron line fires at least this often (the 29th of February
 def _check_cron(source: str, cron: str) -> None:
     """A one-line error for a line that is not cron, or one that never fires (`0 0 30 2 *`):
     croniter accepts such a line and fails only when asked when it fell due."""
-    from croniter import CroniterError, croniter
+    from croniter import CroniterError, croniter  # (croniter: only for a schedule)
 
     if not croniter.is_valid(cron) or len(cron.split()) != 5:
         raise KnowrepoError(
@@ -237,7 +234,7 @@ def _check_cron(source: str, cron: str) -> None:
 
 
 def _zone(source: str, name: str) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # (only for a schedule's time zone)
 
     try:
         return ZoneInfo(name)
@@ -250,7 +247,7 @@ def _zone(source: str, name: str) -> Any:
 def last_due(source: str, schedule: dict[str, Any], variant: str, now: dt.datetime) -> dt.datetime:
     """The latest time at or before `now` when the variant fell due (aware, UTC); a one-line
     error naming the report when there is none (a clock at the ends of the calendar)."""
-    from croniter import CroniterError, croniter
+    from croniter import CroniterError, croniter  # (croniter: only for a schedule)
 
     cron = schedule["variants"].get(variant, schedule["cron"])
     try:

@@ -1,4 +1,4 @@
-"""pipeline/publish.py, its checks of the output: knowrepo replaces only what it made (E01-E05,
+"""pipeline/versions.py, its checks of the output: knowrepo replaces only what it made (E01-E05,
 E93 of docs/errors.md)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from knowrepo.pipeline.publish import check_output, current_version, versions_dir
+from knowrepo.pipeline.versions import check_output, current_version, versions_dir
 from unit.helpers import error_line
 
 

@@ -1,5 +1,5 @@
-"""Stage 6, index: Pagefind indexes the staged site before it is published (skipped when no
-indexed page changed: the previous index is then linked in as it is).
+"""The site's search index: Pagefind over the listed pages of a staged site (the build's index
+stage, stages/index.py, decides whether to make one anew).
 
 Pages opt in with data-pagefind-body (the latest page of each listed report and its other
 variants), so listings, run history and old runs never flood results; code inputs carry
@@ -16,14 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.pipeline.publish import place_file
-
-if TYPE_CHECKING:
-    from knowrepo.pipeline.state import BuildState
+from knowrepo.pipeline.versions import place_file
+from knowrepo.support.shapes import fits
 
 INDEX_DIR = "pagefind"
 
@@ -31,7 +29,7 @@ INDEX_DIR = "pagefind"
 def pagefind_executable() -> Path:
     """The binary that the `pagefind[bin]` wheel ships (no network, no npm)."""
     try:
-        from pagefind_bin import get_executable
+        from pagefind_bin import get_executable  # (the pagefind[bin] wheel: looked for when indexing)
     except ImportError:
         message = "search needs the pagefind binary: pip install 'pagefind[bin]'"
         raise KnowrepoError("pagefind", message) from None
@@ -100,8 +98,6 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
     """Make `scratch` hold exactly `pages` of the site, as hard links (copies across file
     systems). pages.json lists what it may hold: written before any change (old and new
     together), so a build killed midway leaves nothing the next one does not know to remove."""
-    from knowrepo.support.shapes import fits
-
     listing = scratch / "pages.json"
     try:
         listed = json.loads(listing.read_bytes())
@@ -137,8 +133,6 @@ def _sync_scratch(scratch: Path, site: Path, pages: list[str]) -> None:
 def _run_pagefind(site: Path, jobs: list[tuple[Path, Path]], language: str) -> int:
     """Run the pagefind binary on each (scratch folder, output folder), as many at a time as
     there are cores; returns the pages indexed."""
-    from concurrent.futures import ThreadPoolExecutor
-
     executable = str(pagefind_executable())
     # A killed build takes its indexers with it (as its render workers): util-linux's setpriv
     # sets the parent-death signal (preexec_fn cannot be used from these threads).
@@ -158,45 +152,3 @@ def _run_pagefind(site: Path, jobs: list[tuple[Path, Path]], language: str) -> i
 
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         return sum(pool.map(run, jobs))
-
-
-def plan_index(state: BuildState) -> None:
-    """Whether the previous index is still exact (no indexed page changed), or is kept for now
-    (serve publishes first and indexes in a follow-up build); if so it is linked in whole."""
-    from knowrepo.pipeline.files import LINK
-    from knowrepo.support.hashing import key_of
-
-    state.search_key = key_of(sorted((p, k) for e in state.entries.values() for p, k in e.searchable.items()))
-    old = state.reusable / INDEX_DIR if state.reusable else None
-    has_old = old is not None and old.is_dir()
-    state.index_reused = state.manifest.search_key == state.search_key and has_old
-    state.index_deferred = state.options.defer_index and not state.index_reused and has_old
-    if state.index_deferred:
-        state.result.index_pending = True
-        state.search_key = state.manifest.search_key
-    if state.index_reused or state.index_deferred:
-        assert old is not None and state.files is not None
-        for path in old.rglob("*"):
-            if path.is_file():
-                state.files.add(f"{INDEX_DIR}/{path.relative_to(old).as_posix()}", LINK, str(path), "search")
-
-
-def index(state: BuildState, staged: Path) -> None:
-    """Index the listed pages of the staged version (oldest first: big sites are cut by date)."""
-    from knowrepo.support.faults import pause_point
-
-    if state.index_reused or state.index_deferred:
-        return
-    pause_point("index", state.config.state_dir)
-    state.reporter.phase("Indexing", 1)
-    try:
-        searchable = sorted((e.card.date, p) for e in state.entries.values() for p in e.searchable)
-        state.result.indexed_pages, state.result.index_seconds = index_site(
-            staged,
-            [page for _date, page in searchable],
-            state.config.site.language,
-            state.config.site.search_part_size,
-            scratch_root=state.config.caches.search_scratch(state.output),
-        )
-    finally:
-        state.reporter.end_phase()

@@ -1,0 +1,73 @@
+"""The recorded runs as `knowrepo runs` and `knowrepo list` show them: the runs of the reports
+and variants named, newest first, or pruned; each report with how its last run went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from knowrepo.config import load_config
+from knowrepo.errors import KnowrepoError
+from knowrepo.pipeline.discover import discover, notebook_reports
+from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.plugins import LoadRegistry
+from knowrepo.support.lock import repository_lock
+
+
+def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
+    """(report, variant name) pairs with runs that the arguments address."""
+    root = store.root.parent
+    notebooks = notebook_reports(root)
+    pairs = []
+    for target in [notebooks.find(root, report)] if report else notebooks.reports:
+        names = store.variants(target.slug)
+        for name in variants:
+            if name not in names:
+                raise KnowrepoError(
+                    target.source,
+                    f"no runs of variant '{name}'; variants with runs: {', '.join(names) or 'none'}",
+                )
+        pairs += [(target, n) for n in names if not variants or n in variants]
+    return pairs
+
+
+def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list[Any]:
+    """Runs, newest first."""
+    found = [r for target, v in _selected(store, report, variants) for r in store.runs(target.slug, v)]
+    return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+def prune_runs(
+    store: Any, report: str | None, variants: tuple[str, ...], keep: int, load_registry: LoadRegistry
+) -> list[Any]:
+    """Delete old runs (never one whose record cannot be read: it is not listed), under the
+    repository's lock (knowrepo.toml read, and checked against the registry, for its folder)."""
+    removed: list[Any] = []
+    state_dir = load_config(store.root.parent, load_registry).state_dir
+    with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
+        store.clean_all_abandoned()
+        for target, variant in _selected(store, report, variants):
+            removed += store.prune(target.slug, variant, keep)
+    return removed
+
+
+def report_rows(root: Path, reporter: Any) -> list[dict[str, Any]]:
+    """One row per report (drafts too), in slug order; what is wrong in runs/ goes to `reporter`."""
+    store = RunStore.telling(root, reporter)
+    rows = []
+    for report in sorted(discover(root, {}, drafts=True).reports, key=lambda r: r.slug):
+        names = list(report.meta.variants) or (
+            store.variants(report.slug) if report.kind == "notebook" else []
+        )
+        runs = (
+            [run for name in names for run in store.runs(report.slug, name)]
+            if report.kind == "notebook"
+            else []
+        )
+        latest = max(runs, key=lambda r: r.id) if runs else None
+        rows.append({
+            "slug": report.slug, "title": report.meta.title, "source": report.source, "kind": report.kind,
+            "variants": names, "last_run": latest.status if latest else None,
+            "last_run_at": latest.started if latest else "", "date": report.date, "draft": report.meta.draft,
+        })  # fmt: skip
+    return rows
