@@ -51,7 +51,7 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
-def build(obj: Context, directory: Path | None, output: Path | None, **flags: Any) -> None:
+def build(obj: Context, /, directory: Path | None, output: Path | None, **flags: Any) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
     from knowrepo.pipeline.build import BuildOptions
     from knowrepo.pipeline.build import build as run_build

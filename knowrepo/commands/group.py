@@ -8,12 +8,17 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from knowrepo.config import find_root, option_named
 from knowrepo.errors import KnowrepoError
+
+if TYPE_CHECKING:
+    from knowrepo.support.progress import Reporter
+
+Command = TypeVar("Command", bound=Callable[..., object])  # a command's function, as decorated
 
 
 class Context:
@@ -24,7 +29,7 @@ class Context:
     def root(self, given: Path | None = None) -> Path:
         return find_root(given or self.directory or Path.cwd())
 
-    def reporter(self, as_json: bool = False) -> Any:
+    def reporter(self, as_json: bool = False) -> Reporter:
         from knowrepo.support.progress import make_reporter
         from knowrepo.support.quiet import quiet_libraries
 
@@ -48,7 +53,7 @@ def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -
     ctx.obj = Context(directory, max(0, 1 + verbose - quiet))
 
 
-def _adjust(delta: int) -> Any:
+def _adjust(delta: int) -> Callable[[click.Context, click.Parameter, int], None]:
     def callback(ctx: click.Context, _param: click.Parameter, count: int) -> None:
         obj = ctx.find_object(Context)
         if count and obj is not None:
@@ -57,7 +62,7 @@ def _adjust(delta: int) -> Any:
     return callback
 
 
-def verbosity(command: Any) -> Any:
+def verbosity(command: Command) -> Command:
     """-q / -v after the command name too (`knowrepo build -q`), not only before it."""
     command = click.option(
         "-q", "--quiet", count=True, expose_value=False, callback=_adjust(-1), help="Print only errors."
@@ -72,14 +77,14 @@ def verbosity(command: Any) -> Any:
     )(command)
 
 
-def fail(error: KnowrepoError, as_json: bool = False) -> None:
+def fail(error: KnowrepoError, as_json: bool = False) -> NoReturn:
     if as_json:
         click.echo(json.dumps({"ok": False, "error": str(error)}))
     click.echo(f"error: {error}", err=True)
     sys.exit(1)
 
 
-def interrupted() -> None:
+def interrupted() -> NoReturn:
     click.echo("interrupted: the published site and recorded runs are unchanged", err=True)
     sys.exit(130)
 
@@ -113,7 +118,7 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
         sys.exit(2)
 
 
-def params_option(command: Any) -> Any:
+def params_option(command: Command) -> Command:
     return click.option(
         "-p",
         "--param",
@@ -124,13 +129,13 @@ def params_option(command: Any) -> Any:
     )(command)
 
 
-def variants_option(command: Any) -> Any:
+def variants_option(command: Command) -> Command:
     return click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")(
         command
     )
 
 
-def like_config(section: str, name: str) -> click.ParamType:
+def like_config(section: str, name: str) -> click.ParamType[str | int | bool]:
     """The click type of a flag that sets [section] name for one command: its declared choices
     or minimum, so that the flag and knowrepo.toml take the same values."""
     declared = option_named(section, name)

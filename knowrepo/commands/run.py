@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,14 @@ from knowrepo.commands.group import (
 )
 from knowrepo.errors import KnowrepoError
 from knowrepo.support.faults import pause_point
+
+if TYPE_CHECKING:
+    from knowrepo.config import Config
+    from knowrepo.model import Report, Run
+    from knowrepo.pipeline.execute.plan import VariantPlan
+    from knowrepo.pipeline.execute.run import RunRequest
+    from knowrepo.pipeline.execute.runstore import RunStore
+    from knowrepo.support.progress import Reporter
 
 
 @dataclass
@@ -96,6 +104,7 @@ class RunOptions:
 @click.pass_obj
 def run(
     obj: Context,
+    /,
     report: str | None,
     params: tuple[str, ...],
     as_json: bool,
@@ -162,11 +171,11 @@ def _build_site(obj: Context, as_json: bool) -> bool:
 
 @dataclass
 class RunOutcome:
-    runs: list[Any]  # the new runs
+    runs: list[Run]  # the new runs
     broken: list[KnowrepoError]  # files --all or --due could not run: each already reported
 
 
-def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
+def run_reports(root: Path, options: RunOptions, reporter: Reporter) -> RunOutcome:
     """Execute the addressed reports' variants. Planned and run under the repository's lock: a
     build or run meanwhile would execute the same notebooks."""
     from knowrepo.config import load_config
@@ -174,7 +183,7 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
     from knowrepo.pipeline.execute.runstore import RunStore
     from knowrepo.support.lock import repository_lock
 
-    config, broken = with_executor(load_config(root), options), []
+    config, broken = with_executor(load_config(root), options), list[KnowrepoError]()
     check_executor(choice_of(config.execute, scheduler=options.scheduler))
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
         RunStore(root).clean_all_abandoned()  # (runs killed mid-kernel, of any report)
@@ -182,18 +191,18 @@ def run_reports(root: Path, options: RunOptions, reporter: Any) -> RunOutcome:
     return RunOutcome(runs, broken)
 
 
-def with_executor(config: Any, options: RunOptions) -> Any:
+def with_executor(config: Config, options: RunOptions) -> Config:
     """The config with the command's --executor, --scheduler and --retries over [execute]'s."""
     from dataclasses import replace
 
     chosen = {"executor": options.executor, "scheduler": options.scheduler, "retries": options.retries}
-    given = {k: v for k, v in chosen.items() if v is not None}
+    given: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
     return replace(config, execute=replace(config.execute, **given))
 
 
 def _run_locked(
-    root: Path, config: Any, options: RunOptions, reporter: Any, broken: list[KnowrepoError]
-) -> list[Any]:
+    root: Path, config: Config, options: RunOptions, reporter: Reporter, broken: list[KnowrepoError]
+) -> list[Run]:
     from knowrepo.pipeline.execute.executors import choice_of
     from knowrepo.pipeline.execute.plan import plan_report, require_known, run_request
     from knowrepo.pipeline.execute.run import execute_all
@@ -228,7 +237,7 @@ def _run_locked(
     return execute_all(requests, config.workers(options.workers), reporter, choice)
 
 
-def _owing(requests: list[Any], options: RunOptions) -> list[Any]:
+def _owing(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
     """With --email, each run records in its own run.json that it owes its readers an email:
     the run and the debt land in one rename, so no crash keeps one without the other."""
     from dataclasses import replace
@@ -236,26 +245,26 @@ def _owing(requests: list[Any], options: RunOptions) -> list[Any]:
     return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
 
 
-def _warn_unmatched_inputs(root: Path, report: Any, reporter: Any) -> None:
+def _warn_unmatched_inputs(root: Path, report: Report, reporter: Reporter) -> None:
     from knowrepo.pipeline.execute.run import unmatched_inputs
 
     for problem in unmatched_inputs(root, report.source, report.meta.inputs):
         reporter.warn(str(problem))
 
 
-def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:
+def _report_broken(broken: list[KnowrepoError], reporter: Reporter) -> None:
     for error in broken:
         reporter.error(f"{error} (not run)")
 
 
-def _identical_run(variant: Any) -> Any:
+def _identical_run(variant: VariantPlan) -> Run | None:
     """The latest successful run of exactly this plan (code, parameters, inputs), if any."""
     return next((r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key), None)
 
 
 def _addressed(
-    root: Path, options: RunOptions, store: Any, broken: list[KnowrepoError]
-) -> tuple[list[Any], list[Any], list[str], dict[str, Any]]:
+    root: Path, options: RunOptions, store: RunStore, broken: list[KnowrepoError]
+) -> tuple[list[Report], list[tuple[dict[str, Any], bool]], list[str], dict[str, Any]]:
     """(reports, parameter layers, variants, origin) that the options ask to run; with --all,
     the files that failed discovery are added to `broken` and the rest still run."""
     from knowrepo.pipeline.discover import notebook_reports
@@ -265,6 +274,7 @@ def _addressed(
     layers: list[tuple[dict[str, Any], bool]] = []
     if options.params_file:
         layers.append((params_file(options.params_file), False))
+    origin: dict[str, Any]  # (what run.json records of why the run was made)
     variants, origin = list(options.variants), {"by": "run"}
     if options.from_run:
         previous = store.find(options.from_run)
@@ -307,15 +317,15 @@ def params_file(path: Path) -> dict[str, Any]:
 
 
 def _due_requests(
-    root: Path, config: Any, store: Any, reporter: Any, broken: list[KnowrepoError]
-) -> list[Any]:
+    root: Path, config: Config, store: RunStore, reporter: Reporter, broken: list[KnowrepoError]
+) -> list[RunRequest]:
     """A run for each variant whose schedule fell due since its last scheduled run: once, for
     the latest due time, however many were missed; a failed one waits for the next due time.
     A file that fails discovery goes to `broken` (its schedule cannot be read)."""
     from knowrepo.pipeline.discover import notebook_reports
     from knowrepo.support import clock
 
-    now, requests, notebooks = clock.now(), [], notebook_reports(root)
+    now, requests, notebooks = clock.now(), list[RunRequest](), notebook_reports(root)
     broken.extend(notebooks.broken)
     for report in notebooks.reports:
         if report.meta.schedule:
@@ -328,12 +338,14 @@ def _due_requests(
     return requests
 
 
-def _due_of(root: Path, config: Any, store: Any, report: Any, now: dt.datetime, reporter: Any) -> list[Any]:
+def _due_of(
+    root: Path, config: Config, store: RunStore, report: Report, now: dt.datetime, reporter: Reporter
+) -> list[RunRequest]:
     """The runs of one scheduled report's variants that fell due since their last scheduled run."""
     from knowrepo.pipeline.execute.plan import plan_report, run_request
     from knowrepo.pipeline.execute.schedule import last_due, run_date
 
-    schedule, requests = report.meta.schedule, []
+    schedule, requests = report.meta.schedule, list[RunRequest]()
     for variant in plan_report(root, config, report, store).variants:
         due = last_due(report.source, schedule, variant.name, now).isoformat()
         if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):

@@ -183,7 +183,7 @@ def version_record(manifest: Manifest, folder: Path | None) -> VersionRecord | N
     return record if folder is not None and record is not None and record.dir == str(folder) else None
 
 
-def changed_notebooks(before: dict[str, Any], snapshot: dict[str, Any], options: BuildOptions) -> int:
+def changed_notebooks(before: Snapshot, snapshot: Snapshot, options: BuildOptions) -> int:
     """How many notebooks this build will render at most, from the snapshots alone."""
     if options.force or any(
         before.get(k) != snapshot.get(k) for k in ("knowrepo", "config", "theme", "flags")
