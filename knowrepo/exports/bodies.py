@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError
@@ -21,6 +21,13 @@ from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import check_templates, make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
 from knowrepo.pipeline.execute.runstore import RunStore
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.execute.plan import ReportPlan
+    from knowrepo.pipeline.render.job import RenderJob
+    from knowrepo.pipeline.render.renderer import Outcome
+    from knowrepo.pipeline.render.views import View
+    from knowrepo.support.progress import Reporter
 
 
 @dataclass
@@ -38,7 +45,7 @@ def exports_for(
     name: str,
     run_id: str | None,
     variants: tuple[str, ...],
-    reporter: Any,
+    reporter: Reporter,
     last_good: bool = False,
 ) -> tuple[Config, list[Export]]:
     """The bodies to export, rendering (through the cache) whatever is not rendered yet."""
@@ -67,8 +74,8 @@ def exports_for(
 
 
 def _chosen(
-    report: Report, plan: Any, run_id: str | None, variants: tuple[str, ...], last_good: bool
-) -> list[tuple[str, Any, str]]:
+    report: Report, plan: ReportPlan | None, run_id: str | None, variants: tuple[str, ...], last_good: bool
+) -> list[tuple[str, Run | None, str]]:
     """(view name, run, variant label) of what to export: one run, or each variant's shown run.
     A variant whose latest run failed is refused unless `last_good` (its last successful run)."""
     from knowrepo.pipeline.execute.plan import require_known
@@ -76,6 +83,7 @@ def _chosen(
     if plan is None:
         return []
     label = len(plan.variants) > 1
+    chosen: list[tuple[str, Run | None, str]]
     if run_id:
         chosen = [(r.id, r, v.name if label else "") for v in plan.variants for r in v.runs if r.id == run_id]
         if not chosen:
@@ -101,29 +109,29 @@ def _chosen(
     return chosen
 
 
-def _bodies(config: Config, views: list[Any]) -> dict[str, RenderedPage]:
+def _bodies(config: Config, views: list[View]) -> dict[str, RenderedPage]:
     """The rendered body of each view: cached, else rendered here (any error stops the export)."""
     from knowrepo.pipeline.render import cached_body
     from knowrepo.pipeline.render.job import no_notebook_page
     from knowrepo.pipeline.render.renderer import render_all
 
     bodies: dict[str, RenderedPage] = {}
-    todo = []
+    todo: list[tuple[RenderJob, str]] = []  # (job, view key)
     for view in views:
         if view.job is None:
             bodies[view.key] = no_notebook_page(view.run)
         elif (body := cached_body(config.caches.rendered(view.key))) is not None:
             bodies[view.key] = body
         else:
-            todo.append(view)
-    keys = {id(view.job): view.key for view in todo}
+            todo.append((view.job, view.key))
+    keys = {id(job): key for job, key in todo}
 
-    def done(job: Any, outcome: Any) -> None:
+    def done(job: RenderJob, outcome: Outcome) -> None:
         if isinstance(outcome, KnowrepoError):
             raise outcome
         bodies[keys[id(job)]] = outcome[0]
 
-    render_all([view.job for view in todo], 1, done)
+    render_all([job for job, _key in todo], 1, done)
     return bodies
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.exports.bodies import export_pdf, exports_for
+from knowrepo.exports.bodies import Export, export_pdf, exports_for
 from knowrepo.exports.smtp import build_message, recipients, send
 from knowrepo.support.addresses import address_problem, shown
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from knowrepo.config import Config
+    from knowrepo.support.progress import Reporter
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
@@ -39,21 +45,21 @@ def send_report(
     assignments: tuple[str, ...],
     dry_run: bool,
     output: Path,
-    reporter: Any,
+    reporter: Reporter,
     last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
     check_options(to, cc)
     run_ids = _rerun(root, name, variants, assignments, reporter) if rerun else [run_id]
-    exports = []
-    config = None
+    exports: list[Export] = []
+    config: Config | None = None
     for one in run_ids:
         config, found = exports_for(root, name, one, () if one else variants, reporter, last_good)
         exports += found
     assert config is not None
     sender = sender_of(config)
     messages = [(item, message_of(root, config, item, sender, *addressed(item, to, cc))) for item in exports]
-    done = []
+    done: list[str] = []
     for item, message in messages:  # every message is made before the first is sent
         if dry_run:
             output.mkdir(parents=True, exist_ok=True)
@@ -68,7 +74,7 @@ def send_report(
 
 
 def _rerun(
-    root: Path, name: str, variants: tuple[str, ...], assignments: tuple[str, ...], reporter: Any
+    root: Path, name: str, variants: tuple[str, ...], assignments: tuple[str, ...], reporter: Reporter
 ) -> list[str | None]:
     """Run the report's variants again; the new runs' ids (any failure: nothing is sent)."""
     from knowrepo.commands.run import RunOptions, run_reports
@@ -92,7 +98,7 @@ def check_options(to: tuple[str, ...], cc: tuple[str, ...]) -> None:
                 raise KnowrepoError(None, f"{option} {shown(value)} {problem}")
 
 
-def sender_of(config: Any) -> str:
+def sender_of(config: Config) -> str:
     """[email] sender (checked with the config), else the login when it is an address, else
     knowrepo@ this host's name (checked here: a host name need not make an address)."""
     if config.email.sender:
@@ -105,7 +111,7 @@ def sender_of(config: Any) -> str:
     return sender
 
 
-def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
+def addressed(item: Export, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
     """(to, cc, subject template) of one export: the command line's, else its front matter's."""
     run, report = item.run, item.report
     return recipients(report.meta.email, run.variant if run else "", to, cc, report.source)
@@ -113,14 +119,14 @@ def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list
 
 def message_of(
     root: Path,
-    config: Any,
-    item: Any,
+    config: Config,
+    item: Export,
     sender: str,
     to: list[str],
     cc: list[str],
     subject: str,
     **again: str,
-) -> Any:
+) -> EmailMessage:
     """The email of one export, its PDF attached; `subject` is the front matter's template.
     `again`: the date and message_id of the message when it was first made, to send the same
     message again."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
+from knowrepo.model import RenderedPage
 from knowrepo.pipeline.render.job import RenderJob, render_or_error
 from knowrepo.support.pool import run_parallel
 
-OnDone = Callable[[RenderJob, Any], None]  # (job, (page, warnings) or KnowrepoError)
+Outcome = tuple[RenderedPage, list[str]] | KnowrepoError  # (page, warnings), or why it failed
+OnDone = Callable[[RenderJob, Outcome], None]
 
 
 class Renderer(Protocol):
