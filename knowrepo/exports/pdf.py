@@ -436,6 +436,7 @@ def _pdf_job(
     state: BuildState, report: Report, view: View, variant: str, key: str, stylesheet: str
 ) -> PdfJob | None:
     caches = state.config.caches
+    assert state.env is not None
     try:
         html_text = print_html(
             state.env,

@@ -10,7 +10,7 @@ import posixpath
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from knowrepo.model import Card, RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative_root
@@ -20,6 +20,13 @@ from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.plugins import PageContext
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from knowrepo.pipeline.execute.plan import ReportPlan, VariantPlan
+    from knowrepo.pipeline.render.views import View
 
 
 def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed: bool = False) -> Card:
@@ -46,7 +53,30 @@ def rerun_command(run: Run) -> str:
     return shlex.join(["knowrepo", "run", "--from", run.id])
 
 
-def _plain(value: Any) -> Any:
+class Download(TypedDict):
+    """A download a page offers (the source, the executed notebook, the PDF)."""
+
+    href: str
+    label: str
+    name: str
+    assemble: NotRequired[bool]  # site.js puts the images back into this lean notebook
+
+
+def shown_of(variant: VariantPlan) -> Run:
+    """The run a variant's page shows: ReportPages makes run pages only for variants with one."""
+    run = variant.shown
+    assert run is not None
+    return run
+
+
+def latest_of(variant: VariantPlan) -> Run:
+    """A variant's latest run (one with a run to show has one)."""
+    run = variant.latest
+    assert run is not None
+    return run
+
+
+def _plain(value: object) -> object:
     """`value` with runs as their records: what a page's key is made of."""
     if isinstance(value, Run):
         return value.to_json()
@@ -61,17 +91,19 @@ def _plain(value: Any) -> Any:
 class ReportPages:
     """Builds the pages of one report; `files` and `searchable` are the result."""
 
-    env: Any
+    env: Environment
     ctx: SiteContext
     report: Report
-    plan: Any  # execute.plan.ReportPlan, or None for a Markdown report or one shown as it is
-    views: dict[str, Any]
+    plan: ReportPlan | None  # None for a Markdown report or one shown as it is
+    views: dict[str, View]
     bodies: dict[str, RenderedPage]
     slug_by_source: dict[str, str]
     digest: str
     reuse: Callable[[str, str], bool]
     pdfs: dict[str, str]  # page path -> the site path of its PDF
-    files: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (path, kind, value, key)
+    files: list[tuple[str, str, bytes | str | None, str]] = field(
+        default_factory=list
+    )  # (path, kind, value, key)
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
@@ -79,7 +111,7 @@ class ReportPages:
     notebooks: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
-    def _source_download(self) -> dict[str, str]:
+    def _source_download(self) -> Download:
         report = self.report
         label = "Source " + (
             "script"
@@ -162,24 +194,25 @@ class ReportPages:
                 self.files.append((path + LEAN_SUFFIX, BYTES, lean, ""))
         return self.notebooks[path][0]
 
-    def _run_pages(self, variants: list[Any]) -> Card:
+    def _run_pages(self, variants: list[VariantPlan]) -> Card:
+        assert self.plan is not None
         slug, default = self.report.slug, variants[0]
         switcher = [
             {
                 "name": v.name,
                 "path": f"{slug}/v/{v.name}/",
-                "status": v.latest.status,
-                "params": v.shown.params,
+                "status": latest_of(v).status,
+                "params": shown_of(v).params,
             }
             for v in variants
         ]
         for variant in variants:
             path = f"{slug}/v/{variant.name}/index.html"
-            extra = self._run_extra(path, variant, variant.shown, "variant", switcher)
+            extra = self._run_extra(path, variant, shown_of(variant), "variant", switcher)
             # The default variant is indexed as the report page.
             self._page(
                 path,
-                self.views[variant.shown.id],
+                self.views[shown_of(variant).id],
                 indexed=variant is not default,
                 variant=variant.name,
                 **extra,
@@ -189,7 +222,7 @@ class ReportPages:
                 self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
                 if run.has_notebook:
                     self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
-        shown = default.shown
+        shown = shown_of(default)
         label = default.name if len(variants) > 1 else ""
         extra = self._run_extra(page_path(slug), default, shown, "latest", switcher)
         self._page(page_path(slug), self.views[shown.id], indexed=True, variant=label, **extra)
@@ -199,15 +232,15 @@ class ReportPages:
         )
         for path, page in history_pages(self.env, self.ctx, self.report, self.plan, self.notebooks):
             self.files.append((path, BYTES, page, ""))
-        failed = any(not v.latest.ok for v in variants)
+        failed = any(not latest_of(v).ok for v in variants)
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
         return replace(card, stale=self.stale)
 
     def _run_extra(
-        self, path: str, variant: Any, run: Run, kind: str, switcher: list[dict[str, Any]]
+        self, path: str, variant: VariantPlan, run: Run, kind: str, switcher: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """What a page of one run shows around its body."""
-        slug, latest = self.report.slug, variant.latest
+        slug, latest = self.report.slug, latest_of(variant)
         banner = None
         if kind != "run" and not latest.ok:
             banner = {"latest": latest, "showing_ok": run.ok, "href": rel(path, f"{slug}/runs/{latest.id}/")}
@@ -216,7 +249,7 @@ class ReportPages:
         downloads = [self._download(path, self._source_download)]
         if run.has_notebook:
             href = self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
-            notebook = {
+            notebook: Download = {
                 "href": href,
                 "assemble": href in self._lean,
                 "label": "Executed notebook",
@@ -256,13 +289,17 @@ class ReportPages:
             "run_record": script_json(run_data(run)) if kind == "run" else "",  # (for compare.js)
         }
 
-    def _page(self, path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
+    def _page(self, path: str, view: View, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         from markupsafe import Markup
 
         report, body = self.report, self.bodies[view.key]
         listed = not (report.meta.unlisted or report.meta.draft)
         if path in self.pdfs:
-            pdf = {"href": self.pdfs[path], "label": "PDF", "name": posixpath.basename(self.pdfs[path])}
+            pdf: Download = {
+                "href": self.pdfs[path],
+                "label": "PDF",
+                "name": posixpath.basename(self.pdfs[path]),
+            }
             extra["downloads"] = [self._download(path, pdf), *extra.get("downloads", [])]
         thumb = f"{self.ctx.config.site.base_path}assets/img/{body.thumbnail}" if body.thumbnail else ""
         extra["search"] = {
@@ -293,7 +330,7 @@ class ReportPages:
         self.files.append((path, BYTES, page.encode(), key))
 
     @staticmethod
-    def _download(page: str, item: dict[str, str]) -> dict[str, str]:
+    def _download(page: str, item: Download) -> Download:
         return {**item, "href": rel(page, item["href"])}
 
 
@@ -306,7 +343,11 @@ def history_path(slug: str, number: int) -> str:
 
 
 def history_pages(
-    env: Any, ctx: SiteContext, report: Report, plan: Any, notebooks: dict[str, tuple[str, bool]]
+    env: Environment,
+    ctx: SiteContext,
+    report: Report,
+    plan: ReportPlan,
+    notebooks: dict[str, tuple[str, bool]],
 ) -> list[tuple[str, bytes]]:
     """Every run of every variant, newest first, HISTORY_PAGE_RUNS to a page: parameters,
     status, timing, metrics; the first page draws sparklines of the metrics over all runs.
@@ -337,7 +378,7 @@ def history_pages(
 
 
 def _history_rows(
-    path: str, report: Report, plan: Any, runs: list[Run], published: set[str],
+    path: str, report: Report, plan: ReportPlan, runs: list[Run], published: set[str],
     notebooks: dict[str, tuple[str, bool]],
 ) -> list[dict[str, Any]]:  # fmt: skip
     """A history page's rows: each run, its links (page, compare, notebook download)."""
@@ -360,7 +401,7 @@ def _history_rows(
     return rows
 
 
-def _trends(plan: Any) -> list[dict[str, Any]]:
+def _trends(plan: ReportPlan) -> list[dict[str, Any]]:
     """A sparkline per variant and numeric metric, over all its successful runs."""
     from markupsafe import Markup
 
@@ -409,11 +450,11 @@ def _pager(slug: str, path: str, number: int, count: int) -> dict[str, Any] | No
     }
 
 
-def default_pair(plan: Any) -> tuple[str, str]:
+def default_pair(plan: ReportPlan) -> tuple[str, str]:
     """The runs a compare page starts with: the published run of the first variant and the one
     before it (of that variant, else any)."""
     variant = next((v for v in plan.variants if v.shown is not None), plan.variants[0])
-    a = variant.shown or variant.latest
+    a = variant.shown or latest_of(variant)
     before = (
         [r for r in variant.runs if r.id < a.id]
         or [r for v in plan.variants for r in v.runs if r.id != a.id]
@@ -422,7 +463,7 @@ def default_pair(plan: Any) -> tuple[str, str]:
     return a.id, max(before, key=lambda r: r.id).id
 
 
-def compare_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
+def compare_page(env: Environment, ctx: SiteContext, report: Report, plan: ReportPlan, path: str) -> bytes:
     """Two runs side by side (picked on the page; static: the outputs come from the runs' pages).
     Its pickers list the newest HISTORY_PAGE_RUNS runs and the two it starts with; compare.js
     reads any other run a link names (?b=) from that run's own page."""
@@ -444,7 +485,7 @@ def run_data(run: Run) -> dict[str, Any]:
             "params": bounded_map(run.params), "metrics": bounded_map(run.metrics)}  # fmt: skip
 
 
-def script_json(data: Any) -> Any:
+def script_json(data: object) -> Markup:
     """`data` as JSON for a <script type="application/json"> (nothing in it can end the element)."""
     import json
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
 from knowrepo.errors import KnowrepoError
 from knowrepo.plugins import load_registry
 from knowrepo.support.paths import outside_reason
+
+if TYPE_CHECKING:
+    import jinja2
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
@@ -63,7 +67,7 @@ def theme_digest(dirs: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
+def theme_loader(dirs: list[Path]) -> jinja2.BaseLoader:
     """The user's templates first, then the default's; "default/<name>" is always the default
     theme's own <name>, so a user report.html can extend the report.html it replaces (as
     mkdocs' custom_dir and Sphinx's inherit do: a PrefixLoader, jinja2's own way)."""
@@ -118,7 +122,7 @@ def _extra(root: Path, dirs: list[Path], key: str, name: str, files: dict[str, P
     return f"assets/{EXTRA_FOLDER}/{name}"
 
 
-def link_extras(env, extras: ThemeExtras | None) -> None:  # env: jinja2.Environment
+def link_extras(env: jinja2.Environment, extras: ThemeExtras | None) -> None:
     """What base.html links after the default theme's stylesheets and scripts, on every page."""
     extras = extras or ThemeExtras()
     env.globals.update(extra_css=extras.css, extra_js=extras.js)
@@ -145,7 +149,7 @@ def check_user_static(dirs: list[Path]) -> None:
                 raise KnowrepoError(path, f"knowrepo writes assets/{name} itself: name the file otherwise")
 
 
-def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jinja2.Environment
+def make_environment(dirs: list[Path], cache_dir: Path | None = None) -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -162,7 +166,7 @@ def make_environment(dirs: list[Path], cache_dir: Path | None = None):  # -> jin
     return env
 
 
-def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environment
+def check_templates(env: jinja2.Environment, files: dict[str, Path]) -> None:
     """Compile every template of the theme: a syntax error is one line naming the file and
     line (and stops the build before anything is published), never a jinja traceback."""
     import jinja2
