@@ -22,11 +22,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from knowrepo import __version__
 from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import TocEntry
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "knowrepo.plugins"
 # The build's stages a build step may run after (publishing comes after all of them).
@@ -399,7 +402,7 @@ def _visit(
     ordered[name] = by_name[name]
 
 
-def apply_passes(parts: list[Part], html: str, ctx: Any) -> str:
+def apply_passes(parts: list[Part], html: str, ctx: BodyContext | PageContext) -> str:
     """`html` through each pass, in order."""
     for part in parts:
         html = part.value(html, ctx)
@@ -409,7 +412,7 @@ def apply_passes(parts: list[Part], html: str, ctx: Any) -> str:
 # ---- loading the registry ------------------------------------------------------------------
 
 
-def plugin_entry_points() -> list[Any]:
+def plugin_entry_points() -> list[EntryPoint]:
     """The entry points of the group, sorted by distribution and name (the load order)."""
     if not _maybe_plugins():
         return []
@@ -451,12 +454,12 @@ def _metadata_folders() -> Iterator[tuple[str | None, list[str]]]:
         yield folder, names
 
 
-def _owner_of(entry_point: Any) -> Owner:
+def _owner_of(entry_point: EntryPoint) -> Owner:
     dist = entry_point.dist
     return Owner(entry_point.name, dist.name if dist else "?", dist.version if dist else "?")
 
 
-def load_plugin(registry: Registry, entry_point: Any) -> None:
+def load_plugin(registry: Registry, entry_point: EntryPoint) -> None:
     """Run one plugin's setup(registry); whatever goes wrong is one line naming the plugin."""
     owner = _owner_of(entry_point)
     with registry.owned_by(owner):

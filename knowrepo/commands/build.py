@@ -6,11 +6,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from knowrepo.commands.group import Context, like_config, main, user_errors, verbosity
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.state import BuildResult
 
 _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrepo` command itself
 
@@ -92,7 +95,7 @@ def build(obj: Context, /, directory: Path | None, output: Path | None, **flags:
     end_build(1 if result.errors or failing else 0)
 
 
-def summary(result: Any) -> str:
+def summary(result: BuildResult) -> str:
     if result.noop:
         return f"Nothing changed: {result.reports} reports, site at {result.output}"
     index = (

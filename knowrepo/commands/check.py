@@ -13,12 +13,18 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
 from knowrepo.errors import KnowrepoError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from knowrepo.config import Config
+    from knowrepo.model import Report
 
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|\b(?:href|src)=[\"']([^\"']+)[\"']")
 _IMAGE = re.compile(
@@ -101,7 +107,7 @@ def check_repository(root: Path) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.path, p.cell or 0, p.line or 0))
 
 
-def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
+def _texts(root: Path, report: Report | _Source) -> list[tuple[int | None, int | None, str]]:
     """(line offset, cell number, Markdown text) of what a report writes as prose."""
     from knowrepo.pipeline.textnotebook import is_text_notebook
     from knowrepo.support.text import read_text
@@ -122,7 +128,7 @@ def _is_report_link(target: str) -> bool:
     return target.lower().endswith((".md", ".ipynb")) and "://" not in target and not target.startswith("/")
 
 
-def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Problem]:
+def _links_and_images(root: Path, report: Report | _Source, sources: set[str]) -> list[Problem]:
     """Links to other reports that lead to none, and images that are missing or elsewhere."""
     import posixpath
     from urllib.parse import unquote
@@ -150,7 +156,7 @@ def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Proble
     return problems
 
 
-def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
+def _notebook(root: Path, config: Config, report: Report, now: dt.datetime) -> list[Problem]:
     """Parameters and variants against the parameters cell, the kernel, the variant count."""
     from knowrepo.pipeline.execute.plan import plan_report, require_kernel
     from knowrepo.pipeline.execute.runstore import RunStore
@@ -172,7 +178,7 @@ def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
     return found
 
 
-def _due_times(report: Any, variants: list[str], now: Any) -> None:
+def _due_times(report: Report, variants: list[str], now: dt.datetime) -> None:
     """When each variant last fell due, as `run --due` asks (a clock at the ends of the
     calendar finds none): a KnowrepoError if that cannot be found."""
     from knowrepo.pipeline.execute.schedule import last_due
@@ -181,7 +187,7 @@ def _due_times(report: Any, variants: list[str], now: Any) -> None:
         last_due(report.source, report.meta.schedule, name, now)
 
 
-def _inputs(root: Path, report: Any) -> list[Problem]:
+def _inputs(root: Path, report: Report) -> list[Problem]:
     from knowrepo.pipeline.execute.run import unmatched_inputs
 
     unmatched = unmatched_inputs(root, report.source, report.meta.inputs)

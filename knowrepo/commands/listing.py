@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
+
+if TYPE_CHECKING:
+    from knowrepo.support.progress import Reporter
 
 
 @main.command(name="list")
@@ -48,7 +51,7 @@ def list_command(obj: Context, as_json: bool) -> None:
     console.print(table)
 
 
-def report_rows(root: Path, reporter: Any) -> list[dict[str, Any]]:
+def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
     """One row per report (drafts too), in slug order; what is wrong in runs/ goes to `reporter`."""
     from knowrepo.pipeline.discover import discover
     from knowrepo.pipeline.execute.runstore import RunStore

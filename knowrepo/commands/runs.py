@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
 from knowrepo.errors import KnowrepoError
+
+if TYPE_CHECKING:
+    from knowrepo.model import Report, Run
+    from knowrepo.pipeline.execute.runstore import RunStore
 
 
 @main.command()
@@ -55,7 +59,7 @@ def runs(
         sys.exit(1)
 
 
-def _print_table(found: list[Any]) -> None:
+def _print_table(found: list[Run]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -77,7 +81,7 @@ def _print_table(found: list[Any]) -> None:
     console.print(table)
 
 
-def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
+def _selected(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[tuple[Report, str]]:
     """(report, variant name) pairs with runs that the arguments address."""
     from knowrepo.pipeline.discover import notebook_reports
 
@@ -96,18 +100,18 @@ def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list
     return pairs
 
 
-def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list[Any]:
+def list_runs(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[Run]:
     """Runs, newest first."""
     found = [r for target, v in _selected(store, report, variants) for r in store.runs(target.slug, v)]
     return sorted(found, key=lambda r: r.id, reverse=True)
 
 
-def prune_runs(store: Any, report: str | None, variants: tuple[str, ...], keep: int) -> list[Any]:
+def prune_runs(store: RunStore, report: str | None, variants: tuple[str, ...], keep: int) -> list[Run]:
     """Delete old runs (never one whose record cannot be read: it is not listed)."""
     from knowrepo.config import load_config
     from knowrepo.support.lock import repository_lock
 
-    removed: list[Any] = []
+    removed: list[Run] = []
     state_dir = load_config(store.root.parent).state_dir
     with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
         store.clean_all_abandoned()

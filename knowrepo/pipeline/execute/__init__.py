@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.errors import KnowrepoError
 
 if TYPE_CHECKING:
+    from knowrepo.pipeline.execute.plan import ReportPlan, VariantPlan
+    from knowrepo.pipeline.execute.run import RunRequest
     from knowrepo.pipeline.state import BuildState
 
 
@@ -56,7 +58,7 @@ def execute(state: BuildState) -> None:
     state.executed = True
 
 
-def _request(state: BuildState, plan: Any, variant: Any) -> Any:
+def _request(state: BuildState, plan: ReportPlan, variant: VariantPlan) -> RunRequest:
     """The run a build makes for a variant. When the published run was a deliberate rerun
     (-p overrides) and the code or inputs changed since, the new run keeps its overrides."""
     from knowrepo.pipeline.execute.plan import run_request

@@ -34,6 +34,7 @@ from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
 
 if TYPE_CHECKING:
     from knowrepo.pipeline.execute.executors import ExecutorChoice
+    from knowrepo.support.progress import Reporter
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -366,7 +367,7 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
     if not output.exists():
         return {}
     try:
-        nb = json.loads(output.read_text())
+        nb: dict[str, Any] = json.loads(output.read_text())
     except (ValueError, RecursionError) as exc:  # (papermill writes it whole, or raises)
         raise KnowrepoError(
             output, f"the executed notebook is not JSON ({exc}); the run is not recorded"
@@ -408,7 +409,7 @@ def _crashed(request: RunRequest) -> Run:
 
 
 def execute_all(
-    requests: list[RunRequest], workers: int, reporter: Any, executor: ExecutorChoice | None = None
+    requests: list[RunRequest], workers: int, reporter: Reporter, executor: ExecutorChoice | None = None
 ) -> list[Run]:
     """Execute runs on the registered executor `executor` names (local processes by default),
     with progress; returns the runs."""
