@@ -135,7 +135,7 @@ def scan_sources(
 
 
 def _classify(
-    entry: os.DirEntry,
+    entry: os.DirEntry[str],
     rel: str,
     suffix: str,
     seen: set[tuple[int, int]],
@@ -315,7 +315,7 @@ def notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
     """The notebook in `data`, parsed and checked; a one-line error naming `relpath` (a source,
     or a run's executed notebook) if it is not one."""
     try:
-        notebook = json.loads(data)
+        notebook: dict[str, Any] = json.loads(data)  # (notebook_problem checks that it is one)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
     except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)
@@ -440,11 +440,6 @@ def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
     return Report(
         slug=slug, source=relpath, kind=record.kind, meta=meta, source_hash=record.hash, date=date[:10]
     )
-
-
-def kind_of(relpath: str) -> str:
-    """ "notebook" or "markdown": what a source is read and rendered as."""
-    return SUFFIXES[os.path.splitext(relpath)[1]]
 
 
 def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord | None) -> SourceRecord:

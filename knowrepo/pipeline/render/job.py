@@ -12,7 +12,7 @@ import warnings as warnings_module
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
@@ -22,6 +22,9 @@ from knowrepo.pipeline.render.images import image_file
 from knowrepo.plugins import BodyContext, apply_passes, load_registry
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.yamltext import repair_tree
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
@@ -109,7 +112,10 @@ class NotebookRenderer:
             """HTMLExporter minus its whole-page BeautifulSoup pass (~30% of the render time):
             it only adds alt text, which knowrepo sets on each image itself."""
 
-            def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
+            # (the override nbconvert's own HTMLExporter makes, and marks as this one is)
+            def from_notebook_node(  # type: ignore[override]
+                self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+            ) -> tuple[str, dict[str, Any]]:
                 resources = self._init_resources(resources)
                 self.register_filter(
                     "filter_data_type",

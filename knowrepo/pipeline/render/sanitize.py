@@ -195,9 +195,8 @@ def clean_svg(data: bytes) -> bytes | None:
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     _clean_element(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
-        root, encoding="utf-8", xml_declaration=False
-    )
+    svg: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # (bytes: an encoding is named)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + svg
 
 
 def _local(name: Any) -> str:

@@ -109,7 +109,8 @@ class RenderServer:
         line = self._file.readline()
         if not line:
             raise ValueError("the render server closed the connection")
-        return json.loads(line)
+        message: dict[str, Any] = json.loads(line)
+        return message
 
     def render(
         self, jobs: Sequence[Any], on_done: Callable[[Any, Any], None], meanwhile: Callable[[], None]
@@ -192,7 +193,8 @@ def _inode(path: str) -> int | None:
 
 def _peer_uid(conn: socket.socket) -> int:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+    uid: int = struct.unpack("3i", creds)[1]
+    return uid
 
 
 def _serve_one(conn: socket.socket, fingerprint: str) -> bool:
