@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo import METRIC_MIME
 from knowrepo.config import Config
@@ -31,6 +31,10 @@ from knowrepo.pipeline.state import BuildState
 from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
 from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
 from knowrepo.support.yamltext import repair_text
+
+if TYPE_CHECKING:
+    from knowrepo.exports.bodies import Export
+    from knowrepo.pipeline.execute.executors import ExecutorChoice
 
 
 def setup(registry: Registry) -> None:
@@ -99,19 +103,19 @@ def templates(registry: Registry) -> None:
 # one-report rebuild ~20 ms it never uses.
 
 
-def _local(choice: Any) -> Executor:
+def _local(choice: ExecutorChoice) -> Executor:
     from knowrepo.pipeline.execute.run import LocalExecutor
 
     return LocalExecutor(choice)
 
 
-def _dask(choice: Any) -> Executor:
+def _dask(choice: ExecutorChoice) -> Executor:
     from knowrepo.pipeline.execute.executors import DaskExecutor
 
     return DaskExecutor(choice)
 
 
-def _pdf_export(root: Path, config: Config, item: Any) -> bytes:
+def _pdf_export(root: Path, config: Config, item: Export) -> bytes:
     from knowrepo.exports.bodies import export_pdf
 
     return export_pdf(root, config, item)

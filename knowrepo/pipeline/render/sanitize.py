@@ -17,7 +17,7 @@ text alone, all of it cleaned (see _clean_style).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.pipeline.render.css import (
     BODY_SCOPE,
@@ -26,6 +26,9 @@ from knowrepo.pipeline.render.css import (
     clean_stylesheet,
     loads_elsewhere,
 )
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 _TAGS = {
     "a", "abbr", "acronym", "b", "bdi", "bdo", "blockquote", "br", "caption", "center", "cite",
@@ -199,11 +202,11 @@ def clean_svg(data: bytes) -> bytes | None:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + svg
 
 
-def _local(name: Any) -> str:
+def _local(name: object) -> str:
     return name.rsplit("}", 1)[-1] if isinstance(name, str) else ""
 
 
-def _clean_element(element: Any) -> None:
+def _clean_element(element: ET.Element) -> None:
     """Keep SVG elements only (an XHTML <frame> or <meta> inside an SVG runs and redirects)."""
     if _local(element.tag) == "style":
         _clean_style(element)
@@ -224,7 +227,7 @@ def _clean_element(element: Any) -> None:
             element.attrib[name] = "none"
 
 
-def _clean_style(element: Any) -> None:
+def _clean_style(element: ET.Element) -> None:
     """An SVG <style> as its text alone, all of it cleaned. XML has no raw-text elements: in
     `<style><g/>@import url(x);</style>` the <g/> is an element, and the browser reads the text
     around it (the style's text and each child's tail) as the style sheet."""

@@ -28,12 +28,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import knowrepo
 from knowrepo.errors import KnowrepoError, WriteError
 from knowrepo.model import RenderedPage
 from knowrepo.plugins import installed_stamp
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.render.job import RenderJob
+    from knowrepo.pipeline.render.renderer import OnDone, Outcome
 
 PACKAGE = Path(knowrepo.__file__).parent
 SOCKET_NAME = "render.sock"
@@ -113,8 +117,8 @@ class RenderServer:
         return message
 
     def render(
-        self, jobs: Sequence[Any], on_done: Callable[[Any, Any], None], meanwhile: Callable[[], None]
-    ) -> list[Any]:
+        self, jobs: Sequence[RenderJob], on_done: OnDone, meanwhile: Callable[[], None]
+    ) -> list[RenderJob]:
         """Render `jobs` there, calling on_done(job, (page, warnings) or KnowrepoError) as each
         returns, and `meanwhile` here while it renders. Returns the jobs it could not do (the
         server died): the caller renders them itself."""
@@ -132,7 +136,7 @@ class RenderServer:
                 answer = self._receive()
                 if "error" in answer:
                     kind = WriteError if answer.get("machine") else KnowrepoError
-                    outcome: Any = kind(*answer["error"])
+                    outcome: Outcome = kind(*answer["error"])
                 else:
                     outcome = (RenderedPage.from_json(answer["page"]), answer["warnings"])
                 done += 1
