@@ -233,7 +233,8 @@ class Registry:
             raise KnowrepoError(
                 None, f"unknown executor '{name}'{did_you_mean(name, known)}; registered: {', '.join(known)}"
             )
-        return self._parts["executor"][name].value  # type: ignore[no-any-return]
+        factory: Callable[[Any], Executor] = self._parts["executor"][name].value
+        return factory
 
     def renderers_for(self, data: Mapping[str, Any]) -> list[tuple[str, Renderer, Owner]]:
         """The renderers of the MIME types `data` holds, the one registered first first."""
@@ -265,7 +266,8 @@ class Registry:
     def export(self, name: str) -> Callable[..., bytes]:
         if name not in self._parts["export"]:
             raise KnowrepoError(None, f"no export '{name}'; registered: {', '.join(self.names('export'))}")
-        return self._parts["export"][name].value  # type: ignore[no-any-return]
+        export: Callable[..., bytes] = self._parts["export"][name].value
+        return export
 
     def filters(self) -> dict[str, Any]:
         return {name: part.value for name, part in self._parts["filter"].items()}

@@ -156,6 +156,6 @@ class LazyChoice(click.Choice[str]):
         self.supply = supply
         self.case_sensitive = True
 
-    @property
+    @property  # (click declares `choices` an attribute: a property in its place is this class's point)
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         return tuple(self.supply())

@@ -127,7 +127,7 @@ class VersionRecord:
 class Manifest:
     """The record of one build into one output folder."""
 
-    snapshot: Snapshot = field(default_factory=dict)  # type: ignore[assignment]
+    snapshot: Snapshot = field(default_factory=Snapshot)
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     reports: dict[str, ReportEntry] = field(default_factory=dict)  # by slug
     files: dict[str, str] = field(default_factory=dict)  # site path -> content hash (or asset name)

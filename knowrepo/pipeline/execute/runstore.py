@@ -350,7 +350,8 @@ class RunStore:
             keepers.add(shown.id)
         removed = [r for r in runs if r.id not in keepers]
         for run in removed:
-            shutil.rmtree(run.folder)  # type: ignore[arg-type]
+            assert run.folder is not None  # (a run read from the store has its folder)
+            shutil.rmtree(run.folder)
         return removed
 
 
