@@ -183,7 +183,8 @@ def run_reports(root: Path, options: RunOptions, reporter: Reporter) -> RunOutco
     from knowrepo.pipeline.execute.runstore import RunStore
     from knowrepo.support.lock import repository_lock
 
-    config, broken = with_executor(load_config(root), options), list[KnowrepoError]()
+    config = with_executor(load_config(root), options)
+    broken: list[KnowrepoError] = []
     check_executor(choice_of(config.execute, scheduler=options.scheduler))
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
         RunStore(root).clean_all_abandoned()  # (runs killed mid-kernel, of any report)
@@ -325,7 +326,8 @@ def _due_requests(
     from knowrepo.pipeline.discover import notebook_reports
     from knowrepo.support import clock
 
-    now, requests, notebooks = clock.now(), list[RunRequest](), notebook_reports(root)
+    now, notebooks = clock.now(), notebook_reports(root)
+    requests: list[RunRequest] = []
     broken.extend(notebooks.broken)
     for report in notebooks.reports:
         if report.meta.schedule:
@@ -345,7 +347,8 @@ def _due_of(
     from knowrepo.pipeline.execute.plan import plan_report, run_request
     from knowrepo.pipeline.execute.schedule import last_due, run_date
 
-    schedule, requests = report.meta.schedule, list[RunRequest]()
+    schedule = report.meta.schedule
+    requests: list[RunRequest] = []
     for variant in plan_report(root, config, report, store).variants:
         due = last_due(report.source, schedule, variant.name, now).isoformat()
         if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):
