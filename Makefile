@@ -1,15 +1,16 @@
 # The two set-up commands of README.md: `make site` and `make test`. Each installs what it needs.
 # `make unit` runs the fast in-process tier alone (tests/unit/), for the edit loop.
+# `make test` and `make lint` type-check knowrepo/ first (mypy, configured in pyproject.toml).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test unit bench lint clean
+.PHONY: site test unit bench lint typecheck clean
 
 site: $(VENV)/.site-deps
 	$(BIN)/knowrepo build .
 
-test: $(VENV)/.test-deps
+test: typecheck
 	$(BIN)/python -m pytest -q
 
 unit: $(VENV)/.test-deps
@@ -18,9 +19,12 @@ unit: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(BIN)/python benchmarks/run.py
 
-lint: $(VENV)/.test-deps
+lint: typecheck
 	$(BIN)/ruff check knowrepo tests benchmarks
 	$(BIN)/ruff format --check knowrepo tests benchmarks
+
+typecheck: $(VENV)/.test-deps
+	$(BIN)/mypy knowrepo
 
 $(VENV)/.site-deps: pyproject.toml scripts/system-deps.sh
 	sh scripts/system-deps.sh site

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo import METRIC_MIME
 from knowrepo.config import Config
@@ -35,6 +35,10 @@ from knowrepo.pipeline.state import BuildState
 from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
 from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
 from knowrepo.support.yamltext import repair_text
+
+if TYPE_CHECKING:
+    from knowrepo.exports.bodies import Export
+    from knowrepo.pipeline.execute.executors import ExecutorChoice
 
 
 def setup(registry: Registry) -> None:
@@ -100,21 +104,21 @@ def templates(registry: Registry) -> None:
 # one-report rebuild ~20 ms it never uses.
 
 
-def _local(choice: Any) -> Executor:
+def _local(choice: ExecutorChoice) -> Executor:
     # (see above: not in every process that loads the registry)
     from knowrepo.pipeline.execute.executors import LocalExecutor
 
     return LocalExecutor(choice)
 
 
-def _dask(choice: Any) -> Executor:
+def _dask(choice: ExecutorChoice) -> Executor:
     # (see above: not in every process that loads the registry)
     from knowrepo.pipeline.execute.executors import DaskExecutor
 
     return DaskExecutor(choice)
 
 
-def _pdf_export(root: Path, config: Config, item: Any, *, registry: Registry) -> bytes:
+def _pdf_export(root: Path, config: Config, item: Export, *, registry: Registry) -> bytes:
     # (see above: not in every process that loads the registry)
     from knowrepo.exports.bodies import export_pdf
 

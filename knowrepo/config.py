@@ -286,7 +286,8 @@ class Config:
         own = (
             getattr(meta, declared.front_matter, None) if meta is not None and declared.front_matter else None
         )
-        return own if own is not None else getattr(getattr(self, declared.section), declared.name)
+        found: Value = own if own is not None else getattr(getattr(self, declared.section), declared.name)
+        return found
 
     def values(self, invalidates: Invalidates, meta: Meta | None = None) -> dict[str, Value]:
         """The value of each option declared to invalidate `invalidates` (by key): what a cache

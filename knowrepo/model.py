@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
-def _same(value: Any) -> Any:
+def _same(value: object) -> object:
     return value
 
 
@@ -43,7 +44,7 @@ class Meta:
 
     def to_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy made this a tenth of a one-report rebuild.
-        plain = {tuple: list, dict: dict}
+        plain: dict[type, Callable[[Any], object]] = {tuple: list, dict: dict}
         return {name: plain.get(type(value), _same)(value) for name, value in self.__dict__.items()}
 
     @classmethod

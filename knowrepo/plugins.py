@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import inspect
-import os
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from knowrepo import __version__
 from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import TocEntry
+from knowrepo.support.distributions import entry_points_of
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "knowrepo.plugins"
 # The build's stages a build step may run after (publishing comes after all of them).
@@ -240,7 +241,8 @@ class Registry:
             raise KnowrepoError(
                 None, f"unknown executor '{name}'{did_you_mean(name, known)}; registered: {', '.join(known)}"
             )
-        return self._parts["executor"][name].value  # type: ignore[no-any-return]
+        factory: Callable[[Any], Executor] = self._parts["executor"][name].value
+        return factory
 
     def renderers_for(self, data: Mapping[str, Any]) -> list[tuple[str, Renderer, Owner]]:
         """The renderers of the MIME types `data` holds, the one registered first first."""
@@ -272,7 +274,8 @@ class Registry:
     def export(self, name: str) -> Callable[..., bytes]:
         if name not in self._parts["export"]:
             raise KnowrepoError(None, f"no export '{name}'; registered: {', '.join(self.names('export'))}")
-        return self._parts["export"][name].value  # type: ignore[no-any-return]
+        export: Callable[..., bytes] = self._parts["export"][name].value
+        return export
 
     def filters(self) -> dict[str, Any]:
         return {name: part.value for name, part in self._parts["filter"].items()}
@@ -409,7 +412,7 @@ def _visit(
     ordered[name] = by_name[name]
 
 
-def apply_passes(parts: list[Part], html: str, ctx: Any) -> str:
+def apply_passes(parts: list[Part], html: str, ctx: BodyContext | PageContext) -> str:
     """`html` through each pass, in order."""
     for part in parts:
         html = part.value(html, ctx)
@@ -419,54 +422,12 @@ def apply_passes(parts: list[Part], html: str, ctx: Any) -> str:
 # ---- loading the registry ------------------------------------------------------------------
 
 
-def plugin_entry_points() -> list[Any]:
-    """The entry points of the group, sorted by distribution and name (the load order)."""
-    if not _maybe_plugins():
-        return []
-    import importlib.metadata  # (only when a plugin may be installed: see _maybe_plugins)
-
-    found = importlib.metadata.entry_points(group=GROUP)
-    return sorted(found, key=lambda ep: ((ep.dist.name if ep.dist else "").lower(), ep.name))
-
-
-def _maybe_plugins() -> bool:
-    """Whether any distribution on sys.path may declare the group: a look at each one's
-    entry_points.txt (~2 ms). Without one, a build skips importing importlib.metadata and its
-    scan of every distribution (~20 ms of a one-report rebuild); a zip on sys.path is read by
-    importlib.metadata alone."""
-    header = f"[{GROUP}]"
-    for folder, names in _metadata_folders():
-        if folder is None:
-            return True
-        for name in names:
-            with contextlib.suppress(OSError), open(os.path.join(folder, name, "entry_points.txt")) as text:
-                if header in text.read():
-                    return True
-    return False
-
-
-def _metadata_folders() -> Iterator[tuple[str | None, list[str]]]:
-    """(folder, its distributions' metadata folders) of each folder on sys.path; (None, []) for
-    an entry that is no folder (a zip)."""
-    for entry in sys.path:
-        folder = entry or "."
-        try:
-            with os.scandir(folder) as entries:
-                names = sorted(e.name for e in entries if e.name.endswith((".dist-info", ".egg-info")))
-        except NotADirectoryError:
-            yield None, []
-            continue
-        except OSError:
-            continue
-        yield folder, names
-
-
-def _owner_of(entry_point: Any) -> Owner:
+def _owner_of(entry_point: EntryPoint) -> Owner:
     dist = entry_point.dist
     return Owner(entry_point.name, dist.name if dist else "?", dist.version if dist else "?")
 
 
-def load_plugin(registry: Registry, entry_point: Any) -> None:
+def load_plugin(registry: Registry, entry_point: EntryPoint) -> None:
     """Run one plugin's setup(registry); whatever goes wrong is one line naming the plugin."""
     owner = _owner_of(entry_point)
     with registry.owned_by(owner):
@@ -485,13 +446,5 @@ def load_plugin(registry: Registry, entry_point: Any) -> None:
 def load_plugins(registry: Registry) -> None:
     """Every installed plugin's setup(registry), in load order (knowrepo.loader.load_registry
     calls it after registering knowrepo's own parts)."""
-    for entry_point in plugin_entry_points():
+    for entry_point in entry_points_of(GROUP):
         load_plugin(registry, entry_point)
-
-
-def installed_stamp() -> str:
-    """The distributions on sys.path, by the names of their metadata folders (each name holds
-    a version): an install, upgrade or removal changes it. Listing each folder takes ~0.5 ms,
-    so the no-op build checks this instead of reading every entry point (20-50 ms)."""
-    names = [f"{folder}/{name}" for folder, found in _metadata_folders() for name in found]
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]

@@ -6,12 +6,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from knowrepo.commands.group import Context, like_config, main, user_errors, verbosity
 from knowrepo.loader import load_registry
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.state import BuildResult
 
 _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrepo` command itself
 
@@ -52,7 +55,7 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
-def build(obj: Context, directory: Path | None, output: Path | None, **flags: Any) -> None:
+def build(obj: Context, /, directory: Path | None, output: Path | None, **flags: Any) -> None:
     """Build the repository at DIRECTORY (default: found from the current folder) into a site."""
     # (imported when the command runs: the commands are all defined at each start)
     from knowrepo.pipeline.build import BuildOptions
@@ -94,7 +97,7 @@ def build(obj: Context, directory: Path | None, output: Path | None, **flags: An
     end_build(1 if result.errors or failing else 0)
 
 
-def summary(result: Any) -> str:
+def summary(result: BuildResult) -> str:
     if result.noop:
         return f"Nothing changed: {result.reports} reports, site at {result.output}"
     index = (

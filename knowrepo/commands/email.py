@@ -41,13 +41,19 @@ from knowrepo.loader import load_registry
 @click.pass_obj
 def email(
     obj: Context,
+    /,
     report: str | None,
     params: tuple[str, ...],
     rerun: bool,
     run_id: str | None,
     pending: bool,
     drop: tuple[str, ...],
-    **rest: object,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    variants: tuple[str, ...],
+    last_good: bool,
+    dry_run: bool,
+    output: Path,
 ) -> None:
     """Email REPORT as a PDF, with its summary and key figures, to its readers.
 
@@ -56,9 +62,8 @@ def email(
     from knowrepo.exports.email import send_report
 
     if pending or drop:
-        others = {"REPORT": report, "--run": run_id, "--rerun": rerun, "-p": params, "--to": rest["to"],
-                  "--cc": rest["cc"], "--variant": rest["variants"], "--last-good": rest["last_good"],
-                  "--dry-run": rest["dry_run"]}  # fmt: skip
+        others = {"REPORT": report, "--run": run_id, "--rerun": rerun, "-p": params, "--to": to, "--cc": cc,
+                  "--variant": variants, "--last-good": last_good, "--dry-run": dry_run}  # fmt: skip
         _pending(obj, [name for name, value in others.items() if value], drop)
         return
     if report is None:
@@ -73,11 +78,16 @@ def email(
             report,
             run_id=run_id,
             rerun=rerun,
+            to=to,
+            cc=cc,
+            variants=variants,
             assignments=params,
+            dry_run=dry_run,
+            output=output,
             reporter=obj.reporter(),
+            last_good=last_good,
             load_registry=load_registry,
-            **rest,
-        )  # type: ignore[arg-type]
+        )
     if obj.verbosity:
         for line in sent:
             click.echo(line, err=True)

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
@@ -18,6 +18,11 @@ from knowrepo.errors import KnowrepoError
 from knowrepo.loader import load_registry
 from knowrepo.support.progress import make_reporter
 from knowrepo.support.quiet import quiet_libraries
+
+if TYPE_CHECKING:
+    from knowrepo.support.progress import Reporter
+
+Command = TypeVar("Command", bound=Callable[..., object])  # a command's function, as decorated
 
 
 class Context:
@@ -28,7 +33,7 @@ class Context:
     def root(self, given: Path | None = None) -> Path:
         return find_root(given or self.directory or Path.cwd())
 
-    def reporter(self, as_json: bool = False) -> Any:
+    def reporter(self, as_json: bool = False) -> Reporter:
         quiet_libraries(self.verbosity)  # (worker processes are forked after this: they inherit it)
         return make_reporter(0 if as_json else self.verbosity)
 
@@ -49,7 +54,7 @@ def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -
     ctx.obj = Context(directory, max(0, 1 + verbose - quiet))
 
 
-def _adjust(delta: int) -> Any:
+def _adjust(delta: int) -> Callable[[click.Context, click.Parameter, int], None]:
     def callback(ctx: click.Context, _param: click.Parameter, count: int) -> None:
         obj = ctx.find_object(Context)
         if count and obj is not None:
@@ -58,7 +63,7 @@ def _adjust(delta: int) -> Any:
     return callback
 
 
-def verbosity(command: Any) -> Any:
+def verbosity(command: Command) -> Command:
     """-q / -v after the command name too (`knowrepo build -q`), not only before it."""
     command = click.option(
         "-q", "--quiet", count=True, expose_value=False, callback=_adjust(-1), help="Print only errors."
@@ -73,14 +78,14 @@ def verbosity(command: Any) -> Any:
     )(command)
 
 
-def fail(error: KnowrepoError, as_json: bool = False) -> None:
+def fail(error: KnowrepoError, as_json: bool = False) -> NoReturn:
     if as_json:
         click.echo(json.dumps({"ok": False, "error": str(error)}))
     click.echo(f"error: {error}", err=True)
     sys.exit(1)
 
 
-def interrupted() -> None:
+def interrupted() -> NoReturn:
     click.echo("interrupted: the published site and recorded runs are unchanged", err=True)
     sys.exit(130)
 
@@ -114,7 +119,7 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
         sys.exit(2)
 
 
-def params_option(command: Any) -> Any:
+def params_option(command: Command) -> Command:
     return click.option(
         "-p",
         "--param",
@@ -125,13 +130,13 @@ def params_option(command: Any) -> Any:
     )(command)
 
 
-def variants_option(command: Any) -> Any:
+def variants_option(command: Command) -> Command:
     return click.option("--variant", "variants", multiple=True, help="Only this variant (repeatable).")(
         command
     )
 
 
-def like_config(section: str, name: str) -> click.ParamType:
+def like_config(section: str, name: str) -> click.ParamType[str | int | bool]:
     """The click type of a flag that sets [section] name for one command: its declared choices
     or minimum, so that the flag and knowrepo.toml take the same values."""
     declared = option_named(section, name)
@@ -159,6 +164,6 @@ class LazyChoice(click.Choice[str]):
         self.supply = supply
         self.case_sensitive = True
 
-    @property
+    @property  # (click declares `choices` an attribute: a property in its place is this class's point)
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         return tuple(self.supply())

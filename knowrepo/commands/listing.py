@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
+
+if TYPE_CHECKING:
+    pass
 
 
 @main.command(name="list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from knowrepo.commands.group import (
 )
 from knowrepo.loader import load_registry
 from knowrepo.support.faults import pause_point
+
+if TYPE_CHECKING:
+    pass
 
 
 @main.command()
@@ -76,6 +79,7 @@ from knowrepo.support.faults import pause_point
 @click.pass_obj
 def run(
     obj: Context,
+    /,
     report: str | None,
     params: tuple[str, ...],
     as_json: bool,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
 from knowrepo.loader import load_registry
+
+if TYPE_CHECKING:
+    from knowrepo.model import Run
 
 
 @main.command()
@@ -57,7 +60,7 @@ def runs(
         sys.exit(1)
 
 
-def _print_table(found: list[Any]) -> None:
+def _print_table(found: list[Run]) -> None:
     from rich.console import Console  # (rich: only to draw a table or a progress bar)
     from rich.table import Table
 

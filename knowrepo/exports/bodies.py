@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.config import Config, load_config
 from knowrepo.errors import KnowrepoError
@@ -28,6 +28,12 @@ from knowrepo.pipeline.render.views import report_views
 from knowrepo.pipeline.stages.render import cached_body
 from knowrepo.plugins import LoadRegistry, Registry
 
+if TYPE_CHECKING:
+    from knowrepo.pipeline.execute.plan import ReportPlan
+    from knowrepo.pipeline.render.job import Outcome, RenderJob
+    from knowrepo.pipeline.render.views import View
+    from knowrepo.support.progress import Reporter
+
 
 @dataclass
 class Export:
@@ -44,7 +50,7 @@ def exports_for(
     name: str,
     run_id: str | None,
     variants: tuple[str, ...],
-    reporter: Any,
+    reporter: Reporter,
     load_registry: LoadRegistry,
     last_good: bool = False,
 ) -> tuple[Config, list[Export]]:
@@ -72,13 +78,14 @@ def exports_for(
 
 
 def _chosen(
-    report: Report, plan: Any, run_id: str | None, variants: tuple[str, ...], last_good: bool
-) -> list[tuple[str, Any, str]]:
+    report: Report, plan: ReportPlan | None, run_id: str | None, variants: tuple[str, ...], last_good: bool
+) -> list[tuple[str, Run | None, str]]:
     """(view name, run, variant label) of what to export: one run, or each variant's shown run.
     A variant whose latest run failed is refused unless `last_good` (its last successful run)."""
     if plan is None:
         return []
     label = len(plan.variants) > 1
+    chosen: list[tuple[str, Run | None, str]]
     if run_id:
         chosen = [(r.id, r, v.name if label else "") for v in plan.variants for r in v.runs if r.id == run_id]
         if not chosen:
@@ -104,25 +111,25 @@ def _chosen(
     return chosen
 
 
-def _bodies(config: Config, views: list[Any], load_registry: LoadRegistry) -> dict[str, RenderedPage]:
+def _bodies(config: Config, views: list[View], load_registry: LoadRegistry) -> dict[str, RenderedPage]:
     """The rendered body of each view: cached, else rendered here (any error stops the export)."""
     bodies: dict[str, RenderedPage] = {}
-    todo = []
+    todo: list[tuple[RenderJob, str]] = []  # (job, view key)
     for view in views:
         if view.job is None:
             bodies[view.key] = no_notebook_page(view.run)
         elif (body := cached_body(config.caches.rendered(view.key))) is not None:
             bodies[view.key] = body
         else:
-            todo.append(view)
-    keys = {id(view.job): view.key for view in todo}
+            todo.append((view.job, view.key))
+    keys = {id(job): key for job, key in todo}
 
-    def done(job: Any, outcome: Any) -> None:
+    def done(job: RenderJob, outcome: Outcome) -> None:
         if isinstance(outcome, KnowrepoError):
             raise outcome
         bodies[keys[id(job)]] = outcome[0]
 
-    render_all([view.job for view in todo], 1, done, load_registry)
+    render_all([job for job, _key in todo], 1, done, load_registry)
     return bodies
 
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
-from knowrepo.exports.bodies import export_pdf, exports_for
+from knowrepo.exports.bodies import Export, export_pdf, exports_for
 from knowrepo.exports.smtp import build_message, recipients, send
 from knowrepo.pipeline.execute.runner import RunOptions, run_reports
 from knowrepo.plugins import LoadRegistry, Registry
 from knowrepo.support.addresses import address_problem, shown
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from knowrepo.config import Config
+    from knowrepo.support.progress import Reporter
 
 
 def _subject(template: str, title: str, variant: str, params: dict[str, Any], date: str) -> str:
@@ -41,15 +47,15 @@ def send_report(
     assignments: tuple[str, ...],
     dry_run: bool,
     output: Path,
-    reporter: Any,
+    reporter: Reporter,
     load_registry: LoadRegistry,
     last_good: bool = False,
 ) -> list[str]:
     """Send (or with dry_run, write as .eml) one email per exported variant; returns what was done."""
     check_options(to, cc)
     run_ids = _rerun(root, name, variants, assignments, reporter, load_registry) if rerun else [run_id]
-    exports = []
-    config = None
+    exports: list[Export] = []
+    config: Config | None = None
     for one in run_ids:
         config, found = exports_for(
             root, name, one, () if one else variants, reporter, load_registry, last_good
@@ -60,7 +66,7 @@ def send_report(
     messages = [
         (item, message_of(root, config, registry, item, sender, *addressed(item, to, cc))) for item in exports
     ]
-    done = []
+    done: list[str] = []
     for item, message in messages:  # every message is made before the first is sent
         if dry_run:
             output.mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,7 @@ def _rerun(
     name: str,
     variants: tuple[str, ...],
     assignments: tuple[str, ...],
-    reporter: Any,
+    reporter: Reporter,
     load_registry: LoadRegistry,
 ) -> list[str | None]:
     """Run the report's variants again; the new runs' ids (any failure: nothing is sent)."""
@@ -102,7 +108,7 @@ def check_options(to: tuple[str, ...], cc: tuple[str, ...]) -> None:
                 raise KnowrepoError(None, f"{option} {shown(value)} {problem}")
 
 
-def sender_of(config: Any) -> str:
+def sender_of(config: Config) -> str:
     """[email] sender (checked with the config), else the login when it is an address, else
     knowrepo@ this host's name (checked here: a host name need not make an address)."""
     if config.email.sender:
@@ -115,7 +121,7 @@ def sender_of(config: Any) -> str:
     return sender
 
 
-def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
+def addressed(item: Export, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list[str], list[str], str]:
     """(to, cc, subject template) of one export: the command line's, else its front matter's."""
     run, report = item.run, item.report
     return recipients(report.meta.email, run.variant if run else "", to, cc, report.source)
@@ -123,15 +129,15 @@ def addressed(item: Any, to: tuple[str, ...], cc: tuple[str, ...]) -> tuple[list
 
 def message_of(
     root: Path,
-    config: Any,
+    config: Config,
     registry: Registry,
-    item: Any,
+    item: Export,
     sender: str,
     to: list[str],
     cc: list[str],
     subject: str,
     **again: str,
-) -> Any:
+) -> EmailMessage:
     """The email of one export, its PDF attached; `subject` is the front matter's template.
     `again`: the date and message_id of the message when it was first made, to send the same
     message again."""

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate, mktime_tz, parsedate_tz
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError, one_line
@@ -47,6 +47,10 @@ from knowrepo.support.atomic import write_atomic
 from knowrepo.support.claims import claimed
 from knowrepo.support.faults import pause_point
 from knowrepo.support.lock import repository_lock
+
+if TYPE_CHECKING:
+    from knowrepo.exports.bodies import Export
+    from knowrepo.support.progress import Reporter
 
 OUTBOX = ".outbox"
 SENDING, SENT, DROPPED = "sending", "sent", "dropped"
@@ -90,7 +94,7 @@ def read_record(run: Run) -> dict[str, Any]:
         why = getattr(exc, "strerror", None) or exc
         raise DamagedRecord(path, f"cannot read the delivery record: {why}") from None
     try:
-        record = json.loads(text)
+        record: dict[str, Any] = json.loads(text)  # (record_problem checks that it is one)
     except (ValueError, RecursionError) as exc:
         raise DamagedRecord(path, f"invalid delivery record: not JSON ({exc})") from None
     if (problem := record_problem(run.id, record)) is not None:
@@ -239,7 +243,7 @@ def message_id(run: Run, to: list[str], cc: list[str]) -> str:
     return f"<{run.id}.{readers}@knowrepo>"
 
 
-def deliver_pending(root: Path, reporter: Any, load_registry: LoadRegistry) -> Delivery:
+def deliver_pending(root: Path, reporter: Reporter, load_registry: LoadRegistry) -> Delivery:
     """Send every owed email once, oldest first, each claimed in runs/ (two processes at once,
     of one checkout or two, never send one twice). A delivery that fails, however, stays
     owed: one line, and the others go."""
@@ -289,7 +293,7 @@ def _failure(run: Run, exc: Exception) -> str:
     return f"{KnowrepoError(record_path(run), f'the email could not be made or sent ({why})')} ({owed})"
 
 
-def _deliver(root: Path, run: Run, reporter: Any, load_registry: LoadRegistry) -> str | None:
+def _deliver(root: Path, run: Run, reporter: Reporter, load_registry: LoadRegistry) -> str | None:
     """Make the run's message, record it as being sent, send it, record it as sent (None:
     another process sent or dropped it since it was found owed)."""
     state = root / ".knowrepo"
@@ -317,7 +321,7 @@ def _deliver(root: Path, run: Run, reporter: Any, load_registry: LoadRegistry) -
     return f"sent {item.file_name} to {message['To']}{copy} (run {run.id})"
 
 
-def _readers(run: Run, item: Any) -> tuple[list[str], list[str], str]:
+def _readers(run: Run, item: Export) -> tuple[list[str], list[str], str]:
     """(to, cc, subject template) from the front matter; none: the email is given up."""
     try:
         return addressed(item, (), ())
@@ -326,7 +330,7 @@ def _readers(run: Run, item: Any) -> tuple[list[str], list[str], str]:
         raise Unaddressed(exc.path, exc.message) from None
 
 
-def drop_owed(root: Path, run_ids: tuple[str, ...], reporter: Any) -> Delivery:
+def drop_owed(root: Path, run_ids: tuple[str, ...], reporter: Reporter) -> Delivery:
     """Give up the owed emails of these runs (recorded: no later command sends them), each
     claimed as a delivery is: an email on its way is not dropped (one line)."""
     owed = {run.id: run for run in owed_runs(root)[0]}

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from knowrepo import __version__
@@ -31,6 +31,17 @@ from knowrepo.support.hashing import key_of
 from knowrepo.support.pool import run_parallel
 from knowrepo.support.quiet import captured
 from knowrepo.support.text import read_text
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
+    from knowrepo.config import Config
+    from knowrepo.pipeline.execute.plan import ReportPlan
+    from knowrepo.pipeline.render.views import View
+    from knowrepo.pipeline.state import BuildState
 
 _MATH = re.compile(r'<math\b[^>]*?\balttext="([^"]*)"[^>]*?\bdisplay="(block|inline)"[^>]*>.*?</math>', re.S)
 # Pygments spans that only carry the default text colour: on paper they change nothing but
@@ -156,8 +167,8 @@ def print_links(
 
 
 def print_html(
-    env: Any,
-    config: Any,
+    env: Environment,
+    config: Config,
     report: Report,
     body: RenderedPage,
     run: Run | None,
@@ -198,7 +209,7 @@ def print_stylesheet(files: dict[str, Path]) -> str:
     return read_text(files["static/print.css"]) if "static/print.css" in files else ""
 
 
-def pdf_base_url(config: Any, report: Report) -> str:
+def pdf_base_url(config: Config, report: Report) -> str:
     """What a link print_links left relative resolves against: the report's page on the site,
     or nothing (a relative link), never the build folder (file:// links in the PDF)."""
     site_url = config.site.absolute_url
@@ -217,7 +228,7 @@ class PdfJob:
     stylesheet: str = ""  # the theme's print.css
 
 
-def site_fetcher(allowed: tuple[str, ...]) -> Any:
+def site_fetcher(allowed: tuple[str, ...]) -> URLFetcher:
     """WeasyPrint's URL fetcher, limited to data: URLs and files in `allowed`: a report's HTML
     can neither embed a local file (an image or rel="attachment" of file:///...) nor make the
     build fetch a URL."""
@@ -227,7 +238,7 @@ def site_fetcher(allowed: tuple[str, ...]) -> Any:
 
     folders = [Path(folder).resolve() for folder in allowed]
 
-    class SiteFetcher(URLFetcher):
+    class SiteFetcher(URLFetcher):  # type: ignore[misc]  # (WeasyPrint ships no types: its class is Any)
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = url.split(":", 1)[0].lower()
             if scheme == "file":
@@ -241,10 +252,10 @@ def site_fetcher(allowed: tuple[str, ...]) -> Any:
     return SiteFetcher(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=5)
 
 
-_fonts: Any = None
+_fonts: FontConfiguration | None = None
 
 
-def _font_config() -> Any:
+def _font_config() -> FontConfiguration:
     """One WeasyPrint font configuration per process: loaded faces are reused across PDFs."""
     global _fonts
     if _fonts is None:
@@ -255,7 +266,7 @@ def _font_config() -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def _parsed(stylesheet: str) -> Any:
+def _parsed(stylesheet: str) -> CSS:
     """The theme's print stylesheet parsed once per process (8% of each PDF's time when it was
     parsed in every document). WeasyPrint takes it as a user stylesheet, so a report's own
     styles win over it where both set a property, as they do on the site's pages."""
@@ -305,10 +316,12 @@ def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=site_fetcher(job.allowed))
         sheets = [_parsed(job.stylesheet)] if job.stylesheet.strip() else []
         options = {"pdf_identifier": identifier, "font_config": _font_config(), "stylesheets": sheets}
+        pdf: bytes
         try:  # PDF/UA-1: tagged (structure, reading order, alt text) for screen readers
-            return document.write_pdf(pdf_variant="pdf/ua-1", **options)
+            pdf = document.write_pdf(pdf_variant="pdf/ua-1", **options)
         except Exception:  # tagging fails on some layouts (WeasyPrint #2601): untagged, not none
-            return document.write_pdf(**options)
+            pdf = document.write_pdf(**options)
+        return pdf
     except Exception as exc:  # WeasyPrint's errors are many and undocumented
         return write_error(exc) or KnowrepoError(
             job.source, f"PDF export failed: {type(exc).__name__}: {exc}"
@@ -318,25 +331,27 @@ def _write_pdf(job: PdfJob) -> bytes | KnowrepoError:
 # ---- the build's PDF step ---------------------------------------------------------------
 
 
-def pdf_targets(report: Report, plan: Any, views: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+def pdf_targets(
+    report: Report, plan: ReportPlan | None, views: dict[str, View]
+) -> list[tuple[str, str, View, str]]:
     """(page path, PDF path, view, variant label) of every PDF a report's pages offer: its
     latest page and each variant's."""
     slug = report.slug
     if plan is None or not any(v.runs for v in plan.variants):
         return [(f"{slug}/index.html", f"{slug}/{pdf_name(slug)}", views["source"], "")]
-    shown = [v for v in plan.variants if v.shown is not None]
+    shown = [(v, run) for v in plan.variants if (run := v.shown) is not None]
     targets = []
-    for variant in shown:
+    for variant, run in shown:
         name = variant.name if len(shown) > 1 else ""
-        view = views[variant.shown.id]
+        view = views[run.id]
         pdf = pdf_name(slug, name)
         targets.append((f"{slug}/v/{variant.name}/index.html", f"{slug}/v/{variant.name}/{pdf}", view, name))
-        if variant is shown[0]:
+        if variant is shown[0][0]:
             targets.append((f"{slug}/index.html", f"{slug}/{pdf}", view, name))
     return targets
 
 
-def build_pdfs(state: Any) -> None:
+def build_pdfs(state: BuildState) -> None:
     """A PDF of each report's latest page and of each variant, cached by what shapes it, into
     state.pdfs ({slug: {page path: PDF site path}}) and state.pdf_files ({PDF path: file})."""
     caches = state.config.caches
@@ -365,8 +380,8 @@ def build_pdfs(state: Any) -> None:
 
     said: set[str] = set()
 
-    def done(job: PdfJob, result: Any) -> None:
-        outcome, notes = result if isinstance(result, tuple) else (result, [])
+    def done(job: PdfJob, result: tuple[bytes | KnowrepoError, list[str]]) -> None:
+        outcome, notes = result
         for note in notes:
             if note not in said:
                 said.add(note)
@@ -392,7 +407,7 @@ def build_pdfs(state: Any) -> None:
         state.reporter.end_phase()
 
 
-def _pdf_key(state: Any, report: Report, view: Any, variant: str) -> str | None:
+def _pdf_key(state: BuildState, report: Report, view: View, variant: str) -> str | None:
     """What shapes the PDF of a view (None: its body did not render)."""
     if view.key not in state.bodies:
         return None
@@ -415,8 +430,11 @@ def _code_digest() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
-def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, stylesheet: str) -> PdfJob | None:
+def _pdf_job(
+    state: BuildState, report: Report, view: View, variant: str, key: str, stylesheet: str
+) -> PdfJob | None:
     caches = state.config.caches
+    assert state.env is not None
     try:
         html_text = print_html(
             state.env,
@@ -436,5 +454,6 @@ def _pdf_job(state: Any, report: Report, view: Any, variant: str, key: str, styl
     return PdfJob(key, report.source, html_text, base, (str(caches.assets),), stylesheet)
 
 
-def _crashed(job: PdfJob) -> KnowrepoError:
-    return KnowrepoError(job.source, "its PDF killed the worker process twice")
+def _crashed(job: PdfJob) -> tuple[KnowrepoError, list[str]]:
+    """What lay_out would have returned: the error, and nothing WeasyPrint said."""
+    return KnowrepoError(job.source, "its PDF killed the worker process twice"), []

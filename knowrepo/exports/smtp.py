@@ -147,7 +147,10 @@ def _html_body(letter: Letter) -> str:
 
 
 def send(
-    message: EmailMessage, config: EmailConfig, warn: Any, before_data: Callable[[], None] | None = None
+    message: EmailMessage,
+    config: EmailConfig,
+    warn: Callable[[str], None],
+    before_data: Callable[[], None] | None = None,
 ) -> None:
     """Send over SMTP (STARTTLS, SSL or plain, as configured). The password is read from the
     environment variable that config names, and never printed or logged. `before_data` is

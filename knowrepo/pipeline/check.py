@@ -12,7 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from knowrepo.config import load_config
@@ -28,6 +28,12 @@ from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.text import read_text
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from knowrepo.config import Config
+    from knowrepo.model import Report
 
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|\b(?:href|src)=[\"']([^\"']+)[\"']")
 
@@ -88,7 +94,7 @@ def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.path, p.cell or 0, p.line or 0))
 
 
-def _texts(root: Path, report: Any) -> list[tuple[int | None, int | None, str]]:
+def _texts(root: Path, report: Report | _Source) -> list[tuple[int | None, int | None, str]]:
     """(line offset, cell number, Markdown text) of what a report writes as prose."""
     data = read_text(root / report.source, report.source)
     if report.kind != "notebook" or is_text_notebook(report.source):  # (by line, as written)
@@ -106,7 +112,7 @@ def _is_report_link(target: str) -> bool:
     return target.lower().endswith((".md", ".ipynb")) and "://" not in target and not target.startswith("/")
 
 
-def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Problem]:
+def _links_and_images(root: Path, report: Report | _Source, sources: set[str]) -> list[Problem]:
     """Links to other reports that lead to none, and images that are missing or elsewhere."""
     problems = []
     base = posixpath.dirname(report.source)
@@ -129,7 +135,7 @@ def _links_and_images(root: Path, report: Any, sources: set[str]) -> list[Proble
     return problems
 
 
-def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
+def _notebook(root: Path, config: Config, report: Report, now: dt.datetime) -> list[Problem]:
     """Parameters and variants against the parameters cell, the kernel, the variant count."""
     found: list[Problem] = []  # what in runs/ is damaged or not knowrepo's
 
@@ -148,13 +154,13 @@ def _notebook(root: Path, config: Any, report: Any, now: Any) -> list[Problem]:
     return found
 
 
-def _due_times(report: Any, variants: list[str], now: Any) -> None:
+def _due_times(report: Report, variants: list[str], now: dt.datetime) -> None:
     """When each variant last fell due, as `run --due` asks (a clock at the ends of the
     calendar finds none): a KnowrepoError if that cannot be found."""
     for name in variants:
         last_due(report.source, report.meta.schedule, name, now)
 
 
-def _inputs(root: Path, report: Any) -> list[Problem]:
+def _inputs(root: Path, report: Report) -> list[Problem]:
     unmatched = unmatched_inputs(root, report.source, report.meta.inputs)
     return [Problem(report.source, None, problem.message) for problem in unmatched]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.versions import Stager
@@ -42,7 +42,8 @@ class SiteFiles:
         if known is not None and known.owner != owner:
             raise KnowrepoError(owner, f"would write {path}, which {known.owner} writes too")
         if kind == REUSE:
-            kind, value = LINK, os.path.join(self.previous, path)  # type: ignore[arg-type]
+            assert self.previous is not None  # (only a build with a published version reuses)
+            kind, value = LINK, os.path.join(self.previous, path)
         self.files[path] = SiteFile(kind, value, owner)
         if key:
             self.keys[path] = key
@@ -61,16 +62,18 @@ class SiteFiles:
         unless the published version has the same bytes at that path (then linked to it)."""
         previous = self.previous
         for path, (kind, value, _owner) in sorted(self.files.items()):
+            # (a file's value is its bytes when its kind is BYTES, else the path of the file)
             if kind == LINK:
+                target = cast(str, value)
                 if path not in stager.done:
-                    stager.link(path, value)  # type: ignore[arg-type]
-                stager.files[path] = published_hashes.get(path) or os.path.basename(value)  # type: ignore[arg-type]
+                    stager.link(path, target)
+                stager.files[path] = published_hashes.get(path) or os.path.basename(target)
                 continue
-            data = value if kind == BYTES else Path(value).read_bytes()  # type: ignore[arg-type]
-            digest = content_hash(data)  # type: ignore[arg-type]
+            data = cast(bytes, value) if kind == BYTES else Path(cast(str, value)).read_bytes()
+            digest = content_hash(data)
             old = os.path.join(previous, path) if previous else None
             if old and published_hashes.get(path) == digest and os.path.exists(old):
                 stager.link(path, old)
             else:
-                stager.write(path, data)  # type: ignore[arg-type]
+                stager.write(path, data)
             stager.files[path] = digest

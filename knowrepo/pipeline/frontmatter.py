@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
@@ -168,7 +169,10 @@ def _expand_matrix(path: str, value: dict[str, Any]) -> dict[str, dict[str, Any]
     return variants
 
 
-def _optional(path: str, name: str, value: Any, kind: type) -> Any:
+Kind = TypeVar("Kind")
+
+
+def _optional(path: str, name: str, value: Any, kind: type[Kind]) -> Kind | None:
     if value is None:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -348,7 +352,7 @@ def _flag(path: str, name: str, value: Any) -> bool:
     return bool(_optional(path, name, value, bool))
 
 
-PARSERS = {
+PARSERS: dict[str, Callable[[str, str, Any], Any]] = {
     "title": _text, "subtitle": _text, "authors": _names, "tags": _names, "summary": _text,
     "created": _date, "updated": _date, "thumbnail": _text, "draft": _flag, "unlisted": _flag,
     "params": _scalar_map, "variants": lambda p, _n, v: expand_variants(p, v),
@@ -401,7 +405,7 @@ def parameter_sets(data: Any) -> list[dict[str, Any]]:
     """The front matter's parameter sets: params, and each variant's (a matrix's lists too)."""
     if not isinstance(data, dict):
         return []
-    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    variants = found if isinstance(found := data.get("variants"), dict) else {}
     sets = [data.get("params"), *variants.values()]
     return [values for values in sets if isinstance(values, dict)]
 

@@ -17,7 +17,7 @@ from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionR
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.sources import scan_sources
 from knowrepo.pipeline.state import BuildOptions, BuildState
-from knowrepo.plugins import installed_stamp
+from knowrepo.support.distributions import installed_stamp
 from knowrepo.support.hashing import file_hash
 
 EVERYTHING = 1 << 30  # "all notebooks may render": a change that every page depends on
@@ -182,7 +182,7 @@ def version_record(manifest: Manifest, folder: Path | None) -> VersionRecord | N
     return record if folder is not None and record is not None and record.dir == str(folder) else None
 
 
-def changed_notebooks(before: dict[str, Any], snapshot: dict[str, Any], options: BuildOptions) -> int:
+def changed_notebooks(before: Snapshot, snapshot: Snapshot, options: BuildOptions) -> int:
     """How many notebooks this build will render at most, from the snapshots alone."""
     if options.force or any(
         before.get(k) != snapshot.get(k) for k in ("knowrepo", "config", "theme", "flags")

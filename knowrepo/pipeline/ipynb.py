@@ -74,7 +74,7 @@ def notebook_json(relpath: str, data: bytes) -> dict[str, Any]:
     """The notebook in `data`, parsed and checked; a one-line error naming `relpath` (a source,
     or a run's executed notebook) if it is not one."""
     try:
-        notebook = json.loads(data)
+        notebook: dict[str, Any] = json.loads(data)  # (notebook_problem checks that it is one)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise KnowrepoError(relpath, f"invalid notebook JSON: {exc}") from None
     except (RecursionError, ValueError) as exc:  # (ValueError: a number of 5,000 digits)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.support.yamltext import shown
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
@@ -51,7 +56,7 @@ _TAGS = {"Assign": "set", "AssignBlock": "set", "CallBlock": "call", "FilterBloc
          "FromImport": "import"}  # fmt: skip
 _TEXT_METHODS = {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith",
                  "endswith", "split", "isdigit"}  # fmt: skip
-_environment: Any = None
+_environment: ImmutableSandboxedEnvironment | None = None
 
 
 class TemplateLimit(ValueError):
@@ -79,7 +84,7 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         raise TemplateLimit(f"builds a text or list of more than {MAX_TEXT:,} items")
 
 
-def _sandbox() -> Any:
+def _sandbox() -> ImmutableSandboxedEnvironment:
     global _environment
     if _environment is None:
         from jinja2.sandbox import ImmutableSandboxedEnvironment  # (jinja2: only for a date template)
@@ -233,7 +238,7 @@ def _check_cron(source: str, cron: str) -> None:
         ) from None
 
 
-def _zone(source: str, name: str) -> Any:
+def _zone(source: str, name: str) -> ZoneInfo:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # (only for a schedule's time zone)
 
     try:

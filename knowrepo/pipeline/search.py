@@ -33,7 +33,8 @@ def pagefind_executable() -> Path:
     except ImportError:
         message = "search needs the pagefind binary: pip install 'pagefind[bin]'"
         raise KnowrepoError("pagefind", message) from None
-    return get_executable()
+    executable: Path = get_executable()  # (pagefind_bin ships no types)
+    return executable
 
 
 def split_parts(pages: list[str], part_size: int) -> list[list[str]]:

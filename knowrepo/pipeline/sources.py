@@ -84,7 +84,7 @@ def scan_sources(
 
 
 def _classify(
-    entry: os.DirEntry,
+    entry: os.DirEntry[str],
     rel: str,
     suffix: str,
     seen: set[tuple[int, int]],

@@ -3,6 +3,7 @@ BuildEnvironment): each stage reads what the ones before it left here and adds i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ from knowrepo.plugins import LoadRegistry
 from knowrepo.support.progress import Reporter
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from knowrepo.pipeline.assemble.theme import ThemeExtras
     from knowrepo.pipeline.execute.plan import ReportPlan
     from knowrepo.pipeline.files import SiteFiles
@@ -77,7 +80,7 @@ class BuildState:
     previous: Path | None  # the published version, when the manifest describes it
     result: BuildResult
     load_registry: LoadRegistry  # the parts of knowrepo and its plugins: loaded when first asked for
-    now: Any = None  # the build's clock (support.clock.now)
+    now: dt.datetime  # the build's clock (support.clock.now)
     stager: Stager | None = None
     renderer: Renderer | None = None
     errors: list[KnowrepoError] = field(default_factory=list)
@@ -100,7 +103,7 @@ class BuildState:
     views: dict[str, dict[str, View]] = field(default_factory=dict)  # by slug, then view name
     bodies: dict[str, RenderedPage] = field(default_factory=dict)  # by view key
     report_keys: dict[str, str] = field(default_factory=dict)
-    env: Any = None  # the theme's jinja2 Environment
+    env: Environment | None = None  # the theme's templates (prepare_while_rendering loads them)
     pdfs: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> page path -> PDF path
     pdf_files: dict[str, Path] = field(default_factory=dict)  # PDF path -> cached file
     # assemble

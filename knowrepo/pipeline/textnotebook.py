@@ -92,7 +92,8 @@ def read_notebook(path: Path) -> dict[str, Any]:
 
     notebook = jupytext.reads(read_text(path), {"extension": path.suffix})  # (a byte-order mark too)
     notebook.metadata.setdefault("kernelspec", PYTHON)  # (a script without a header: Python's)
-    return json.loads(jupytext.writes(notebook, fmt="ipynb"))
+    nb: dict[str, Any] = json.loads(jupytext.writes(notebook, fmt="ipynb"))
+    return nb
 
 
 def load_notebook(path: Path) -> dict[str, Any]:

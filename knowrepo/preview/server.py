@@ -17,13 +17,17 @@ import posixpath
 import signal
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError
 from knowrepo.plugins import LoadRegistry
 from knowrepo.preview.watcher import Builder, State, watch
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 LIVE_PREFIX = "/__knowrepo/"
 
@@ -154,12 +158,18 @@ def make_handler(output: Path, base_path: str, state: State) -> type:
     return type("Handler", (PreviewHandler,), {"output": output, "base_path": base_path, "state": state})
 
 
-def _interrupt(_signum: int, _frame: Any) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+class PreviewServer(http.server.ThreadingHTTPServer):
+    """The preview's HTTP server: `stopping` ends the open event streams when it stops."""
+
+    stopping = False
+
+
 def run_preview(
-    root: Path, host: str, port: int, execute: bool, log: Any, load_registry: LoadRegistry
+    root: Path, host: str, port: int, execute: bool, log: Callable[[str], None], load_registry: LoadRegistry
 ) -> None:
     """Build (with the registry `load_registry` loads), serve and watch until Ctrl-C."""
     config = load_config(root, load_registry)
@@ -169,7 +179,7 @@ def run_preview(
     builder = Builder(root, output, execute, state, log, load_registry)
     handler = make_handler(output, config.site.base_path, state)
     try:
-        server = http.server.ThreadingHTTPServer((host, port), handler)
+        server = PreviewServer((host, port), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise KnowrepoError(
@@ -192,7 +202,7 @@ def run_preview(
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
-        server.stopping = True  # type: ignore[attr-defined]
+        server.stopping = True
         with state.lock:
             state.lock.notify_all()
         observer.stop()

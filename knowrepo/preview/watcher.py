@@ -8,15 +8,20 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import CONFIG_NAME, load_config
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.build import BuildOptions, BuildResult, build
 from knowrepo.pipeline.render.job import warm_renderer
 from knowrepo.plugins import LoadRegistry
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver
 
 DEBOUNCE_SECONDS = 0.1
 IGNORED_PARTS = {".knowrepo", ".git", ".ipynb_checkpoints", "__pycache__", "node_modules"}
@@ -64,7 +69,13 @@ class Builder:
     """Rebuilds on demand, one at a time; a request made during a build runs after it."""
 
     def __init__(
-        self, root: Path, output: Path, execute: bool, state: State, log: Any, load_registry: LoadRegistry
+        self,
+        root: Path,
+        output: Path,
+        execute: bool,
+        state: State,
+        log: Callable[[str], None],
+        load_registry: LoadRegistry,
     ) -> None:
         self.root, self.output, self.state, self.log = root, output, state, log
         self.load_registry = load_registry
@@ -139,13 +150,13 @@ def relevant(root: Path, output: Path, path: str) -> bool:
     return parts[0] in {"reports", "themes", "runs"} or (len(parts) == 1 and name == CONFIG_NAME)
 
 
-def watch(root: Path, output: Path, builder: Builder) -> Any:
+def watch(root: Path, output: Path, builder: Builder) -> BaseObserver:
     """A watchdog observer that queues a rebuild for every relevant change."""
     from watchdog.events import FileSystemEventHandler  # (watchdog: `serve` only)
     from watchdog.observers import Observer
 
     class Handler(FileSystemEventHandler):
-        def on_any_event(self, event: Any) -> None:
+        def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in ("opened", "closed_no_write"):
                 return
             paths = [event.src_path, getattr(event, "dest_path", "")]

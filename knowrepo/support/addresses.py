@@ -9,7 +9,8 @@ flags as a defect is refused rather than guessed at.
 from __future__ import annotations
 
 import re
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
+from typing import cast
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _HEADERS = HeaderRegistry()
@@ -28,8 +29,9 @@ def parse_address(text: str) -> Address | str:
         return "is not an email address (it holds a line break or control character)"
     try:
         header = _HEADERS("To", text)
-        addresses, defects = header.addresses, header.defects
-        group = header.groups[0].display_name if header.groups else None
+        to = cast(AddressHeader, header)  # (a "To" header is one; the registry's stubs say BaseHeader)
+        addresses, defects = to.addresses, header.defects
+        group = to.groups[0].display_name if to.groups else None
     except Exception:  # noqa: BLE001 - the stdlib parser raises IndexError, TypeError... on garbage
         return "is not an email address"
     if len(addresses) != 1 or group is not None:  # (a group: `team: a@x.com;`)

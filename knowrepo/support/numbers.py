@@ -25,7 +25,7 @@ def format_figure(value: Any, limit: int | None = SHOWN_TEXT) -> str:
     return clip(str(value), limit)
 
 
-def clip(text: Any, limit: int | None = SHOWN_TEXT) -> str:
+def clip(text: object, limit: int | None = SHOWN_TEXT) -> str:
     """`text` cut to `limit` characters, an ellipsis marking the cut (None: whole)."""
     text = str(text)
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

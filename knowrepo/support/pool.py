@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-T = TypeVar("T")
+T = TypeVar("T")  # an item
+R = TypeVar("R")  # what fn makes of one (or on_crash, for an item whose worker died)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -51,13 +52,13 @@ def start_pool(workers: int, warm: Callable[[], None] | None = None) -> ProcessP
 
 
 def run_parallel(
-    fn: Callable[[T], Any],
+    fn: Callable[[T], R],
     items: Sequence[T],
     workers: int,
-    on_done: Callable[[T, Any], None],
+    on_done: Callable[[T, R], None],
     pool: ProcessPoolExecutor | None = None,
     meanwhile: Callable[[], None] | None = None,
-    on_crash: Callable[[T], Any] | None = None,
+    on_crash: Callable[[T], R] | None = None,
     attempts: int = 2,
 ) -> None:
     """Call fn(item) for every item and on_done(item, result) as each completes. fn must not
@@ -91,10 +92,10 @@ def run_parallel(
 
 
 def _run_in_pool(
-    fn: Callable[[T], Any],
+    fn: Callable[[T], R],
     items: list[T],
     workers: int,
-    on_done: Callable[[T, Any], None],
+    on_done: Callable[[T, R], None],
     pool: ProcessPoolExecutor | None,
     meanwhile: Callable[[], None] | None,
 ) -> list[T]:
@@ -108,8 +109,8 @@ def _run_in_pool(
         pool = ProcessPoolExecutor(
             max_workers=min(workers, len(items)), initializer=_die_with_parent, initargs=(os.getpid(),)
         )
-    futures: dict[Any, T] = {}
-    reported: set[Any] = set()
+    futures: dict[Future[R], T] = {}
+    reported: set[Future[R]] = set()
     try:
         for item in items:
             futures[pool.submit(fn, item)] = item
@@ -121,7 +122,7 @@ def _run_in_pool(
             reported.add(future)
             on_done(futures[future], future.result())
     except BrokenProcessPool:
-        finished = {}  # done before the pool broke: their results stand
+        finished: dict[int, tuple[T, R]] = {}  # done before the pool broke: their results stand
         for future, item in futures.items():
             if future not in reported and future.done() and not future.cancelled() and not future.exception():
                 finished[id(item)] = (item, future.result())

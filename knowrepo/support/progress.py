@@ -7,7 +7,10 @@ elsewhere (CI logs, pipes) it writes plain lines.
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 class Reporter(Protocol):
@@ -68,8 +71,8 @@ class RichReporter(LineReporter):
         from rich.console import Console  # (rich: only to draw a table or a progress bar)
 
         self.console = Console(stderr=True)
-        self._progress: Any = None
-        self._task: Any = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def _print(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False)
@@ -94,7 +97,7 @@ class RichReporter(LineReporter):
         self._task = self._progress.add_task(name, total=total, label="")
 
     def advance(self, label: str) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:  # (set together, by phase)
             self._progress.update(self._task, advance=1, label=label)
         super().advance(label)
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator
+from typing import Literal, TextIO
 
 LIBRARY_LOGGERS = (
     "weasyprint", "fontTools", "nbconvert", "traitlets", "matplotlib", "PIL", "papermill",
@@ -31,7 +32,7 @@ def quiet_libraries(verbosity: int) -> None:
         if verbose and not any(isinstance(h, _OnceHandler) for h in logger.handlers):
             logger.addHandler(_OnceHandler())
             logger.propagate = False  # (a root handler that a library set up would print it again)
-    action = "default" if verbose else "ignore"
+    action: Literal["default", "ignore"] = "default" if verbose else "ignore"
     warnings.filterwarnings(action, module=LIBRARY_MODULES)
     warnings.filterwarnings(action, message="No lexer found")
 
@@ -49,7 +50,7 @@ def quiet_dask() -> None:
             logging.getLogger(name).setLevel(logging.NOTSET)  # (Dask sets some: they follow theirs)
 
 
-class _OnceHandler(logging.StreamHandler):
+class _OnceHandler(logging.StreamHandler[TextIO]):
     """`warning (weasyprint): ...` on stderr, each distinct message once."""
 
     def __init__(self) -> None:

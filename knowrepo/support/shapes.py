@@ -87,6 +87,7 @@ def _record_checker(cls: type) -> Check:
     hints = typing.get_type_hints(cls)
     if typing.is_typeddict(cls):
         fields = {name: _checker(hint) for name, hint in hints.items()}
+        # (is_typeddict does not narrow `cls` for mypy: a TypedDict class has __required_keys__)
         required = frozenset(cls.__required_keys__)  # type: ignore[attr-defined]
     else:
         fields = {f.name: _checker(hints[f.name]) for f in dataclasses.fields(cls)}

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DEPTH = 12
@@ -26,10 +29,10 @@ class YamlProblem(ValueError):
         super().__init__(f"{problem}" + (f" at line {line}" if line else ""))
 
 
-_loader: Any = None
+_loader: type[yaml.SafeLoader] | None = None
 
 
-def _plain_loader() -> Any:
+def _plain_loader() -> type[yaml.SafeLoader]:
     global _loader
     if _loader is None:
         import yaml  # (PyYAML: ~30 ms, only for front matter that changed)

@@ -1,4 +1,4 @@
-"""pipeline/assemble/pages.py and sparkline.py, their pure parts: what a page shows of a run
+"""pipeline/assemble/pages.py, history.py and sparkline.py, their pure parts: what a page shows of a run
 (E141, E147 of docs/errors.md)."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from knowrepo.model import Run
-from knowrepo.pipeline.assemble.pages import format_date, rerun_command, script_json
+from knowrepo.pipeline.assemble.history import script_json
+from knowrepo.pipeline.assemble.pages import format_date, rerun_command
 from knowrepo.pipeline.assemble.sparkline import sampled, sparkline
 
 

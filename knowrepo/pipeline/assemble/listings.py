@@ -10,13 +10,16 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo import __version__
 from knowrepo.config import Config
 from knowrepo.model import Card
 from knowrepo.pipeline.assemble.links import relative_root, slug_text
 from knowrepo.support.hashing import key_of
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def newest_date(cards: list[Card]) -> str:
 
 
 def listing_pages(
-    env: Any,
+    env: Environment,
     ctx: SiteContext,
     cards: list[Card],
     digest: str,
@@ -90,7 +93,7 @@ def listing_pages(
     out: dict[str, bytes | None] = {}
     keys: dict[str, str] = {}
 
-    def shape(value: Any) -> Any:
+    def shape(value: object) -> object:
         """`value` with every card replaced by its key: what a page's key is made of (1,000
         reports, cProfile: hashing the cards inside every page's key took 0.08 s)."""
         if isinstance(value, Card):

@@ -7,10 +7,13 @@ import importlib.metadata
 import importlib.util
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.pipeline.render.charts import BOKEH_FILES
 from knowrepo.support.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from knowrepo.support.caches import Caches
 
 
 def package_file(package: str, *parts: str) -> Path | None:
@@ -22,7 +25,7 @@ def package_file(package: str, *parts: str) -> Path | None:
     return None
 
 
-def math_font(caches: Any) -> Any:
+def math_font(caches: Caches) -> Path | None:
     """An OpenType math font for the site's MathML: Chromium lays out sub- and superscripts only
     with one, and a reader's machine may have none. STIX Two Math, from ziamath (the PDF's
     formula renderer) as WOFF: 0.8 MB, fetched only by pages with math, made once (0.1 s)."""
@@ -40,7 +43,7 @@ def math_font(caches: Any) -> Any:
     return path
 
 
-def chart_libraries(kinds: set[str], caches: Any) -> list[tuple[str, str]]:
+def chart_libraries(kinds: set[str], caches: Caches) -> list[tuple[str, str]]:
     """(site path, file) of each library site.js draws the site's charts with: plotly.js from
     plotly, BokehJS from bokeh, Vega-Embed (with Vega and Vega-Lite) from vl-convert."""
     files: list[tuple[str, Path | None]] = []
@@ -53,7 +56,7 @@ def chart_libraries(kinds: set[str], caches: Any) -> list[tuple[str, str]]:
     return [(path, str(source)) for path, source in files if source is not None]
 
 
-def vega_bundle(caches: Any) -> Path | None:
+def vega_bundle(caches: Caches) -> Path | None:
     """vl-convert's own Vega-Embed bundle (0.9 MB), written once per vl-convert version: making
     it starts vl-convert's JavaScript engine (1.8 s). It is wrapped in a function of its own:
     loaded as a classic script, its top-level names (a `function $` among them) were globals,
@@ -67,5 +70,7 @@ def vega_bundle(caches: Any) -> Path | None:
     if not path.exists():
         import vl_convert  # (vl-convert: only where a Vega chart is drawn or packaged)
 
-        write_atomic(path, f"(function () {{\n{vl_convert.javascript_bundle()}\n}})();\n".encode())
+        # (its stub makes `snippet` required; the function's own default is the one wanted here)
+        bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]
+        write_atomic(path, f"(function () {{\n{bundle}\n}})();\n".encode())
     return path

@@ -1,4 +1,5 @@
-"""One report's pages: its latest page, a page per variant and per run, and its run history.
+"""One report's pages: its latest page, a page per variant and per run (history.py makes its run
+history and compare pages).
 
 A page's key hashes everything it shows; when the published page has that key, it is reused.
 """
@@ -6,23 +7,35 @@ A page's key hashes everything it shows; when the published page has that key, i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import posixpath
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from knowrepo.model import Card, RenderedPage, Report, Run
+from knowrepo.pipeline.assemble.history import (
+    compare_page,
+    history_pages,
+    latest_of,
+    run_data,
+    script_json,
+    shown_of,
+)
 from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative_root
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
-from knowrepo.pipeline.assemble.sparkline import sparkline
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.pipeline.private import published_source, report_secrets
 from knowrepo.plugins import PageContext, Part
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from knowrepo.pipeline.execute.plan import ReportPlan, VariantPlan
+    from knowrepo.pipeline.render.views import View
 
 
 def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed: bool = False) -> Card:
@@ -49,7 +62,16 @@ def rerun_command(run: Run) -> str:
     return shlex.join(["knowrepo", "run", "--from", run.id])
 
 
-def _plain(value: Any) -> Any:
+class Download(TypedDict):
+    """A download a page offers (the source, the executed notebook, the PDF)."""
+
+    href: str
+    label: str
+    name: str
+    assemble: NotRequired[bool]  # site.js puts the images back into this lean notebook
+
+
+def _plain(value: object) -> object:
     """`value` with runs as their records: what a page's key is made of."""
     if isinstance(value, Run):
         return value.to_json()
@@ -64,18 +86,20 @@ def _plain(value: Any) -> Any:
 class ReportPages:
     """Builds the pages of one report; `files` and `searchable` are the result."""
 
-    env: Any
+    env: Environment
     ctx: SiteContext
     report: Report
-    plan: Any  # execute.plan.ReportPlan, or None for a Markdown report or one shown as it is
-    views: dict[str, Any]
+    plan: ReportPlan | None  # None for a Markdown report or one shown as it is
+    views: dict[str, View]
     bodies: dict[str, RenderedPage]
     slug_by_source: dict[str, str]
     digest: str
     reuse: Callable[[str, str], bool]
     pdfs: dict[str, str]  # page path -> the site path of its PDF
     page_passes: list[Part]  # the registry's passes over a body as it goes on a page
-    files: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (path, kind, value, key)
+    files: list[tuple[str, str, bytes | str | None, str]] = field(
+        default_factory=list
+    )  # (path, kind, value, key)
     stale: str = ""  # why a published run of it is stale (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
@@ -83,7 +107,7 @@ class ReportPages:
     notebooks: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
-    def _source_download(self) -> dict[str, str]:
+    def _source_download(self) -> Download:
         report = self.report
         label = "Source " + (
             "script"
@@ -165,24 +189,25 @@ class ReportPages:
                 self.files.append((path + LEAN_SUFFIX, BYTES, lean, ""))
         return self.notebooks[path][0]
 
-    def _run_pages(self, variants: list[Any]) -> Card:
+    def _run_pages(self, variants: list[VariantPlan]) -> Card:
+        assert self.plan is not None
         slug, default = self.report.slug, variants[0]
         switcher = [
             {
                 "name": v.name,
                 "path": f"{slug}/v/{v.name}/",
-                "status": v.latest.status,
-                "params": v.shown.params,
+                "status": latest_of(v).status,
+                "params": shown_of(v).params,
             }
             for v in variants
         ]
         for variant in variants:
             path = f"{slug}/v/{variant.name}/index.html"
-            extra = self._run_extra(path, variant, variant.shown, "variant", switcher)
+            extra = self._run_extra(path, variant, shown_of(variant), "variant", switcher)
             # The default variant is indexed as the report page.
             self._page(
                 path,
-                self.views[variant.shown.id],
+                self.views[shown_of(variant).id],
                 indexed=variant is not default,
                 variant=variant.name,
                 **extra,
@@ -192,7 +217,7 @@ class ReportPages:
                 self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
                 if run.has_notebook:
                     self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
-        shown = default.shown
+        shown = shown_of(default)
         label = default.name if len(variants) > 1 else ""
         extra = self._run_extra(page_path(slug), default, shown, "latest", switcher)
         self._page(page_path(slug), self.views[shown.id], indexed=True, variant=label, **extra)
@@ -202,15 +227,15 @@ class ReportPages:
         )
         for path, page in history_pages(self.env, self.ctx, self.report, self.plan, self.notebooks):
             self.files.append((path, BYTES, page, ""))
-        failed = any(not v.latest.ok for v in variants)
+        failed = any(not latest_of(v).ok for v in variants)
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
         return replace(card, stale=self.stale)
 
     def _run_extra(
-        self, path: str, variant: Any, run: Run, kind: str, switcher: list[dict[str, Any]]
+        self, path: str, variant: VariantPlan, run: Run, kind: str, switcher: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """What a page of one run shows around its body."""
-        slug, latest = self.report.slug, variant.latest
+        slug, latest = self.report.slug, latest_of(variant)
         banner = None
         if kind != "run" and not latest.ok:
             banner = {"latest": latest, "showing_ok": run.ok, "href": rel(path, f"{slug}/runs/{latest.id}/")}
@@ -219,7 +244,7 @@ class ReportPages:
         downloads = [self._download(path, self._source_download)]
         if run.has_notebook:
             href = self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
-            notebook = {
+            notebook: Download = {
                 "href": href,
                 "assemble": href in self._lean,
                 "label": "Executed notebook",
@@ -259,13 +284,17 @@ class ReportPages:
             "run_record": script_json(run_data(run)) if kind == "run" else "",  # (for compare.js)
         }
 
-    def _page(self, path: str, view: Any, indexed: bool = False, variant: str = "", **extra: Any) -> None:
+    def _page(self, path: str, view: View, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
         report, body = self.report, self.bodies[view.key]
         listed = not (report.meta.unlisted or report.meta.draft)
         if path in self.pdfs:
-            pdf = {"href": self.pdfs[path], "label": "PDF", "name": posixpath.basename(self.pdfs[path])}
+            pdf: Download = {
+                "href": self.pdfs[path],
+                "label": "PDF",
+                "name": posixpath.basename(self.pdfs[path]),
+            }
             extra["downloads"] = [self._download(path, pdf), *extra.get("downloads", [])]
         thumb = f"{self.ctx.config.site.base_path}assets/img/{body.thumbnail}" if body.thumbnail else ""
         extra["search"] = {
@@ -298,160 +327,8 @@ class ReportPages:
         self.files.append((path, BYTES, page.encode(), key))
 
     @staticmethod
-    def _download(page: str, item: dict[str, str]) -> dict[str, str]:
+    def _download(page: str, item: Download) -> Download:
         return {**item, "href": rel(page, item["href"])}
-
-
-HISTORY_PAGE_RUNS = 100  # rows on a page of the run history: 3,000 runs make 30 pages, not 1.5 MB
-
-
-def history_path(slug: str, number: int) -> str:
-    """Page `number` (from 1, the newest runs) of a report's run history."""
-    return f"{slug}/runs/index.html" if number == 1 else f"{slug}/runs/page/{number}/index.html"
-
-
-def history_pages(
-    env: Any, ctx: SiteContext, report: Report, plan: Any, notebooks: dict[str, tuple[str, bool]]
-) -> list[tuple[str, bytes]]:
-    """Every run of every variant, newest first, HISTORY_PAGE_RUNS to a page: parameters,
-    status, timing, metrics; the first page draws sparklines of the metrics over all runs.
-    `notebooks`: where each run's notebook download is published (ReportPages.notebooks)."""
-    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
-    chunks = [runs[i : i + HISTORY_PAGE_RUNS] for i in range(0, len(runs), HISTORY_PAGE_RUNS)] or [[]]
-    published = {v.shown.id for v in plan.variants if v.shown is not None}
-    pages = []
-    for number, chunk in enumerate(chunks, 1):
-        path = history_path(report.slug, number)
-        rows = _history_rows(path, report, plan, chunk, published, notebooks)
-        page = env.get_template("history.html").render(
-            **ctx.common(path),
-            title=f"Run history: {report.meta.title}" + (f" (page {number})" if number > 1 else ""),
-            report=report,
-            meta=report.meta,
-            rows=rows,
-            total=len(runs),
-            first=(number - 1) * HISTORY_PAGE_RUNS + 1,
-            param_names=list(dict.fromkeys(name for run in chunk for name in run.params)),
-            metric_names=list(dict.fromkeys(name for run in chunk for name in run.metrics)),
-            trends=_trends(plan) if number == 1 else [],
-            pager=_pager(report.slug, path, number, len(chunks)),
-            latest_href=rel(path, f"{report.slug}/"),
-        )
-        pages.append((path, page.encode()))
-    return pages
-
-
-def _history_rows(
-    path: str, report: Report, plan: Any, runs: list[Run], published: set[str],
-    notebooks: dict[str, tuple[str, bool]],
-) -> list[dict[str, Any]]:  # fmt: skip
-    """A history page's rows: each run, its links (page, compare, notebook download)."""
-    default_a, default_b = default_pair(plan)
-    rows = []
-    for run in runs:
-        row = {
-            "run": run,
-            "published": run.id in published,
-            "compare": rel(path, f"{report.slug}/compare/")
-            + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
-            "href": rel(path, f"{report.slug}/runs/{run.id}/"),
-            "notebook": "",
-            "assemble": False,
-        }
-        download, lean = notebooks.get(f"{report.slug}/runs/{run.id}/notebook.ipynb", ("", False))
-        if run.has_notebook and download:
-            row["notebook"], row["assemble"] = rel(path, download), lean
-        rows.append(row)
-    return rows
-
-
-def _trends(plan: Any) -> list[dict[str, Any]]:
-    """A sparkline per variant and numeric metric, over all its successful runs."""
-    from markupsafe import Markup  # (jinja2's: where pages are assembled)
-
-    names = list(dict.fromkeys(name for v in plan.variants for run in v.runs for name in run.metrics))
-    trends = []
-    for variant in plan.variants:
-        for name in names:
-            values = [r.metrics.get(name) for r in variant.runs if r.ok]
-            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-            if numbers:
-                trends.append(
-                    {
-                        "variant": variant.name,
-                        "metric": name,
-                        "latest": numbers[-1],
-                        "count": len(numbers),
-                        "svg": Markup(sparkline(numbers)),
-                    }
-                )
-    return trends
-
-
-def _pager(slug: str, path: str, number: int, count: int) -> dict[str, Any] | None:
-    """Links to the other pages of a run history: newer, older, and the page numbers (the
-    first, the last and those near this one; None marks a gap)."""
-    if count == 1:
-        return None
-
-    def href(n: int) -> str:
-        return rel(path, history_path(slug, n).removesuffix("index.html"))
-
-    near = sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
-    pages: list[dict[str, Any] | None] = []
-    for n in near:
-        if pages and pages[-1] is not None and n > pages[-1]["number"] + 1:
-            pages.append(None)
-        pages.append({"number": n, "href": href(n), "current": n == number})
-    return {
-        "newer": href(number - 1) if number > 1 else "",
-        "older": href(number + 1) if number < count else "",
-        "pages": pages,
-        "number": number,
-        "count": count,
-    }
-
-
-def default_pair(plan: Any) -> tuple[str, str]:
-    """The runs a compare page starts with: the published run of the first variant and the one
-    before it (of that variant, else any)."""
-    variant = next((v for v in plan.variants if v.shown is not None), plan.variants[0])
-    a = variant.shown or variant.latest
-    before = (
-        [r for r in variant.runs if r.id < a.id]
-        or [r for v in plan.variants for r in v.runs if r.id != a.id]
-        or [a]
-    )
-    return a.id, max(before, key=lambda r: r.id).id
-
-
-def compare_page(env: Any, ctx: SiteContext, report: Report, plan: Any, path: str) -> bytes:
-    """Two runs side by side (picked on the page; static: the outputs come from the runs' pages).
-    Its pickers list the newest HISTORY_PAGE_RUNS runs and the two it starts with; compare.js
-    reads any other run a link names (?b=) from that run's own page."""
-    a, b = default_pair(plan)
-    runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
-    runs = [r for i, r in enumerate(runs) if i < HISTORY_PAGE_RUNS or r.id in (a, b)]
-    page = env.get_template("compare.html").render(
-        **ctx.common(path), title=f"Compare runs: {report.meta.title}", report=report, meta=report.meta,
-        runs=runs, runs_json=script_json([run_data(r) for r in runs]), default_a=a, default_b=b,
-        published={v.shown.id for v in plan.variants if v.shown is not None},
-        latest_href=rel(path, f"{report.slug}/"), history_href=rel(path, f"{report.slug}/runs/"),
-    )  # fmt: skip
-    return page.encode()
-
-
-def run_data(run: Run) -> dict[str, Any]:
-    """What the compare page knows of a run (its parameters and figures, their text cut)."""
-    return {"id": run.id, "variant": run.variant, "started": run.started, "ok": run.ok,
-            "params": bounded_map(run.params), "metrics": bounded_map(run.metrics)}  # fmt: skip
-
-
-def script_json(data: Any) -> Any:
-    """`data` as JSON for a <script type="application/json"> (nothing in it can end the element)."""
-    from markupsafe import Markup  # (jinja2's: where pages are assembled)
-
-    return Markup(json.dumps(data, default=str).replace("<", "\\u003c"))
 
 
 def format_date(value: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
@@ -14,6 +15,9 @@ from knowrepo.errors import KnowrepoError
 from knowrepo.plugins import Registry
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.text import not_utf8
+
+if TYPE_CHECKING:
+    import jinja2
 
 DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own template, always
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
@@ -64,7 +68,7 @@ def theme_digest(dirs: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def theme_loader(dirs: list[Path]):  # -> jinja2.BaseLoader
+def theme_loader(dirs: list[Path]) -> jinja2.BaseLoader:
     """The user's templates first, then the default's; "default/<name>" is always the default
     theme's own <name>, so a user report.html can extend the report.html it replaces (as
     mkdocs' custom_dir and Sphinx's inherit do: a PrefixLoader, jinja2's own way)."""
@@ -119,7 +123,7 @@ def _extra(root: Path, dirs: list[Path], key: str, name: str, files: dict[str, P
     return f"assets/{EXTRA_FOLDER}/{name}"
 
 
-def link_extras(env, extras: ThemeExtras | None) -> None:  # env: jinja2.Environment
+def link_extras(env: jinja2.Environment, extras: ThemeExtras | None) -> None:
     """What base.html links after the default theme's stylesheets and scripts, on every page."""
     extras = extras or ThemeExtras()
     env.globals.update(extra_css=extras.css, extra_js=extras.js)
@@ -148,7 +152,7 @@ def check_user_static(dirs: list[Path]) -> None:
 
 def make_environment(
     dirs: list[Path], registry: Registry, cache_dir: Path | None = None
-):  # -> jinja2.Environment
+) -> jinja2.Environment:
     """The theme's templates, with the filters and globals of knowrepo and its plugins."""
     import jinja2  # (jinja2: not for the no-op build)
 
@@ -165,7 +169,7 @@ def make_environment(
     return env
 
 
-def check_templates(env, files: dict[str, Path]) -> None:  # env: jinja2.Environment
+def check_templates(env: jinja2.Environment, files: dict[str, Path]) -> None:
     """Compile every template of the theme: a syntax error is one line naming the file and
     line (and stops the build before anything is published), never a jinja traceback."""
     import jinja2  # (jinja2: not for the no-op build)

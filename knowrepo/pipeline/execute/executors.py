@@ -17,7 +17,7 @@ import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from knowrepo.errors import KnowrepoError, one_line
 from knowrepo.model import Run
@@ -27,6 +27,15 @@ from knowrepo.plugins import Executor, Registry
 from knowrepo.support.pool import run_parallel
 from knowrepo.support.quiet import quiet_dask
 from knowrepo.support.secrets import scrub
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+    from distributed.security import Security
+
+    from knowrepo.config import ExecuteConfig
+    from knowrepo.model import Run
+    from knowrepo.pipeline.execute.remote import RemoteResult
+    from knowrepo.pipeline.execute.run import RunRequest
 
 DASK_EXTRA = "the dask executor needs Dask: pip install 'knowrepo[dask]'"
 
@@ -40,7 +49,9 @@ class ExecutorChoice:
     threads: int = 0  # BLAS/OpenMP threads per run; 0: the executor's own choice
 
 
-def choice_of(execute_config: Any, kind: str | None = None, scheduler: str | None = None) -> ExecutorChoice:
+def choice_of(
+    execute_config: ExecuteConfig, kind: str | None = None, scheduler: str | None = None
+) -> ExecutorChoice:
     """The command's --executor/--scheduler over [execute] executor/scheduler."""
     return ExecutorChoice(
         kind=kind or execute_config.executor,
@@ -110,14 +121,18 @@ class DaskExecutor:
         return self.choice.threads or 1  # (a worker's cores are the cluster's to share out)
 
     def run(
-        self, requests: list[Any], workers: int, done: Callable[[Any], None], warn: Callable[[str], None]
+        self,
+        requests: list[RunRequest],
+        workers: int,
+        done: Callable[[Run], None],
+        warn: Callable[[str], None],
     ) -> None:
         with dask_client(self.choice, workers) as client:
             run_on(client, requests, self.choice.retries, done, warn)
 
 
 @contextlib.contextmanager
-def dask_client(choice: ExecutorChoice, workers: int) -> Iterator[Any]:
+def dask_client(choice: ExecutorChoice, workers: int) -> Iterator[Client]:
     """A Dask client: of the scheduler named (checked, and over TLS with Dask's own settings),
     else of Dask's own configuration (DASK_SCHEDULER_ADDRESS, ~/.config/dask), else of a
     LocalCluster of `workers` processes of one thread each (one kernel per process)."""
@@ -184,7 +199,17 @@ TLS_SETTINGS = (
 REQUIRED = "distributed.comm.require-encryption"
 
 
-def dask_security(address: str, where: str) -> Any:
+class _TlsSettings(Protocol):
+    """What distributed's Security holds of Dask's TLS config (its class declares them only
+    as __slots__, which its type hints do not name)."""
+
+    require_encryption: bool
+    tls_ca_file: str | None
+    tls_client_cert: str | None
+    tls_client_key: str | None
+
+
+def dask_security(address: str, where: str) -> Security:
     """Dask's own TLS settings (distributed.comm.tls.*, DASK_DISTRIBUTED__COMM__TLS__* in the
     environment) for `address`, checked: what is missing or unreadable is a one-line error
     instead of Dask's TypeError or a bare 'No such file'."""
@@ -192,17 +217,18 @@ def dask_security(address: str, where: str) -> Any:
     from distributed.security import Security
 
     security, scheme = Security(), parse_address(address)[0]
+    tls = cast(_TlsSettings, security)
     encrypted = scheme in ("tls", "wss")
-    if security.require_encryption and not encrypted:
+    if tls.require_encryption and not encrypted:
         raise KnowrepoError(
             f"{where} {address!r}", f"Dask's config requires encryption ({REQUIRED}): use tls://"
         )
-    if encrypted and not (security.tls_ca_file and security.tls_client_cert):
+    if encrypted and not (tls.tls_ca_file and tls.tls_client_cert):
         raise KnowrepoError(
             f"{where} {address!r}", f"a {scheme}:// scheduler needs Dask's TLS settings {TLS_SETTINGS}"
         )
-    files = {"ca-file": security.tls_ca_file, "client.cert": security.tls_client_cert,
-             "client.key": security.tls_client_key}  # fmt: skip
+    files = {"ca-file": tls.tls_ca_file, "client.cert": tls.tls_client_cert,
+             "client.key": tls.tls_client_key}  # fmt: skip
     for key, path in files.items():
         if encrypted and path and "\n" not in path and not os.path.isfile(path):  # (PEM text has lines)
             raise KnowrepoError(path, f"Dask's TLS setting distributed.comm.tls.{key} names no readable file")
@@ -213,7 +239,7 @@ class UnreadableError(Exception):
     """What a worker sent that cannot be read here (a class only the worker has, say)."""
 
 
-def readable_error(sent: Any) -> BaseException:
+def readable_error(sent: object) -> BaseException:
     """A task's error as the scheduler relays it (the worker pickled it) made safe to raise
     here. Dask's own reading raises inside its event loop when the pickle names a class this
     machine lacks, or loads as something that is not an exception, and the task's future then
@@ -240,14 +266,15 @@ def _why(error: BaseException) -> str:
 
 
 @functools.cache
-def _reading_client() -> type:
+def _reading_client() -> type[Client]:
     """distributed.Client, reading each task's error with `readable_error` (Dask has no public
     hook for it: this overrides the stream handler its client registers for 'task-erred')."""
     from distributed import Client  # (Dask: an extra, for the dask executor only)
 
     class ReadingClient(Client):
         def _handle_task_erred(self, key: Any = None, exception: Any = None, traceback: Any = None) -> None:
-            super()._handle_task_erred(key=key, exception=readable_error(exception), traceback=None)
+            handle = super()._handle_task_erred  # (distributed's own handler is not annotated)
+            handle(key=key, exception=readable_error(exception), traceback=None)  # type: ignore[no-untyped-call]
 
     return ReadingClient
 
@@ -259,7 +286,7 @@ def worker_died(exc: BaseException) -> bool:
     )
 
 
-def outcome(future: Any) -> tuple[Any, BaseException | None]:
+def outcome(future: Future[RemoteResult]) -> tuple[RemoteResult | None, BaseException | None]:
     """A finished task's result, or why it has none; never raises. A result that cannot be
     read here (its worker pickled a class this machine lacks) is the run's failure."""
     if future.status == "error":
@@ -275,10 +302,10 @@ def outcome(future: Any) -> tuple[Any, BaseException | None]:
 
 
 def run_on(
-    client: Any,
-    requests: list[Any],
+    client: Client,
+    requests: list[RunRequest],
     retries: int,
-    on_done: Callable[[Any], None],
+    on_done: Callable[[Run], None],
     warn: Callable[[str], None],
 ) -> None:
     """Submit a self-contained task per request and commit each run as it returns. A task whose
@@ -311,7 +338,7 @@ def run_on(
                 client.cancel(list(pending))
 
 
-def _submit(client: Any, request: Any) -> tuple[Any, Any]:
+def _submit(client: Client, request: RunRequest) -> tuple[Future[RemoteResult], RunRequest]:
     """(the task's future, its request as sent: with the run id the task carries)."""
     task = bundle(request)
     return client.submit(execute_remote, task, pure=False), task.request

@@ -4,7 +4,7 @@ and variants named, newest first, or pruned; each report with how its last run w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError
@@ -13,8 +13,12 @@ from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.lock import repository_lock
 
+if TYPE_CHECKING:
+    from knowrepo.model import Report, Run
+    from knowrepo.support.progress import Reporter
 
-def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list[tuple[Any, str]]:
+
+def _selected(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[tuple[Report, str]]:
     """(report, variant name) pairs with runs that the arguments address."""
     root = store.root.parent
     notebooks = notebook_reports(root)
@@ -31,18 +35,18 @@ def _selected(store: Any, report: str | None, variants: tuple[str, ...]) -> list
     return pairs
 
 
-def list_runs(store: Any, report: str | None, variants: tuple[str, ...]) -> list[Any]:
+def list_runs(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[Run]:
     """Runs, newest first."""
     found = [r for target, v in _selected(store, report, variants) for r in store.runs(target.slug, v)]
     return sorted(found, key=lambda r: r.id, reverse=True)
 
 
 def prune_runs(
-    store: Any, report: str | None, variants: tuple[str, ...], keep: int, load_registry: LoadRegistry
-) -> list[Any]:
+    store: RunStore, report: str | None, variants: tuple[str, ...], keep: int, load_registry: LoadRegistry
+) -> list[Run]:
     """Delete old runs (never one whose record cannot be read: it is not listed), under the
     repository's lock (knowrepo.toml read, and checked against the registry, for its folder)."""
-    removed: list[Any] = []
+    removed: list[Run] = []
     state_dir = load_config(store.root.parent, load_registry).state_dir
     with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
         store.clean_all_abandoned()
@@ -51,7 +55,7 @@ def prune_runs(
     return removed
 
 
-def report_rows(root: Path, reporter: Any) -> list[dict[str, Any]]:
+def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
     """One row per report (drafts too), in slug order; what is wrong in runs/ goes to `reporter`."""
     store = RunStore.telling(root, reporter)
     rows = []

@@ -103,6 +103,7 @@ def text_value(source: str, param: Param, text: str) -> Any:
         if kind in (list, dict):
             return load_yaml(word) if word else kind()
     except (ValueError, YamlProblem):
+        assert kind is not None  # (only the reading of a typed parameter raises)
         raise KnowrepoError(
             source, f"parameter '{param.name}' must be {kind.__name__}, not {shown(text)}"
         ) from None

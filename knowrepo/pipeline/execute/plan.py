@@ -56,7 +56,7 @@ def _cached_facts(path: Path) -> NotebookFacts | None:
     if not fits(data, NotebookFacts):
         return None
     params = {k: tuple(v) for k, v in data["params"].items()}
-    return NotebookFacts(params, data["has_outputs"], data["code"], data["kernel"])  # type: ignore[arg-type]
+    return NotebookFacts(params, data["has_outputs"], data["code"], data["kernel"])
 
 
 def notebook_facts(root: Path, report: Report, caches: Caches) -> NotebookFacts:
@@ -284,7 +284,7 @@ def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:
     return [known[n] for n in names]
 
 
-def staleness(root: Path, plan: ReportPlan, run: Any, now: Any) -> str:
+def staleness(root: Path, plan: ReportPlan, run: Run | None, now: dt.datetime) -> str:
     """Why the run a page shows is stale ("" if it is not): a declared input changed since it
     ran (until a rerun), or it is older than the report's max_age."""
     if run is None or run.folder is None:

@@ -20,7 +20,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError, one_line, write_error
@@ -32,6 +32,9 @@ from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
+
+if TYPE_CHECKING:
+    from knowrepo.support.progress import Reporter
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -361,7 +364,7 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
     if not output.exists():
         return {}
     try:
-        nb = json.loads(output.read_text())
+        nb: dict[str, Any] = json.loads(output.read_text())
     except (ValueError, RecursionError) as exc:  # (papermill writes it whole, or raises)
         raise KnowrepoError(
             output, f"the executed notebook is not JSON ({exc}); the run is not recorded"
@@ -402,7 +405,7 @@ def _crashed(request: RunRequest) -> Run:
     return _unstored(request, "WorkerDied", "the process running it died (killed, or out of memory)")
 
 
-def execute_all(requests: list[RunRequest], workers: int, reporter: Any, runner: Executor) -> list[Run]:
+def execute_all(requests: list[RunRequest], workers: int, reporter: Reporter, runner: Executor) -> list[Run]:
     """Execute runs on `runner` (a registered executor, made by executors.executor_of), with
     progress; returns the runs."""
     if not requests:

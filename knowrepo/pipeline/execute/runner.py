@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError
@@ -23,6 +23,13 @@ from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.text import read_text
 from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
+
+if TYPE_CHECKING:
+    from knowrepo.config import Config
+    from knowrepo.model import Report, Run
+    from knowrepo.pipeline.execute.plan import VariantPlan
+    from knowrepo.pipeline.execute.run import RunRequest
+    from knowrepo.support.progress import Reporter
 
 
 @dataclass
@@ -46,14 +53,17 @@ class RunOptions:
 
 @dataclass
 class RunOutcome:
-    runs: list[Any]  # the new runs
+    runs: list[Run]  # the new runs
     broken: list[KnowrepoError]  # files --all or --due could not run: each already reported
 
 
-def run_reports(root: Path, options: RunOptions, reporter: Any, load_registry: LoadRegistry) -> RunOutcome:
+def run_reports(
+    root: Path, options: RunOptions, reporter: Reporter, load_registry: LoadRegistry
+) -> RunOutcome:
     """Execute the addressed reports' variants on the registered executor chosen. Planned and
     run under the repository's lock: a build or run meanwhile would execute the same notebooks."""
-    config, broken = with_executor(load_config(root, load_registry), options), []
+    config = with_executor(load_config(root, load_registry), options)
+    broken: list[KnowrepoError] = []
     executor = executor_of(choice_of(config.execute, scheduler=options.scheduler), load_registry())
     executor.check()  # (its one-line errors, before anything is planned or run)
     with repository_lock(config.state_dir, "knowrepo run", reporter.info):
@@ -62,22 +72,23 @@ def run_reports(root: Path, options: RunOptions, reporter: Any, load_registry: L
     return RunOutcome(runs, broken)
 
 
-def with_executor(config: Any, options: RunOptions) -> Any:
+def with_executor(config: Config, options: RunOptions) -> Config:
     """The config with the command's --executor, --scheduler and --retries over [execute]'s."""
     chosen = {"executor": options.executor, "scheduler": options.scheduler, "retries": options.retries}
-    given = {k: v for k, v in chosen.items() if v is not None}
+    given: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
     return replace(config, execute=replace(config.execute, **given))
 
 
 def _run_locked(
     root: Path,
-    config: Any,
+    config: Config,
     options: RunOptions,
-    reporter: Any,
+    reporter: Reporter,
     broken: list[KnowrepoError],
     executor: Executor,
-) -> list[Any]:
+) -> list[Run]:
     store = RunStore.telling(root, reporter)
+    requests: list[RunRequest]
     if options.due:
         requests = _due_requests(root, config, store, reporter, broken)
         _report_broken(broken, reporter)
@@ -106,36 +117,37 @@ def _run_locked(
     return execute_all(requests, config.workers(options.workers), reporter, executor)
 
 
-def _owing(requests: list[Any], options: RunOptions) -> list[Any]:
+def _owing(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
     """With --email, each run records in its own run.json that it owes its readers an email:
     the run and the debt land in one rename, so no crash keeps one without the other."""
     return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
 
 
-def _warn_unmatched_inputs(root: Path, report: Any, reporter: Any) -> None:
+def _warn_unmatched_inputs(root: Path, report: Report, reporter: Reporter) -> None:
     for problem in unmatched_inputs(root, report.source, report.meta.inputs):
         reporter.warn(str(problem))
 
 
-def _report_broken(broken: list[KnowrepoError], reporter: Any) -> None:
+def _report_broken(broken: list[KnowrepoError], reporter: Reporter) -> None:
     for error in broken:
         reporter.error(f"{error} (not run)")
 
 
-def _identical_run(variant: Any) -> Any:
+def _identical_run(variant: VariantPlan) -> Run | None:
     """The latest successful run of exactly this plan (code, parameters, inputs), if any."""
     return next((r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key), None)
 
 
 def _addressed(
-    root: Path, options: RunOptions, store: Any, broken: list[KnowrepoError]
-) -> tuple[list[Any], list[Any], list[str], dict[str, Any]]:
+    root: Path, options: RunOptions, store: RunStore, broken: list[KnowrepoError]
+) -> tuple[list[Report], list[tuple[dict[str, Any], bool]], list[str], dict[str, Any]]:
     """(reports, parameter layers, variants, origin) that the options ask to run; with --all,
     the files that failed discovery are added to `broken` and the rest still run."""
     notebooks = notebook_reports(root)
     layers: list[tuple[dict[str, Any], bool]] = []
     if options.params_file:
         layers.append((params_file(options.params_file), False))
+    origin: dict[str, Any]  # (what run.json records of why the run was made)
     variants, origin = list(options.variants), {"by": "run"}
     if options.from_run:
         previous = store.find(options.from_run)
@@ -175,12 +187,13 @@ def params_file(path: Path) -> dict[str, Any]:
 
 
 def _due_requests(
-    root: Path, config: Any, store: Any, reporter: Any, broken: list[KnowrepoError]
-) -> list[Any]:
+    root: Path, config: Config, store: RunStore, reporter: Reporter, broken: list[KnowrepoError]
+) -> list[RunRequest]:
     """A run for each variant whose schedule fell due since its last scheduled run: once, for
     the latest due time, however many were missed; a failed one waits for the next due time.
     A file that fails discovery goes to `broken` (its schedule cannot be read)."""
-    now, requests, notebooks = clock.now(), [], notebook_reports(root)
+    now, notebooks = clock.now(), notebook_reports(root)
+    requests: list[RunRequest] = []
     broken.extend(notebooks.broken)
     for report in notebooks.reports:
         if report.meta.schedule:
@@ -193,9 +206,12 @@ def _due_requests(
     return requests
 
 
-def _due_of(root: Path, config: Any, store: Any, report: Any, now: dt.datetime, reporter: Any) -> list[Any]:
+def _due_of(
+    root: Path, config: Config, store: RunStore, report: Report, now: dt.datetime, reporter: Reporter
+) -> list[RunRequest]:
     """The runs of one scheduled report's variants that fell due since their last scheduled run."""
-    schedule, requests = report.meta.schedule, []
+    schedule = report.meta.schedule
+    requests: list[RunRequest] = []
     for variant in plan_report(root, config, report, store).variants:
         due = last_due(report.source, schedule, variant.name, now).isoformat()
         if any(r.origin.get("by") == "schedule" and r.origin.get("due", "") >= due for r in variant.runs):

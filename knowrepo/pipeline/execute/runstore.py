@@ -17,13 +17,16 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RUN_STATUSES, VARIANT_NAME, Run, shown_run
 from knowrepo.support.claims import HOST as _HOST
 from knowrepo.support.claims import alive as _alive
 from knowrepo.support.yamltext import plain_problem, repair_text, repair_tree
+
+if TYPE_CHECKING:
+    from knowrepo.support.progress import Reporter
 
 RUN_FILE = "run.json"
 
@@ -233,7 +236,7 @@ class RunStore:
         self.damaged: list[KnowrepoError] = []  # the run records left out, each once
 
     @classmethod
-    def telling(cls, root: Path, reporter: Any, damaged_is_error: bool = False) -> RunStore:
+    def telling(cls, root: Path, reporter: Reporter, damaged_is_error: bool = False) -> RunStore:
         """A store that tells `reporter` what it skips: a damaged run record as a warning, or
         as an error where the command is about the runs themselves."""
 
@@ -347,7 +350,8 @@ class RunStore:
             keepers.add(shown.id)
         removed = [r for r in runs if r.id not in keepers]
         for run in removed:
-            shutil.rmtree(run.folder)  # type: ignore[arg-type]
+            assert run.folder is not None  # (a run read from the store has its folder)
+            shutil.rmtree(run.folder)
         return removed
 
 

@@ -49,8 +49,8 @@ class AssetStore:
         try:
             from PIL import Image  # only rendering workers pay for Pillow
 
-            with Image.open(self.folder / name) as image:
-                image = image.convert("RGB")
+            with Image.open(self.folder / name) as opened:
+                image = opened.convert("RGB")
                 image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
                 out = io.BytesIO()
                 image.save(out, "WEBP", quality=72, method=4)

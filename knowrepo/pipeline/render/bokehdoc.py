@@ -136,7 +136,10 @@ def _clean_set_value(
     """A SetValue callback's value cleaned as the property it sets; one that would give a slider
     back its tooltip (or a TickFormatter) sets nothing that matters (the model's name)."""
     target = attributes.get("obj")
-    model = names.get(target.get("id"), target.get("name")) if isinstance(target, dict) else None
+    model = None
+    if isinstance(target, dict):  # (an id that is no string names no model: its own name stands)
+        ident = target.get("id")
+        model = names.get(ident, target.get("name")) if isinstance(ident, str) else target.get("name")
     prop = attributes.get("attr")
     if not isinstance(model, str):
         return

@@ -12,7 +12,7 @@ import warnings as warnings_module
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError, write_error
 from knowrepo.model import RenderedPage, Run
@@ -35,6 +35,9 @@ from knowrepo.support.faults import pause_point
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.text import decode
 from knowrepo.support.yamltext import repair_tree
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 TEMPLATE_DIR = Path(__file__).parent / "nbtemplate"
 ROOT_TOKEN = "@@KR-ROOT@@"  # stands for the page's relative path to the site root
@@ -76,6 +79,10 @@ class RenderJob:
     def for_run(self, notebook: str, merge: bool) -> RenderJob:
         """This job for one run's executed notebook (merged with the source's prose or not)."""
         return replace(self, notebook=notebook, merge=merge)
+
+
+Outcome = tuple[RenderedPage, list[str]] | KnowrepoError  # (page, warnings), or why it failed
+OnDone = Callable[[RenderJob, Outcome], None]  # what a renderer calls as each job is done
 
 
 def merge_outputs(source: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +130,10 @@ class NotebookRenderer:
             """HTMLExporter minus its whole-page BeautifulSoup pass (~30% of the render time):
             it only adds alt text, which knowrepo sets on each image itself."""
 
-            def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
+            # (the override nbconvert's own HTMLExporter makes, and marks as this one is)
+            def from_notebook_node(  # type: ignore[override]
+                self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+            ) -> tuple[str, dict[str, Any]]:
                 resources = self._init_resources(resources)
                 self.register_filter(
                     "filter_data_type",
@@ -339,9 +349,7 @@ def no_notebook_page(run: Run | None) -> RenderedPage:
     return RenderedPage(body, [], excerpt, [], None, {})
 
 
-def render_or_error(
-    job: RenderJob, load_registry: LoadRegistry
-) -> tuple[RenderedPage, list[str]] | KnowrepoError:
+def render_or_error(job: RenderJob, load_registry: LoadRegistry) -> Outcome:
     """Worker entry point: errors come back as values so one report never stops the rest. The
     worker loads the registry once (the loader comes by reference: its parts need not pickle)."""
     try:

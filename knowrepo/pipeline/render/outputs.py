@@ -57,7 +57,8 @@ def richest_static(data: dict[str, Any], limit: int) -> dict[str, Any]:
         return others
     if "application/json" in others:  # (not scrapbook's +json: its values are metrics, not shown)
         shown = json.dumps(others["application/json"], indent=2, ensure_ascii=False, default=str)
-        return cap_output({"data": {**others, "text/plain": shown}}, limit)["data"]
+        capped: dict[str, Any] = cap_output({"data": {**others, "text/plain": shown}}, limit)["data"]
+        return capped
     return data
 
 

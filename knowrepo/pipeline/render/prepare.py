@@ -226,9 +226,9 @@ class NotebookPreparer:
         """What an output shows: the first registered renderer of a MIME type it holds that
         takes it (HTML, or outputs shown in its place, one level deep), else its static form.
         A plugin's HTML is report HTML: cut and sanitized as any HTML output."""
-        data = output.get("data")
-        for mime, renderer, owner in self.registry.renderers_for(data) if isinstance(data, dict) else ():
-            result = renderer(data[mime], self._context(output))  # type: ignore[index]
+        data = found if isinstance(found := output.get("data"), dict) else {}
+        for mime, renderer, owner in self.registry.renderers_for(data):
+            result = renderer(data[mime], self._context(output))
             if result is None or isinstance(result, list) and depth >= MAX_DEPTH:
                 continue
             if isinstance(result, list):

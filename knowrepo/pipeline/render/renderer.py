@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from knowrepo.config import Config
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.render import server
-from knowrepo.pipeline.render.job import RenderJob, render_or_error, warm_renderer
+from knowrepo.pipeline.render.job import OnDone, RenderJob, render_or_error, warm_renderer
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.pool import run_parallel, start_pool
-
-OnDone = Callable[[RenderJob, Any], None]  # (job, (page, warnings) or KnowrepoError)
 
 
 class Renderer(Protocol):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # expat: entity expansion is capped, no external entities
-from typing import Any
 
 from knowrepo.pipeline.render.css import (
     BODY_SCOPE,
@@ -194,16 +193,15 @@ def clean_svg(data: bytes) -> bytes | None:
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     _clean_element(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
-        root, encoding="utf-8", xml_declaration=False
-    )
+    svg: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # (bytes: an encoding is named)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + svg
 
 
-def _local(name: Any) -> str:
+def _local(name: object) -> str:
     return name.rsplit("}", 1)[-1] if isinstance(name, str) else ""
 
 
-def _clean_element(element: Any) -> None:
+def _clean_element(element: ET.Element) -> None:
     """Keep SVG elements only (an XHTML <frame> or <meta> inside an SVG runs and redirects)."""
     if _local(element.tag) == "style":
         _clean_style(element)
@@ -224,7 +222,7 @@ def _clean_element(element: Any) -> None:
             element.attrib[name] = "none"
 
 
-def _clean_style(element: Any) -> None:
+def _clean_style(element: ET.Element) -> None:
     """An SVG <style> as its text alone, all of it cleaned. XML has no raw-text elements: in
     `<style><g/>@import url(x);</style>` the <g/> is an element, and the browser reads the text
     around it (the style's text and each child's tail) as the style sheet."""

@@ -28,13 +28,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import knowrepo
 from knowrepo.errors import KnowrepoError, WriteError
 from knowrepo.model import RenderedPage
 from knowrepo.pipeline.render.job import RenderJob, render_or_error, warm_renderer
-from knowrepo.plugins import LoadRegistry, installed_stamp
+from knowrepo.plugins import LoadRegistry
+from knowrepo.support.distributions import installed_stamp
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.render.job import OnDone, Outcome
 
 PACKAGE = Path(knowrepo.__file__).parent
 SOCKET_NAME = "render.sock"
@@ -111,11 +115,12 @@ class RenderServer:
         line = self._file.readline()
         if not line:
             raise ValueError("the render server closed the connection")
-        return json.loads(line)
+        message: dict[str, Any] = json.loads(line)
+        return message
 
     def render(
-        self, jobs: Sequence[Any], on_done: Callable[[Any, Any], None], meanwhile: Callable[[], None]
-    ) -> list[Any]:
+        self, jobs: Sequence[RenderJob], on_done: OnDone, meanwhile: Callable[[], None]
+    ) -> list[RenderJob]:
         """Render `jobs` there, calling on_done(job, (page, warnings) or KnowrepoError) as each
         returns, and `meanwhile` here while it renders. Returns the jobs it could not do (the
         server died): the caller renders them itself."""
@@ -133,7 +138,7 @@ class RenderServer:
                 answer = self._receive()
                 if "error" in answer:
                     kind = WriteError if answer.get("machine") else KnowrepoError
-                    outcome: Any = kind(*answer["error"])
+                    outcome: Outcome = kind(*answer["error"])
                 else:
                     outcome = (RenderedPage.from_json(answer["page"]), answer["warnings"])
                 done += 1
@@ -194,7 +199,8 @@ def _inode(path: str) -> int | None:
 
 def _peer_uid(conn: socket.socket) -> int:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+    uid: int = struct.unpack("3i", creds)[1]
+    return uid
 
 
 def _serve_one(conn: socket.socket, fingerprint: str, load_registry: LoadRegistry) -> bool:

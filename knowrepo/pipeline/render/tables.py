@@ -9,6 +9,10 @@ says its alignment (Markdown's `style="text-align: ..."`, pandas' `align`) keeps
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.S | re.I)
 _NUMBER = re.compile(
@@ -42,7 +46,7 @@ def _align_table(table: str) -> str:
         return table  # spanning cells: columns cannot be told apart simply
     if "dataframe" in (node.get("class") or []):  # pandas right-aligns every header, text too:
         for row in node.select("thead > tr[style]"):  # the headers follow their columns instead
-            if row["style"].replace(" ", "").rstrip(";").lower() == "text-align:right":
+            if str(row["style"]).replace(" ", "").rstrip(";").lower() == "text-align:right":
                 del row["style"]
     numeric = []
     for column in range(max(len(cells) for cells in body_rows)):
@@ -58,14 +62,16 @@ def _align_table(table: str) -> str:
                 continue  # not a numeric column, or a row's label
             if "text-align" in (cell.get("style") or "") or cell.get("align"):
                 continue  # the author's (or pandas') own alignment
-            cell["class"] = [*cell.get("class", []), "num"]
+            classes = cell.get_attribute_list("class")
+            classes.append("num")
+            cell["class"] = classes
     return str(soup)
 
 
-def _label_empty_header(soup: object, cell: object) -> None:
+def _label_empty_header(soup: BeautifulSoup, cell: Tag) -> None:
     """An empty header cell (pandas' index column) gets text for screen readers only: a
     header with no text is announced as nothing (axe: empty-table-header)."""
     # (not in search excerpts: "Row revenue orders Row Row" read as noise there)
-    label = soup.new_tag("span", attrs={"class": "visually-hidden", "data-pagefind-ignore": ""})  # type: ignore[attr-defined]
+    label = soup.new_tag("span", attrs={"class": "visually-hidden", "data-pagefind-ignore": ""})
     label.string = "Row"
-    cell.append(label)  # type: ignore[attr-defined]
+    cell.append(label)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from knowrepo.config import Config
 from knowrepo.model import Report, Run
 from knowrepo.pipeline.render.job import RenderJob
 from knowrepo.support.hashing import key_of
+
+if TYPE_CHECKING:
+    from knowrepo.pipeline.execute.plan import ReportPlan
 
 
 @dataclass
@@ -23,7 +26,7 @@ class View:
 
 
 def report_views(
-    root: Path, config: Config, report: Report, plan: Any, fingerprint: str, assets_dir: Path
+    root: Path, config: Config, report: Report, plan: ReportPlan | None, fingerprint: str, assets_dir: Path
 ) -> dict[str, View]:
     """A report's views by name: 'source', or run ids."""
     code = report.meta.code or config.site.code

@@ -72,7 +72,9 @@ class _Expansion:
     (a box or Output widget that holds itself) or sprawls stops at _MAX_STEPS models."""
 
     def __init__(self, models: dict[str, dict[str, Any]]) -> None:
-        self.models, self.out, self.steps, self.open = models, [], 0, []  # type: ignore[var-annotated]
+        self.models, self.steps = models, 0
+        self.out: list[dict[str, Any]] = []
+        self.open: list[str] = []  # the models being shown, outermost first
 
     def view(self, output: Any) -> bool:
         model_id = _view_id(output)
@@ -86,8 +88,8 @@ class _Expansion:
         if model_id in self.open or self.steps > _MAX_STEPS or len(self.open) > _MAX_DEPTH:
             return
         model = self.models.get(model_id) or {}
-        name = model.get("model_name") if isinstance(model.get("model_name"), str) else ""
-        state = model.get("state") if isinstance(model.get("state"), dict) else {}
+        name = found if isinstance(found := model.get("model_name"), str) else ""
+        state = given if isinstance(given := model.get("state"), dict) else {}
         self.open.append(model_id)
         try:
             self._show(name, state)
@@ -96,7 +98,7 @@ class _Expansion:
 
     def _show(self, name: str, state: dict[str, Any]) -> None:
         if name == "OutputModel":
-            for shown in state.get("outputs") if isinstance(state.get("outputs"), list) else []:
+            for shown in outputs if isinstance(outputs := state.get("outputs"), list) else []:
                 if not self.view(shown) and (kept := _valid_output(shown)) is not None:
                     self.out.append(kept)
         elif name in _BOXES:
@@ -130,7 +132,7 @@ def _valid_output(output: Any) -> dict[str, Any] | None:
             kept["execution_count"] = count if isinstance(count, int) else None
         return kept
     if kind == "error":
-        trace = output.get("traceback") if isinstance(output.get("traceback"), list) else []
+        trace = found if isinstance(found := output.get("traceback"), list) else []
         ename, evalue = str(output.get("ename", "")), str(output.get("evalue", ""))
         return {
             "output_type": "error",

@@ -4,7 +4,8 @@ files, images), collected in state.files; a page whose key the published page ha
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from knowrepo.config import CONFIG_NAME
 from knowrepo.errors import KnowrepoError
@@ -19,6 +20,12 @@ from knowrepo.pipeline.manifest import ReportEntry
 from knowrepo.pipeline.state import BuildState
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import file_hash
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from knowrepo.pipeline.execute.plan import ReportPlan
+    from knowrepo.support.caches import Caches
 
 
 def assemble(state: BuildState) -> None:
@@ -46,7 +53,7 @@ def _error_paths(state: BuildState) -> set[str]:
     return {e.path for e in state.errors if e.path}
 
 
-def reuse_check(state: BuildState) -> Any:
+def reuse_check(state: BuildState) -> Callable[[str, str], bool]:
     """reuse(path, key): whether the published page at `path` shows what `key` says."""
     previous, keys = state.reusable, state.manifest.page_keys
     return lambda path, key: keys.get(path) == key and previous is not None and (previous / path).exists()
@@ -67,7 +74,7 @@ def _keep(
 
 def _report_pages(state: BuildState, report: Report, cards: list[Card]) -> None:
     """A report's pages into state.files, and its manifest entry; a failure is its own."""
-    assert state.files is not None
+    assert state.files is not None and state.env is not None
     views = state.views[report.slug]
     pdfs = state.pdfs.get(report.slug, {})
     pages = ReportPages(
@@ -85,7 +92,7 @@ def _report_pages(state: BuildState, report: Report, cards: list[Card]) -> None:
     except Exception as exc:  # a theme template that fails on this report's data
         state.fail(KnowrepoError(report.source, template_failure(exc)), report.source)
         return
-    deps = {
+    deps: dict[str, str | None] = {
         k: v
         for view in views.values()
         if view.key in state.bodies
@@ -109,7 +116,7 @@ def _report_pages(state: BuildState, report: Report, cards: list[Card]) -> None:
 
 
 def _listings(state: BuildState, cards: list[Card]) -> None:
-    assert state.files is not None
+    assert state.files is not None and state.env is not None
     site = state.config.site
     ctx = SiteContext(config=state.config, absolute_url=site.absolute_url, generated=newest_date(cards))
     if not site.absolute_url and cards:
@@ -139,9 +146,9 @@ def _theme_and_images(state: BuildState) -> None:
     """The theme's static files, the highlighting stylesheet, and every image the pages show.
     Images are named by content: linking the published one lets the next build skip it."""
     assert state.files is not None
-    for rel, path in state.theme_files.items():
+    for rel, file in state.theme_files.items():
         if rel.startswith("static/"):
-            state.files.add("assets/" + rel.removeprefix("static/"), COPY, str(path), "theme")
+            state.files.add("assets/" + rel.removeprefix("static/"), COPY, str(file), "theme")
     state.files.add("assets/pygments.css", COPY, str(pygments_css(state.config.caches)), "theme")
     if (font := math_font(state.config.caches)) is not None:
         state.files.add("assets/math.woff", LINK, str(font), "theme")  # (a hard link: 0.8 MB)
@@ -160,7 +167,7 @@ def _theme_and_images(state: BuildState) -> None:
                 state.files.add(path, LINK, source, "assets")
 
 
-def pygments_css(caches: Any) -> Any:
+def pygments_css(caches: Caches) -> Path:
     """The one highlighting stylesheet, made once per Pygments version (0.01 s each build in cProfile)."""
     import pygments  # (its version only, where a build assembles pages)
 
@@ -189,7 +196,7 @@ def highlight_css() -> str:
     return f"{rules('xcode', '.highlight')}\n@supports (color: light-dark(#000, #fff)) {{\n{dark_ones}\n}}\n"
 
 
-def failed_runs(report: Report, plan: Any) -> list[str]:
+def failed_runs(report: Report, plan: ReportPlan | None) -> list[str]:
     """One line per variant whose latest run failed: said by every build until a run succeeds."""
     lines = []
     for variant in plan.variants if plan else []:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowrepo.errors import KnowrepoError, WriteError
 from knowrepo.model import RenderedPage
@@ -19,16 +20,21 @@ from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import key_of
 from knowrepo.support.shapes import fits
 
+if TYPE_CHECKING:
+    from knowrepo.model import Report
+    from knowrepo.pipeline.render.job import Outcome, RenderJob
+
 
 def render(state: BuildState, meanwhile: Callable[[], None]) -> None:
     """Render what no cache holds; `meanwhile` runs here while the workers render."""
-    jobs = [view for report in state.reports for view in _views_to_render(state, report)]
-    by_job = {id(view.job): view for view in jobs}
+    views = [view for report in state.reports for view in _views_to_render(state, report)]
+    jobs = [view.job for view in views if view.job is not None]  # (every view to render has one)
+    by_job = {id(view.job): view for view in views}
     if jobs:
         state.reporter.phase("Rendering", len(jobs))
     warnings: list[str] = []
 
-    def done(job: Any, outcome: Any) -> None:
+    def done(job: RenderJob, outcome: Outcome) -> None:
         if isinstance(outcome, WriteError):
             raise outcome  # a full disk: no report can be rendered, nothing is published
         if isinstance(outcome, KnowrepoError):
@@ -43,16 +49,14 @@ def render(state: BuildState, meanwhile: Callable[[], None]) -> None:
         state.reporter.advance(job.source)
 
     try:
-        render_all(  # type: ignore[misc]
-            [v.job for v in jobs], state.workers, done, state.load_registry, state.renderer, meanwhile
-        )
+        render_all(jobs, state.workers, done, state.load_registry, state.renderer, meanwhile)
     finally:
         if jobs:
             state.reporter.end_phase()
     state.result.warnings.extend(dict.fromkeys(warnings))  # once each; the command prints them at the end
 
 
-def _views_to_render(state: BuildState, report: Any) -> list[View]:
+def _views_to_render(state: BuildState, report: Report) -> list[View]:
     """A report's views (kept in state.views); those whose body must be rendered. A report
     whose published pages are current joins the kept ones instead."""
     caches = state.config.caches
@@ -68,10 +72,10 @@ def _views_to_render(state: BuildState, report: Any) -> list[View]:
         state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale
     )
     state.report_keys[report.slug] = key
-    if deps_ok and still_current(state, previous, key):
-        state.kept[report.slug] = previous  # type: ignore[assignment]
+    if deps_ok and previous is not None and still_current(state, previous, key):
+        state.kept[report.slug] = previous
         return []
-    todo = []
+    todo: list[View] = []
     for view in views.values():
         if view.job is None:
             state.bodies[view.key] = no_notebook_page(view.run)
@@ -92,7 +96,7 @@ def _cached_body(
     return cached_body(state.config.caches.rendered(view.key))
 
 
-def cached_body(path: Any) -> RenderedPage | None:
+def cached_body(path: Path) -> RenderedPage | None:
     """The body cached at `path`, unless it is missing, damaged or of another shape."""
     try:
         data = json.loads(path.read_bytes())
