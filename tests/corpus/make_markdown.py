@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from unit.spec_html import block_structure  # noqa: E402
 
-from knowrepo.pipeline.render.syntax import _ENVIRONMENT, _TOKENS  # noqa: E402
+from knowrepo.pipeline.render.syntax import ENVIRONMENT, MATH  # noqa: E402
 
 MIRRORS = Path("/work/.mirror")
 SPECS = {
@@ -113,7 +113,7 @@ def reference_html(text: str) -> str:
     import cmarkgfm  # (only here: the tests read the stored structure)
     from cmarkgfm.cmark import Options
 
-    lifted = _ENVIRONMENT.sub("DISPLAYMATH", _TOKENS.sub(_placeholder, text))
+    lifted = ENVIRONMENT.sub("DISPLAYMATH", MATH.sub(_placeholder, text))
     options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
     rendered = cmarkgfm.github_flavored_markdown_to_html(lifted, options=options)
     return rendered.replace("<p>DISPLAYMATH</p>", "")

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 # One regex walks the text once: code or a link's destination (left alone) or math. Inline
 # $...$ as Jupyter reads it: `$ x $` with spaces inside is math too; prices like "$5 and $10"
 # stay text, since a closing $ is never followed by a digit, nor an opening one ($10. Then
-# $x$); never escaped, nor part of a word ("US$").
-_TOKENS = re.compile(
+# $x$); never escaped, nor part of a word ("US$"). Inline math may run over a line break (a
+# matrix written over lines), never over a blank line.
+MATH = re.compile(
     r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
     r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
     r"|(?P<link>\]\((?:\\.|[^\\()\s])*\))"  # `](url)`: `\(` in it is an escaped bracket
@@ -38,11 +39,11 @@ _TOKENS = re.compile(
     r"|\\\[(?P<display2>.+?)\\\]"
     r"|\\\((?P<inline2>.+?)\\\)"
     r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign (CommonMark's escape), never math
-    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
+    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$]*?[^\s$])(?:[^$\n]|\n(?![ \t]*\n))+?)(?<!\\)\$(?!\d)",
     re.S | re.M,
 )
 # An environment alone in its paragraph, as Jupyter's MathJax typesets it without delimiters.
-_ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re.S | re.M)
+ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re.S | re.M)
 # A tag of raw HTML, its quoted attribute values whole.
 _TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
 _MATH_ENV = "knowrepo_math"  # the key of the formulas in markdown-it's env
@@ -199,9 +200,9 @@ def _lift(state: StateCore) -> None:
         formulas.append((match.group(0), True, match.group(0)))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
-    lifted = _TOKENS.sub(protect, state.src)
+    lifted = MATH.sub(protect, state.src)
     if "\\begin{" in lifted:
-        lifted = _ENVIRONMENT.sub(environment, lifted)
+        lifted = ENVIRONMENT.sub(environment, lifted)
     if formulas:
         state.src = lifted
         state.env[_MATH_ENV] = (re.compile(rf"KRMATH{token}x(\d+)KR"), formulas)
