@@ -14,7 +14,6 @@ build, and only the ones that render Markdown need them.
 from __future__ import annotations
 
 import functools
-import html
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -177,6 +176,11 @@ def math(md: MarkdownIt, *, render: MathRender) -> None:
     md.core.ruler.after("normalize", "math_lift", _lift)
     md.core.ruler.push("math_place", functools.partial(_place, render=render))
 
+    def math_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return tokens[idx].content  # (the formula's HTML, made by `render`)
+
+    md.add_render_rule("math_inline", math_inline)
+
 
 def _lift(state: StateCore) -> None:
     """Each formula in the source replaced by a placeholder that no author can have written
@@ -232,8 +236,11 @@ def _place(state: StateCore, render: MathRender) -> None:
             if alone and formulas[int(alone.group(1))][1] and _in_paragraph(tokens, index):
                 _as_block(tokens, index, math_html(alone))
                 continue
-            for child in token.children:
-                _place_inline(child, placeholder, math_html, source)
+            token.children = [
+                placed
+                for child in token.children
+                for placed in _place_inline(child, placeholder, math_html, source)
+            ]
         elif token.type == "html_block":
             token.content = _in_html(token.content, placeholder, math_html, source)
         else:
@@ -244,26 +251,35 @@ def _place(state: StateCore, render: MathRender) -> None:
 def _place_inline(
     child: Token, placeholder: re.Pattern[str], math_html: Callable[[re.Match[str]], str],
     source: Callable[[re.Match[str]], str],
-) -> None:  # fmt: skip
-    """In text, math (the text then raw HTML, its parts escaped); in raw HTML, math between
-    tags; in code or an attribute, the source."""
+) -> list[Token]:  # fmt: skip
+    """A text token with formulas as text and `math_inline` tokens (their HTML in `content`,
+    their TeX in `meta["tex"]`); in raw HTML, math between tags; in code or an attribute (an
+    image's alt text too), the source."""
+    from markdown_it.token import Token  # (see the module's note)
+
     if child.type == "text" and placeholder.search(child.content):
         parts = placeholder.split(child.content)  # text, number, text, number...
-        child.type = "html_inline"
-        child.content = "".join(
-            html.escape(part, quote=False) if i % 2 == 0 else math_html(_number(part))
-            for i, part in enumerate(parts)
-        )
-    elif child.type == "html_inline":
+        placed = []
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                if part:
+                    placed.append(Token("text", "", 0, content=part, level=child.level))
+                continue
+            rendered = math_html(_number(part))
+            tex = source(_number(part))
+            placed.append(Token("math_inline", "", 0, content=rendered, markup=tex, level=child.level))
+        return placed
+    if child.type == "html_inline":
         child.content = _in_html(child.content, placeholder, math_html, source)
-    else:
-        child.content = placeholder.sub(source, child.content)
-        if child.attrs:
-            child.attrs = {
-                k: placeholder.sub(source, v) if isinstance(v, str) else v for k, v in child.attrs.items()
-            }
-        for grandchild in child.children or []:  # (an image's alt text: plain text)
-            grandchild.content = placeholder.sub(source, grandchild.content)
+        return [child]
+    child.content = placeholder.sub(source, child.content)
+    if child.attrs:
+        child.attrs = {
+            k: placeholder.sub(source, v) if isinstance(v, str) else v for k, v in child.attrs.items()
+        }
+    for grandchild in child.children or []:  # (an image's alt text: plain text)
+        grandchild.content = placeholder.sub(source, grandchild.content)
+    return [child]
 
 
 def _number(number: str) -> re.Match[str]:
