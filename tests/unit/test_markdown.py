@@ -145,3 +145,8 @@ def test_a_bare_environment_is_display_math_and_code_keeps_its_blank_lines():
     html = render_markdown("\\begin{aligned}\na &= b\n\\end{aligned}\n\n```\n\nx\n\n```\n")
     assert '<div class="math" tabindex="0"><math alttext="\\begin{aligned}' in html
     assert "<code>\nx\n\n</code>" in html
+
+
+def test_a_formula_inside_an_environment_is_part_of_its_tex():
+    html = render_markdown("\\begin{align}\nx &= \\text{share of $c_1$}\n\\end{align}\n")
+    assert "KRMATH" not in html and html.count("<math") == 1 and "share of $c_1$" in html

@@ -200,8 +200,12 @@ def _lift(state: StateCore) -> None:
         formulas.append((latex, display is not None, match.group(0)))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
+    placeholder = re.compile(rf"KRMATH{token}x(\d+)KR")
+
     def environment(match: re.Match[str]) -> str:
-        formulas.append((match.group(0), True, match.group(0)))
+        # (`\text{... $c_1$ ...}` inside it is TeX: the inner formula as written)
+        latex = placeholder.sub(lambda inner: formulas[int(inner.group(1))][2], match.group(0))
+        formulas.append((latex, True, latex))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
     lifted = MATH.sub(protect, state.src)
@@ -209,7 +213,7 @@ def _lift(state: StateCore) -> None:
         lifted = ENVIRONMENT.sub(environment, lifted)
     if formulas:
         state.src = lifted
-        state.env[_MATH_ENV] = (re.compile(rf"KRMATH{token}x(\d+)KR"), formulas)
+        state.env[_MATH_ENV] = (placeholder, formulas)
 
 
 def _place(state: StateCore, render: MathRender) -> None:
