@@ -39,6 +39,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_notebook(
         root / "reports/nb.ipynb", [("markdown", "# NB\n\nSteps:\n1. load\n2. fit"), ("code", "1")]
     )
+    (root / "reports/steps.py").write_text(
+        "# %% [markdown]\n# # Steps\n#\n# Steps:\n# - load\n# - fit\n\n# %%\nx = 1\n"
+    )
     return root
 
 
@@ -51,6 +54,8 @@ def test_E180_check_warns_at_each_changed_place_and_passes(repo: Path):
         "reports/findings.md:15: warning: a task list item (- [ ] or - [x]) was text, is now a checkbox",
         "reports/nb.ipynb:cell 1: warning: line 4: a list right after a line of text was part of that"
         " paragraph, is now a list",
+        "reports/steps.py:cell 1: warning: line 4: a list right after a line of text was part of that"
+        " paragraph, is now a list",  # (a jupytext script's Markdown cell, as jupytext reads it)
     ]
     data = json.loads(run_knowrepo("check", "--json", cwd=repo).stdout)
     assert data["ok"] is True and all(p["warning"] for p in data["problems"])
@@ -67,3 +72,6 @@ def test_a_list_after_a_line_of_text_is_a_list_on_the_page(repo: Path):
     ]
     box = body.select_one("li input[type=checkbox]")
     assert box is not None and box.has_attr("checked") and box.has_attr("disabled")  # (kept by the sanitizer)
+    for slug in ("nb", "steps"):  # a notebook's Markdown cell and a jupytext script's, alike
+        page = BeautifulSoup((repo / f"_site/{slug}/index.html").read_text(), "html.parser")
+        assert [li.get_text(strip=True) for li in page.select(".report-body li")] == ["load", "fit"], slug
