@@ -14,6 +14,7 @@ build, and only the ones that render Markdown need them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -101,6 +102,7 @@ def footnotes(md: MarkdownIt) -> None:
     from mdit_py_plugins.footnote import footnote_plugin  # (see the module's note)
 
     md.use(footnote_plugin, inline=False)
+    md.core.ruler.after("normalize", "footnote_ids", _footnote_ids)
 
     def caption(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         meta = tokens[idx].meta
@@ -108,6 +110,13 @@ def footnotes(md: MarkdownIt) -> None:
         return number + (f":{meta['subId']}" if meta.get("subId", 0) > 0 else "")
 
     md.add_render_rule("footnote_caption", caption)
+
+
+def _footnote_ids(state: StateCore) -> None:
+    """Footnote ids of their text's own (`fn-1a2b3c-1`): a notebook's cells are rendered one
+    by one, and two cells' `fn1` on one page would lead both references to the first."""
+    if "[^" in state.src and "docId" not in state.env:
+        state.env["docId"] = hashlib.sha1(state.src.encode(), usedforsecurity=False).hexdigest()[:6]
 
 
 # ---- fenced and indented code ----------------------------------------------------------------
