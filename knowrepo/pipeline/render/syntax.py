@@ -84,8 +84,19 @@ def strikethrough(md: MarkdownIt) -> None:
 
 
 def tasklists(md: MarkdownIt) -> None:
-    """`- [x] done` and `- [ ] to do`: a disabled checkbox, as GitHub shows it."""
+    """`- [x] done` and `- [ ] to do`: a disabled checkbox, as GitHub shows it, named for
+    screen readers (an input without a name fails axe's `label` rule)."""
     md.options["tasklists"] = True
+
+    def item(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        opened: str = self.renderToken(tokens, idx, options, env)
+        if not token.meta or "checked" not in token.meta:
+            return opened
+        state = ' checked="" aria-label="done"' if token.meta["checked"] else ' aria-label="not done"'
+        return opened + f'<input class="task-list-item-checkbox" disabled="" type="checkbox"{state}> '
+
+    md.add_render_rule("list_item_open", item)
 
 
 def autolinks(md: MarkdownIt) -> None:
