@@ -26,8 +26,10 @@ PLAIN = MarkdownIt("commonmark")
 
 
 def render(text: str) -> tuple[str, list[str]]:
+    """The HTML, and the warnings as markdown.py words them (lines from 1)."""
     env: dict[str, Any] = {}
-    return MD.render(text, env), env.get("warnings", [])
+    html = MD.render(text, env)
+    return html, [f"line {line + 1}: {message}" for line, message in env.get("warnings", [])]
 
 
 def callout(kind: str, title: str, body: str) -> str:

@@ -13,7 +13,8 @@ gives the same tokens, so that one stylesheet draws them all:
 for a collapsible one `<details class="callout callout-note"><summary class="callout-title">`.
 The five kinds are GitHub's; the other syntaxes' types map onto them as mkdocs-material and the
 Sphinx themes colour them (info is a note, hint a tip, danger and error a caution). A type no
-syntax knows (`!!! foo`, `.callout-foo`) is drawn as a note and noted in env["warnings"].
+syntax knows (`!!! foo`, `.callout-foo`) is drawn as a note and noted in env["warnings"] with its
+line, which markdown.py reports.
 """
 
 from __future__ import annotations
@@ -68,20 +69,19 @@ class Callout:
         return _TITLES.get(name, name.replace("-", " ").replace("_", " ").capitalize())
 
 
-def unknown_type(callout: Callout, line: int | None) -> str | None:
+def unknown_type(callout: Callout) -> str | None:
     """The warning for a type no syntax knows (drawn as a note), or None."""
     if callout.name.lower() in KIND_OF:
         return None
-    where = f"line {line + 1}: " if line is not None else ""
-    kinds = ", ".join(KINDS)
-    known = f"({kinds}, or an alias)"
-    return f"{where}callout type '{callout.name}' is not one knowrepo knows {known}; shown as a note"
+    known = f"({', '.join(KINDS)}, or an alias)"
+    return f"callout type '{callout.name}' is not one knowrepo knows {known}; shown as a note"
 
 
-def _warn(env: Any, message: str | None) -> None:
-    """Collect a warning where the Markdown renderer reads them (env["warnings"])."""
+def _warn(env: Any, line: int | None, message: str | None) -> None:
+    """Collect a warning where the Markdown renderer reads them: env["warnings"], each (its
+    line in the text from 0, or None; the message)."""
     if message is not None and isinstance(env, dict):
-        env.setdefault("warnings", []).append(message)
+        env.setdefault("warnings", []).append((line, message))
 
 
 def _set_open(token: Token, callout: Callout) -> None:
@@ -146,17 +146,16 @@ def _github_callouts(state: StateCore) -> None:
         elif token.type == "alert_close" and stack:
             _set_close(token, stack.pop())
         elif token.type == "blockquote_open" and i + 2 < len(tokens) and tokens[i + 2].type == "inline":
-            _warn(state.env, _quote_marker(tokens[i + 2].content, token.map))
+            _warn(state.env, token.map[0] if token.map else None, _quote_marker(tokens[i + 2].content))
 
 
-def _quote_marker(text: str, lines: list[int] | None) -> str | None:
+def _quote_marker(text: str) -> str | None:
     """The warning for a quote that opens with an alert marker GitHub does not know."""
     match = _NOT_AN_ALERT.match(text)
     if match is None:
         return None
-    where = f"line {lines[0] + 1}: " if lines else ""
     return (
-        f"{where}'[!{match.group(1)}]' is not a GitHub alert type (NOTE, TIP, IMPORTANT, WARNING, "
+        f"'[!{match.group(1)}]' is not a GitHub alert type (NOTE, TIP, IMPORTANT, WARNING, "
         "CAUTION); shown as a quote, as GitHub does"
     )
 
@@ -190,7 +189,7 @@ def _mkdocs_callouts(state: StateCore) -> None:
         out.append(token)
         if token.type == "admonition_open":
             stack.append(_admonition(token))
-            _warn(state.env, unknown_type(stack[-1], token.map[0] if token.map else None))
+            _warn(state.env, token.map[0] if token.map else None, unknown_type(stack[-1]))
             _set_open(token, stack[-1])
             if stack[-1].collapse and not stack[-1].title:  # a <details> needs its <summary>
                 stack[-1] = replace(stack[-1], title=None)
@@ -240,8 +239,7 @@ def _fence_rule(
             shown = "shown as text, as Pandoc does" if needs_close else "it runs to the end"
             fence, marker = _line(state, start).strip(), match["marker"]
             _warn(
-                state.env,
-                f"line {start + 1}: {syntax} callout '{fence}' is never closed (no '{marker}' line); {shown}",
+                state.env, start, f"{syntax} callout '{fence}' is never closed (no '{marker}' line); {shown}"
             )
         if close is None and needs_close:
             return False
@@ -281,7 +279,7 @@ def _tokenize_fenced(
 ) -> None:
     """The callout's tokens, its body (the lines before `last`) parsed as Markdown in place."""
     callout, skipped = header([_line(state, line) for line in range(start + 1, last)], callout)
-    _warn(state.env, unknown_type(callout, start))
+    _warn(state.env, start, unknown_type(callout))
     opening = state.push("callout_open", "div", 1)
     opening.map = [start, last + closed]
     _set_open(opening, callout)
