@@ -130,7 +130,7 @@ def greeting_repo(repo: Path) -> Path:
     data = {GREETING: {"name": "Ada <i>L.</i>"}, "text/plain": "<Greeting Ada>"}
     write_notebook(
         repo / "reports/hello.ipynb",
-        [("markdown", "# Hello\n\nA greeting."), ("code", "greet('Ada')")],
+        [("markdown", "# Hello\n\nA greeting :wave: (written `:wave:`)."), ("code", "greet('Ada')")],
         outputs={1: [{"output_type": "display_data", "metadata": {}, "data": data}]},
     )
     (repo / "knowrepo.toml").write_text("")
@@ -167,6 +167,7 @@ def test_an_installed_plugin_renders_its_output_type_and_passes_over_the_body(tm
     signed = body.select("p.signed")
     assert [p.get_text() for p in signed] == ["Greeted by knowrepo-greeting 1.0."]
     assert body.find_all("p")[-1] == signed[0]  # the body pass's line ends the body
+    assert "A greeting \N{WAVING HAND SIGN} (written :wave:)." in body.get_text()  # its Markdown syntax
     assert json.loads(build(repo, greeting).stdout)["noop"] is True  # with the plugin: still a no-op
 
 

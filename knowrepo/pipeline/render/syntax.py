@@ -26,22 +26,24 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
     from pygments.lexer import Lexer
 
-# One regex walks the text once: code (left alone) or math. Inline $...$ as Jupyter reads it:
-# `$ x $` with spaces inside is math too; prices like "$5 and $10" stay text, since a closing $
-# is never followed by a digit, nor an opening one ($10. Then $x$); never escaped, nor part of
-# a word ("US$").
-_TOKENS = re.compile(
+# One regex walks the text once: code or a link's destination (left alone) or math. Inline
+# $...$ as Jupyter reads it: `$ x $` with spaces inside is math too; prices like "$5 and $10"
+# stay text, since a closing $ is never followed by a digit, nor an opening one ($10. Then
+# $x$); never escaped, nor part of a word ("US$"). Inline math may run over a line break (a
+# matrix written over lines), never over a blank line.
+MATH = re.compile(
     r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
     r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
+    r"|(?P<link>\]\((?:\\.|[^\\()\s])*\))"  # `](url)`: `\(` in it is an escaped bracket
     r"|\$\$(?P<display>.+?)\$\$"
     r"|\\\[(?P<display2>.+?)\\\]"
     r"|\\\((?P<inline2>.+?)\\\)"
     r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign (CommonMark's escape), never math
-    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
+    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$]*?[^\s$])(?:[^$\n]|\n(?![ \t]*\n))+?)(?<!\\)\$(?!\d)",
     re.S | re.M,
 )
 # An environment alone in its paragraph, as Jupyter's MathJax typesets it without delimiters.
-_ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re.S | re.M)
+ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re.S | re.M)
 # A tag of raw HTML, its quoted attribute values whole.
 _TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
 _MATH_ENV = "knowrepo_math"  # the key of the formulas in markdown-it's env
@@ -115,15 +117,19 @@ def footnotes(md: MarkdownIt) -> None:
 @functools.cache
 def _lexer(lang: str) -> Lexer:
     """The Pygments lexer of a fence's language; plain text for none or an unknown one (none
-    is guessed, as before: a guess colours prose as code)."""
+    is guessed: a guess colours prose as code). Blank lines at the ends of the code are kept,
+    as CommonMark keeps them."""
     from pygments.lexers import TextLexer, get_lexer_by_name  # (see the module's note)
     from pygments.util import ClassNotFound  # (see the module's note)
 
     try:
-        lexer: Lexer = get_lexer_by_name(lang) if lang else TextLexer()
+        lexer: Lexer = get_lexer_by_name(lang, stripnl=False) if lang else TextLexer(stripnl=False)
     except ClassNotFound:
-        lexer = TextLexer()
+        lexer = TextLexer(stripnl=False)
     return lexer
+
+
+_EMPTY_BLOCK = '<div class="highlight"><pre><span></span><code></code></pre></div>\n'
 
 
 def highlight_block(lang: str, code: str) -> str:
@@ -132,9 +138,10 @@ def highlight_block(lang: str, code: str) -> str:
     from pygments import highlight as pygments_highlight  # (see the module's note)
     from pygments.formatters import HtmlFormatter  # (see the module's note)
 
-    html_out: str = pygments_highlight(
-        code.strip("\n"), _lexer(lang), HtmlFormatter(cssclass="highlight", wrapcode=True)
-    )
+    if not code:
+        return _EMPTY_BLOCK
+    formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
+    html_out: str = pygments_highlight(code, _lexer(lang), formatter)
     return html_out
 
 
@@ -180,10 +187,12 @@ def _lift(state: StateCore) -> None:
     formulas: list[tuple[str, bool, str]] = []  # (TeX, display, the source as written)
 
     def protect(match: re.Match[str]) -> str:
-        if match.group("fence") or match.group("code") or match.group("dollar"):
+        if match.group("fence") or match.group("code") or match.group("link") or match.group("dollar"):
             return match.group(0)
         display = match.group("display") or match.group("display2")
         latex = display if display is not None else match.group("inline") or match.group("inline2")
+        if not latex.strip(" \t\n\\"):  # (`\[\\\]`: escapes, not a formula)
+            return match.group(0)
         formulas.append((latex, display is not None, match.group(0)))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
@@ -191,9 +200,9 @@ def _lift(state: StateCore) -> None:
         formulas.append((match.group(0), True, match.group(0)))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
 
-    lifted = _TOKENS.sub(protect, state.src)
+    lifted = MATH.sub(protect, state.src)
     if "\\begin{" in lifted:
-        lifted = _ENVIRONMENT.sub(environment, lifted)
+        lifted = ENVIRONMENT.sub(environment, lifted)
     if formulas:
         state.src = lifted
         state.env[_MATH_ENV] = (re.compile(rf"KRMATH{token}x(\d+)KR"), formulas)
