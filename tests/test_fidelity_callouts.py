@@ -137,6 +137,12 @@ def test_unknown_types_unclosed_fences_and_unknown_alerts_are_one_line_each_E190
         warnings
     )
     assert all(line.startswith("warning: reports/callouts.md: ") for line in warnings), warnings
+    check = run_knowrepo("-C", str(repo[0]), "check").stdout.splitlines()  # (warnings only: exit 0)
+    assert "reports/callouts.md:41: warning: callout type 'foo' is not one knowrepo knows" in "\n".join(check)
+    assert "reports/callouts.md:6: warning: '> [!NOTE]' was text, is now a callout (note)" in check
+    assert (
+        "reports/cells.ipynb:cell 3: warning: line 3: '!!! bogus' was text, is now a callout (note)" in check
+    )
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

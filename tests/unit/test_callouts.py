@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from knowrepo.pipeline.render.callouts import (
+    callout_changes,
     github_alerts_plugin,
     mkdocs_admonitions_plugin,
     myst_callouts_plugin,
@@ -191,3 +192,22 @@ def test_unclosed_fences_E191():
 def test_a_fence_ends_its_paragraph():
     html, _ = render("Findings:\n:::{note}\nA note.\n:::\n")
     assert html == "<p>Findings:</p>\n" + callout("note", "Note", "<p>A note.</p>\n")
+
+
+def test_check_names_each_callout_once_text_and_each_warning_E190_E191_E192():
+    text = (
+        "Intro.\n\n> [!TIP]\n> x\n\n!!! foo\n    y\n\n> [!DANGER]\n> z\n\n::: {.callout-note}\nnever closed\n"
+    )
+    unknown = (
+        "callout type 'foo' is not one knowrepo knows (note, tip, important, warning, caution, or an alias)"
+    )
+    alert = "'[!DANGER]' is not a GitHub alert type (NOTE, TIP, IMPORTANT, WARNING, CAUTION)"
+    pandoc = "shown as text, as Pandoc does"
+    assert sorted(callout_changes(text)) == [
+        (2, "'> [!TIP]' was text, is now a callout (tip)"),
+        (5, "'!!! foo' was text, is now a callout (note)"),
+        (5, unknown + "; shown as a note"),
+        (8, alert + "; shown as a quote, as GitHub does"),
+        (11, "Quarto callout '::: {.callout-note}' is never closed (no ':::' line); " + pandoc),
+    ]
+    assert callout_changes("Plain text, $x$ and a [link](y).\n") == []

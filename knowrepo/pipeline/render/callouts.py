@@ -19,6 +19,7 @@ line, which markdown.py reports.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -391,3 +392,38 @@ def quarto_callouts_plugin(md: MarkdownIt) -> None:
     md.block.ruler.before(
         "fence", "quarto_callout", _fence_rule(quarto_opening, quarto_header, "Quarto", True), {"alt": alt}
     )
+
+
+# ---- For `knowrepo check`: each callout (text in the old dialect) and each warning, by line
+
+
+@functools.cache
+def _checker() -> MarkdownIt:
+    """CommonMark with the four callout syntaxes alone: what `check` reads callouts with."""
+    from markdown_it import MarkdownIt  # (markdown-it-py: only where Markdown is checked)
+
+    md = MarkdownIt("commonmark")
+    for plugin in (
+        github_alerts_plugin,
+        mkdocs_admonitions_plugin,
+        myst_callouts_plugin,
+        quarto_callouts_plugin,
+    ):
+        md.use(plugin)
+    return md
+
+
+def callout_changes(text: str) -> list[tuple[int, str]]:
+    """(line, from 0; what) for each callout in `text`, which knowrepo's Markdown before
+    CommonMark showed as text, and for each warning the callouts' rules give (E190-E192)."""
+    if not any(mark in text for mark in ("[!", "!!!", "???", ":::", "{")):
+        return []
+    env: dict[str, Any] = {}
+    lines, found = text.splitlines(), []
+    for token in _checker().parse(text, env):
+        if token.type == "callout_open" and token.map:
+            written = lines[token.map[0]].strip()
+            found.append(
+                (token.map[0], f"'{written}' was text, is now a callout ({token.meta['callout'].kind})")
+            )
+    return found + [(line, message) for line, message in env.get("warnings", []) if line is not None]
