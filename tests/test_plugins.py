@@ -321,3 +321,28 @@ def test_a_plugins_html_is_report_html_and_a_built_in_ones_is_not_cleaned(tmp_pa
     shown = [o["data"]["text/html"] for o in prepared["cells"][0]["outputs"]]
     assert shown[0] == '<p class="hi">Ada</p>'
     assert shown[1].startswith('<div class="kr-metric">')
+
+
+def test_a_markdown_plugin_is_applied_with_md_use_after_knowrepo_s_own():
+    from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
+
+    def shout(md, *, word: str) -> None:
+        md.core.ruler.push("shout", lambda state: [
+            setattr(child, "content", child.content.replace(word, word.upper()))
+            for token in state.tokens for child in token.children or [] if child.type == "text"
+        ])  # fmt: skip
+
+    registry = Registry()
+    builtins.setup(registry)
+    with registry.owned_by(Owner("p", "dist-p", "0.1")):
+        registry.add_markdown("shout", shout, {"word": "hey"})
+        with pytest.raises(KnowrepoError) as caught:
+            registry.add_markdown("broken", "pymdownx.magiclink")  # (a Python-Markdown name: no more)
+    assert (
+        str(caught.value)
+        == "plugin 'p' (dist-p 0.1) registers markdown plugin 'broken' as a str, not a function"
+    )
+    with markdown_syntax(registry):
+        assert render_markdown("hey `hey` ~~hey~~ $hey$").startswith(
+            "<p>HEY <code>hey</code> <del>HEY</del> <math"
+        )

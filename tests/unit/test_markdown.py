@@ -108,3 +108,40 @@ def test_the_first_paragraph_is_plain_text_cut_at_a_word():
     assert first_paragraph("<p>" + "word " * 100 + "</p>", limit=12) == "word word…"
     assert first_paragraph("<div>none</div>") == ""
     assert plain_text("<p>a<br>b</p>") == "a b"
+
+
+# ---- GitHub's extensions -------------------------------------------------------------------------
+
+
+def test_github_s_extensions_render_as_github_shows_them():
+    html = render_markdown(
+        "~~old~~ ~new~ www.example.com and a@b.org\n\n- [x] done\n- [ ] open\n\n"
+        "A claim[^1].\n\n[^1]: The source.\n",
+        sanitize=True,
+    )
+    tree = BeautifulSoup(html, "html.parser")
+    assert [d.text for d in tree.select("del")] == ["old", "new"]
+    assert [a["href"] for a in tree.select("p a")][:2] == ["http://www.example.com", "mailto:a@b.org"]
+    boxes = tree.select("li input[type=checkbox][disabled]")  # (the sanitizer keeps them)
+    assert [box.has_attr("checked") for box in boxes] == [True, False]
+    assert tree.select_one("sup a").text == "1" and tree.select_one("section.footnotes li").text.startswith(
+        "The source."
+    )
+
+
+def test_raw_inputs_are_inert_checkboxes_and_script_links_lead_nowhere():
+    html = render_markdown('<input type="text" value="x"> [a](javascript:alert(1))\n', sanitize=True)
+    assert '<input type="checkbox">' in html and 'href=""' in html and "javascript" not in html
+
+
+def test_a_formula_is_never_read_as_markdown_and_its_source_stays_where_no_math_goes():
+    html = render_markdown("| a |\n|---|\n| $|x|$ |\n\n$a_1 * b_2 * c$ ![plot of $x$](p.png) [l](\\(u\\))\n")
+    tree = BeautifulSoup(html, "html.parser")
+    assert tree.select_one("td math")["alttext"] == "|x|" and not tree.select("em")
+    assert tree.select_one("img")["alt"] == "plot of $x$" and tree.select("a")[-1]["href"] == "(u)"
+
+
+def test_a_bare_environment_is_display_math_and_code_keeps_its_blank_lines():
+    html = render_markdown("\\begin{aligned}\na &= b\n\\end{aligned}\n\n```\n\nx\n\n```\n")
+    assert '<div class="math" tabindex="0"><math alttext="\\begin{aligned}' in html
+    assert "<code>\nx\n\n</code>" in html
