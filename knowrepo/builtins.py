@@ -24,6 +24,7 @@ from knowrepo.config import Config
 from knowrepo.exports.pdf import build_pdfs
 from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
+from knowrepo.pipeline.render import callouts as callout_syntax
 from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
@@ -46,6 +47,7 @@ def setup(registry: Registry) -> None:
     executors(registry)
     renderers(registry)
     markdown(registry)
+    callouts(registry)
     passes(registry)
     steps_and_exports(registry)
     templates(registry)
@@ -74,6 +76,15 @@ def markdown(registry: Registry) -> None:
     each a markdown-it-py plugin (pipeline/render/syntax.py)."""
     for name, (extension, config) in SYNTAX.items():
         registry.add_markdown(name, extension, config)
+
+
+def callouts(registry: Registry) -> None:
+    """Callouts in the syntax of each tool authors come from, one HTML shape for all
+    (pipeline/render/callouts.py): each syntax a markdown-it-py plugin of its own."""
+    registry.add_markdown("github-alerts", callout_syntax.github_alerts_plugin)
+    registry.add_markdown("mkdocs-admonitions", callout_syntax.mkdocs_admonitions_plugin)
+    registry.add_markdown("myst-callouts", callout_syntax.myst_callouts_plugin)
+    registry.add_markdown("quarto-callouts", callout_syntax.quarto_callouts_plugin)
 
 
 def passes(registry: Registry) -> None:

@@ -23,6 +23,7 @@ from knowrepo.pipeline.execute.plan import plan_report, require_kernel
 from knowrepo.pipeline.execute.run import unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.frontmatter import split_markdown
+from knowrepo.pipeline.render.callouts import callout_changes
 from knowrepo.pipeline.render.dialect import dialect_changes
 from knowrepo.pipeline.schedule import last_due
 from knowrepo.pipeline.textnotebook import is_text_notebook, read_notebook
@@ -143,7 +144,7 @@ def _dialect(root: Path, report: Report | _Source) -> list[Problem]:
     with GitHub's extensions (Python-Markdown's before), for its author to look at once."""
     problems = []
     for offset, cell, text in _prose(root, report):
-        for line, change in dialect_changes(text):
+        for line, change in sorted(dialect_changes(text) + callout_changes(text)):
             where, message = (offset + line, change) if offset else (None, f"line {line + 1}: {change}")
             problems.append(Problem(report.source, where, message, cell, warning=True))
     return problems

@@ -159,12 +159,17 @@ class NotebookRenderer:
             self.exporter.environment.bytecode_cache = FileSystemBytecodeCache(cache_dir)
 
         self.sanitize = True
-        self.exporter.register_filter("kr_markdown", lambda text: render_markdown(text, self.sanitize))
+        self.exporter.register_filter("kr_markdown", self._markdown)
         self.exporter.register_filter("kr_latex", latex_output_to_html)
         self.exporter.register_filter("ansi2html", themed_ansi2html)  # (nbconvert's, recoloured)
         self._highlighters: dict[str | None, Any] = {}
         self._ipython_lexers = importlib.util.find_spec("ipython_pygments_lexers") is not None
         self._Highlight2HTML = Highlight2HTML
+
+    def _markdown(self, text: str, cell: object = None) -> str:
+        """A Markdown cell (or output) as HTML; its warnings name the cell (`cell`: its number,
+        which prepare.py puts in the cell's metadata)."""
+        return render_markdown(text, self.sanitize, f"cell {cell}, " if isinstance(cell, int) else "")
 
     def body(self, nb_dict: dict[str, Any], sanitize: bool = True) -> str:
         import nbformat  # (nbformat: render workers only)
@@ -225,7 +230,10 @@ def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[s
     deps: dict[str, str] = {}
     warnings: list[str] = []
     try:
-        with warnings_module.catch_warnings(), markdown_syntax(registry):
+        with (
+            warnings_module.catch_warnings(),
+            markdown_syntax(registry, lambda line: warnings.append(f"{job.source}: {line}")),
+        ):
             # nbconvert warns on stderr, naming no report, of outputs it has no template for
             # (application/json alone): the page shows what it can; quiet by default.
             warnings_module.simplefilter("ignore")
@@ -293,8 +301,10 @@ def _render_body(
 ) -> tuple[str, list[str]]:
     """The body HTML of a notebook (nbconvert) or Markdown report, and its images in order."""
     if job.kind != "notebook":
-        _yaml, text = split_markdown(decode((Path(job.root) / job.source).read_bytes(), job.source))
-        return render_markdown(text, job.sanitize), []
+        source = decode((Path(job.root) / job.source).read_bytes(), job.source)
+        _yaml, text = split_markdown(source)
+        first_line = source[: len(source) - len(text)].count("\n") + 1  # (after the front matter)
+        return render_markdown(text, job.sanitize, first_line=first_line), []
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)

@@ -20,7 +20,7 @@ import contextlib
 import functools
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -86,16 +86,21 @@ SYNTAX: dict[str, tuple[Any, dict[str, Any]]] = {
 # it renders): a Markdown text deep inside an output (a Bokeh Markdown model) is rendered as the
 # report's prose is, without the registry passed through every cleaner.
 _SYNTAX_OF: ContextVar[Registry | None] = ContextVar("markdown_syntax_of", default=None)
+# Where the warnings of the syntax plugins go (the report's list, in render_job): a plugin puts
+# them in markdown-it's env["warnings"], each (its line in the text from 0, or None; a message).
+_WARN: ContextVar[Callable[[str], None] | None] = ContextVar("markdown_warn", default=None)
 
 
 @contextlib.contextmanager
-def markdown_syntax(registry: Registry) -> Iterator[None]:
-    """Within it, render_markdown takes the syntax `registry` holds."""
-    token = _SYNTAX_OF.set(registry)
+def markdown_syntax(registry: Registry, warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Within it, render_markdown takes the syntax `registry` holds, and hands the warnings of
+    its plugins to `warn`."""
+    token, warn_token = _SYNTAX_OF.set(registry), _WARN.set(warn)
     try:
         yield
     finally:
         _SYNTAX_OF.reset(token)
+        _WARN.reset(warn_token)
 
 
 @functools.cache
@@ -125,11 +130,18 @@ def _safe_link(href: str) -> str:
     return href if validateLink(href) else ""
 
 
-def render_markdown(text: str, sanitize: bool = False) -> str:
+def render_markdown(text: str, sanitize: bool = False, where: str = "", first_line: int = 1) -> str:
     """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment, with the
     syntax of the registry markdown_syntax() set (else knowrepo's own). With `sanitize`, raw
-    HTML in it cannot run script (the MathML and markup knowrepo makes stay)."""
-    out = _converter(_SYNTAX_OF.get()).render(text)
+    HTML in it cannot run script (the MathML and markup knowrepo makes stay). Its plugins'
+    warnings go to markdown_syntax()'s `warn`, as `{where}line N: ...` (`first_line`: the
+    number of the text's first line in its file)."""
+    env: dict[str, Any] = {}
+    out = _converter(_SYNTAX_OF.get()).render(text, env)
+    warn = _WARN.get()
+    if warn is not None:
+        for line, message in sorted(env.get("warnings", []), key=lambda w: -1 if w[0] is None else w[0]):
+            warn(f"{where}line {line + first_line}: {message}" if line is not None else f"{where}{message}")
     return clean_prose(out) if sanitize else out
 
 

@@ -185,6 +185,7 @@ class NotebookPreparer:
                 cell["source"] = clean_html(_text(cell.get("source")))
             elif kind == "markdown":
                 images += self._markdown_cell(cell)
+                cell.setdefault("metadata", {})["knowrepo_cell"] = self.cell  # (its warnings name it)
             elif kind == "code":
                 images += self._code_cell(cell, tags)
                 if not _text(cell.get("source")).strip() and not cell["outputs"]:
