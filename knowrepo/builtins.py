@@ -28,6 +28,7 @@ from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
 from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
+from knowrepo.pipeline.render.mermaid import draw_diagrams
 from knowrepo.pipeline.render.outputs import metric_tile
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
@@ -80,6 +81,7 @@ def passes(registry: Registry) -> None:
     registry.add_body_pass("images", local_images)
     registry.add_body_pass("headings", _headings)
     registry.add_body_pass("tables", _tables)
+    registry.add_body_pass("diagrams", draw_diagrams)  # Mermaid fences: drawn by site.js, SVG for the PDF
     registry.add_body_pass("sanitize", _sanitize)
     registry.add_page_pass("links", _links)
     registry.add_page_pass("root", _root)
