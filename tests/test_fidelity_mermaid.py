@@ -1,0 +1,177 @@
+"""Mermaid fences, as JupyterLab 4.1+ and GitHub draw them: a diagram on the page (drawn by the
+site's one mermaid.min.js, in the reader's theme, under the pages' Content-Security-Policy) and
+in the PDF (the static SVG mermaidx draws at build time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import run_knowrepo, serving, write_notebook
+
+FLOW = """---
+title: Pipeline
+---
+How the data flows:
+
+```mermaid
+flowchart LR
+    A[Raw data] --> B{Clean?}
+    B -- yes --> C[Model]
+    B -- no --> D[Fix & retry]
+    D --> B
+    C --> E((Weekly report))
+```
+
+Labels that try to run script, and a click callback:
+
+```mermaid
+flowchart TD
+    X["<img src=x onerror=alert(1)> Hostile <b>label</b>"] --> Y[Safe]
+    click Y call alert(2)
+```
+"""
+BAD = "---\ntitle: Bad\n---\nBefore.\n\n```mermaid\nflowchart LR\n  A-- ->\n```\n\nAfter.\n"
+SEQUENCE = """A notebook cell:
+
+```mermaid
+sequenceDiagram
+    Analyst->>Warehouse: query
+    Warehouse-->>Analyst: rows
+```"""
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mermaid") / "kb"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text('[site]\ntitle = "Diagrams"\n\n[pdf]\nenabled = true\n')
+    (root / "reports/flow.md").write_text(FLOW)
+    (root / "reports/bad.md").write_text(BAD)
+    write_notebook(root / "reports/cells.ipynb", [("markdown", SEQUENCE)], front="title: Cells")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(repo: Path) -> subprocess.CompletedProcess:
+    return run_knowrepo("build", str(repo))
+
+
+def body(repo: Path, slug: str) -> BeautifulSoup:
+    page = BeautifulSoup((repo / f"_site/{slug}/index.html").read_text(), "html.parser")
+    found = page.select_one(".report-body")
+    assert found is not None
+    return found
+
+
+def test_each_fence_is_a_diagram_with_its_static_svg_and_the_site_ships_mermaid_once(repo, built):
+    site = repo / "_site"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("mermaid*.js")) == [
+        "assets/mermaid.min.js"
+    ]
+    for slug, text in (("flow", "Weekly report"), ("cells", "Warehouse")):
+        static = body(repo, slug).select_one(".kr-mermaid[data-figure] img")
+        assert static is not None and static["alt"].startswith("Diagram (")
+        svg = (site / slug / static["src"]).resolve().read_text()
+        assert svg.startswith("<?xml") and text in svg and "foreignObject" not in svg  # (WeasyPrint draws it)
+    hostile = (site / "flow" / body(repo, "flow").select(".kr-mermaid img")[1]["src"]).resolve().read_text()
+    assert "onerror" not in hostile and "<img" not in hostile and "<script" not in hostile  # E212
+
+
+def test_a_diagram_mermaid_cannot_draw_is_one_warning_and_its_source_with_a_note(repo, built):
+    """E210 of docs/errors.md."""
+    warnings = [line for line in built.stderr.splitlines() if "Mermaid" in line]
+    assert warnings == [
+        "warning: reports/bad.md: Mermaid diagram 1: Mermaid cannot draw it: Parse error on line 3:"
+        " Expecting 'LINK', 'UNICODE_TEXT', 'EDGE_TEXT', got '1'"
+    ]
+    box = body(repo, "bad").select_one(".kr-mermaid")
+    assert (
+        box.select_one(".interactive-note").get_text()
+        == "Mermaid could not draw this diagram: its source is shown."
+    )
+    assert box.select_one("pre.mermaid-source").get_text() == "flowchart LR\n  A-- ->\n"
+    assert "After." in body(repo, "bad").get_text()  # (the rest of the report as usual)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_draws_diagrams_in_its_theme_under_its_csp_and_again_on_the_toggle(
+    browser, repo, built, scheme, tmp_path
+):
+    context = browser.new_context(color_scheme=scheme)  # the pages' own Content-Security-Policy applies
+    page = context.new_page()
+    problems, outside = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("dialog", lambda d: problems.append(f"dialog: {d.message}"))
+    page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
+
+    def node_fill() -> str:
+        return page.evaluate(
+            "() => getComputedStyle(document.querySelector('.kr-mermaid.drawn svg .node rect, "
+            ".kr-mermaid.drawn svg .node polygon')).fill"
+        )
+
+    with serving(repo / "_site") as base:
+        page.goto(base + "flow/")
+        page.wait_for_selector(".kr-mermaid.drawn >> nth=1")
+        assert page.locator(".kr-mermaid.drawn svg").count() == 2
+        assert page.locator(".kr-mermaid img, .kr-mermaid .interactive-note").count() == 0  # drawn over
+        assert "Weekly report" in page.locator(".kr-mermaid.drawn").first.inner_text()
+        # E212: securityLevel strict: the label's HTML is text or gone, the click does nothing
+        assert page.locator(".kr-mermaid [onerror], .kr-mermaid script, .kr-mermaid img").count() == 0
+        page.locator(".kr-mermaid.drawn").nth(1).locator("text=Safe").click()
+        first = node_fill()
+        page.screenshot(path=str(tmp_path / f"mermaid-{scheme}.png"), full_page=True)
+        page.click(".theme-toggle")
+        for _ in range(100):  # (polled from here: wait_for_function's strings are refused by the CSP)
+            if node_fill() != first:
+                break
+            page.wait_for_timeout(100)
+        assert node_fill() != first  # drawn again in the other theme
+        assert page.locator(".kr-mermaid.drawn svg").count() == 2
+        page.goto(base + "cells/")  # a notebook's Markdown cell
+        page.wait_for_selector(".kr-mermaid.drawn svg")
+        assert "Warehouse" in page.locator(".kr-mermaid.drawn").inner_text()
+    context.close()
+    assert problems == [] and outside == []
+
+
+def test_the_pdf_holds_each_diagram_drawn_and_the_source_of_one_mermaid_cannot_draw(repo, built, tmp_path):
+    def text(pdf: Path) -> str:
+        return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+    drawn = text(repo / "_site/flow/flow.pdf")
+    assert "Weekly report" in drawn and "Fix & retry" in drawn  # the SVG's own text, laid out by WeasyPrint
+    assert "-->" not in drawn and "flowchart" not in drawn
+    run_knowrepo("-C", str(repo), "pdf", "cells", "-o", str(tmp_path / "cells.pdf"))  # `knowrepo pdf` too
+    assert "Warehouse" in text(tmp_path / "cells.pdf")
+    bad = text(repo / "_site/bad/bad.pdf")
+    assert "Mermaid could not draw this diagram" in bad and "A-- ->" in bad
+
+
+def test_without_mermaidx_diagrams_are_their_source_with_a_note_and_one_warning(tmp_path: Path):
+    """E211 of docs/errors.md."""
+    root = tmp_path / "kb"
+    (root / "reports").mkdir(parents=True)
+    (root / "knowrepo.toml").write_text('[site]\ntitle = "D"\n')
+    (root / "reports/flow.md").write_text(FLOW)
+    without = "import sys; sys.modules['mermaidx'] = None; from knowrepo.commands import command; command()"
+    proc = subprocess.run(
+        [sys.executable, "-c", without, "build", str(root)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stderr.splitlines() if "Mermaid" in line] == [
+        "warning: reports/flow.md: 2 Mermaid diagram(s) shown as their source: the mermaidx package,"
+        " which ships Mermaid, is not installed (pip install mermaidx)"
+    ]
+    fallback = body(root, "flow").select(".mermaid-fallback")
+    assert [box.select_one("pre").get_text().split("\n")[0] for box in fallback] == [
+        "flowchart LR",
+        "flowchart TD",
+    ]
+    assert not list((root / "_site").rglob("mermaid*.js"))
