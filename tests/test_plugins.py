@@ -230,7 +230,7 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
         registry.names("renderer")
     )
     assert {"figure", "clip"} <= set(registry.filters()) and "tag_slug" in registry.contexts()
-    assert registry.markdown_extensions()[0][:2] == ["extra", "codehilite"]
+    assert registry.names("markdown")[:2] == ["math", "tables"]
     assert all(owner is BUILTIN for _mime, _renderer, owner in registry.renderers_for({"text/html": ""}))
 
 

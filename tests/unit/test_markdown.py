@@ -1,12 +1,10 @@
-"""pipeline/render/markdown.py (with fences.py and lists.py): Markdown and math to HTML, as
-Jupyter reads them (E63, E79, E84 of docs/errors.md)."""
+"""pipeline/render/markdown.py (with syntax.py): Markdown and math to HTML, as Jupyter and
+GitHub read them (E63, E79, E84 of docs/errors.md)."""
 
 from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from knowrepo.pipeline.render.fences import lift_indented_fences
-from knowrepo.pipeline.render.lists import four_space_lists
 from knowrepo.pipeline.render.markdown import (
     anchor_headings,
     first_paragraph,
@@ -45,7 +43,7 @@ def test_headings_get_unique_anchors_and_a_toc():
 
 def test_an_escaped_dollar_is_a_dollar_sign_and_display_math_has_its_own_block():
     html = render_markdown("It costs \\$5 and \\$6.\n\n\\[ a + b \\]\n")
-    assert "It costs &#36;5 and &#36;6." in html and "<math" in html
+    assert "It costs $5 and $6." in html and "<math" in html
     assert '<div class="math" tabindex="0">' in html and "<p><div" not in html
 
 
@@ -87,23 +85,11 @@ def test_a_fence_inside_a_list_item_is_code_and_the_list_goes_on():
     assert tree.select_one("ol li .highlight").get_text().strip() == "pip install x"
 
 
-def test_indented_fences_are_lifted_with_their_language_and_code():
-    lifted: list[tuple[str, str]] = []
-
-    def lift(lang: str, code: str) -> str:
-        lifted.append((lang, code))
-        return "TOKEN"
-
-    text = "- a\n  ```python\n  x = 1\n    y\n  ```\n```\nkept\n```"
-    assert lift_indented_fences(text, lift) == "- a\n\n  TOKEN\n\n```\nkept\n```"
-    assert lifted == [("python", "x = 1\n  y")]
-
-
 def test_two_space_nested_lists_nest_as_in_jupyter():
-    assert four_space_lists("- a\n  - b\n    - c\n- d") == "- a\n    - b\n        - c\n- d"
-    assert four_space_lists("1. a\n   1. b") == "1. a\n    1. b"
-    html = render_markdown("- a\n  - b\n")
-    assert BeautifulSoup(html, "html.parser").select("ul > li > ul > li")[0].text == "b"
+    tree = BeautifulSoup(render_markdown("- a\n  - b\n    - c\n- d\n\n1. x\n   1. y\n"), "html.parser")
+    assert tree.select("ul > li > ul > li")[0].contents[0].strip() == "b"
+    assert tree.select_one("ul > li > ul > li > ul > li").text == "c"
+    assert tree.select_one("ol > li > ol > li").text == "y"
 
 
 def test_a_heading_s_own_id_is_kept_and_a_repeated_one_renamed():
