@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from test_browser import serious_violations
 
 from conftest import run_knowrepo, serving, write_notebook
 
@@ -123,6 +124,7 @@ def test_the_page_draws_diagrams_in_its_theme_under_its_csp_and_again_on_the_tog
         page.wait_for_selector(".kr-mermaid.drawn svg")
         assert page.locator(".kr-mermaid > img, .kr-mermaid .interactive-note").count() == 0  # drawn over
         assert "Weekly report" in page.locator(".kr-mermaid.drawn").inner_text()
+        assert serious_violations(page) == []  # (axe-core on the drawn diagram)
         first = node_fill()
         page.screenshot(path=str(tmp_path / f"mermaid-{scheme}.png"), full_page=True)
         page.click(".theme-toggle")
