@@ -13,6 +13,8 @@ from bs4 import BeautifulSoup
 from test_browser import serious_violations
 
 from conftest import run_knowrepo, serving, write_notebook
+from knowrepo.pipeline.render.mermaid import static_svg
+from knowrepo.support.caches import Caches
 
 FLOW = """---
 title: Pipeline
@@ -200,3 +202,18 @@ def test_without_mermaidx_diagrams_are_their_source_with_a_note_and_one_warning(
         "sequenceDiagram",
     ]
     assert not list((root / "_site").rglob("mermaid*.js"))
+
+
+def test_mermaids_answer_is_cached_by_the_diagrams_text(tmp_path: Path):
+    """E210: what Mermaid says of a text is asked once (its engine takes seconds a diagram)."""
+    caches = Caches(tmp_path)
+    svg, problem = static_svg("flowchart LR\n  A-- ->\n", caches)
+    assert svg is None and problem is not None and problem.startswith("Mermaid cannot draw it: Parse error")
+    assert [p.suffix for p in (tmp_path / "cache/diagrams").iterdir()] == [".error"]
+    assert static_svg("flowchart LR\n  A-- ->\n", caches) == (None, problem)
+    drawn, none = static_svg("graph TD\n  A --> B\n", caches)
+    assert none is None and drawn is not None and static_svg("graph TD\n  A --> B\n", caches) == (drawn, None)
+    assert static_svg("graph TD\n" + "  A --> B\n" * 6000, caches) == (
+        None,
+        "Mermaid cannot draw it: over 50,000 characters (Mermaid's limit)",
+    )

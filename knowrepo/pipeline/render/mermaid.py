@@ -7,11 +7,13 @@ JSON asset, drawn by site.js with the site's one copy of mermaid.min.js (in the 
 dark theme), and a static SVG drawn at build time by mermaidx (Mermaid itself, in an embedded
 JavaScript engine: no browser) for the PDF, which runs no JavaScript, and for readers without it.
 The static SVG is made with SVG text labels (Mermaid's default HTML labels are <foreignObject>,
-which WeasyPrint does not draw), and cached by its source: each takes Mermaid 0.5-3 s.
+which WeasyPrint does not draw), and cached by its source: Mermaid in an interpreter takes
+0.5-3 s a diagram (and 1 s to start, once per process that meets one).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -36,7 +38,7 @@ FENCE_CLASS = "kr-mermaid"
 # The fence's own markup (its text escaped: no tag inside): a <pre> with tags inside is a
 # report's raw HTML, never a diagram.
 _FENCE = re.compile(rf'<pre class="{FENCE_CLASS}">([^<]*)</pre>')
-# What Mermaid is told, on the page (site.js) and here: no click callbacks, labels sanitised.
+# What Mermaid is told here (site.js tells it the same but the labels: HTML, as in JupyterLab).
 STATIC_CONFIG: dict[str, Any] = {
     "securityLevel": "strict",
     "htmlLabels": False,  # SVG text: WeasyPrint draws no <foreignObject>
@@ -125,24 +127,30 @@ def static_svg(source: str, caches: Caches) -> tuple[str | None, str | None]:
         return path.read_text(encoding="utf-8"), None
     if failed.exists():  # (Mermaid's answer is the same each time: the build says it without asking again)
         return None, failed.read_text(encoding="utf-8")
-    svg, problem = _draw(source)
-    write_atomic(*((path, svg.encode()) if svg is not None else (failed, str(problem).encode())))
+    svg, problem, lasting = _draw(source)
+    if svg is not None:
+        write_atomic(path, svg.encode())
+    elif lasting:  # (Mermaid's own verdict on the text; a fault of the engine is tried again)
+        write_atomic(failed, str(problem).encode())
     return svg, problem
 
 
-def _draw(source: str) -> tuple[str | None, str | None]:
+def _draw(source: str) -> tuple[str | None, str | None, bool]:
+    """(SVG, None, _) or (None, what went wrong, whether the same text always fails so)."""
     import mermaidx  # (mermaidx: only where a diagram is drawn; it starts a JavaScript engine)
 
     try:
         drawn = mermaidx.render(source, config=STATIC_CONFIG).svg()
     except Exception as exc:  # mermaidx raises RuntimeError for Mermaid's errors, others for its own
-        return None, f"Mermaid cannot draw it: {_first_line(exc)}"
+        lasting = isinstance(exc, RuntimeError) and str(exc).startswith("Mermaid rendering failed")
+        return None, f"Mermaid cannot draw it: {_first_line(exc)}", lasting
     cleaned = clean_svg(sized(drawn).encode())
     if cleaned is None:
-        return None, "Mermaid's drawing is not well-formed SVG: its source is shown in the PDF"
-    return cleaned.decode(), None
+        return None, "Mermaid's drawing is not well-formed SVG: its source is shown in the PDF", True
+    return cleaned.decode(), None, True
 
 
+@functools.cache
 def _version() -> str:
     import importlib.metadata  # (only where a diagram is drawn: the cache key's part)
 
