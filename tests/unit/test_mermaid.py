@@ -55,6 +55,8 @@ def test_the_static_svg_has_a_size_and_alt_text_names_the_diagram():
     assert sized("<svg><g/></svg>") == "<svg><g/></svg>"
     assert alt_text("%% a comment\nsequenceDiagram\n  A->>B: hi") == "Diagram (sequenceDiagram)"
     assert alt_text("flowchart LR\n  accTitle: How orders flow\n  A-->B") == "How orders flow"
+    assert alt_text('---\ntitle: "Order flow"\n---\nflowchart LR\n  A-->B') == "Order flow"
+    assert alt_text("---\nconfig:\n  theme: forest\n---\ngantt\n  title x") == "Diagram (gantt)"
 
 
 def test_mermaids_error_in_one_line():

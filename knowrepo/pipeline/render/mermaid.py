@@ -178,12 +178,18 @@ def sized(svg: str) -> str:
 
 
 def alt_text(source: str) -> str:
-    """What a screen reader says for the static image: the diagram's accTitle, else its kind."""
+    """What a screen reader says for the static image: the diagram's accTitle or its front
+    matter's title, else its kind."""
     if title := _ACC_TITLE.search(source):
         return title.group(1)
     lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("%%")]
-    kind = lines[0].split()[0] if lines and lines[0] != "---" else "diagram"
-    return f"Diagram ({kind})"
+    if lines[:1] == ["---"] and "---" in lines[1:]:  # Mermaid's front matter (title:, config:)
+        end = lines.index("---", 1)
+        titles = [ln.split(":", 1)[1].strip() for ln in lines[1:end] if ln.startswith("title:")]
+        if titles and titles[0]:
+            return titles[0].strip("\"'")
+        lines = lines[end + 1 :]
+    return f"Diagram ({lines[0].split()[0] if lines else 'empty'})"
 
 
 def placeholder(spec: str, image: str | None, alt: str, escaped_source: str) -> str:
