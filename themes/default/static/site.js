@@ -203,7 +203,9 @@ document.addEventListener("keydown", function (event) {
         fontFamily: getComputedStyle(document.body).fontFamily
       });
       return window.mermaid.render("kr-mermaid-" + (++count), item.source).then(function (out) {
-        item.target.innerHTML = out.svg;  // (Mermaid's own, its labels sanitised: securityLevel strict)
+        // (Mermaid's own, its labels sanitised; out.bindFunctions, which would attach a
+        // diagram's click callbacks, is never called)
+        item.target.innerHTML = out.svg;
         item.theme = theme;
       });
     });
