@@ -29,6 +29,7 @@ from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
 from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
+from knowrepo.pipeline.render.mermaid import draw_diagrams, mermaid_plugin
 from knowrepo.pipeline.render.outputs import metric_tile
 from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
@@ -73,9 +74,10 @@ def renderers(registry: Registry) -> None:
 def markdown(registry: Registry) -> None:
     """CommonMark's extensions as GitHub and JupyterLab read them (tables, strikethrough, task
     lists, autolinks, footnotes), math as Jupyter reads it, and code highlighted by Pygments:
-    each a markdown-it-py plugin (pipeline/render/syntax.py)."""
+    each a markdown-it-py plugin (pipeline/render/syntax.py); Mermaid fences (render/mermaid.py)."""
     for name, (extension, config) in SYNTAX.items():
         registry.add_markdown(name, extension, config)
+    registry.add_markdown("mermaid", mermaid_plugin)  # after `highlight`: its fence rule wraps that one
 
 
 def callouts(registry: Registry) -> None:
@@ -93,6 +95,7 @@ def passes(registry: Registry) -> None:
     registry.add_body_pass("images", local_images)
     registry.add_body_pass("headings", _headings)
     registry.add_body_pass("tables", _tables)
+    registry.add_body_pass("diagrams", draw_diagrams)  # Mermaid fences: drawn by site.js, SVG for the PDF
     registry.add_body_pass("sanitize", _sanitize)
     registry.add_page_pass("links", _links)
     registry.add_page_pass("root", _root)

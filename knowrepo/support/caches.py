@@ -49,6 +49,10 @@ class Caches:
         """vl-convert's Vega-Embed bundle (slow to make: it starts a JavaScript engine)."""
         return self.state / "cache" / f"vega-embed-{version}.js"
 
+    def diagram(self, key: str) -> Path:
+        """A Mermaid diagram's static SVG, by its source (slow to make: Mermaid in a JavaScript engine)."""
+        return self.state / "cache" / "diagrams" / f"{key}.svg"
+
     def _for_output(self, output: Path) -> str:
         return content_hash(str(output).encode())[:10]
 

@@ -45,7 +45,8 @@ def math_font(caches: Caches) -> Path | None:
 
 def chart_libraries(kinds: set[str], caches: Caches) -> list[tuple[str, str]]:
     """(site path, file) of each library site.js draws the site's charts with: plotly.js from
-    plotly, BokehJS from bokeh, Vega-Embed (with Vega and Vega-Lite) from vl-convert."""
+    plotly, BokehJS from bokeh, Vega-Embed (with Vega and Vega-Lite) from vl-convert, and
+    Mermaid's own mermaid.min.js from mermaidx (Mermaid diagrams)."""
     files: list[tuple[str, Path | None]] = []
     if "plotly" in kinds:
         files.append(("assets/plotly.min.js", package_file("plotly", "package_data", "plotly.min.js")))
@@ -53,6 +54,8 @@ def chart_libraries(kinds: set[str], caches: Caches) -> list[tuple[str, str]]:
         files += [(f"assets/bokeh/{n}", package_file("bokeh", "server/static/js", n)) for n in BOKEH_FILES]
     if "vega" in kinds:
         files.append(("assets/vega.js", vega_bundle(caches)))
+    if "mermaid" in kinds:
+        files.append(("assets/mermaid.min.js", package_file("mermaidx", "assets", "mermaid.js")))
     return [(path, str(source)) for path, source in files if source is not None]
 
 

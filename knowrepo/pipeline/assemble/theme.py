@@ -23,7 +23,7 @@ DEFAULT_PREFIX = "default"  # "default/report.html": the default theme's own tem
 EXTRA_FOLDER = "extra"  # assets/extra/: the [theme] extra files that come from the repository
 # What knowrepo itself writes under assets/ (assemble/__init__.py, packaged.py): a theme's
 # static file there would be overwritten, or would overwrite it.
-MADE_ASSETS = ("pygments.css", "math.woff", "plotly.min.js", "vega.js")
+MADE_ASSETS = ("pygments.css", "math.woff", "plotly.min.js", "vega.js", "mermaid.min.js")
 MADE_FOLDERS = ("img/", "bokeh/", f"{EXTRA_FOLDER}/")
 
 

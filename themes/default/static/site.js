@@ -120,10 +120,10 @@ document.addEventListener("keydown", function (event) {
   window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
 })();
 
-// Interactive charts (Plotly, Vega-Lite/Altair, Bokeh): drawn from their JSON spec files with the
-// one copy of each library the site holds (copied from the installed Python package by the build),
-// loaded only on pages that have such a chart. Until drawn (or if drawing fails) the placeholder
-// keeps its static image or note.
+// Interactive charts (Plotly, Vega-Lite/Altair, Bokeh) and Mermaid diagrams: drawn from their JSON
+// spec files with the one copy of each library the site holds (copied from the installed Python
+// package by the build), loaded only on pages that have such a chart. Until drawn (or if drawing
+// fails) the placeholder keeps its static image or note.
 (function () {
   var charts = document.querySelectorAll(".kr-chart[data-figure]");
   var me = document.querySelector('script[src$="assets/site.js"]');
@@ -132,7 +132,8 @@ document.addEventListener("keydown", function (event) {
   var libraries = {
     plotly: ["plotly.min.js"],
     vega: ["vega.js"],
-    bokeh: ["bokeh/bokeh.min.js", "bokeh/bokeh-widgets.min.js", "bokeh/bokeh-tables.min.js", "bokeh/bokeh-gl.min.js"]
+    bokeh: ["bokeh/bokeh.min.js", "bokeh/bokeh-widgets.min.js", "bokeh/bokeh-tables.min.js", "bokeh/bokeh-gl.min.js"],
+    mermaid: ["mermaid.min.js"]
   };
   var loaded = {};
   function script(src) {
@@ -182,11 +183,45 @@ document.addEventListener("keydown", function (event) {
         return Object.assign({}, item, { roots: roots, elementid: target.id });
       });
       return window.Bokeh.embed.embed_items(doc.docs_json, items);
+    },
+    mermaid: function (target, diagram) {  // in the page's theme, drawn again when it changes
+      var item = { target: target, source: diagram.source };
+      return mermaidDraw(item).then(function () { diagrams.push(item); });
     }
   };
+  // Mermaid: strict (no click callbacks, labels sanitised), one diagram at a time (each render
+  // sets Mermaid's settings), its error drawing suppressed (the source stays shown instead).
+  var diagrams = [], queue = Promise.resolve(), root = document.documentElement;
+  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+  function mermaidTheme() { return (root.getAttribute("data-theme") || (dark.matches ? "dark" : "light")) === "dark" ? "dark" : "default"; }
+  function mermaidDraw(item) {
+    var drawn = queue.then(function () {
+      var theme = mermaidTheme();
+      if (item.theme === theme) return;
+      window.mermaid.initialize({
+        startOnLoad: false, securityLevel: "strict", suppressErrorRendering: true, theme: theme,
+        fontFamily: getComputedStyle(document.body).fontFamily
+      });
+      return window.mermaid.render("kr-mermaid-" + (++count), item.source).then(function (out) {
+        // (Mermaid's own, its labels sanitised; out.bindFunctions, which would attach a
+        // diagram's click callbacks, is never called)
+        item.target.innerHTML = out.svg;
+        item.theme = theme;
+      });
+    });
+    queue = drawn.catch(function () {});  // (one diagram that fails stops none after it)
+    return drawn;
+  }
+  function redraw() {
+    diagrams.forEach(function (item) {
+      mermaidDraw(item).catch(function (error) { console.warn("knowrepo: a diagram could not be drawn:", error); });
+    });
+  }
+  new MutationObserver(redraw).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+  dark.addEventListener("change", redraw);
   charts.forEach(function (el) {
     var src = el.getAttribute("data-figure");
-    var match = /^(\.\.\/)*assets\/img\/[0-9a-f]+\.(plotly|vega|bokeh)\.json$/.exec(src);  // the build's own files only
+    var match = /^(\.\.\/)*assets\/img\/[0-9a-f]+\.(plotly|vega|bokeh|mermaid)\.json$/.exec(src);  // the build's own files only
     if (!match) return;
     var kind = match[2];
     Promise.all([load(kind), fetch(src).then(function (r) { return r.json(); })]).then(function (got) {
@@ -200,7 +235,7 @@ document.addEventListener("keydown", function (event) {
     }).catch(function (error) {
       console.warn("knowrepo: a chart could not be drawn:", error);
       var note = el.querySelector(".interactive-note");
-      if (note) note.textContent = "This chart could not be drawn here: open the notebook to see it.";
+      if (note && kind !== "mermaid") note.textContent = "This chart could not be drawn here: open the notebook to see it.";
     });
   });
 })();
