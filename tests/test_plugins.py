@@ -234,7 +234,8 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
     )
     assert {"figure", "clip"} <= set(registry.filters()) and "tag_slug" in registry.contexts()
     syntax = registry.names("markdown")
-    assert syntax[:2] == ["math", "tables"] and syntax[-1] == "mermaid"
+    assert syntax[:2] == ["math", "tables"] and syntax.index("mermaid") == syntax.index("highlight") + 1
+    assert syntax[-4:] == ["github-alerts", "mkdocs-admonitions", "myst-callouts", "quarto-callouts"]
     assert all(owner is BUILTIN for _mime, _renderer, owner in registry.renderers_for({"text/html": ""}))
 
 
