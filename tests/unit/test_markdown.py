@@ -159,3 +159,14 @@ def test_footnotes_of_two_cells_have_ids_of_their_own():
         ids[0] != ids[1] and render_markdown("One[^1]\n\n[^1]: One.\n") == one
     )  # (the same text: the same ids)
     assert BeautifulSoup(one, "html.parser").select_one("sup a")["href"] == "#" + ids[0]
+
+
+def test_formulas_in_a_myst_directive_body_are_math_but_code_directives_stay_code():
+    from knowrepo.loader import load_registry
+    from knowrepo.pipeline.render.markdown import markdown_syntax
+
+    text = "```{note} Title\nInline $x^2$ here\n```\n\n```{code-cell}\nprint('$a$ and $b$')\n```\n"
+    with markdown_syntax(load_registry()):
+        html = render_markdown(text)
+    assert 'alttext="x^2"' in html and "$x^2$" not in html
+    assert "$a$ and $b$" in html and 'alttext="a"' not in html

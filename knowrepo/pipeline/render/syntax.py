@@ -47,6 +47,9 @@ ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re
 # A tag of raw HTML, its quoted attribute values whole.
 _TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
 _MATH_ENV = "knowrepo_math"  # the key of the formulas in markdown-it's env
+_DIRECTIVE = re.compile(r"^[ \t]*(?:```|~~~)\{([\w-]+)\}")  # a MyST directive's fence: ```{note}
+_NOT_PROSE = {"code", "code-block", "code-cell", "sourcecode", "literalinclude", "math", "mermaid",
+              "raw", "eval-rst", "csv-table", "list-table"}  # fmt: skip
 
 MathRender = Callable[[str, bool], str]  # (TeX, display) -> HTML
 
@@ -211,6 +214,9 @@ def _lift(state: StateCore) -> None:
     formulas: list[tuple[str, bool, str]] = []  # (TeX, display, the source as written)
 
     def protect(match: re.Match[str]) -> str:
+        if match.group("fence") and (body := _prose_directive_body(match.group(0))) is not None:
+            first, inner, last = body  # (a MyST directive's body is prose: its formulas are math)
+            return first + MATH.sub(protect, inner) + last
         if match.group("fence") or match.group("code") or match.group("link") or match.group("dollar"):
             return match.group(0)
         display = match.group("display") or match.group("display2")
@@ -234,6 +240,18 @@ def _lift(state: StateCore) -> None:
     if formulas:
         state.src = lifted
         state.env[_MATH_ENV] = (placeholder, formulas)
+
+
+def _prose_directive_body(fence: str) -> tuple[str, str, str] | None:
+    """(opening line, body, closing line) of a MyST directive written as a backtick fence whose
+    body is Markdown (```` ```{note} ````); None for code, and for directives whose body is not
+    prose (code-cell, mermaid, math...)."""
+    opening, _, rest = fence.partition("\n")
+    name = _DIRECTIVE.match(opening)
+    if name is None or name.group(1) in _NOT_PROSE:
+        return None
+    inner, newline, closing = rest.rpartition("\n")
+    return opening + "\n", inner + newline, closing
 
 
 def _place(state: StateCore, render: MathRender) -> None:
