@@ -1,7 +1,7 @@
 """PDF export: WeasyPrint lays out the same rendered body with the theme's print stylesheet.
 
-WeasyPrint runs no JavaScript and lays out no MathML, so formulas (kept as TeX in each
-<math alttext>) are drawn as SVG by ziamath. The output is deterministic: dates come from the
+WeasyPrint runs no JavaScript and lays out no MathML, so formulas are drawn as SVG by ziamath,
+from the page's own MathML. The output is deterministic: dates come from the
 run and the PDF identifier from its content, so one run always gives the same bytes.
 """
 
@@ -24,6 +24,7 @@ from knowrepo.errors import KnowrepoError, WriteError, write_error
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import ATTRIBUTES, page_body, relative_root
 from knowrepo.pipeline.assemble.theme import template_failure
+from knowrepo.pipeline.render.equations import drawable_mathml
 from knowrepo.pipeline.render.job import ASSET_PREFIX
 from knowrepo.plugins import PageContext, Part
 from knowrepo.support.atomic import write_atomic
@@ -76,14 +77,15 @@ def pdf_name(slug: str, variant: str = "") -> str:
 
 
 def math_to_svg(body: str) -> str:
-    """Each MathML formula as an SVG image drawn from its TeX source."""
+    """Each MathML formula as an SVG image that ziamath draws from the same MathML the page
+    shows (numbers and references filled in)."""
     import ziamath  # (ziamath: only for formulas in a PDF)
 
     def draw(match: re.Match[str]) -> str:
         latex, display = html.unescape(match.group(1)), match.group(2)
         try:
-            svg = ziamath.Latex(latex, size=13 if display == "block" else 11).svg()
-        except Exception:  # ziamath raises many types for unsupported TeX: keep the source
+            svg = ziamath.Math(drawable_mathml(match.group(0)), size=13 if display == "block" else 11).svg()
+        except Exception:  # ziamath raises many types for MathML it cannot draw: keep the source
             return f'<code class="math-error">{html.escape(latex)}</code>'
         data = base64.b64encode(svg.encode()).decode()
         return (

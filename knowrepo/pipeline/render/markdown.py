@@ -1,7 +1,7 @@
 """Markdown and math to HTML, shared by Markdown reports and notebook markdown cells.
 
-Math is rendered at build time to MathML (latex2mathml), which browsers lay out natively:
-no MathJax, no CDN, no JavaScript in the site.
+Math is rendered at build time to MathML (tex.py), which browsers lay out natively: no
+MathJax, no CDN, no JavaScript in the site.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.model import TocEntry
+from knowrepo.pipeline.render.equations import formula_html
 from knowrepo.pipeline.render.fences import lift_indented_fences
 from knowrepo.pipeline.render.lists import four_space_lists
-from knowrepo.pipeline.render.sanitize import clean_html, clean_mathml
+from knowrepo.pipeline.render.sanitize import clean_html
 from knowrepo.plugins import Registry
 from knowrepo.support.yamltext import xml_text
 
@@ -34,6 +35,7 @@ _TOKENS = re.compile(
     r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
     r"|\$\$(?P<display>.+?)\$\$"
     r"|\\\[(?P<display2>.+?)\\\]"
+    r"|(?P<env>\\begin\{(?P<envname>[A-Za-z]+\*?)\}.*?\\end\{(?P=envname)\})"  # bare, as MathJax reads it
     r"|\\\((?P<inline2>.+?)\\\)"
     r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign, as Jupyter shows it
     r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
@@ -95,34 +97,9 @@ def highlight_block(lang: str, code: str) -> str:
     return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
 
 
-# Operators latex2mathml (2.x) writes as identifiers: no space around them ("p̂A±z"), and \sim
-# as an ASCII tilde. MathML operators, as TeX sets them.
-_OPERATORS = {
-    "<mi>&#x000B1;</mi>": "<mo>&#x000B1;</mo>",  # \pm
-    "<mi>&#x0007E;</mi>": "<mo>&#x0223C;</mo>",  # \sim
-    "<mi>&#x029F5;</mi>": "<mo>&#x02216;</mo>",  # \setminus
-}
-_OPERATOR = re.compile("|".join(re.escape(k) for k in _OPERATORS))
-
-
 def math_to_html(latex: str, display: bool) -> str:
-    """MathML for one formula; if latex2mathml cannot parse it, the source as code."""
-    # Imported here: 0.06 s that a render worker pays only once it meets math.
-    from latex2mathml.converter import convert as latex_to_mathml
-
-    try:
-        mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
-    except Exception:  # latex2mathml raises many types for unsupported input
-        return f'<code class="math-error">{html.escape(latex)}</code>'
-
-    mathml = _OPERATOR.sub(lambda m: _OPERATORS[m.group()], mathml)
-    # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
-    tex = html.escape(latex.strip())
-    mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{tex}" data-pagefind-ignore ', 1)
-    # The search index gets the TeX source, not MathML's letters run together (β0+β1·tenure).
-    mathml += f'<span class="visually-hidden" aria-hidden="true">{tex}</span>'
-    # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
-    return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
+    """MathML for one formula (tex.py); if it cannot be converted, the source as code."""
+    return formula_html(latex, display)
 
 
 def render_markdown(text: str, sanitize: bool = False) -> str:
@@ -140,7 +117,7 @@ def render_markdown(text: str, sanitize: bool = False) -> str:
             return match.group(0)
         if match.group("dollar"):
             return "&#36;"
-        display = match.group("display") or match.group("display2")
+        display = match.group("display") or match.group("display2") or match.group("env")
         latex = display if display is not None else match.group("inline") or match.group("inline2")
         formulas.append((latex, display is not None))
         return f"KRMATH{token}x{len(formulas) - 1}KR"
