@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import html
 import re
+import xml.etree.ElementTree as ET
 
-from knowrepo.pipeline.render.tex import TexError, equation_id, label_code, tex_to_mathml
+from knowrepo.pipeline.render.tex import MATHML_NS, TexError, equation_id, label_code, tex_to_mathml
 
 _WHOLE_REF = re.compile(r"\A\s*\\(eqref|ref)\{([^}]*)\}\s*\Z")
 
@@ -115,9 +116,38 @@ _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 def drawable_mathml(math: str) -> str:
     """A <math> element of a page as XML that ziamath draws (for the PDF): the same MathML, its
     HTML entities as characters, without the empty columns that centre a numbered equation on
-    the page (a drawing has no margin to push the number to)."""
+    the page (a drawing has no margin to push the number to: see drawable_parts)."""
     math = _ENTITY.sub(
         lambda m: m.group(0) if m.group(1) in _XML_ENTITIES else html.unescape(m.group(0)), math
     )
     math = _NO_VALUE.sub("", math, count=1)  # (an HTML attribute with no value)
     return _PAD.sub("", math)
+
+
+def _hidden(cell: ET.Element) -> None:
+    """A cell's content kept for its height only: no width, nothing drawn."""
+    phantom = ET.Element("mphantom")
+    phantom.extend(list(cell))
+    padded = ET.Element("mpadded", {"width": "0"})
+    padded.append(phantom)
+    cell[:] = [padded]
+
+
+def drawable_parts(math: str) -> tuple[str, str | None]:
+    """A page's <math> as the PDF draws it: (the formula, its numbers) as two MathML drawings of
+    the same height, so that the formula can be centred and its numbers set at the right margin
+    beside their rows, as on the page; (the formula, None) for a formula with no number."""
+    drawable = drawable_mathml(math)
+    if 'class="numbered"' not in drawable:
+        return drawable, None
+    ns = f' xmlns="{MATHML_NS}"'
+    parts = []
+    for numbers in (False, True):
+        root = ET.fromstring(drawable.replace(ns, "", 1))
+        table = next(t for t in root.iter("mtable") if t.get("class") == "numbered")
+        for row in table.findall("mtr"):
+            for cell in row.findall("mtd"):
+                if (cell.get("class") == "eqno") != numbers:
+                    _hidden(cell)
+        parts.append(ET.tostring(root, encoding="unicode").replace("<math", f"<math{ns}", 1))
+    return parts[0], parts[1]

@@ -391,7 +391,7 @@ def tex_to_mathml(latex: str, display: bool) -> str:
     name, star = (top.group(1), top.group(2)) if top else ("", "")
     numbered_rows = display and name in _NUMBERED_ROWS and not star
     once = display and name in _NUMBERED_ONCE and not star
-    if top and name in _REWRITE and (name in _NUMBERED_ROWS or name in _NUMBERED_ONCE or name == "gather"):
+    if top and (name in _NUMBERED_ROWS or name in _NUMBERED_ONCE):
         body = top.group(3)
         if name in _NUMBERED_ONCE:
             rows = [_take_marks(body, once)]
@@ -401,9 +401,15 @@ def tex_to_mathml(latex: str, display: bool) -> str:
         single = name in _NUMBERED_ONCE
         inner = rows[0].tex if single else body
         target = _REWRITE[name]
-        if not single:
+        if target:  # (multline too: its lines in a table, one number for them all)
             inner = "\\begin{" + target + "}" + inner + "\\end{" + target.split("}")[0] + "}"
         mathml = _placeholders(_convert(macros + _refs(_rewrite_environments(inner)), display=True))
+        if target.startswith("array"):  # (gather and its kin are display style, as in TeX)
+            mathml = mathml.replace("<mtable>", '<mtable displaystyle="true">', 1)
+        if name == "multline" and mathml.count('columnalign="center"') > 1:  # first line left, last right
+            mathml = mathml.replace('columnalign="center"', 'columnalign="left"', 1)
+            head, _center, tail = mathml.rpartition('columnalign="center"')
+            mathml = head + 'columnalign="right"' + tail
         return _with_numbers(mathml, rows, single)
     row = _take_marks(tex, False)
     mathml = _placeholders(_convert(macros + _refs(_rewrite_environments(row.tex)), display))
