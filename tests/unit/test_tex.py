@@ -110,7 +110,7 @@ def test_each_construct_renders_with_no_defect(tex: str):
 def test_a_matrix_with_a_script_is_one_base():
     """latex2mathml wrote an <msup> of four children, which neither Chromium nor ziamath draws."""
     mathml = tex_to_mathml(r"\begin{bmatrix} a & b \end{bmatrix}^\top", True)
-    assert re.search(r"<msup><mrow><mo>\[</mo><mtable>.*</mtable><mo>\]</mo></mrow><mo>⊤</mo></msup>", mathml)
+    assert re.search(r"<msup><mrow><mo>\[</mo><mtable>.*</mtable><mo>\]</mo></mrow><mi>⊤</mi></msup>", mathml)
 
 
 def page(markdown: str) -> tuple[str, list[str]]:
@@ -181,3 +181,13 @@ def test_the_pdf_draws_numbers_and_text_safely():
     math = drawable_mathml(re.search(r"<math\b.*?</math>", body, re.S).group(0))  # type: ignore[union-attr]
     assert "eqpad" not in math and "(1)" in math and "(2)" in math and "<b>" not in math
     assert ziamath.Math(math).svg().startswith("<svg")
+
+
+def test_symbols_primes_and_function_names_are_spaced_as_tex_spaces_them():
+    """latex2mathml spaced \\infty and \\partial as operators, raised a prime twice, and put
+    nothing between \\cos and its operand ("cosX")."""
+    mathml = tex_to_mathml(r"f'(x) + \cos x + \sin(x) + \partial_t u \to \infty", False)
+    assert "<mrow><mi>f</mi><mi>&#x02032;</mi></mrow>" in mathml
+    assert '<mi>cos</mi><mo rspace="0.1667em">&#x2061;</mo><mi>x</mi>' in mathml
+    assert "<mi>sin</mi><mo stretchy" in mathml  # (no space before a parenthesis)
+    assert "<mi>&#x0221E;</mi>" in mathml and '<mi mathvariant="normal">&#x02202;</mi>' in mathml

@@ -60,17 +60,40 @@ _FIXES = (
 # binary operator; MathJax writes an identifier and an invisible function application.
 _OPERATOR_NAME = re.compile(r"<mo>([A-Za-z][A-Za-z.,\s]+)</mo>")
 _BUILTIN_OPERATORS = {"lim", "sup", "inf", "max", "min"}
-# Operators latex2mathml (2.x) writes as identifiers: no space around them ("p̂A±z"), and \sim
-# as an ASCII tilde. MathML operators, as TeX sets them.
+# Operators latex2mathml writes as identifiers: no space around them ("p̂A±z"), and \sim as an
+# ASCII tilde; and symbols it writes as operators, spaced as if they were (MathJax: identifiers).
 _OPERATORS = {
     "<mi>&#x000B1;</mi>": "<mo>&#x000B1;</mo>",  # \pm
     "<mi>&#x0007E;</mi>": "<mo>&#x0223C;</mo>",  # \sim
     "<mi>&#x029F5;</mi>": "<mo>&#x02216;</mo>",  # \setminus
+    "<mi>&#x000AC;</mi>": "<mo>&#x000AC;</mo>",  # \neg
+    **{
+        f"<mo>&#x{code};</mo>": f"<mi{variant}>&#x{code};</mi>"
+        for code, variant in (
+            ("0221E", ""),  # \infty
+            ("02202", ' mathvariant="normal"'),  # \partial
+            ("02207", ' mathvariant="normal"'),  # \nabla
+            ("02205", ""),  # \emptyset, \varnothing
+            ("022A4", ""),  # \top
+            ("022A5", ""),  # \bot
+            ("02220", ""),  # \angle
+        )
+    },
 }
 _OPERATOR = re.compile("|".join(re.escape(k) for k in _OPERATORS))
 # A command latex2mathml does not know (nor a macro defined on the page): shown in red, as
 # MathJax shows it, and named in a warning (number_equations).
 _UNDEFINED = re.compile(r"<mi>\\([A-Za-z]+)</mi>")
+# A prime as latex2mathml writes it (a superscript ′, which the font already raises: it flies
+# high) as the letter and its prime side by side, where the font puts it.
+_PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x0203[234];)+)</mi></msup>")
+# A function name (\\cos x) and what follows: TeX puts a thin space before an operand, none
+# before a parenthesis; latex2mathml puts nothing between them ("cosX").
+_FUNCTION = re.compile(
+    r"(<mi>(?:arccos|arcsin|arctan|arg|cos|cosh|cot|coth|csc|deg|dim|exp|hom|ker|lg|ln|log|sec|sin|sinh"
+    r"|tan|tanh)</mi>)(?=<m(i|n|row|sub|sup|frac|over|sqrt|text)\b)"
+)
+_APPLY_SPACED = '<mo rspace="0.1667em">&#x2061;</mo>'
 # | and \\| as MathJax sets them (ordinary symbols): no operator space on either side.
 _FENCE_BAR = re.compile(r'<mo((?: fence="false")?) stretchy="false">(&#x0007C;|&#x02016;)</mo>')
 _TEXT_ESCAPES = re.compile(r"(<mtext>[^<]*)\\([&%$#_{}])")
@@ -235,7 +258,9 @@ def _operator_markup(mathml: str) -> str:
         name = html.escape(bytes.fromhex(match.group(2)).decode())
         if match.group(1):
             return f'<mo movablelimits="true" form="prefix">{name}</mo>'
-        return f'<mrow><mi mathvariant="normal">{name}</mi><mo>&#x2061;</mo></mrow>'
+        operand = re.match(r"<m(i|n|row|frac|over|sqrt|text)\b", mathml[match.end() :])
+        apply = _APPLY_SPACED if operand else "<mo>&#x2061;</mo>"  # (TeX: a thin space before x, not "(")
+        return f'<mrow><mi mathvariant="normal">{name}</mi>{apply}</mrow>'
 
     return _OPERATORNAME_WORD.sub(markup, mathml)
 
@@ -320,6 +345,8 @@ def _convert(tex: str, display: bool) -> str:
     while _TEXT_ESCAPES.search(mathml):
         mathml = _TEXT_ESCAPES.sub(lambda m: m.group(1) + html.escape(m.group(2)), mathml)
     mathml = _operator_markup(mathml)
+    mathml = _PRIME.sub(r"<mrow>\1<mi>\2</mi></mrow>", mathml)
+    mathml = _FUNCTION.sub(lambda m: m.group(1) + _APPLY_SPACED, mathml)
     mathml = _UNDEFINED.sub(r'<mtext class="tex-undefined">\\\1</mtext>', mathml)
     mathml = _FENCE_BAR.sub(r'<mo\1 stretchy="false" lspace="0em" rspace="0em">\2</mo>', mathml)
     if _NEEDS_TREE.search(mathml) or (display and _LIMITS_SCRIPT.search(mathml)):
