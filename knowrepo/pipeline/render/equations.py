@@ -110,6 +110,7 @@ def number_equations(body: str) -> tuple[str, list[str]]:
 _PAD = re.compile(r'<mtd class="eqpad">\s*</mtd>|<mtd class="eqpad"\s*/>')
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _NO_VALUE = re.compile(r' data-pagefind-ignore(?:="")?(?=[\s>])')
+_ALTTEXT = re.compile(r' alttext="[^"]*"')
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 
 
@@ -121,6 +122,7 @@ def drawable_mathml(math: str) -> str:
         lambda m: m.group(0) if m.group(1) in _XML_ENTITIES else html.unescape(m.group(0)), math
     )
     math = _NO_VALUE.sub("", math, count=1)  # (an HTML attribute with no value)
+    math = _ALTTEXT.sub("", math, count=1)  # (ziamath unescapes its quotes, and draws none of it)
     return _PAD.sub("", math)
 
 

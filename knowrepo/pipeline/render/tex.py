@@ -90,6 +90,7 @@ _PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x0203[234];)+)</mi></msup>
 # A function name (\\cos x) and what follows: TeX puts a thin space before an operand, none
 # before a parenthesis; latex2mathml puts nothing between them ("cosX").
 _FUNCTION = re.compile(
+    r"(?<!<msub>)(?<!<msup>)(?<!<msubsup>)(?<!<munder>)(?<!<mover>)"  # (not a script's base)
     r"(<mi>(?:arccos|arcsin|arctan|arg|cos|cosh|cot|coth|csc|deg|dim|exp|hom|ker|lg|ln|log|sec|sin|sinh"
     r"|tan|tanh)</mi>)(?=<m(i|n|row|sub|sup|frac|over|sqrt|text)\b)"
 )
