@@ -115,6 +115,15 @@ def test_each_construct_renders_with_no_defect_on_the_page_and_in_the_pdf(tex: s
     assert math is not None and ziamath.Math(drawable_mathml(math.group(0))).svg().startswith("<svg")
 
 
+def test_an_arrays_rules_are_cell_borders():
+    """Chromium draws no columnlines or rowlines: the cells they border get classes the theme's
+    CSS draws (the PDF, drawn by ziamath, shows no rules: left undone)."""
+    mathml = tex_to_mathml(r"\begin{array}{cc|c} 1 & 2 & 3 \\ \hline 4 & 5 & 6 \end{array}", True)
+    assert re.findall(r'<mtd columnalign="center"(?: class="([^"]*)")?>', mathml) == [
+        "", "rule-right", "", "rule-top", "rule-right rule-top", "rule-top",
+    ]  # fmt: skip
+
+
 def test_a_matrix_with_a_script_is_one_base():
     """latex2mathml wrote an <msup> of four children, which neither Chromium nor ziamath draws."""
     mathml = tex_to_mathml(r"\begin{bmatrix} a & b \end{bmatrix}^\top", True)
@@ -198,4 +207,6 @@ def test_symbols_primes_and_function_names_are_spaced_as_tex_spaces_them():
     assert "<mrow><mi>f</mi><mi>&#x02032;</mi></mrow>" in mathml
     assert '<mi>cos</mi><mo rspace="0.1667em">&#x2061;</mo><mi>x</mi>' in mathml
     assert "<mi>sin</mi><mo stretchy" in mathml  # (no space before a parenthesis)
+    spaced = tex_to_mathml(r"\log_2 n", False)
+    assert '<msub><mi>log</mi><mn>2</mn></msub><mo rspace="0.1667em">&#x2061;</mo><mi>n</mi>' in spaced
     assert "<mi>&#x0221E;</mi>" in mathml and '<mi mathvariant="normal">&#x02202;</mi>' in mathml

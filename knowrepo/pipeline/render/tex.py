@@ -89,10 +89,14 @@ _UNDEFINED = re.compile(r"<mi>\\([A-Za-z]+)</mi>")
 _PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x0203[234];)+)</mi></msup>")
 # A function name (\\cos x) and what follows: TeX puts a thin space before an operand, none
 # before a parenthesis; latex2mathml puts nothing between them ("cosX").
+_FUNCTION_NAME = (
+    r"<mi>(?:arccos|arcsin|arctan|arg|cos|cosh|cot|coth|csc|deg|dim|exp|hom|ker|lg|ln|log|sec|sin"
+    r"|sinh|tan|tanh)</mi>"
+)
 _FUNCTION = re.compile(
-    r"(?<!<msub>)(?<!<msup>)(?<!<msubsup>)(?<!<munder>)(?<!<mover>)"  # (not a script's base)
-    r"(<mi>(?:arccos|arcsin|arctan|arg|cos|cosh|cot|coth|csc|deg|dim|exp|hom|ker|lg|ln|log|sec|sin|sinh"
-    r"|tan|tanh)</mi>)(?=<m(i|n|row|sub|sup|frac|over|sqrt|text)\b)"
+    rf"(?<!<msub>)(?<!<msup>)(?<!<msubsup>)(?<!<munder>)(?<!<mover>)({_FUNCTION_NAME}"  # (not as a base:
+    rf"|<(msub|msup|msubsup)>{_FUNCTION_NAME}(?:(?!</?\2>).)*</\2>)"  # the script whole, log_2 n)
+    r"(?=<m(?:i|n|row|sub|sup|frac|over|sqrt|text)\b)"
 )
 _APPLY_SPACED = '<mo rspace="0.1667em">&#x2061;</mo>'
 # | and \\| as MathJax sets them (ordinary symbols): no operator space on either side.
@@ -307,10 +311,28 @@ def _accents(root: ET.Element) -> None:
 # What the tree passes mend, found in the text first (a tree costs 1 ms a formula): a table with
 # a script after it, an accent, an operator with limits in a script.
 _NEEDS_TREE = re.compile(
-    r"</mtable><mo[^>]*>[^<]*</mo><m"
+    r"lines=\"|</mtable><mo[^>]*>[^<]*</mo><m"
     r"|<mo[^>]*>(?:&#x0005E;|&#x0007E;|&#x002D9;|&#x000A8;|&#x000AF;|&#x002C7;|&#x002D8;)</mo></mover>"
 )
 _LIMITS_SCRIPT = re.compile(r"<msub(?:sup)?><mo\b")
+
+
+def _table_rules(root: ET.Element) -> None:
+    """An array's rules (`{c|c}`, `\\hline`) as classes of the cells they border: MathML Core
+    (Chromium) draws no columnlines or rowlines; the theme's CSS draws the borders."""
+    for table in root.iter("mtable"):
+        columns = (table.get("columnlines") or "").split()
+        rows = (table.get("rowlines") or "").split()
+        for r, row in enumerate(table.findall("mtr")):
+            cells = row.findall("mtd")
+            for c, cell in enumerate(cells):
+                classes = []
+                if c < len(cells) - 1 and columns and columns[min(c, len(columns) - 1)] != "none":
+                    classes.append("rule-right")
+                if r > 0 and rows and rows[min(r - 1, len(rows) - 1)] != "none":
+                    classes.append("rule-top")
+                if classes:
+                    cell.set("class", " ".join(classes))
 
 
 def _display_limits(root: ET.Element) -> None:
@@ -354,6 +376,7 @@ def _convert(tex: str, display: bool) -> str:
         root = ET.fromstring(mathml.replace(f' xmlns="{MATHML_NS}"', "", 1))
         _script_bases(root)
         _accents(root)
+        _table_rules(root)
         if display:
             _display_limits(root)
         mathml = ET.tostring(root, encoding="unicode").replace("<math", f'<math xmlns="{MATHML_NS}"', 1)
