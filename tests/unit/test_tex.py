@@ -210,3 +210,13 @@ def test_symbols_primes_and_function_names_are_spaced_as_tex_spaces_them():
     spaced = tex_to_mathml(r"\log_2 n", False)
     assert '<msub><mi>log</mi><mn>2</mn></msub><mo rspace="0.1667em">&#x2061;</mo><mi>n</mi>' in spaced
     assert "<mi>&#x0221E;</mi>" in mathml and '<mi mathvariant="normal">&#x02202;</mi>' in mathml
+
+
+def test_E198_a_label_used_twice_keeps_one_id_and_is_named():
+    body, problems = page(
+        "\\begin{equation} a \\label{x} \\end{equation}\n\n\\begin{equation} b \\label{x} \\end{equation}\n\n"
+        "See \\eqref{x}.\n"
+    )
+    assert body.count('id="eq-x"') == 1 and "(1)" in body and "(2)" in body
+    assert '<a class="kr-eqref kr-ref-78" href="#eq-x">(1)</a>' in body
+    assert problems == ["\\label{x} is used twice on the page (references go to the first)"]

@@ -46,6 +46,7 @@ def formula_html(latex: str, display: bool) -> str:
 _NUMBER = re.compile(r'<mtext class="eqno-(auto|tag)((?: kr-label-[0-9a-f]+)?)"([^>]*)>([^<]*)</mtext>')
 _REFERENCE = re.compile(r'<(mtext|a) class="kr-(eqref|ref) kr-ref-([0-9a-f]*)"([^>]*)>[^<]*</\1>')
 _UNKNOWN_SHOWN = re.compile(r'<mtext class="tex-undefined">\\([A-Za-z]+)</mtext>')
+_ID = re.compile(r' id="([^"]*)"')
 _FAILED = re.compile(r'<code class="math-error">(.*?)</code>', re.S)
 # Text outside code and math, where MathJax also reads \eqref{x} and \ref{x} (processRefs).
 _PROSE = re.compile(
@@ -59,7 +60,8 @@ _PROSE_REF = re.compile(r"\\(eqref|ref)\{([^}<]*)\}")
 def number_equations(body: str) -> tuple[str, list[str]]:
     """The page's equation numbers, in order (AMS numbering: numbered environments only, a
     \\tag as written), and its references filled with them: (body, problems), one line each
-    for a reference to no label and for a formula that could not be drawn."""
+    for a reference to no label, a label used twice (its second number keeps no id: ids stay
+    unique), an unknown command and a formula that could not be drawn."""
     problems = [
         f"formula could not be drawn (shown as its TeX): {' '.join(html.unescape(m).split())[:80]}"
         for m in _FAILED.findall(body)
@@ -77,6 +79,7 @@ def number_equations(body: str) -> tuple[str, list[str]]:
     if "eqno-" not in body and "kr-ref-" not in body:
         return body, problems
     numbers: dict[str, str] = {}
+    ids: set[str] = set()
     count = 0
 
     def number(match: re.Match[str]) -> str:
@@ -86,7 +89,15 @@ def number_equations(body: str) -> tuple[str, list[str]]:
             count += 1
             text = f"({count})"
         if label:
-            numbers[label.rsplit("-", 1)[1]] = text
+            code = label.rsplit("-", 1)[1]
+            ident = _ID.search(attrs)
+            if code in numbers or (ident and ident.group(1) in ids):  # (MathJax: "multiply defined")
+                name = bytes.fromhex(code).decode(errors="replace")
+                problems.append(f"\\label{{{name}}} is used twice on the page (references go to the first)")
+                attrs = _ID.sub("", attrs)
+            else:
+                numbers[code] = text
+                ids.update([ident.group(1)] if ident else [])
         return f'<mtext class="eqno-{kind}{label}"{attrs}>{text}</mtext>'
 
     body = _NUMBER.sub(number, body)
