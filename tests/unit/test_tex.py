@@ -220,3 +220,10 @@ def test_E198_a_label_used_twice_keeps_one_id_and_is_named():
     assert body.count('id="eq-x"') == 1 and "(1)" in body and "(2)" in body
     assert '<a class="kr-eqref kr-ref-78" href="#eq-x">(1)</a>' in body
     assert problems == ["\\label{x} is used twice on the page (references go to the first)"]
+
+
+def test_colours_stay_and_nothing_else_gets_through():
+    """\\color and \\colorbox as MathJax draws them; the sanitizer keeps MathML colours only."""
+    out = formula_html(r"\color{red}{x} + \colorbox{yellow}{y} + \text{<img src=x onerror=alert(1)>}", False)
+    assert 'mathcolor="red"' in out and 'mathbackground="yellow"' in out
+    assert "<img" not in out and "&lt;img" in out  # (the text, escaped)

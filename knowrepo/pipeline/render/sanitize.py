@@ -136,6 +136,7 @@ MATHML_ATTRIBUTES = {
     "displaystyle", "scriptlevel", "open", "close", "separators", "notation", "minsize", "maxsize",
     "movablelimits", "largeop", "symmetric", "form", "encoding", "columnspan", "rowspan",
     "class", "id",  # (equation numbers and references: tex.py)
+    "mathcolor", "mathbackground", "voffset",  # (\color, \colorbox, \xrightarrow: MathJax draws them)
 }  # fmt: skip
 
 
