@@ -91,7 +91,7 @@ def math_to_svg(body: str) -> str:
 
     def draw(match: re.Match[str]) -> str:
         latex, display = html.unescape(match.group(1)), match.group(2)
-        size = 13 if display == "block" else 11
+        size = 14  # (px: the text is 9.8pt = 13px; math 1.08 times it, as on the page)
         try:
             formula, numbers = drawable_parts(match.group(0))
             image = _svg_image(formula, size, f"math-{display}", latex)

@@ -121,6 +121,7 @@ def number_equations(body: str) -> tuple[str, list[str]]:
 _PAD = re.compile(r'<mtd class="eqpad">\s*</mtd>|<mtd class="eqpad"\s*/>')
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _NO_VALUE = re.compile(r' data-pagefind-ignore(?:="")?(?=[\s>])')
+_UNSPACED_TABLE = re.compile(r"<mtable(?![^>]*columnspacing)")
 _ALTTEXT = re.compile(r' alttext="[^"]*"')
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 
@@ -134,7 +135,10 @@ def drawable_mathml(math: str) -> str:
     )
     math = _NO_VALUE.sub("", math, count=1)  # (an HTML attribute with no value)
     math = _ALTTEXT.sub("", math, count=1)  # (ziamath unescapes its quotes, and draws none of it)
-    return _PAD.sub("", math)
+    # ziamath stacks rows by their ink, not by lines of text (3pt between them is cramped), and
+    # sets a matrix's columns 0.3em apart: spaced as Chromium and MathJax space them.
+    math = _PAD.sub("", math).replace('rowspacing="3pt"', 'rowspacing="0.6em"')
+    return _UNSPACED_TABLE.sub('<mtable columnspacing="0.6em"', math)
 
 
 def _hidden(cell: ET.Element) -> None:
