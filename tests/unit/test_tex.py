@@ -227,3 +227,16 @@ def test_colours_stay_and_nothing_else_gets_through():
     out = formula_html(r"\color{red}{x} + \colorbox{yellow}{y} + \text{<img src=x onerror=alert(1)>}", False)
     assert 'mathcolor="red"' in out and 'mathbackground="yellow"' in out
     assert "<img" not in out and "&lt;img" in out  # (the text, escaped)
+
+
+def test_an_authors_own_operators_and_macros_win_over_knowrepos_mending():
+    """\\argmax and \\P are MathJax's own only when the page does not define them."""
+    with math_page():
+        assert tex_to_mathml(
+            r"\DeclareMathOperator*{\argmax}{arg\,max} \newcommand{\P}{\mathbb{P}}", False
+        ).endswith("<mrow /></math>")  # (a definition draws nothing)
+        mathml = html.unescape(
+            tex_to_mathml(r"\DeclareMathOperator{\Tr}{Tr} \argmax_x f + \P(A) + \Tr A", True)
+        )
+    assert '<munder><mo movablelimits="true" form="prefix">arg\u2009max</mo><mi>x</mi></munder>' in mathml
+    assert "<mi>ℙ</mi>" in mathml and "¶" not in mathml and '<mi mathvariant="normal">Tr</mi>' in mathml

@@ -221,6 +221,22 @@ def _group_end(tex: str, start: int) -> int | None:
     return None
 
 
+_DECLARE = re.compile(r"\\DeclareMathOperator(\*?)\s*\{?\\([A-Za-z]+)\}?\s*(?=\{)")
+
+
+def _declared_operators(tex: str) -> str:
+    """\\DeclareMathOperator*{\\argmax}{arg\\,max} as the \\newcommand it means (latex2mathml
+    reads no star, and draws the name where it is declared)."""
+    while match := _DECLARE.search(tex):
+        end = _group_end(tex, match.end())
+        if end is None:
+            break
+        body = tex[match.end() + 1 : end - 1]
+        command = f"\\newcommand{{\\{match.group(2)}}}{{\\operatorname{match.group(1)}{{{body}}}}}"
+        tex = tex[: match.start()] + command + tex[end:]
+    return tex
+
+
 def _macros_used(tex: str, page: MathPage | None) -> str:
     """The macros this formula defines, remembered for the page; the definitions of those it
     uses from earlier formulas, to put before it (latex2mathml expands \\newcommand within one
@@ -346,13 +362,24 @@ def _display_limits(root: ET.Element) -> None:
             element.tag = "munder" if element.tag == "msub" else "munderover"
 
 
+def _command(tex: str) -> str:
+    """The name of the command a piece of TeX starts with ("" if none)."""
+    match = re.match(r"\\([A-Za-z]+)", tex)
+    return match.group(1) if match else ""
+
+
 def _convert(tex: str, display: bool) -> str:
     """latex2mathml's MathML, with its identifiers-as-operators and \\operatorname mended."""
     # Imported here: 0.06 s that a render worker pays only once it meets math.
     from latex2mathml.converter import convert as latex_to_mathml
 
+    defined = {match.group(1) for match in _DEFINITION.finditer(tex)}  # (an author's \\argmax: theirs)
     for pattern, replacement in _FIXES:
-        tex = pattern.sub(replacement, tex)
+
+        def mend(match: re.Match[str], replacement: str = replacement) -> str:
+            return match.group(0) if _command(match.group(0)) in defined else match.expand(replacement)
+
+        tex = pattern.sub(mend, tex)
     tex = _operator_names(tex)
     try:
         mathml = latex_to_mathml(tex.strip(), display="block" if display else "inline")
@@ -436,7 +463,7 @@ def _with_numbers(mathml: str, rows: list[_Row], single: bool) -> str:
 def tex_to_mathml(latex: str, display: bool) -> str:
     """MathML for one formula (`display`: a block of its own), its equation numbers and
     references as placeholders; raises TexError if the TeX cannot be converted."""
-    tex = latex.strip()
+    tex = _declared_operators(latex.strip()) if "DeclareMathOperator" in latex else latex.strip()
     macros = _macros_used(tex, _PAGE.get())
     top = _TOP.match(tex)
     name, star = (top.group(1), top.group(2)) if top else ("", "")
