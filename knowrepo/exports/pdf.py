@@ -437,8 +437,10 @@ def _pdf_key(state: BuildState, report: Report, view: View, variant: str) -> str
 
 @functools.cache
 def _code_digest() -> str:
-    """This module's source: a change to how PDFs are made remakes the cached ones."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    """This module's source and that of the formulas it draws (equations.py): a change to how
+    PDFs are made remakes the cached ones."""
+    sources = (Path(__file__), Path(drawable_parts.__code__.co_filename))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
 def _pdf_job(
