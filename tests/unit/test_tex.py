@@ -240,3 +240,10 @@ def test_an_authors_own_operators_and_macros_win_over_knowrepos_mending():
         )
     assert '<munder><mo movablelimits="true" form="prefix">arg\u2009max</mo><mi>x</mi></munder>' in mathml
     assert "<mi>ℙ</mi>" in mathml and "¶" not in mathml and '<mi mathvariant="normal">Tr</mi>' in mathml
+
+
+def test_operators_in_scripts_take_no_space_as_in_tex_script_style():
+    """Chromium spaced "n → ∞" under a lim as wide as on the line."""
+    mathml = tex_to_mathml(r"\lim_{n \to \infty} a_n = \sum_{i=1}^{n} x_i", True)
+    assert mathml.count('lspace="0em" rspace="0em"') == 2
+    assert "<mo>&#x0003D;</mo>" in mathml or "<mo>=</mo>" in mathml  # (the = on the line keeps its space)

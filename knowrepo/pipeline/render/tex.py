@@ -279,9 +279,13 @@ def _operator_markup(mathml: str) -> str:
         name = html.escape(bytes.fromhex(match.group(2)).decode())
         if match.group(1):
             return f'<mo movablelimits="true" form="prefix">{name}</mo>'
+        # One element as a script's base; else none (Chromium drops the space of an mo that ends
+        # an mrow), and a thin space before an operand, none before "(", as TeX sets them.
+        if mathml[: match.start()].endswith(("<msub>", "<msup>", "<msubsup>", "<munder>", "<mover>")):
+            return f'<mrow><mi mathvariant="normal">{name}</mi><mo>&#x2061;</mo></mrow>'
         operand = re.match(r"<m(i|n|row|frac|over|sqrt|text)\b", mathml[match.end() :])
-        apply = _APPLY_SPACED if operand else "<mo>&#x2061;</mo>"  # (TeX: a thin space before x, not "(")
-        return f'<mrow><mi mathvariant="normal">{name}</mi>{apply}</mrow>'
+        apply = _APPLY_SPACED if operand else "<mo>&#x2061;</mo>"
+        return f'<mi mathvariant="normal">{name}</mi>{apply}'
 
     return _OPERATORNAME_WORD.sub(markup, mathml)
 
@@ -351,6 +355,43 @@ def _table_rules(root: ET.Element) -> None:
                     cell.set("class", " ".join(classes))
 
 
+_SCRIPTED = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}
+_ELEMENT = re.compile(r"<(/?)(m[a-z]*)([^>]*?)(/?)>")
+
+
+@dataclass
+class _Open:
+    """An element open at this point of a scan: its name, whether it is inside a script."""
+
+    name: str
+    in_script: bool
+    children: int = 0
+
+
+def _script_spacing(mathml: str) -> str:
+    """No operator space inside a script, as TeX sets relations and binary operators in script
+    style (Chromium spaced "n → ∞" under a lim as wide as on the line). A scan of the tags,
+    not a tree: a tree costs a formula 0.5 ms, this a tenth of it."""
+    out, last = [], 0
+    stack: list[_Open] = []
+    for match in _ELEMENT.finditer(mathml):
+        closing, name, attrs, empty = match.groups()
+        if closing:
+            stack.pop()
+            continue
+        in_script = False
+        if stack:
+            parent = stack[-1]
+            parent.children += 1
+            in_script = parent.in_script or (parent.name in _SCRIPTED and parent.children > 1)
+        if in_script and name == "mo" and "lspace" not in attrs:
+            out.append(mathml[last : match.end() - len(empty) - 1] + ' lspace="0em" rspace="0em"')
+            last = match.end() - len(empty) - 1
+        if not empty:
+            stack.append(_Open(name, in_script))
+    return "".join(out) + mathml[last:]
+
+
 def _display_limits(root: ET.Element) -> None:
     """msub/msubsup of an operator that takes limits as munder/munderover (display only)."""
     for element in root.iter():
@@ -407,6 +448,8 @@ def _convert(tex: str, display: bool) -> str:
         if display:
             _display_limits(root)
         mathml = ET.tostring(root, encoding="unicode").replace("<math", f'<math xmlns="{MATHML_NS}"', 1)
+    if "<msu" in mathml or "<mun" in mathml or "<mov" in mathml:
+        mathml = _script_spacing(mathml)
     return mathml
 
 
