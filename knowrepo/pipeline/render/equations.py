@@ -9,7 +9,8 @@ import html
 import re
 import xml.etree.ElementTree as ET
 
-from knowrepo.pipeline.render.tex import MATHML_NS, TexError, equation_id, label_code, tex_to_mathml
+from knowrepo.pipeline.render.mathml import MATHML_NS
+from knowrepo.pipeline.render.tex import TexError, equation_id, label_code, tex_to_mathml
 
 _WHOLE_REF = re.compile(r"\A\s*\\(eqref|ref)\{([^}]*)\}\s*\Z")
 
