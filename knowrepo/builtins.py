@@ -26,6 +26,7 @@ from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import callouts as callout_syntax
 from knowrepo.pipeline.render import charts
+from knowrepo.pipeline.render.equations import number_equations
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
 from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
@@ -94,6 +95,7 @@ def passes(registry: Registry) -> None:
     registry.add_body_pass("repair", _repair)
     registry.add_body_pass("images", local_images)
     registry.add_body_pass("headings", _headings)
+    registry.add_body_pass("equations", _equations)
     registry.add_body_pass("tables", _tables)
     registry.add_body_pass("diagrams", draw_diagrams)  # Mermaid fences: drawn by site.js, SVG for the PDF
     registry.add_body_pass("sanitize", _sanitize)
@@ -155,6 +157,15 @@ def _repair(body: str, ctx: BodyContext) -> str:
 def _headings(body: str, ctx: BodyContext) -> str:
     """Unique ids for every heading; h2-h3 as the page's contents (ctx.toc)."""
     body, ctx.toc, _first = anchor_headings(body, drop_title=ctx.title)
+    return body
+
+
+def _equations(body: str, ctx: BodyContext) -> str:
+    """Equation numbers and \\eqref links, once the whole page is known (a reference may come
+    before its equation); a reference to nothing or a formula not drawn: one line each."""
+    body, problems = number_equations(body)
+    for problem in problems:
+        ctx.warn(f"{ctx.source}: {problem}")
     return body
 
 

@@ -225,7 +225,7 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
     registry = load_registry()
     assert registry.names("executor") == ["local", "dask"]
     assert [p.name for p in registry.body_passes()] == [
-        "repair", "images", "headings", "tables", "diagrams", "sanitize",
+        "repair", "images", "headings", "equations", "tables", "diagrams", "sanitize",
     ]  # fmt: skip
     assert [p.name for p in registry.page_passes()] == ["links", "root"]
     assert [p.name for p in registry.build_steps("render")] == ["pdf"]

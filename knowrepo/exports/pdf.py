@@ -1,7 +1,7 @@
 """PDF export: WeasyPrint lays out the same rendered body with the theme's print stylesheet.
 
-WeasyPrint runs no JavaScript and lays out no MathML, so formulas (kept as TeX in each
-<math alttext>) are drawn as SVG by ziamath. The output is deterministic: dates come from the
+WeasyPrint runs no JavaScript and lays out no MathML, so formulas are drawn as SVG by ziamath,
+from the page's own MathML. The output is deterministic: dates come from the
 run and the PDF identifier from its content, so one run always gives the same bytes.
 """
 
@@ -24,6 +24,7 @@ from knowrepo.errors import KnowrepoError, WriteError, write_error
 from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.links import ATTRIBUTES, page_body, relative_root
 from knowrepo.pipeline.assemble.theme import template_failure
+from knowrepo.pipeline.render.equations import drawable_parts
 from knowrepo.pipeline.render.job import ASSET_PREFIX
 from knowrepo.plugins import PageContext, Part
 from knowrepo.support.atomic import write_atomic
@@ -75,20 +76,30 @@ def pdf_name(slug: str, variant: str = "") -> str:
     return slug.replace("/", "-") + (f"-{variant}" if variant else "") + ".pdf"
 
 
-def math_to_svg(body: str) -> str:
-    """Each MathML formula as an SVG image drawn from its TeX source."""
+def _svg_image(mathml: str, size: float, css_class: str, alt: str) -> str:
+    """One MathML drawing as an <img> of its SVG (ziamath)."""
     import ziamath  # (ziamath: only for formulas in a PDF)
+
+    data = base64.b64encode(ziamath.Math(mathml, size=size).svg().encode()).decode()
+    return f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def math_to_svg(body: str) -> str:
+    """Each MathML formula as an SVG image that ziamath draws from the same MathML the page
+    shows (numbers and references filled in); a numbered one as the formula centred and its
+    numbers at the right margin, beside their rows."""
 
     def draw(match: re.Match[str]) -> str:
         latex, display = html.unescape(match.group(1)), match.group(2)
+        size = 14  # (px: the text is 9.8pt = 13px; math 1.08 times it, as on the page)
         try:
-            svg = ziamath.Latex(latex, size=13 if display == "block" else 11).svg()
-        except Exception:  # ziamath raises many types for unsupported TeX: keep the source
+            formula, numbers = drawable_parts(match.group(0))
+            image = _svg_image(formula, size, f"math-{display}", latex)
+            if numbers is None:
+                return image
+            return f'<span class="math-numbered">{image}{_svg_image(numbers, size, "math-eqno", "")}</span>'
+        except Exception:  # ziamath raises many types for MathML it cannot draw: keep the source
             return f'<code class="math-error">{html.escape(latex)}</code>'
-        data = base64.b64encode(svg.encode()).decode()
-        return (
-            f'<img class="math-{display}" alt="{html.escape(latex)}" src="data:image/svg+xml;base64,{data}">'
-        )
 
     return _MATH.sub(draw, body)
 
@@ -426,8 +437,10 @@ def _pdf_key(state: BuildState, report: Report, view: View, variant: str) -> str
 
 @functools.cache
 def _code_digest() -> str:
-    """This module's source: a change to how PDFs are made remakes the cached ones."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    """This module's source and that of the formulas it draws (equations.py): a change to how
+    PDFs are made remakes the cached ones."""
+    sources = (Path(__file__), Path(drawable_parts.__code__.co_filename))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
 def _pdf_job(

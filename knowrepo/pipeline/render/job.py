@@ -29,6 +29,7 @@ from knowrepo.pipeline.render.markdown import (
     render_markdown,
 )
 from knowrepo.pipeline.render.prepare import NotebookPreparer
+from knowrepo.pipeline.render.tex import math_page
 from knowrepo.pipeline.textnotebook import read_notebook
 from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
 from knowrepo.support.faults import pause_point
@@ -233,6 +234,7 @@ def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[s
         with (
             warnings_module.catch_warnings(),
             markdown_syntax(registry, lambda line: warnings.append(f"{job.source}: {line}")),
+            math_page(),
         ):
             # nbconvert warns on stderr, naming no report, of outputs it has no template for
             # (application/json alone): the page shows what it can; quiet by default.

@@ -10,8 +10,8 @@ CommonMark 0.31.2 spec (cmark-gfm, a 0.29 implementation, 644), its tokens carry
 are C); cmark-gfm passes GFM's 24 extension examples, knowrepo's plugins 21
 (tests/unit/test_markdown_spec.py names the rest).
 
-Math is rendered at build time to MathML (latex2mathml), which browsers lay out natively:
-no MathJax, no CDN, no JavaScript in the site.
+Math is rendered at build time to MathML (tex.py), which browsers lay out natively: no
+MathJax, no CDN, no JavaScript in the site.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from knowrepo.model import TocEntry
 from knowrepo.pipeline.render import syntax
-from knowrepo.pipeline.render.sanitize import clean_mathml, clean_prose
+from knowrepo.pipeline.render.equations import formula_html
+from knowrepo.pipeline.render.sanitize import clean_prose
 from knowrepo.pipeline.render.syntax import highlight_block
 from knowrepo.plugins import Registry
 from knowrepo.support.yamltext import xml_text
@@ -40,34 +41,10 @@ _TAGS = re.compile(r"<[^>]+>")
 _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
 
-# Operators latex2mathml (2.x) writes as identifiers: no space around them ("p̂A±z"), and \sim
-# as an ASCII tilde. MathML operators, as TeX sets them.
-_OPERATORS = {
-    "<mi>&#x000B1;</mi>": "<mo>&#x000B1;</mo>",  # \pm
-    "<mi>&#x0007E;</mi>": "<mo>&#x0223C;</mo>",  # \sim
-    "<mi>&#x029F5;</mi>": "<mo>&#x02216;</mo>",  # \setminus
-}
-_OPERATOR = re.compile("|".join(re.escape(k) for k in _OPERATORS))
-
 
 def math_to_html(latex: str, display: bool) -> str:
-    """MathML for one formula; if latex2mathml cannot parse it, the source as code."""
-    # Imported here: 0.06 s that a render worker pays only once it meets math.
-    from latex2mathml.converter import convert as latex_to_mathml
-
-    try:
-        mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
-    except Exception:  # latex2mathml raises many types for unsupported input
-        return f'<code class="math-error">{html.escape(latex)}</code>'
-
-    mathml = _OPERATOR.sub(lambda m: _OPERATORS[m.group()], mathml)
-    # alttext keeps the TeX source: screen readers read it, and PDF export draws it as SVG.
-    tex = html.escape(latex.strip())
-    mathml = clean_mathml(mathml).replace("<math ", f'<math alttext="{tex}" data-pagefind-ignore ', 1)
-    # The search index gets the TeX source, not MathML's letters run together (β0+β1·tenure).
-    mathml += f'<span class="visually-hidden" aria-hidden="true">{tex}</span>'
-    # tabindex: a wide formula scrolls, and keyboard users must be able to scroll it.
-    return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
+    """MathML for one formula (tex.py); if it cannot be converted, the source as code."""
+    return formula_html(latex, display)
 
 
 # knowrepo's own Markdown syntax, by name: each a markdown-it-py plugin and its settings, applied

@@ -137,6 +137,8 @@ MATHML_ATTRIBUTES = {
     "rowspacing", "columnlines", "rowlines", "frame", "width", "height", "depth", "linethickness",
     "displaystyle", "scriptlevel", "open", "close", "separators", "notation", "minsize", "maxsize",
     "movablelimits", "largeop", "symmetric", "form", "encoding", "columnspan", "rowspan",
+    "class", "id",  # (equation numbers and references: tex.py)
+    "mathcolor", "mathbackground", "voffset",  # (\color, \colorbox, \xrightarrow: MathJax draws them)
 }  # fmt: skip
 
 

@@ -43,7 +43,7 @@ MATH = re.compile(
     re.S | re.M,
 )
 # An environment alone in its paragraph, as Jupyter's MathJax typesets it without delimiters.
-ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?^\\end\{\1\}[ \t]*$", re.S | re.M)
+ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?\\end\{\1\}[ \t]*$", re.S | re.M)  # (on one line too)
 # A tag of raw HTML, its quoted attribute values whole.
 _TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
 _MATH_ENV = "knowrepo_math"  # the key of the formulas in markdown-it's env
