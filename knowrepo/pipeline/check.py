@@ -22,6 +22,20 @@ from knowrepo.pipeline.discover import discover
 from knowrepo.pipeline.execute.plan import plan_report, require_kernel
 from knowrepo.pipeline.execute.run import unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.render.citations import (
+    bibliography_paths,
+    citation_message,
+    front_matter,
+    load_style,
+    read_sources,
+    source_citations,
+)
+from knowrepo.pipeline.render.crossref import (
+    missing_label_message,
+    notebook_labels,
+    source_labels,
+    source_references,
+)
 from knowrepo.pipeline.schedule import last_due
 from knowrepo.pipeline.textnotebook import is_text_notebook
 from knowrepo.plugins import LoadRegistry
@@ -88,6 +102,7 @@ def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
         except KnowrepoError as exc:
             problems.append(Problem(report.source, None, exc.message))
         problems += _links_and_images(root, report, sources)
+        problems += _references(root, report)
         if report.kind == "notebook":
             problems += _notebook(root, config, report, now)
         problems += _inputs(root, report)
@@ -132,6 +147,37 @@ def _links_and_images(root: Path, report: Report | _Source, sources: set[str]) -
             if reason:
                 line = offset + text[: match.start()].count("\n") if offset else None
                 problems.append(Problem(report.source, line, f"image '{target}' {reason}", cell))
+    return problems
+
+
+def _references(root: Path, report: Report) -> list[Problem]:
+    """Cross-references to labels the report does not define (E200), citations of keys its
+    bibliography lacks (E201), a bibliography or CSL style that is missing or does not parse
+    (E202, E203): what the 'crossrefs' and 'citations' passes find when the report renders."""
+    data = (root / report.source).read_bytes()
+    texts = _texts(root, report)
+    labels = set().union(*(source_labels(text) for _o, _c, text in texts))
+    if report.source.endswith(".ipynb"):
+        labels |= notebook_labels(json.loads(data))
+    meta = front_matter(report.source, data)
+    problems = []
+    try:
+        keys = read_sources(report.source, meta, lambda rel: (root / rel).read_bytes())
+        if keys:
+            load_style(report.source, meta, lambda rel: (root / rel).read_bytes())
+    except KnowrepoError as exc:
+        problems.append(Problem(exc.path or report.source, None, exc.message))
+        keys = None
+    for offset, cell, text in texts:
+        for at, label in source_references(text):
+            if label not in labels:
+                line = offset + text[:at].count("\n") if offset else None
+                problems.append(Problem(report.source, line, missing_label_message(label, labels), cell))
+        for at, key in source_citations(text):
+            if keys is not None and key.lower() not in keys:
+                line = offset + text[:at].count("\n") if offset else None
+                where = "has no entry" if bibliography_paths(report.source, meta) else "names no bibliography"
+                problems.append(Problem(report.source, line, citation_message(key, where), cell))
     return problems
 
 
