@@ -190,10 +190,13 @@ def cite_references(body: str, ctx: BodyContext) -> str:
     def known() -> dict[str, Any]:
         nonlocal meta, references
         if references is None:
-            meta = front_matter(ctx.source, ctx.read(ctx.source))
+            data = ctx.read(ctx.source)  # (no YAML or notebook JSON parsed for a report that names none)
+            meta = front_matter(ctx.source, data) if b"bibliography" in data else {}
             references = read_sources(ctx.source, meta, ctx.read)
         return references
 
+    if not _BRACKETED.search(body) and not known():  # (no walk of a body that can cite nothing)
+        return body
     found: list[tuple[str, list[Cite] | Cite]] = []  # each citation, in order: bracketed or narrative
 
     def scan(text: str) -> str:
@@ -269,7 +272,9 @@ class _Source(dict):  # type: ignore[type-arg]
     """The references of several files as one citeproc source (a dict by lower-case key)."""
 
 
-def _citations(item: list[Cite] | Cite, keys: dict[str, Any]) -> Any:
+def _citations(item: list[Cite] | Cite, keys: dict[str, Any], affixes: bool = True) -> Any:
+    """citeproc's Citation of the known keys of one citation (None: it cites none);
+    without `affixes`, the text around each item left out (what its link covers)."""
     from citeproc import Citation, CitationItem, Locator  # (citeproc-py: where a report cites)
 
     cites = item if isinstance(item, list) else [item]
@@ -280,9 +285,9 @@ def _citations(item: list[Cite] | Cite, keys: dict[str, Any]) -> Any:
         extra: dict[str, Any] = {}
         if cite.locator:
             extra["locator"] = Locator(*cite.locator)
-        if cite.prefix:
+        if cite.prefix and affixes:
             extra["prefix"] = html.escape(cite.prefix) + " "
-        if cite.suffix:
+        if cite.suffix and affixes:
             extra["suffix"] = html.escape(cite.suffix if cite.suffix.startswith(",") else " " + cite.suffix)
         made.append(CitationItem(cite.key, **extra))
     return Citation(made) if made else None
@@ -295,7 +300,7 @@ def _shown(
     bibliography: CitationStylesBibliography,
     style: Any,
 ) -> str:
-    """One citation's HTML: citeproc's text, linked to its first reference's entry."""
+    """One citation's HTML: citeproc's text, each item linked to its entry."""
     cites = item if isinstance(item, list) else [item]
     missing = [c.key for c in cites if c.key.lower() not in bibliography.source]
     if citation is None:
@@ -303,13 +308,40 @@ def _shown(
     text = str(bibliography.cite(citation, lambda _item: None))
     if isinstance(item, Cite) or all(c.bare for c in cites):
         text = _narrative(text, cites[0], bibliography, style, bare=not isinstance(item, Cite))
+        text = _link(text, cites[0].key)
+    else:
+        text = _link_items(
+            text, [c for c in cites if c.key.lower() in bibliography.source], bibliography, style
+        )
     text += "".join(f' <strong class="kr-cite-missing">?{html.escape(k)}</strong>' for k in missing)
     keys = " ".join(c.key for c in cites)
-    first = f"ref-{cites[0].key.lower()}"
-    return (
-        f'<span class="citation" data-cites="{html.escape(keys)}">'
-        f'<a class="kr-cite" href="#{html.escape(first)}" role="doc-biblioref">{text}</a></span>'
-    )
+    return f'<span class="citation" data-cites="{html.escape(keys)}">{text}</span>'
+
+
+def _link(text: str, key: str) -> str:
+    return f'<a class="kr-cite" href="#ref-{html.escape(key.lower())}" role="doc-biblioref">{text}</a>'
+
+
+def _link_items(text: str, cites: list[Cite], bibliography: Any, style: Any) -> str:
+    """Each item of a formatted citation linked to its entry: found as the style formats it
+    alone, without the citation's brackets; the whole text to the first entry when the style
+    merged them (`Doe 2020a, b`)."""
+    layout = style.root.citation.layout
+    before, after = layout.get("prefix", ""), layout.get("suffix", "")
+    spans: list[tuple[int, int, str]] = []
+    for cite in cites:
+        single = _citations([cite], bibliography.source, affixes=False)
+        single.bibliography = bibliography  # (what register() sets: the item's references)
+        alone = str(bibliography.cite(single, lambda _item: None))
+        bracketed = bool(after) and alone.startswith(before) and alone.endswith(after)
+        core = alone[len(before) : len(alone) - len(after)] if bracketed else alone
+        at = text.find(core)
+        if not core or at < 0 or any(start < at + len(core) and at < end for start, end, _ in spans):
+            return _link(text, cites[0].key)
+        spans.append((at, at + len(core), cite.key))
+    for start, end, key in sorted(spans, reverse=True):
+        text = text[:start] + _link(text[start:end], key) + text[end:]
+    return text
 
 
 def _narrative(text: str, cite: Cite, bibliography: Any, style: Any, bare: bool) -> str:

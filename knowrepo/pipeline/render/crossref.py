@@ -29,6 +29,7 @@ from knowrepo.plugins import BodyContext
 QUARTO_KINDS = ("fig", "tbl", "sec")
 _QUARTO_LABEL = r"(?:fig|tbl|sec)-[\w]+(?:[-:.][\w]+)*"
 _QUARTO_REF = re.compile(rf"\[(-?)@({_QUARTO_LABEL})\]|(?<![\w@.\-/])@({_QUARTO_LABEL})", re.I)
+_CANDIDATE = re.compile(r"@(?:fig|tbl|sec)-", re.I)  # (a literal first: a fast search)
 _ROLE = re.compile(r"\{(numref|ref)\}<code>([^<]*)</code>")
 _FIGURE_TAG = re.compile(r"<figure\b(?:[^>\"']|\"[^\"]*\")*>")
 _HEADING = re.compile(r"<h([1-6])\b((?:[^>\"']|\"[^\"]*\")*)>(.*?)</h\1>", re.S)
@@ -85,7 +86,7 @@ def collect_targets(body: str, warn: Callable[[str], None]) -> dict[str, Target]
 
 def resolve_references(body: str, ctx: BodyContext) -> str:
     """The 'crossrefs' body pass: float numbers filled in, references made links."""
-    if "kr-float" not in body and "@" not in body and "{" not in body:
+    if "kr-float" not in body and "}<code>" not in body and not _CANDIDATE.search(body):
         return body
     targets = collect_targets(body, lambda line: ctx.warn(f"{ctx.source}: {line}"))
     body = _NUMBER.sub(lambda m: _float_name(targets.get(html.unescape(m.group(1)))), body)
@@ -120,7 +121,7 @@ def resolve_references(body: str, ctx: BodyContext) -> str:
             return link(label, shown.replace("{name}", target.title))
         return link(label, text or target.title or target.name)
 
-    if "@" in body:
+    if _CANDIDATE.search(body):  # (the walk only where one may be: ~20 ms a 300 kB body)
         body = map_prose(body, lambda text: _QUARTO_REF.sub(quarto, text) if "@" in text else text)
     if "}<code>" in body:
         body = _ROLE.sub(role, body)
@@ -130,7 +131,7 @@ def resolve_references(body: str, ctx: BodyContext) -> str:
 
 
 def _float_name(target: Target | None) -> str:
-    return target.name if target else ""
+    return f'<span class="kr-float-number">{target.name}</span>' if target else ""
 
 
 def missing_label_message(label: str, known: Iterable[str]) -> str:
