@@ -158,19 +158,24 @@ def test_references_to_nothing_are_named_by_check_and_build_e200_e201(repo: Path
         "---\ntitle: Broken\nbibliography: refs.bib\n---\n# Broken\n\n"
         "See @fig-gone.\n\nAs [@nobody2020] says.\n"
     )
+    options = write_notebook(repo / "reports/options.ipynb", [("code", '#| fig-cap: "unclosed\nx = 1')])
     try:
         check = run_knowrepo("check", cwd=repo, check=False)
         assert check.returncode == 1
         assert check.stdout.splitlines() == [
             "reports/broken.md:7: the reference to 'fig-gone' leads to " + NO_TARGET,
             "reports/broken.md:9: the citation of 'nobody2020' leads to " + NO_ENTRY,
+            "reports/options.ipynb:cell 1: its #| options are not YAML (found unexpected end of stream);"
+            " ignored",  # E205, as check finds it
         ]
+        options.unlink()
         build = run_knowrepo("build", cwd=repo)
         assert "warning: reports/broken.md: the reference to 'fig-gone' leads to no figure" in build.stderr
         assert "warning: reports/broken.md: the citation of 'nobody2020' leads to no entry" in build.stderr
         assert '<strong class="kr-xref-missing">?@fig-gone</strong>' in _body(repo, "broken")
     finally:
         (repo / "reports/broken.md").unlink()
+        options.unlink(missing_ok=True)
 
 
 def test_a_bibliography_that_does_not_parse_fails_its_report_only_e202(repo: Path) -> None:

@@ -36,6 +36,7 @@ from knowrepo.pipeline.render.crossref import (
     source_labels,
     source_references,
 )
+from knowrepo.pipeline.render.floats import cell_options
 from knowrepo.pipeline.schedule import last_due
 from knowrepo.pipeline.textnotebook import is_text_notebook
 from knowrepo.plugins import LoadRegistry
@@ -157,10 +158,14 @@ def _references(root: Path, report: Report) -> list[Problem]:
     data = (root / report.source).read_bytes()
     texts = _texts(root, report)
     labels = set().union(*(source_labels(text) for _o, _c, text in texts))
-    if report.source.endswith(".ipynb"):
-        labels |= notebook_labels(json.loads(data))
-    meta = front_matter(report.source, data)
     problems = []
+    if report.source.endswith(".ipynb"):
+        cells = json.loads(data).get("cells", [])
+        labels |= notebook_labels({"cells": cells})
+        for number, cell in enumerate(cells, 1):  # (E205: options that are not YAML)
+            if cell.get("cell_type") == "code" and (problem := cell_options(dict(cell))[1]):
+                problems.append(Problem(report.source, None, problem, number))
+    meta = front_matter(report.source, data)
     try:
         keys = read_sources(report.source, meta, lambda rel: (root / rel).read_bytes())
         if keys:
