@@ -53,6 +53,25 @@ import matplotlib.pyplot as plt
 plt.plot([3, 1, 2])
 plt.show()
 """
+MYST = """---
+jupytext:
+  text_representation: {extension: .md, format_name: myst, format_version: 0.13, jupytext_version: 1.16.0}
+kernelspec: {name: python3, display_name: Python 3, language: python}
+title: MyST notebook
+---
+# MyST notebook
+
+See {numref}`myst-plot`.
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure: {caption: A MyST-NB figure, name: myst-plot}
+---
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 1]); plt.show()
+```
+"""
 NOTES = """---
 title: Notes with citations
 bibliography: refs.json
@@ -106,6 +125,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (reports / "script.py").write_text(SCRIPT)
     (reports / "notes.md").write_text(NOTES)
+    (reports / "myst.md").write_text(MYST)
     run_knowrepo("build", "-j", "2", cwd=root)
     return root
 
@@ -137,10 +157,13 @@ def test_a_notebook_figure_from_a_real_kernel_is_numbered_captioned_and_cited(re
     assert body.count('class="csl-entry"') == 2 and 'id="ref-hyndman2021"' in body
 
 
-def test_a_percent_script_and_a_markdown_report_get_the_same(repo: Path) -> None:
+def test_a_percent_script_a_myst_notebook_and_a_markdown_report_get_the_same(repo: Path) -> None:
     script = _body(repo, "script")
     assert 'id="fig-script"' in script and "Figure 1</span>: A figure from a percent script" in script
     assert '<a class="kr-xref" href="#fig-script">Figure 1</a> shows' in script
+    myst = _body(repo, "myst")
+    assert '<a class="kr-xref" href="#myst-plot">Figure 1</a>' in myst
+    assert "Figure 1</span>: A MyST-NB figure</figcaption>" in myst
     notes = _body(repo, "notes")
     assert '<figure class="kr-float kr-fig" id="fig-static"><img alt="A static plot"' in notes
     assert '<a class="kr-xref" href="#sec-method">Method</a>' in notes
@@ -194,6 +217,27 @@ def test_a_bibliography_that_does_not_parse_fails_its_report_only_e202(repo: Pat
     finally:
         (repo / "reports/badbib.md").unlink()
         (repo / "reports/bad.bib").unlink()
+
+
+def test_a_missing_bibliography_is_a_warning_until_it_comes_e202(repo: Path) -> None:
+    """E202: a bibliography file that is missing is a warning where the report cites (as a
+    missing image is); the file's coming renders the report again."""
+    (repo / "reports/later.md").write_text(
+        "---\ntitle: Later\nbibliography: later.bib\n---\nAs [@box1976].\n"
+    )
+    try:
+        build = run_knowrepo("build", cwd=repo)
+        assert (
+            "warning: reports/later.md: bibliography 'reports/later.bib': No such file or directory;"
+            " its citations are not formatted"
+        ) in build.stderr
+        assert "?[@box1976]" in _body(repo, "later")
+        (repo / "reports/later.bib").write_text(BIB)
+        build = run_knowrepo("build", cwd=repo)
+        assert "later" not in build.stderr and "(Box, 1976)" in re.sub("<[^>]+>", "", _body(repo, "later"))
+    finally:
+        (repo / "reports/later.md").unlink()
+        (repo / "reports/later.bib").unlink(missing_ok=True)
 
 
 def test_an_edit_to_the_bibliography_renders_the_report_again(repo: Path) -> None:

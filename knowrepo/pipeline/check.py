@@ -38,7 +38,7 @@ from knowrepo.pipeline.render.crossref import (
 )
 from knowrepo.pipeline.render.floats import cell_options
 from knowrepo.pipeline.schedule import last_due
-from knowrepo.pipeline.textnotebook import is_text_notebook
+from knowrepo.pipeline.textnotebook import is_text_notebook, load_notebook
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.paths import outside_reason
@@ -159,15 +159,18 @@ def _references(root: Path, report: Report) -> list[Problem]:
     texts = _texts(root, report)
     labels = set().union(*(source_labels(text) for _o, _c, text in texts))
     problems = []
-    if report.source.endswith(".ipynb"):
-        cells = json.loads(data).get("cells", [])
+    if report.kind == "notebook":  # (a text notebook's cells as jupytext reads them: its MyST options)
+        cells = load_notebook(root / report.source).get("cells", [])
         labels |= notebook_labels({"cells": cells})
         for number, cell in enumerate(cells, 1):  # (E205: options that are not YAML)
             if cell.get("cell_type") == "code" and (problem := cell_options(dict(cell))[1]):
                 problems.append(Problem(report.source, None, problem, number))
     meta = front_matter(report.source, data)
     try:
-        keys = read_sources(report.source, meta, lambda rel: (root / rel).read_bytes())
+        keys = read_sources(
+            report.source, meta, lambda rel: (root / rel).read_bytes(),
+            lambda line: problems.append(Problem(report.source, None, line.split(": ", 1)[1])),
+        )  # fmt: skip
         if keys:
             load_style(report.source, meta, lambda rel: (root / rel).read_bytes())
     except KnowrepoError as exc:

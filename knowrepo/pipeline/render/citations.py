@@ -163,14 +163,19 @@ def load_style(source: str, meta: dict[str, Any], read: Callable[[str], bytes]) 
     return style
 
 
-def read_sources(source: str, meta: dict[str, Any], read: Callable[[str], bytes]) -> dict[str, Any]:
-    """Every reference the report's bibliography files hold, by lower-case key."""
+def read_sources(
+    source: str, meta: dict[str, Any], read: Callable[[str], bytes], warn: Callable[[str], None]
+) -> dict[str, Any]:
+    """Every reference the report's bibliography files hold, by lower-case key. A file that is
+    missing is a warning (as a missing image is: its citations show as such, and its coming
+    renders the report again); one that does not parse fails the report (E202)."""
     found: dict[str, Any] = {}
     for path in bibliography_paths(source, meta):
         try:
             data = read(path)
         except OSError as exc:
-            raise KnowrepoError(source, f"bibliography '{path}': {exc.strerror or exc}") from None
+            warn(f"{source}: bibliography '{path}': {exc.strerror or exc}; its citations are not formatted")
+            continue
         references = load_references(path, data)
         for key in references:
             found.setdefault(key, references[key])
@@ -192,10 +197,13 @@ def cite_references(body: str, ctx: BodyContext) -> str:
         if references is None:
             data = ctx.read(ctx.source)  # (no YAML or notebook JSON parsed for a report that names none)
             meta = front_matter(ctx.source, data) if b"bibliography" in data else {}
-            references = read_sources(ctx.source, meta, ctx.read)
+            # (a missing file is said where the report cites in brackets: a leftover
+            # `bibliography:` of a report that cites nothing is no fault on the page)
+            references = read_sources(ctx.source, meta, ctx.read, ctx.warn if bracketed else _quiet)
         return references
 
-    if not _BRACKETED.search(body) and not known():  # (no walk of a body that can cite nothing)
+    bracketed = _BRACKETED.search(body) is not None
+    if not bracketed and not known():  # (no walk of a body that can cite nothing)
         return body
     found: list[tuple[str, list[Cite] | Cite]] = []  # each citation, in order: bracketed or narrative
 
@@ -211,6 +219,10 @@ def cite_references(body: str, ctx: BodyContext) -> str:
     if not found:
         return body
     return _format(body, ctx, found, known(), meta)
+
+
+def _quiet(line: str) -> None:
+    """A warning nobody needs."""
 
 
 _MARK = "\ue000kr-cite-{}\ue001"  # (private-use characters: no author writes them)
