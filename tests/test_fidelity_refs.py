@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from test_browser import serious_violations
 
 from conftest import run_knowrepo, serving, write_notebook
@@ -251,6 +252,24 @@ def test_an_edit_to_the_bibliography_renders_the_report_again(repo: Path) -> Non
     finally:
         bib.write_text(BIB)
         run_knowrepo("build", cwd=repo)
+
+
+def test_an_image_edited_in_place_is_the_one_the_page_shows(repo: Path) -> None:
+    """E206: a page's key holds the files its body read: an image edited in place (not the card's
+    thumbnail) renders the body again and the page with it (it kept the old image's URL, a
+    file no longer published)."""
+    (repo / "reports/two.md").write_text("# Two\n\n![first](plot.png)\n\n![second](second.png)\n")
+    image = repo / "reports/second.png"
+    Image.new("RGB", (2, 2), "blue").save(image)
+    try:
+        run_knowrepo("build", cwd=repo)
+        Image.new("RGB", (2, 2), "red").save(image)
+        run_knowrepo("build", cwd=repo)
+        src = re.search(r'<img alt="second" src="\.\./([^"]+)"', _body(repo, "two"))
+        assert src and (repo / "_site" / src.group(1)).read_bytes() == image.read_bytes()
+    finally:
+        (repo / "reports/two.md").unlink()
+        image.unlink()
 
 
 def test_the_pdf_holds_the_numbered_figure_and_the_references(repo: Path, tmp_path: Path) -> None:
