@@ -72,7 +72,9 @@ def renderers(registry: Registry) -> None:
 
 
 def markdown(registry: Registry) -> None:
-    """Python-Markdown's own extensions, and magiclink (bare URLs link, as in Jupyter)."""
+    """CommonMark's extensions as GitHub and JupyterLab read them (tables, strikethrough, task
+    lists, autolinks, footnotes), math as Jupyter reads it, and code highlighted by Pygments:
+    each a markdown-it-py plugin (pipeline/render/syntax.py)."""
     for name, (extension, config) in SYNTAX.items():
         registry.add_markdown(name, extension, config)
 

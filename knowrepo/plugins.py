@@ -189,9 +189,12 @@ class Registry:
         render = self._callable("renderer", mime_type, render)
         self._add("renderer", mime_type, Renderer(render, _takes_two(render)))
 
-    def add_markdown(self, name: str, extension: Any, config: Mapping[str, Any] | None = None) -> None:
-        """A Python-Markdown extension (its import name, or an Extension), with its settings."""
-        self._add("markdown", name, (extension, dict(config or {})))
+    def add_markdown(
+        self, name: str, plugin: Callable[..., None], config: Mapping[str, Any] | None = None
+    ) -> None:
+        """A markdown-it-py plugin, `plugin(md, **config)` (mdit-py-plugins' convention), applied
+        with `md.use(plugin, **config)` after those registered before it."""
+        self._add("markdown", name, (self._callable("markdown plugin", name, plugin), dict(config or {})))
 
     def add_body_pass(
         self, name: str, apply: Callable[[str, BodyContext], str], *, before: str | None = None,
@@ -253,14 +256,9 @@ class Registry:
             found.sort(key=rank.__getitem__)
         return [(mime, renderers[mime].value, renderers[mime].owner) for mime in found]
 
-    def markdown_extensions(self) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-        """(extensions, extension_configs), as markdown.Markdown takes them."""
-        parts = self._parts["markdown"].values()
-        extensions = [part.value[0] for part in parts]
-        configs = {
-            part.value[0]: part.value[1] for part in parts if part.value[1] and isinstance(part.value[0], str)
-        }
-        return extensions, configs
+    def markdown_plugins(self) -> list[tuple[Callable[..., None], dict[str, Any]]]:
+        """(plugin, config) of each markdown-it-py plugin, in order of registration."""
+        return [part.value for part in self._parts["markdown"].values()]
 
     def body_passes(self) -> list[Part]:
         return self._ordered("body_pass")

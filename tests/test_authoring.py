@@ -290,6 +290,7 @@ def test_check_lists_every_fault_in_one_pass(tmp_path: Path):
         "path": "reports/n.ipynb",
         "line": None,
         "cell": 3,
+        "warning": False,
     }
 
 

@@ -130,7 +130,7 @@ def greeting_repo(repo: Path) -> Path:
     data = {GREETING: {"name": "Ada <i>L.</i>"}, "text/plain": "<Greeting Ada>"}
     write_notebook(
         repo / "reports/hello.ipynb",
-        [("markdown", "# Hello\n\nA greeting."), ("code", "greet('Ada')")],
+        [("markdown", "# Hello\n\nA greeting :wave: (written `:wave:`)."), ("code", "greet('Ada')")],
         outputs={1: [{"output_type": "display_data", "metadata": {}, "data": data}]},
     )
     (repo / "knowrepo.toml").write_text("")
@@ -167,6 +167,7 @@ def test_an_installed_plugin_renders_its_output_type_and_passes_over_the_body(tm
     signed = body.select("p.signed")
     assert [p.get_text() for p in signed] == ["Greeted by knowrepo-greeting 1.0."]
     assert body.find_all("p")[-1] == signed[0]  # the body pass's line ends the body
+    assert "A greeting \N{WAVING HAND SIGN} (written :wave:)." in body.get_text()  # its Markdown syntax
     assert json.loads(build(repo, greeting).stdout)["noop"] is True  # with the plugin: still a no-op
 
 
@@ -230,7 +231,7 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
         registry.names("renderer")
     )
     assert {"figure", "clip"} <= set(registry.filters()) and "tag_slug" in registry.contexts()
-    assert registry.markdown_extensions()[0][:2] == ["extra", "codehilite"]
+    assert registry.names("markdown")[:2] == ["math", "tables"]
     assert all(owner is BUILTIN for _mime, _renderer, owner in registry.renderers_for({"text/html": ""}))
 
 
@@ -320,3 +321,28 @@ def test_a_plugins_html_is_report_html_and_a_built_in_ones_is_not_cleaned(tmp_pa
     shown = [o["data"]["text/html"] for o in prepared["cells"][0]["outputs"]]
     assert shown[0] == '<p class="hi">Ada</p>'
     assert shown[1].startswith('<div class="kr-metric">')
+
+
+def test_a_markdown_plugin_is_applied_with_md_use_after_knowrepo_s_own():
+    from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
+
+    def shout(md, *, word: str) -> None:
+        md.core.ruler.push("shout", lambda state: [
+            setattr(child, "content", child.content.replace(word, word.upper()))
+            for token in state.tokens for child in token.children or [] if child.type == "text"
+        ])  # fmt: skip
+
+    registry = Registry()
+    builtins.setup(registry)
+    with registry.owned_by(Owner("p", "dist-p", "0.1")):
+        registry.add_markdown("shout", shout, {"word": "hey"})
+        with pytest.raises(KnowrepoError) as caught:
+            registry.add_markdown("broken", "pymdownx.magiclink")  # (a Python-Markdown name: no more)
+    assert (
+        str(caught.value)
+        == "plugin 'p' (dist-p 0.1) registers markdown plugin 'broken' as a str, not a function"
+    )
+    with markdown_syntax(registry):
+        assert render_markdown("hey `hey` ~~hey~~ $hey$").startswith(
+            "<p>HEY <code>hey</code> <del>HEY</del> <math"
+        )

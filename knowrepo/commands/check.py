@@ -26,12 +26,14 @@ def check(obj: Context, as_json: bool) -> None:
     with user_errors(as_json):
         problems = check_repository(obj.root(), load_registry)
     seconds = time.perf_counter() - started
+    errors = [p for p in problems if not p.warning]
     if as_json:
-        click.echo(json.dumps({"ok": not problems, "problems": [p.to_json() for p in problems]}, indent=2))
+        click.echo(json.dumps({"ok": not errors, "problems": [p.to_json() for p in problems]}, indent=2))
     else:
         for problem in problems:
             click.echo(str(problem))
         if obj.verbosity:
-            found = f"{len(problems)} problem(s)" if problems else "no problems"
-            click.echo(f"knowrepo check: {found} ({seconds:.2f}s)", err=True)
-    sys.exit(1 if problems else 0)
+            found = f"{len(errors)} problem(s)" if errors else "no problems"
+            warned = f", {len(problems) - len(errors)} warning(s)" if len(problems) > len(errors) else ""
+            click.echo(f"knowrepo check: {found}{warned} ({seconds:.2f}s)", err=True)
+    sys.exit(1 if errors else 0)

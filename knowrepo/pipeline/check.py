@@ -22,6 +22,7 @@ from knowrepo.pipeline.discover import discover
 from knowrepo.pipeline.execute.plan import plan_report, require_kernel
 from knowrepo.pipeline.execute.run import unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.frontmatter import split_markdown
 from knowrepo.pipeline.render.citations import (
     bibliography_paths,
     citation_message,
@@ -36,9 +37,10 @@ from knowrepo.pipeline.render.crossref import (
     source_labels,
     source_references,
 )
+from knowrepo.pipeline.render.dialect import dialect_changes
 from knowrepo.pipeline.render.floats import cell_options
 from knowrepo.pipeline.schedule import last_due
-from knowrepo.pipeline.textnotebook import is_text_notebook, load_notebook
+from knowrepo.pipeline.textnotebook import is_text_notebook, load_notebook, read_notebook
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.paths import outside_reason
@@ -64,13 +66,17 @@ class Problem:
     line: int | None  # in the file (Markdown) or the cell's number (notebooks: "cell N")
     message: str
     cell: int | None = None
+    warning: bool = False  # for the author to look at; `check` still passes
 
     def __str__(self) -> str:
         where = f":cell {self.cell}" if self.cell else f":{self.line}" if self.line else ""
-        return f"{self.path}{where}: {self.message}"
+        return f"{self.path}{where}: {'warning: ' if self.warning else ''}{self.message}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "cell": self.cell, "message": self.message}
+        return {
+            "path": self.path, "line": self.line, "cell": self.cell, "message": self.message,
+            "warning": self.warning,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
         if record.problems:  # its header failed: its prose is still checked, in the same pass
             problems += [Problem(relpath, line, message) for line, message in record.problems]
             problems += _links_and_images(root, _Source(relpath, record.kind), sources)
+            problems += _dialect(root, _Source(relpath, record.kind))
     problems += [
         Problem(e.path or "", None, e.message)
         for e in found.errors
@@ -104,6 +111,7 @@ def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
             problems.append(Problem(report.source, None, exc.message))
         problems += _links_and_images(root, report, sources)
         problems += _references(root, report)
+        problems += _dialect(root, report)
         if report.kind == "notebook":
             problems += _notebook(root, config, report, now)
         problems += _inputs(root, report)
@@ -121,6 +129,40 @@ def _texts(root: Path, report: Report | _Source) -> list[tuple[int | None, int |
         for number, c in enumerate(cells, 1)
         if c.get("cell_type") == "markdown"
     ]
+
+
+def _prose(root: Path, report: Report | _Source) -> list[tuple[int | None, int | None, str]]:
+    """(line of its first line, cell number, Markdown) of what a report writes as Markdown:
+    a Markdown report's body (after its front matter), or each Markdown cell of a notebook
+    (a text notebook's as jupytext reads them)."""
+    if report.kind == "notebook" and is_text_notebook(report.source):
+        cells = read_notebook(root / report.source).get("cells", [])
+        return [
+            (None, number, _source(c))
+            for number, c in enumerate(cells, 1)
+            if c.get("cell_type") == "markdown"
+        ]
+    if report.kind == "notebook":
+        return _texts(root, report)
+    data = read_text(root / report.source, report.source)
+    _yaml, body = split_markdown(data)
+    return [(1 + data[: len(data) - len(body)].count("\n"), None, body)]
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _dialect(root: Path, report: Report | _Source) -> list[Problem]:
+    """Warnings: each place whose rendering changed when knowrepo's Markdown became CommonMark
+    with GitHub's extensions (Python-Markdown's before), for its author to look at once."""
+    problems = []
+    for offset, cell, text in _prose(root, report):
+        for line, change in dialect_changes(text):
+            where, message = (offset + line, change) if offset else (None, f"line {line + 1}: {change}")
+            problems.append(Problem(report.source, where, message, cell, warning=True))
+    return problems
 
 
 def _is_report_link(target: str) -> bool:

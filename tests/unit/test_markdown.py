@@ -1,12 +1,10 @@
-"""pipeline/render/markdown.py (with fences.py and lists.py): Markdown and math to HTML, as
-Jupyter reads them (E63, E79, E84 of docs/errors.md)."""
+"""pipeline/render/markdown.py (with syntax.py): Markdown and math to HTML, as Jupyter and
+GitHub read them (E63, E79, E84 of docs/errors.md)."""
 
 from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from knowrepo.pipeline.render.fences import lift_indented_fences
-from knowrepo.pipeline.render.lists import four_space_lists
 from knowrepo.pipeline.render.markdown import (
     anchor_headings,
     first_paragraph,
@@ -45,7 +43,7 @@ def test_headings_get_unique_anchors_and_a_toc():
 
 def test_an_escaped_dollar_is_a_dollar_sign_and_display_math_has_its_own_block():
     html = render_markdown("It costs \\$5 and \\$6.\n\n\\[ a + b \\]\n")
-    assert "It costs &#36;5 and &#36;6." in html and "<math" in html
+    assert "It costs $5 and $6." in html and "<math" in html
     assert '<div class="math" tabindex="0">' in html and "<p><div" not in html
 
 
@@ -87,23 +85,11 @@ def test_a_fence_inside_a_list_item_is_code_and_the_list_goes_on():
     assert tree.select_one("ol li .highlight").get_text().strip() == "pip install x"
 
 
-def test_indented_fences_are_lifted_with_their_language_and_code():
-    lifted: list[tuple[str, str]] = []
-
-    def lift(lang: str, code: str) -> str:
-        lifted.append((lang, code))
-        return "TOKEN"
-
-    text = "- a\n  ```python\n  x = 1\n    y\n  ```\n```\nkept\n```"
-    assert lift_indented_fences(text, lift) == "- a\n\n  TOKEN\n\n```\nkept\n```"
-    assert lifted == [("python", "x = 1\n  y")]
-
-
 def test_two_space_nested_lists_nest_as_in_jupyter():
-    assert four_space_lists("- a\n  - b\n    - c\n- d") == "- a\n    - b\n        - c\n- d"
-    assert four_space_lists("1. a\n   1. b") == "1. a\n    1. b"
-    html = render_markdown("- a\n  - b\n")
-    assert BeautifulSoup(html, "html.parser").select("ul > li > ul > li")[0].text == "b"
+    tree = BeautifulSoup(render_markdown("- a\n  - b\n    - c\n- d\n\n1. x\n   1. y\n"), "html.parser")
+    assert tree.select("ul > li > ul > li")[0].contents[0].strip() == "b"
+    assert tree.select_one("ul > li > ul > li > ul > li").text == "c"
+    assert tree.select_one("ol > li > ol > li").text == "y"
 
 
 def test_a_heading_s_own_id_is_kept_and_a_repeated_one_renamed():
@@ -122,3 +108,45 @@ def test_the_first_paragraph_is_plain_text_cut_at_a_word():
     assert first_paragraph("<p>" + "word " * 100 + "</p>", limit=12) == "word word…"
     assert first_paragraph("<div>none</div>") == ""
     assert plain_text("<p>a<br>b</p>") == "a b"
+
+
+# ---- GitHub's extensions -------------------------------------------------------------------------
+
+
+def test_github_s_extensions_render_as_github_shows_them():
+    html = render_markdown(
+        "~~old~~ ~new~ www.example.com and a@b.org\n\n- [x] done\n- [ ] open\n\n"
+        "A claim[^1].\n\n[^1]: The source.\n",
+        sanitize=True,
+    )
+    tree = BeautifulSoup(html, "html.parser")
+    assert [d.text for d in tree.select("del")] == ["old", "new"]
+    assert [a["href"] for a in tree.select("p a")][:2] == ["http://www.example.com", "mailto:a@b.org"]
+    boxes = tree.select("li input[type=checkbox][disabled]")  # (the sanitizer keeps them)
+    assert [box.has_attr("checked") for box in boxes] == [True, False]
+    assert tree.select_one("sup a").text == "1" and tree.select_one("section.footnotes li").text.startswith(
+        "The source."
+    )
+
+
+def test_raw_inputs_are_inert_checkboxes_and_script_links_lead_nowhere():
+    html = render_markdown('<input type="text" value="x"> [a](javascript:alert(1))\n', sanitize=True)
+    assert '<input type="checkbox">' in html and 'href=""' in html and "javascript" not in html
+
+
+def test_a_formula_is_never_read_as_markdown_and_its_source_stays_where_no_math_goes():
+    html = render_markdown("| a |\n|---|\n| $|x|$ |\n\n$a_1 * b_2 * c$ ![plot of $x$](p.png) [l](\\(u\\))\n")
+    tree = BeautifulSoup(html, "html.parser")
+    assert tree.select_one("td math")["alttext"] == "|x|" and not tree.select("em")
+    assert tree.select_one("img")["alt"] == "plot of $x$" and tree.select("a")[-1]["href"] == "(u)"
+
+
+def test_a_bare_environment_is_display_math_and_code_keeps_its_blank_lines():
+    html = render_markdown("\\begin{aligned}\na &= b\n\\end{aligned}\n\n```\n\nx\n\n```\n")
+    assert '<div class="math" tabindex="0"><math alttext="\\begin{aligned}' in html
+    assert "<code>\nx\n\n</code>" in html
+
+
+def test_a_formula_inside_an_environment_is_part_of_its_tex():
+    html = render_markdown("\\begin{align}\nx &= \\text{share of $c_1$}\n\\end{align}\n")
+    assert "KRMATH" not in html and html.count("<math") == 1 and "share of $c_1$" in html

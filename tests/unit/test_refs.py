@@ -21,6 +21,7 @@ from knowrepo.pipeline.render.crossref import (
     source_labels,
     source_references,
 )
+from knowrepo.pipeline.render.dialect import dialect_changes
 from knowrepo.pipeline.render.floats import CellFloat, cell_float, cell_options, figure, make_floats
 from knowrepo.pipeline.render.htmltext import map_prose
 from knowrepo.plugins import BodyContext
@@ -237,3 +238,12 @@ def test_check_reads_labels_and_references_from_sources_leaving_code_out() -> No
     cell = {"cell_type": "code", "source": "#| label: fig-x\n#| fig-cap: X\nplot()", "metadata": {}}
     setup = {"cell_type": "code", "source": "#| label: setup\nx = 1", "metadata": {}}
     assert notebook_labels({"cells": [cell, setup]}) == {"fig-x"}
+
+
+def test_check_does_not_call_quartos_ids_attribute_lists_now_text() -> None:
+    """`{#sec-x}`, `{#fig-x}`, `: Caption {#tbl-x}` are read by the 'floats' pass: no E180 line."""
+
+    text = (
+        "## Method {#sec-m}\n\n![A](a.png){#fig-a}\n\n| a |\n|---|\n| 1 |\n\n: Cap {#tbl-t}\n\nText {: .x}\n"
+    )
+    assert [line for line, _what in dialect_changes(text)] == [10]

@@ -1,5 +1,15 @@
 """Markdown and math to HTML, shared by Markdown reports and notebook markdown cells.
 
+One dialect for both, as JupyterLab and GitHub render them: CommonMark with GitHub's extensions
+(markdown-it-py, the Python port of markdown-it that MyST and Jupyter Book use), plus math as
+Jupyter reads it. The syntax is the registry's: each extension a markdown-it-py plugin
+(syntax.py holds knowrepo's).
+markdown-it-py rather than cmarkgfm (GitHub's cmark-gfm): it passes all 655 examples of the
+CommonMark 0.31.2 spec (cmark-gfm, a 0.29 implementation, 644), its tokens carry line numbers
+(`check` names lines by them), and its plugins are the extension point (cmark-gfm's extensions
+are C); cmark-gfm passes GFM's 24 extension examples, knowrepo's plugins 21
+(tests/unit/test_markdown_spec.py names the rest).
+
 Math is rendered at build time to MathML (latex2mathml), which browsers lay out natively:
 no MathJax, no CDN, no JavaScript in the site.
 """
@@ -10,90 +20,25 @@ import contextlib
 import functools
 import html
 import re
-import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.model import TocEntry
-from knowrepo.pipeline.render.fences import lift_indented_fences
-from knowrepo.pipeline.render.lists import four_space_lists
-from knowrepo.pipeline.render.sanitize import clean_html, clean_mathml
+from knowrepo.pipeline.render import syntax
+from knowrepo.pipeline.render.sanitize import clean_mathml, clean_prose
+from knowrepo.pipeline.render.syntax import highlight_block
 from knowrepo.plugins import Registry
 from knowrepo.support.yamltext import xml_text
 
 if TYPE_CHECKING:
-    import markdown
+    from markdown_it import MarkdownIt
 
-# One regex walks the text once: code (left alone) or math (replaced by a placeholder that
-# Markdown passes through untouched). Inline $...$ as Jupyter reads it: `$ x $` with spaces
-# inside is math too; prices like "$5 and $10" stay text, since a closing $ is never followed
-# by a digit, nor an opening one ($10. Then $x$); never escaped, nor part of a word ("US$").
-_TOKENS = re.compile(
-    r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
-    r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
-    r"|\$\$(?P<display>.+?)\$\$"
-    r"|\\\[(?P<display2>.+?)\\\]"
-    r"|\\\((?P<inline2>.+?)\\\)"
-    r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign, as Jupyter shows it
-    r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$\n]*[^\s$])[^$\n]+?)(?<!\\)\$(?!\d)",
-    re.S | re.M,
-)
+__all__ = ["highlight_block"]  # (moved to syntax.py; imported from here by other parts)
 
 _TAGS = re.compile(r"<[^>]+>")
 _HEADINGS = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _ID_ATTR = re.compile(r'\sid="([^"]*)"')
-
-
-# knowrepo's own Markdown: Python-Markdown's extensions, and magiclink (bare URLs link, as in
-# Jupyter); by name, each (extension, its settings). knowrepo.builtins registers each of them,
-# and plugins add theirs beside them.
-SYNTAX: dict[str, tuple[str, dict[str, Any]]] = {
-    "extra": ("extra", {}),
-    "codehilite": ("codehilite", {"css_class": "highlight", "guess_lang": False}),
-    "sane_lists": ("sane_lists", {}),
-    "smarty": ("smarty", {}),
-    "magiclink": ("pymdownx.magiclink", {}),
-}
-# The registry whose syntax extensions the Markdown rendered now takes (render_job sets it for
-# the report it renders): a Markdown text deep inside an output (a Bokeh Markdown model) is
-# rendered as the report's prose is, without the registry passed through every cleaner.
-_SYNTAX_OF: ContextVar[Registry | None] = ContextVar("markdown_syntax_of", default=None)
-
-
-@contextlib.contextmanager
-def markdown_syntax(registry: Registry) -> Iterator[None]:
-    """Within it, render_markdown takes the syntax extensions `registry` holds."""
-    token = _SYNTAX_OF.set(registry)
-    try:
-        yield
-    finally:
-        _SYNTAX_OF.reset(token)
-
-
-@functools.cache
-def _converter(registry: Registry | None) -> markdown.Markdown:
-    """Python-Markdown with the registry's syntax extensions (None: knowrepo's own), once per
-    process (imported here: the build's main process loads the registry, which names this
-    module, and converts nothing)."""
-    import markdown  # (Python-Markdown: only where Markdown is rendered)
-
-    if registry is not None:
-        extensions, configs = registry.markdown_extensions()
-    else:
-        extensions = [extension for extension, _config in SYNTAX.values()]
-        configs = {extension: config for extension, config in SYNTAX.values() if config}
-    return markdown.Markdown(extensions=extensions, extension_configs=configs, output_format="html")
-
-
-def highlight_block(lang: str, code: str) -> str:
-    """A code block as the codehilite extension makes a fenced one (same classes, same lexer
-    choice: none guessed)."""
-    # (Python-Markdown: only where Markdown is rendered)
-    from markdown.extensions.codehilite import CodeHilite
-
-    return CodeHilite(code, lang=lang or None, css_class="highlight", guess_lang=False).hilite()
-
 
 # Operators latex2mathml (2.x) writes as identifiers: no space around them ("p̂A±z"), and \sim
 # as an ASCII tilde. MathML operators, as TeX sets them.
@@ -125,55 +70,67 @@ def math_to_html(latex: str, display: bool) -> str:
     return f'<div class="math" tabindex="0">{mathml}</div>' if display else mathml
 
 
+# knowrepo's own Markdown syntax, by name: each a markdown-it-py plugin and its settings, applied
+# in this order on CommonMark. knowrepo.builtins registers each of them, and plugins add theirs
+# after them.
+SYNTAX: dict[str, tuple[Any, dict[str, Any]]] = {
+    "math": (syntax.math, {"render": math_to_html}),
+    "tables": (syntax.tables, {}),
+    "strikethrough": (syntax.strikethrough, {}),
+    "tasklists": (syntax.tasklists, {}),
+    "autolinks": (syntax.autolinks, {}),
+    "footnotes": (syntax.footnotes, {}),
+    "highlight": (syntax.highlight, {}),
+}
+# The registry whose syntax the Markdown rendered now takes (render_job sets it for the report
+# it renders): a Markdown text deep inside an output (a Bokeh Markdown model) is rendered as the
+# report's prose is, without the registry passed through every cleaner.
+_SYNTAX_OF: ContextVar[Registry | None] = ContextVar("markdown_syntax_of", default=None)
+
+
+@contextlib.contextmanager
+def markdown_syntax(registry: Registry) -> Iterator[None]:
+    """Within it, render_markdown takes the syntax `registry` holds."""
+    token = _SYNTAX_OF.set(registry)
+    try:
+        yield
+    finally:
+        _SYNTAX_OF.reset(token)
+
+
+@functools.cache
+def _converter(registry: Registry | None) -> MarkdownIt:
+    """CommonMark (raw HTML allowed, as in Jupyter) with the registry's syntax plugins (None:
+    knowrepo's own), once per process (imported here: the build's main process loads the
+    registry, which names this module, and converts nothing)."""
+    from markdown_it import MarkdownIt  # (markdown-it-py: only where Markdown is rendered)
+
+    md = MarkdownIt("commonmark", {"html": True})
+    normalize = md.normalizeLink
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # (_safe_link empties the bad ones)
+    md.normalizeLink = lambda url: _safe_link(normalize(url))  # type: ignore[method-assign]
+    plugins = registry.markdown_plugins() if registry is not None else list(SYNTAX.values())
+    for plugin, config in plugins:
+        md.use(plugin, **config)
+    return md
+
+
+def _safe_link(href: str) -> str:
+    """A link's URL, or "" for one that runs script or reads files (javascript:, vbscript:,
+    file:, data: but images'), as cmark-gfm writes it: the link shows, and leads nowhere
+    (markdown-it would show its source as text)."""
+    # (markdown-it-py: only where Markdown is rendered)
+    from markdown_it.common.normalize_url import validateLink
+
+    return href if validateLink(href) else ""
+
+
 def render_markdown(text: str, sanitize: bool = False) -> str:
     """Markdown (with $math$, tables, fenced code, footnotes) to an HTML fragment, with the
-    syntax extensions of the registry markdown_syntax() set (else knowrepo's own). With
-    `sanitize`, raw HTML in it cannot run script (the math is added after, from escaped TeX)."""
-    formulas: list[tuple[str, bool]] = []
-    # A placeholder per formula that no author can write beforehand (one in an attribute would
-    # otherwise be replaced by markup that ends the attribute).
-    token = secrets.token_hex(6)
-    placeholder = re.compile(rf"(<p>)?KRMATH{token}x(\d+)KR(</p>)?")
-
-    def protect(match: re.Match[str]) -> str:
-        if match.group("fence") or match.group("code"):
-            return match.group(0)
-        if match.group("dollar"):
-            return "&#36;"
-        display = match.group("display") or match.group("display2")
-        latex = display if display is not None else match.group("inline") or match.group("inline2")
-        formulas.append((latex, display is not None))
-        return f"KRMATH{token}x{len(formulas) - 1}KR"
-
-    blocks: list[str] = []
-
-    def lift(lang: str, code: str) -> str:
-        blocks.append(highlight_block(lang, code))
-        return f"KRCODE{token}x{len(blocks) - 1}KR"
-
-    protected = four_space_lists(lift_indented_fences(_TOKENS.sub(protect, text), lift))
-    converter = _converter(_SYNTAX_OF.get())
-    converter.reset()
-    out = converter.convert(protected)
-    if blocks:  # (Pygments escapes the code; the sanitizer below keeps its spans)
-        out = re.sub(rf"(?:<p>)?KRCODE{token}x(\d+)KR(?:</p>)?", lambda m: blocks[int(m.group(1))], out)
-    if sanitize:
-        out = clean_html(out)
-    # Wide tables scroll inside a focusable wrapper (keyboard users can scroll them too).
-    out = out.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
-        "</table>", "</table></div>"
-    )
-    if not formulas:
-        return out
-
-    def restore(match: re.Match[str]) -> str:
-        latex, display = formulas[int(match.group(2))]
-        rendered = math_to_html(latex, display)
-        if match.group(1) and match.group(3):  # a formula alone in its paragraph
-            return rendered if display else f"<p>{rendered}</p>"
-        return (match.group(1) or "") + rendered + (match.group(3) or "")
-
-    return placeholder.sub(restore, out)
+    syntax of the registry markdown_syntax() set (else knowrepo's own). With `sanitize`, raw
+    HTML in it cannot run script (the MathML and markup knowrepo makes stay)."""
+    out = _converter(_SYNTAX_OF.get()).render(text)
+    return clean_prose(out) if sanitize else out
 
 
 def latex_output_to_html(latex: str) -> str:

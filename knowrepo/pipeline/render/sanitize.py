@@ -71,6 +71,8 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
         return value if tag == "img" and name == "src" and DATA_IMAGE.match(value.strip()) else None
     if name == "style":
         return clean_declarations(value) or None
+    if tag == "input" and name == "type":
+        return "checkbox"  # (no text field, no button: a task list's box is all Markdown makes)
     return value
 
 
@@ -156,14 +158,22 @@ def clean_mathml(mathml: str) -> str:
 # The whole rendered body: what report HTML may hold, plus the markup knowrepo itself makes
 # (MathML, heading anchors, focusable scroll areas, search hints). Run last, after every step
 # that edits the HTML as text, so that no such edit can make markup of text.
-_BODY_TAGS = _TAGS | MATHML_TAGS
+_BODY_TAGS = _TAGS | MATHML_TAGS | {"input"}
 _BODY_ATTRIBUTES = {
     **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
     **_ATTRIBUTES,
     "*": _ATTRIBUTES["*"] | {"tabindex", "data-pagefind-ignore", "data-pagefind-body", "aria-hidden"},
     "div": _ATTRIBUTES.get("div", set()) | {"data-figure"},  # a Plotly figure's JSON (site.js checks it)
     "img": _ATTRIBUTES["img"] | {"width", "height"},
+    "input": {"type", "checked", "disabled"},  # a task list's checkbox (made a checkbox by _filter_attribute)
 }
+
+
+def clean_prose(fragment: str) -> str:
+    """Rendered Markdown cleaned as the whole body will be (its formulas' MathML, a table's
+    focusable wrapper and a task list's checkboxes stay), its <style> rules left for clean_body
+    to put under the report body."""
+    return _clean(fragment, _BODY_TAGS, _DROPPED_WITH_CONTENT - {"math"}, _BODY_ATTRIBUTES)
 
 
 def clean_body(body: str) -> str:

@@ -1,4 +1,4 @@
-"""Stage 3, render: every body a report's pages show (nbconvert for notebooks, Python-Markdown
+"""Stage 3, render: every body a report's pages show (nbconvert for notebooks, markdown-it-py
 for Markdown), from the render cache when its key is known, else by the build's renderer."""
 
 from __future__ import annotations
