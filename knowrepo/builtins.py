@@ -27,7 +27,7 @@ from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.citations import cite_references
 from knowrepo.pipeline.render.crossref import resolve_references
-from knowrepo.pipeline.render.floats import make_floats
+from knowrepo.pipeline.render.floats import make_floats, myst_figure
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
 from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
@@ -77,6 +77,7 @@ def markdown(registry: Registry) -> None:
     each a markdown-it-py plugin (pipeline/render/syntax.py)."""
     for name, (extension, config) in SYNTAX.items():
         registry.add_markdown(name, extension, config)
+    registry.add_markdown("myst_figure", myst_figure)  # (after 'highlight': other fences stay code)
 
 
 def passes(registry: Registry) -> None:

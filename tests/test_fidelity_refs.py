@@ -85,7 +85,13 @@ As @fig-static shows, and as @doe2020 argued [see @doe2020, pp. 33-35; @roe2019]
 
 ## Method {#sec-method}
 
-See @sec-method.
+See @sec-method and {numref}`directive-fig`.
+
+```{figure} plot.png
+:name: directive-fig
+
+A MyST figure directive.
+```
 """
 CSL_JSON = [
     {"id": "doe2020", "type": "book", "title": "A Book", "publisher": "Press",
@@ -169,6 +175,8 @@ def test_a_percent_script_a_myst_notebook_and_a_markdown_report_get_the_same(rep
     static = re.search(r'<figure class="kr-float kr-fig" id="fig-static"><img [^>]*>', notes)
     assert static and 'alt="A static plot"' in static.group(0)
     assert '<a class="kr-xref" href="#sec-method">Method</a>' in notes
+    assert '<a class="kr-xref" href="#directive-fig">Figure 2</a>' in notes
+    assert "Figure 2</span>: A MyST figure directive.</figcaption>" in notes
     assert "Doe (2020)</a></span> argued" in notes and "(Roe, 2019; see Doe, 2020, pp. 33–35)" in re.sub(
         "<[^>]+>", "", notes
     )

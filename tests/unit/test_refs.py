@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from knowrepo.loader import load_registry
 from knowrepo.pipeline.render.citations import (
     Cite,
     cite_references,
@@ -24,6 +25,7 @@ from knowrepo.pipeline.render.crossref import (
 from knowrepo.pipeline.render.dialect import dialect_changes
 from knowrepo.pipeline.render.floats import CellFloat, cell_float, cell_options, figure, make_floats
 from knowrepo.pipeline.render.htmltext import map_prose
+from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
 from knowrepo.plugins import BodyContext
 
 from .helpers import error_line
@@ -247,3 +249,21 @@ def test_check_does_not_call_quartos_ids_attribute_lists_now_text() -> None:
         "## Method {#sec-m}\n\n![A](a.png){#fig-a}\n\n| a |\n|---|\n| 1 |\n\n: Cap {#tbl-t}\n\nText {: .x}\n"
     )
     assert [line for line, _what in dialect_changes(text)] == [10]
+
+
+def test_the_myst_figure_directive_is_a_numbered_figure_and_other_fences_stay_code(tmp_path: Path) -> None:
+    text = (
+        "See {numref}`my-fig`.\n\n```{figure} plot.png\n:name: my-fig\n:alt: A plot\n:width: 300px\n\n"
+        "The **caption**.\n\nA legend.\n```\n\n```python\nx = 1\n```\n"
+    )
+    with markdown_syntax(load_registry()):
+        rendered = render_markdown(text, sanitize=True)
+    out = resolve_references(make_floats(rendered, _ctx(tmp_path)), _ctx(tmp_path))
+    assert '<a class="kr-xref" href="#my-fig">Figure 1</a>' in out
+    assert (
+        '<figure class="kr-float kr-fig" id="my-fig"><img src="plot.png" alt="A plot" width="300">'
+        '<figcaption><span class="kr-float-number">Figure 1</span>: The <strong>caption</strong>.'
+        "</figcaption>"
+        '<div class="legend"><p>A legend.</p>\n</div></figure>'
+    ) in out
+    assert '<span class="n">x</span>' in out  # (a fence of another kind: highlighted code as before)

@@ -12,6 +12,9 @@ its `<figcaption>`; the 'crossrefs' pass numbers them in document order):
 - Markdown, as Quarto writes it: an image alone in its paragraph with an id `fig-...`
   (`![Caption](plot.png){#fig-x}`: the `{#...}` left as text by a parser without attributes,
   or an `id` by one with them), and a table followed by a paragraph `: Caption {#tbl-x}`;
+- MyST's figure directive (```` ```{figure} plot.png ```` with `:name:`, `:alt:`, `:width:`, the
+  caption as its body): a Markdown plugin (`myst_figure`) writes it as a `<figure
+  class="kr-myst-figure">` that the sanitizer keeps, and the pass makes it a float;
 - targets: a heading's `{#sec-x}` (as text, or an id) and a MyST target line `(name)=` before a
   heading give the heading that id.
 
@@ -24,13 +27,18 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowrepo.pipeline.render.htmltext import plain
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.plugins import BodyContext
 from knowrepo.support.yamltext import YamlProblem, load_yaml
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 FLOAT_KINDS = {"fig": "Figure", "tbl": "Table"}  # a label's prefix, its float's name
 
@@ -143,6 +151,10 @@ _TABLE_CAPTION = re.compile(
     r"(.*?)\s*(?:\{#(tbl-[^\s}]+)[^}]*\})?\s*(?:</p>|</dd>\s*</dl>)",
     re.S,
 )
+_MYST_FIGURE = re.compile(
+    r'<figure class="kr-myst-figure"(?: id="([^"]*)")?>(.*?)<figcaption>(.*?)</figcaption>(.*?)</figure>',
+    re.S,
+)
 _HEADING_ID = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)\s*\{#([^\s}]+)[^}]*\}\s*</h\1>", re.S)
 _TARGET = re.compile(r"<p>\(([^()\s<>]+)\)=</p>\s*<h([1-6])((?:\s[^>]*)?)>", re.S)
 
@@ -154,6 +166,8 @@ def make_floats(body: str, ctx: BodyContext) -> str:
         body = _CELL_FLOAT.sub(_cell_figure, body)
     if "<img" in body and "fig-" in body:
         body = _LONE_IMAGE.sub(_image_figure, body)
+    if "kr-myst-figure" in body:
+        body = _MYST_FIGURE.sub(_myst_figure, body)
     if "<table" in body and "<p" in body and "tbl-" in body:
         body = _TABLE_CAPTION.sub(_table_figure, body)
     if "{#" in body:
@@ -163,7 +177,13 @@ def make_floats(body: str, ctx: BodyContext) -> str:
     return body
 
 
-def figure(kind: str, label: str, caption: str, inner: str, css: str = "") -> str:
+def _myst_figure(match: re.Match[str]) -> str:
+    """MyST's figure directive (see myst_figure) as a float, its legend after the caption."""
+    label, image, caption, legend = match.groups()
+    return figure("fig", label or "", caption, image, after=legend)
+
+
+def figure(kind: str, label: str, caption: str, inner: str, css: str = "", after: str = "") -> str:
     """A float's markup: a figure caption below, a table caption above (as Quarto places them).
     The number is a placeholder the 'crossrefs' pass fills in document order."""
     number = f'<span class="kr-float-number" data-kr-for="{html.escape(label)}"></span>' if label else ""
@@ -174,7 +194,7 @@ def figure(kind: str, label: str, caption: str, inner: str, css: str = "") -> st
     opening = f'<figure class="kr-float kr-{kind}{css}"{ident} data-kr-kind="{kind}" data-kr-title="{title}">'
     if kind == "tbl":
         return f"{opening}{caption_html}{inner}</figure>"
-    return f"{opening}{inner}{caption_html}</figure>"
+    return f"{opening}{inner}{caption_html}{after}</figure>"
 
 
 def _cell_figure(match: re.Match[str]) -> str:
@@ -238,3 +258,57 @@ def _target(match: re.Match[str]) -> str:
     ident, level, attrs = match.groups()
     attrs = re.sub(r'\sid="[^"]*"', "", attrs)
     return f'<h{level}{attrs} id="{ident}">'
+
+
+# ---- MyST's figure directive, a Markdown plugin ----------------------------------------------
+
+_DIRECTIVE_OPTION = re.compile(r"^:([\w-]+):[ \t]*(.*)$")
+
+
+def myst_figure(md: MarkdownIt) -> None:
+    """```` ```{figure} path ```` (and `:::{figure}` where a plugin reads colon fences): an
+    image with its caption, as MyST writes it (`:name:` or `:label:`, `:alt:`, `:width:`; the
+    body's first paragraph the caption, the rest a legend). Other fences render as before."""
+
+    def wrap(kind: str) -> None:
+        rules: dict[str, Any] = md.renderer.rules  # type: ignore[attr-defined]  # (RendererHTML's)
+        original = rules.get(kind)
+
+        def render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+            token = tokens[idx]
+            match = re.match(r"^\{figure\}\s*(.*)$", token.info.strip())
+            if match is None:
+                return (
+                    str(original(tokens, idx, options, env))
+                    if original
+                    else self.renderToken(tokens, idx, options, env)
+                )
+            return _figure_directive(md, match.group(1).strip(), token.content, env)
+
+        md.add_render_rule(kind, render)
+
+    wrap("fence")
+    if "colon_fence" in md.renderer.rules:  # type: ignore[attr-defined]
+        wrap("colon_fence")
+
+
+def _figure_directive(md: MarkdownIt, path: str, content: str, env: Any) -> str:
+    """The directive as a `<figure class="kr-myst-figure">` (the 'floats' pass numbers it)."""
+    lines = content.split("\n")
+    options: dict[str, str] = {}
+    while lines and (option := _DIRECTIVE_OPTION.match(lines[0].strip())):
+        options[option.group(1).lower()] = option.group(2).strip()
+        lines.pop(0)
+    parts = re.split(r"\n[ \t]*\n", "\n".join(lines).strip(), maxsplit=1)
+    caption = md.renderInline(parts[0], env) if parts[0] else ""
+    legend = f'<div class="legend">{md.render(parts[1], env)}</div>' if len(parts) > 1 else ""
+    label = options.get("name") or options.get("label") or ""
+    alt = options.get("alt") or plain(caption)
+    width = re.match(r"^(\d+)(?:px)?$", options.get("width", ""))
+    size = f' width="{width.group(1)}"' if width else ""
+    src = html.escape(md.normalizeLink(path))
+    ident = f' id="{html.escape(label)}"' if label else ""
+    image = f'<img src="{src}" alt="{html.escape(alt, quote=True)}"{size}>'
+    return (
+        f'<figure class="kr-myst-figure"{ident}>{image}<figcaption>{caption}</figcaption>{legend}</figure>\n'
+    )
