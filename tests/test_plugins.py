@@ -224,14 +224,18 @@ def test_a_second_registration_of_a_name_names_both_owners():
 def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
     registry = load_registry()
     assert registry.names("executor") == ["local", "dask"]
-    assert [p.name for p in registry.body_passes()] == ["repair", "images", "headings", "tables", "sanitize"]
+    assert [p.name for p in registry.body_passes()] == [
+        "repair", "images", "floats", "crossrefs", "citations", "headings", "tables", "sanitize",
+    ]  # fmt: skip
     assert [p.name for p in registry.page_passes()] == ["links", "root"]
     assert [p.name for p in registry.build_steps("render")] == ["pdf"]
     assert {"text/html", "application/vnd.plotly.v1+json", "application/vnd.vegalite.v5+json"} <= set(
         registry.names("renderer")
     )
     assert {"figure", "clip"} <= set(registry.filters()) and "tag_slug" in registry.contexts()
-    assert registry.names("markdown")[:2] == ["math", "tables"]
+    assert registry.names("markdown")[:2] == ["math", "tables"] and "myst_figure" in registry.names(
+        "markdown"
+    )
     assert all(owner is BUILTIN for _mime, _renderer, owner in registry.renderers_for({"text/html": ""}))
 
 
