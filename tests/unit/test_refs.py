@@ -3,12 +3,15 @@ options, numbering, citation syntax and formatting, what `check` reads in source
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from knowrepo.loader import load_registry
+from knowrepo.pipeline.render.assets import AssetStore
 from knowrepo.pipeline.render.citations import (
     Cite,
     cite_references,
@@ -26,6 +29,7 @@ from knowrepo.pipeline.render.dialect import dialect_changes
 from knowrepo.pipeline.render.floats import CellFloat, cell_float, cell_options, figure, make_floats
 from knowrepo.pipeline.render.htmltext import map_prose
 from knowrepo.pipeline.render.markdown import markdown_syntax, render_markdown
+from knowrepo.pipeline.render.prepare import NotebookPreparer
 from knowrepo.plugins import BodyContext
 
 from .helpers import error_line
@@ -267,3 +271,24 @@ def test_the_myst_figure_directive_is_a_numbered_figure_and_other_fences_stay_co
         '<div class="legend"><p>A legend.</p>\n</div></figure>'
     ) in out
     assert '<span class="n">x</span>' in out  # (a fence of another kind: highlighted code as before)
+
+
+def test_prepare_marks_captioned_outputs_and_never_a_marker_the_file_holds(tmp_path: Path) -> None:
+    """The float marker is knowrepo's to write: one in the notebook's own metadata goes."""
+    output = {
+        "output_type": "execute_result",
+        "data": {"text/plain": "1"},
+        "metadata": {},
+        "execution_count": 1,
+    }
+
+    def cell(source: str, metadata: dict) -> dict:
+        return {"cell_type": "code", "source": source, "metadata": metadata, "outputs": [output]}
+
+    forged = {"knowrepo_float": "--><img src=x onerror=alert(1)><!--"}
+    nb = {"cells": [cell("#| tbl-cap: Totals\nx", {}), cell("y", forged)], "metadata": {}}
+    preparer = NotebookPreparer(AssetStore(tmp_path), "", "show", "", registry=load_registry())
+    prepared, _images = preparer.prepare(nb)
+    first, second = prepared["cells"]
+    assert json.loads(html.unescape(first["metadata"]["knowrepo_float"]))["caption"] == "Totals"
+    assert first["source"] == "x" and "knowrepo_float" not in second["metadata"]

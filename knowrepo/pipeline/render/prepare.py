@@ -221,7 +221,8 @@ class NotebookPreparer:
     def _float(self, cell: dict[str, Any], options: dict[str, Any]) -> None:
         """A cell whose options caption its outputs: its images' alt text, and the float the
         template marks around them (the 'floats' body pass makes the figure)."""
-        spec = cell_float(options, cell.get("metadata", {}))
+        cell.setdefault("metadata", {}).pop("knowrepo_float", None)  # (knowrepo's to write, never the file's)
+        spec = cell_float(options, cell["metadata"])
         if spec is None or not cell.get("outputs"):
             return
         images = [
