@@ -292,3 +292,26 @@ def test_prepare_marks_captioned_outputs_and_never_a_marker_the_file_holds(tmp_p
     first, second = prepared["cells"]
     assert json.loads(html.unescape(first["metadata"]["knowrepo_float"]))["caption"] == "Totals"
     assert first["source"] == "x" and "knowrepo_float" not in second["metadata"]
+
+
+TINY_CSL = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Tiny numeric</title><id>tiny</id><category citation-format="numeric"/>
+    <updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation><layout prefix="[" suffix="]" delimiter=", "><text variable="citation-number"/></layout>
+  </citation>
+  <bibliography><layout suffix="."><text variable="citation-number" prefix="[" suffix="] "/>
+    <names variable="author"><name/></names><text variable="title" prefix=", "/></layout></bibliography>
+</style>
+"""
+
+
+def test_a_csl_style_of_the_repository_numbers_citations_in_the_order_they_are_read(tmp_path: Path) -> None:
+    (tmp_path / "refs.bib").write_text(BIB)
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "styles/tiny.csl").write_text(TINY_CSL)
+    (tmp_path / "r.md").write_text("---\nbibliography: refs.bib\ncsl: styles/tiny.csl\n---\n")
+    out = cite_references("<p>As @hyndman2021 said [@Box1976; @hyndman2021].</p>", _ctx(tmp_path))
+    text = re.sub("<[^>]+>", "", out)
+    assert "As Hyndman and Athanasopoulos [1] said [1, 2]." in text
+    assert "[1] Rob J. Hyndman, George Athanasopoulos, Forecasting: Principles and Practice." in text

@@ -39,7 +39,8 @@ DEFAULT_STYLE = "harvard-cite-them-right"  # the one style citeproc-py ships
 KEY = r"[\w][\w]*(?:[:.#$%&+?<>~/-][\w]+)*"
 _BRACKETED = re.compile(r"\[([^\[\]]*?@[^\[\]]*)\]")
 _ITEM = re.compile(rf"^\s*(?P<prefix>.*?)(?P<minus>-?)@(?P<key>{KEY})(?P<suffix>.*?)\s*$", re.S)
-_NARRATIVE = re.compile(rf"(?<![\w@.\-/])@({KEY})")
+_NARRATIVE = rf"(?<![\w@.\-/])@({KEY})"
+_CITATION = re.compile(rf"{_BRACKETED.pattern}|{_NARRATIVE}")  # bracketed (group 1) or narrative (2)
 _LOCATOR = re.compile(
     r"^,?\s*(?P<label>pp?\.|pages?|chap\.|chapters?|ch\.|sec\.|sections?|§|vol\.|fig\.|para\.|"
     r"n\.|l\.|ll\.)?\s*(?P<value>\d[\w\u2013\-–, ]*)$",
@@ -210,10 +211,10 @@ def cite_references(body: str, ctx: BodyContext) -> str:
     def scan(text: str) -> str:
         if "@" not in text:
             return text
-        text = _BRACKETED.sub(lambda m: _mark(m, found), text)
-        if "@" in text and known():
-            text = _NARRATIVE.sub(lambda m: _mark_narrative(m, found, known()), text)
-        return text
+        # (one walk for both kinds: the citations are numbered in the order they are read)
+        return _CITATION.sub(
+            lambda m: _mark(m, found) if m.group(1) is not None else _mark_narrative(m, found, known()), text
+        )
 
     body = map_prose(body, scan)
     if not found:
@@ -239,9 +240,9 @@ def _mark(match: re.Match[str], found: list[tuple[str, list[Cite] | Cite]]) -> s
 def _mark_narrative(
     match: re.Match[str], found: list[tuple[str, list[Cite] | Cite]], keys: dict[str, Any]
 ) -> str:
-    if match.group(1).lower() not in keys:
+    if match.group(2).lower() not in keys:
         return match.group(0)
-    found.append((match.group(0), Cite(match.group(1))))
+    found.append((match.group(0), Cite(match.group(2))))
     return _MARK.format(len(found) - 1)
 
 
