@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import run_knowrepo, write_notebook
+from conftest import run_knowrepo, serving, write_notebook
 
 REPORT = """---
 title: Findings
@@ -75,3 +75,20 @@ def test_a_list_after_a_line_of_text_is_a_list_on_the_page(repo: Path):
     for slug in ("nb", "steps"):  # a notebook's Markdown cell and a jupytext script's, alike
         page = BeautifulSoup((repo / f"_site/{slug}/index.html").read_text(), "html.parser")
         assert [li.get_text(strip=True) for li in page.select(".report-body li")] == ["load", "fit"], slug
+
+
+def test_task_lists_and_footnotes_pass_axe_in_light_and_dark(repo: Path, browser):
+    from test_browser import serious_violations
+
+    (repo / "reports/extras.md").write_text(
+        "# Extras\n\n- [x] done\n- [ ] open\n\nA claim[^1] and ~~struck~~ text.\n\n[^1]: Its source.\n"
+    )
+    run_knowrepo("build", str(repo))
+    with serving(repo / "_site") as base:
+        for scheme in ("light", "dark"):
+            context = browser.new_context(color_scheme=scheme)
+            tab = context.new_page()
+            tab.goto(base + "extras/")
+            assert tab.locator(".task-list-item-checkbox").count() == 2
+            assert serious_violations(tab) == [], scheme
+            context.close()

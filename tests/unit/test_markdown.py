@@ -150,3 +150,12 @@ def test_a_bare_environment_is_display_math_and_code_keeps_its_blank_lines():
 def test_a_formula_inside_an_environment_is_part_of_its_tex():
     html = render_markdown("\\begin{align}\nx &= \\text{share of $c_1$}\n\\end{align}\n")
     assert "KRMATH" not in html and html.count("<math") == 1 and "share of $c_1$" in html
+
+
+def test_footnotes_of_two_cells_have_ids_of_their_own():
+    one, two = (render_markdown(f"{word}[^1]\n\n[^1]: {word}.\n") for word in ("One", "Two"))
+    ids = [BeautifulSoup(html, "html.parser").select_one("section.footnotes li")["id"] for html in (one, two)]
+    assert (
+        ids[0] != ids[1] and render_markdown("One[^1]\n\n[^1]: One.\n") == one
+    )  # (the same text: the same ids)
+    assert BeautifulSoup(one, "html.parser").select_one("sup a")["href"] == "#" + ids[0]

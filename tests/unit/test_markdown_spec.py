@@ -4,7 +4,8 @@ examples, run through knowrepo's renderer as a report renders them, pass at 99% 
 
 HTML is compared as the spec's own tests compare it (spec_html.normalize_html), after undoing
 what knowrepo adds for presentation only, each named in `presented`: a code block's Pygments
-colours (its text is compared whole), a table's scrolling wrapper, a task list's classes, a
+colours (its text is compared whole), a table's scrolling wrapper, a task list's classes and
+its checkboxes' names for screen readers, a
 column's alignment as a style (text-align, as Python-Markdown wrote it and the theme reads it)
 rather than GFM's align="".
 
@@ -36,7 +37,9 @@ _HIGHLIGHTED = re.compile(r'<div class="highlight"><pre><span></span><code>(.*?)
 _SPAN = re.compile(r"</?span[^>]*>")
 _LANGUAGE = re.compile(r'<code class="language-[^"]*">')
 _TABLE = re.compile(r'<div class="table-scroll" tabindex="0">(<table>.*?</table>)</div>', re.S)
-_TASK_CLASS = re.compile(r' class="(?:task-list-item(?:-checkbox)?|contains-task-list)"')
+_TASK_CLASS = re.compile(
+    r' class="(?:task-list-item(?:-checkbox)?|contains-task-list)"| aria-label="(?:not )?done"'
+)
 _ALIGN = re.compile(r' style="text-align:(left|center|right)"')
 KNOWN = {"commonmark": {610, 613, 614}, "gfm": {628, 631, 653}}
 

@@ -14,6 +14,7 @@ build, and only the ones that render Markdown need them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -83,8 +84,19 @@ def strikethrough(md: MarkdownIt) -> None:
 
 
 def tasklists(md: MarkdownIt) -> None:
-    """`- [x] done` and `- [ ] to do`: a disabled checkbox, as GitHub shows it."""
+    """`- [x] done` and `- [ ] to do`: a disabled checkbox, as GitHub shows it, named for
+    screen readers (an input without a name fails axe's `label` rule)."""
     md.options["tasklists"] = True
+
+    def item(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        opened: str = self.renderToken(tokens, idx, options, env)
+        if not token.meta or "checked" not in token.meta:
+            return opened
+        state = ' checked="" aria-label="done"' if token.meta["checked"] else ' aria-label="not done"'
+        return opened + f'<input class="task-list-item-checkbox" disabled="" type="checkbox"{state}> '
+
+    md.add_render_rule("list_item_open", item)
 
 
 def autolinks(md: MarkdownIt) -> None:
@@ -101,6 +113,7 @@ def footnotes(md: MarkdownIt) -> None:
     from mdit_py_plugins.footnote import footnote_plugin  # (see the module's note)
 
     md.use(footnote_plugin, inline=False)
+    md.core.ruler.after("normalize", "footnote_ids", _footnote_ids)
 
     def caption(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         meta = tokens[idx].meta
@@ -108,6 +121,13 @@ def footnotes(md: MarkdownIt) -> None:
         return number + (f":{meta['subId']}" if meta.get("subId", 0) > 0 else "")
 
     md.add_render_rule("footnote_caption", caption)
+
+
+def _footnote_ids(state: StateCore) -> None:
+    """Footnote ids of their text's own (`fn-1a2b3c-1`): a notebook's cells are rendered one
+    by one, and two cells' `fn1` on one page would lead both references to the first."""
+    if "[^" in state.src and "docId" not in state.env:
+        state.env["docId"] = hashlib.sha1(state.src.encode(), usedforsecurity=False).hexdigest()[:6]
 
 
 # ---- fenced and indented code ----------------------------------------------------------------
