@@ -315,3 +315,8 @@ def test_a_csl_style_of_the_repository_numbers_citations_in_the_order_they_are_r
     text = re.sub("<[^>]+>", "", out)
     assert "As Hyndman and Athanasopoulos [1] said [1, 2]." in text
     assert "[1] Rob J. Hyndman, George Athanasopoulos, Forecasting: Principles and Practice." in text
+
+
+def test_an_id_is_read_within_its_own_heading_only(tmp_path: Path) -> None:
+    body = "<h2>A</h2><p>text</p><h2>B {#sec-b}</h2>"
+    assert make_floats(body, _ctx(tmp_path)) == '<h2>A</h2><p>text</p><h2 id="sec-b">B</h2>'

@@ -151,11 +151,15 @@ _TABLE_CAPTION = re.compile(
     r"(.*?)\s*(?:\{#(tbl-[^\s}]+)[^}]*\})?\s*(?:</p>|</dd>\s*</dl>)",
     re.S,
 )
+# (each part within its own element: `(?:(?!</x>).)*?` never runs on into the next one)
 _MYST_FIGURE = re.compile(
-    r'<figure class="kr-myst-figure"(?: id="([^"]*)")?>(.*?)<figcaption>(.*?)</figcaption>(.*?)</figure>',
+    r'<figure class="kr-myst-figure"(?: id="([^"]*)")?>((?:(?!</figure>).)*?)'
+    r"<figcaption>(.*?)</figcaption>((?:(?!</figure>).)*?)</figure>",
     re.S,
 )
-_HEADING_ID = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)\s*\{#([^\s}]+)[^}]*\}\s*</h\1>", re.S)
+_HEADING_ID = re.compile(
+    r"<h([1-6])((?:\s[^>]*)?)>((?:(?!</h[1-6]>).)*?)\s*\{#([^\s}]+)[^}]*\}\s*</h\1>", re.S
+)
 _TARGET = re.compile(r"<p>\(([^()\s<>]+)\)=</p>\s*<h([1-6])((?:\s[^>]*)?)>", re.S)
 
 
