@@ -320,3 +320,14 @@ def test_a_csl_style_of_the_repository_numbers_citations_in_the_order_they_are_r
 def test_an_id_is_read_within_its_own_heading_only(tmp_path: Path) -> None:
     body = "<h2>A</h2><p>text</p><h2>B {#sec-b}</h2>"
     assert make_floats(body, _ctx(tmp_path)) == '<h2>A</h2><p>text</p><h2 id="sec-b">B</h2>'
+
+
+def test_narrative_citations_of_an_organisation_or_of_no_author(tmp_path: Path) -> None:
+    (tmp_path / "refs.json").write_text(
+        '[{"id": "who", "type": "report", "author": [{"literal": "World Health Organization"}],'
+        ' "issued": {"date-parts": [[2020]]}, "title": "Report"},'
+        ' {"id": "anon", "type": "book", "title": "Anonymous"}]'
+    )
+    (tmp_path / "r.md").write_text("---\nbibliography: refs.json\n---\n")
+    text = re.sub("<[^>]+>", "", cite_references("<p>@who and @anon say.</p>", _ctx(tmp_path)))
+    assert text.startswith("World Health Organization (2020) and (Anonymous, no date) say.")

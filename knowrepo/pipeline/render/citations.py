@@ -219,7 +219,15 @@ def cite_references(body: str, ctx: BodyContext) -> str:
     body = map_prose(body, scan)
     if not found:
         return body
-    return _format(body, ctx, found, known(), meta)
+    try:
+        return _format(body, ctx, found, known(), meta)
+    except KnowrepoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - citeproc-py on an entry it cannot format: one line
+        raise KnowrepoError(
+            ctx.source,
+            f"citations could not be formatted: {type(exc).__name__}: {' '.join(str(exc).split())}",
+        ) from None
 
 
 def _quiet(line: str) -> None:
@@ -361,7 +369,7 @@ def _narrative(text: str, cite: Cite, bibliography: Any, style: Any, bare: bool)
     """`@key` as "Author (2021)", `[-@key]` as "(2021)", in an author-date style; in a numeric
     or note style, "Author [1]" (citeproc-py has no author-only form: names from the entry)."""
     reference = bibliography.source.get(cite.key.lower())
-    given = [getattr(n, "family", None) or getattr(n, "literal", "") for n in (reference.get("author") or [])]
+    given = [_part(n, "family") or _part(n, "literal") for n in (_part(reference, "author") or [])]
     names = [str(name) for name in given if name]
     author = (
         (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al.")
@@ -371,15 +379,23 @@ def _narrative(text: str, cite: Cite, bibliography: Any, style: Any, bare: bool)
     year = _year(reference)
     category = style.root.find("cs:info/cs:category[@citation-format]", style.root.nsmap)
     author_date = category is None or category.get("citation-format") == "author-date"
-    if not author_date:
+    if not author_date or not author:  # (no author to name: the citation as the style writes it)
         return text if bare or not author else f"{html.escape(author)} {text}"
     locator = f", {_locator_text(cite)}" if cite.locator else ""
     when = f"({year}{locator})"
-    return when if bare or not author else f"{html.escape(author)} {when}"
+    return when if bare else f"{html.escape(author)} {when}"
+
+
+def _part(record: Any, name: str) -> Any:
+    """A field of a citeproc record, or None (a missing one raises its VariableError)."""
+    try:
+        return record[name]
+    except Exception:  # noqa: BLE001 - citeproc's VariableError, KeyError: the field is not there
+        return None
 
 
 def _year(reference: Any) -> str:
-    issued = reference.get("issued")
+    issued = _part(reference, "issued")
     year = getattr(issued, "year", None) if issued is not None else None
     return str(year) if year else "n.d."
 
