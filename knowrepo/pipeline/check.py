@@ -207,7 +207,7 @@ def _references(root: Path, report: Report) -> list[Problem]:
         for number, cell in enumerate(cells, 1):  # (E205: options that are not YAML)
             if cell.get("cell_type") == "code" and (problem := cell_options(dict(cell))[1]):
                 problems.append(Problem(report.source, None, problem, number))
-    meta = front_matter(report.source, data)
+    meta = front_matter(report.source, data) if b"bibliography" in data else {}
     try:
         keys = read_sources(
             report.source, meta, lambda rel: (root / rel).read_bytes(),
