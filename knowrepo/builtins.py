@@ -26,7 +26,10 @@ from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import callouts as callout_syntax
 from knowrepo.pipeline.render import charts
+from knowrepo.pipeline.render.citations import cite_references
+from knowrepo.pipeline.render.crossref import resolve_references
 from knowrepo.pipeline.render.equations import number_equations
+from knowrepo.pipeline.render.floats import make_floats, myst_figure
 from knowrepo.pipeline.render.images import local_images
 from knowrepo.pipeline.render.job import ROOT_TOKEN
 from knowrepo.pipeline.render.markdown import SYNTAX, anchor_headings
@@ -79,6 +82,7 @@ def markdown(registry: Registry) -> None:
     for name, (extension, config) in SYNTAX.items():
         registry.add_markdown(name, extension, config)
     registry.add_markdown("mermaid", mermaid_plugin)  # after `highlight`: its fence rule wraps that one
+    registry.add_markdown("myst_figure", myst_figure)  # (after 'highlight': other fences stay code)
 
 
 def callouts(registry: Registry) -> None:
@@ -94,6 +98,9 @@ def passes(registry: Registry) -> None:
     """Over a rendered body (cached with it), then over a body as it goes on a page."""
     registry.add_body_pass("repair", _repair)
     registry.add_body_pass("images", local_images)
+    registry.add_body_pass("floats", make_floats)  # (before 'headings': it keeps their ids)
+    registry.add_body_pass("crossrefs", resolve_references)
+    registry.add_body_pass("citations", cite_references)  # (its References heading: in the contents)
     registry.add_body_pass("headings", _headings)
     registry.add_body_pass("equations", _equations)
     registry.add_body_pass("tables", _tables)

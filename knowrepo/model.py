@@ -87,7 +87,7 @@ class RenderedPage:
     excerpt: str  # the first paragraph as plain text: the card summary when none is given
     images: list[str]  # content-hashed asset file names, in page order
     thumbnail: str | None
-    deps: dict[str, str]  # local files the page read (relative images) -> content hash
+    deps: dict[str, str | None]  # local files the page read (relative images) -> content hash (None: missing)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

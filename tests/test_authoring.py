@@ -248,9 +248,7 @@ def test_files_that_are_not_reports_are_said_with_v(migrated: Path):
     assert "skipped reports/scripts/helpers.py: a Python file without '# %%' cells" in log
     assert "skipped reports/myst/analysis.Rmd: R Markdown" in log
     assert "skipped reports/_scratch.md: its name starts with '_'" in log
-    assert (
-        "reports/quarto/cohorts.ipynb: fields for other tools, ignored: bibliography, execute, format" in log
-    )
+    assert "reports/quarto/cohorts.ipynb: fields for other tools, ignored: execute, format" in log
     assert not (migrated / "_site/scripts/helpers").exists() and not (migrated / "_site/scratch").exists()
 
 

@@ -225,7 +225,8 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
     registry = load_registry()
     assert registry.names("executor") == ["local", "dask"]
     assert [p.name for p in registry.body_passes()] == [
-        "repair", "images", "headings", "equations", "tables", "diagrams", "sanitize",
+        "repair", "images", "floats", "crossrefs", "citations", "headings", "equations", "tables",
+        "diagrams", "sanitize",
     ]  # fmt: skip
     assert [p.name for p in registry.page_passes()] == ["links", "root"]
     assert [p.name for p in registry.build_steps("render")] == ["pdf"]
@@ -236,6 +237,7 @@ def test_every_built_in_part_is_registered_by_knowrepo_through_the_registry():
     syntax = registry.names("markdown")
     assert syntax[:2] == ["math", "tables"] and syntax.index("mermaid") == syntax.index("highlight") + 1
     assert syntax[-4:] == ["github-alerts", "mkdocs-admonitions", "myst-callouts", "quarto-callouts"]
+    assert "myst_figure" in syntax
     assert all(owner is BUILTIN for _mime, _renderer, owner in registry.renderers_for({"text/html": ""}))
 
 

@@ -24,9 +24,24 @@ from knowrepo.pipeline.execute.run import unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.frontmatter import split_markdown
 from knowrepo.pipeline.render.callouts import callout_changes
+from knowrepo.pipeline.render.citations import (
+    bibliography_paths,
+    citation_message,
+    front_matter,
+    load_style,
+    read_sources,
+    source_citations,
+)
+from knowrepo.pipeline.render.crossref import (
+    missing_label_message,
+    notebook_labels,
+    source_labels,
+    source_references,
+)
 from knowrepo.pipeline.render.dialect import dialect_changes
+from knowrepo.pipeline.render.floats import cell_options
 from knowrepo.pipeline.schedule import last_due
-from knowrepo.pipeline.textnotebook import is_text_notebook, read_notebook
+from knowrepo.pipeline.textnotebook import is_text_notebook, load_notebook, read_notebook
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.paths import outside_reason
@@ -96,6 +111,7 @@ def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
         except KnowrepoError as exc:
             problems.append(Problem(report.source, None, exc.message))
         problems += _links_and_images(root, report, sources)
+        problems += _references(root, report)
         problems += _dialect(root, report)
         if report.kind == "notebook":
             problems += _notebook(root, config, report, now)
@@ -175,6 +191,44 @@ def _links_and_images(root: Path, report: Report | _Source, sources: set[str]) -
             if reason:
                 line = offset + text[: match.start()].count("\n") if offset else None
                 problems.append(Problem(report.source, line, f"image '{target}' {reason}", cell))
+    return problems
+
+
+def _references(root: Path, report: Report) -> list[Problem]:
+    """Cross-references to labels the report does not define (E200), citations of keys its
+    bibliography lacks (E201), a bibliography or CSL style that is missing or does not parse
+    (E202, E203): what the 'crossrefs' and 'citations' passes find when the report renders."""
+    data = (root / report.source).read_bytes()
+    texts = _texts(root, report)
+    labels = set().union(*(source_labels(text) for _o, _c, text in texts))
+    problems = []
+    if report.kind == "notebook":  # (a text notebook's cells as jupytext reads them: its MyST options)
+        cells = load_notebook(root / report.source).get("cells", [])
+        labels |= notebook_labels({"cells": cells})
+        for number, cell in enumerate(cells, 1):  # (E205: options that are not YAML)
+            if cell.get("cell_type") == "code" and (problem := cell_options(dict(cell))[1]):
+                problems.append(Problem(report.source, None, problem, number))
+    meta = front_matter(report.source, data) if b"bibliography" in data else {}
+    try:
+        keys = read_sources(
+            report.source, meta, lambda rel: (root / rel).read_bytes(),
+            lambda line: problems.append(Problem(report.source, None, line.split(": ", 1)[1])),
+        )  # fmt: skip
+        if keys:
+            load_style(report.source, meta, lambda rel: (root / rel).read_bytes())
+    except KnowrepoError as exc:
+        problems.append(Problem(exc.path or report.source, None, exc.message))
+        keys = None
+    for offset, cell, text in texts:
+        for at, label in source_references(text):
+            if label not in labels:
+                line = offset + text[:at].count("\n") if offset else None
+                problems.append(Problem(report.source, line, missing_label_message(label, labels), cell))
+        for at, key in source_citations(text):
+            if keys is not None and key.lower() not in keys:
+                line = offset + text[:at].count("\n") if offset else None
+                where = "has no entry" if bibliography_paths(report.source, meta) else "names no bibliography"
+                problems.append(Problem(report.source, line, citation_message(key, where), cell))
     return problems
 
 

@@ -225,7 +225,7 @@ ALIASES = {
 }  # fmt: skip
 # Fields they have that knowrepo has no use for: accepted, and listed once with -v.
 IGNORED = {
-    "format", "execute", "jupyter", "editor", "toc", "toc-depth", "toc-title", "bibliography", "csl",
+    "format", "execute", "jupyter", "editor", "toc", "toc-depth", "toc-title",
     "lang", "engine", "freeze", "keep-ipynb", "number-sections", "title-block-banner", "abstract",
     "citation", "license", "filters", "crossref", "knitr", "reference-location", "code-fold",
     "code-tools", "output-file", "page-layout", "comments", "google-scholar", "appendix-style",
@@ -233,6 +233,9 @@ IGNORED = {
     "path", "allowed_groups", "id", "kp_version", "created_by", "updated_by", "stage",
     "jupytext", "kernelspec",
 }  # fmt: skip
+# Fields the registered body passes read from the front matter themselves (the 'citations'
+# pass: render/citations.py): accepted as they are.
+PASS_FIELDS = {"bibliography", "csl"}
 
 
 class FrontMatterProblems(KnowrepoError):
@@ -260,8 +263,8 @@ def parse_meta(path: str, yaml_text: str | None, first_line: int = 2) -> Meta:
         field = ALIASES.get(key, key)
         if field in values or (field != key and field in data):
             problems.append((lines.get(key), f"'{key}' and '{field}' say the same: keep one"))
-        elif key in IGNORED or field not in PARSERS:
-            if key not in IGNORED:
+        elif key in IGNORED or key in PASS_FIELDS or field not in PARSERS:
+            if key not in IGNORED and key not in PASS_FIELDS:
                 hint = did_you_mean(key, FIELDS | set(ALIASES))
                 fields = ", ".join(sorted(FIELDS))
                 problems.append(

@@ -226,7 +226,9 @@ def test_meta_survives_its_json_form():
 
 
 def test_ignored_fields_are_those_of_other_tools():
-    assert ignored_fields("title: x\nformat: html\nbibliography: refs.bib\n") == ["bibliography", "format"]
+    assert ignored_fields("title: x\nformat: html\nbibliography: refs.bib\n") == [
+        "format"
+    ]  # (read by citations)
     assert ignored_fields("title: [unclosed") == [] and ignored_fields(None) == []
 
 

@@ -26,7 +26,7 @@ Some ~~struck~~ text.
 Term
 : its definition
 
-## Heading {#mine}
+## Heading {: #mine}
 
 Results:
 | a | b |
@@ -51,7 +51,7 @@ def test_E180_each_shape_that_renders_otherwise_is_named_at_its_line():
         ("#Title", "`#Title` without a space was a heading, is now text (write `# Title`)"),
         ("Some ~~struck~~ text.", dialect.STRUCK),
         (": its definition", "`: definition` under a term was a definition list, is now text"),
-        ("## Heading {#mine}", "an attribute list {: ...} was applied to its block, is now text"),
+        ("## Heading {: #mine}", "an attribute list {: ...} was applied to its block, is now text"),
         ("| a | b |", dialect.TABLE),
         ("\\begin{aligned}", dialect.ENVIRONMENT),
         ("line one\\", dialect.BREAK),

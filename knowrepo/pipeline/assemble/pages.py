@@ -304,7 +304,16 @@ class ReportPages:
             "year": report.date[:4],
             "type": report.kind,
         }
-        key = key_of(self.digest, view.key, report.meta.to_json(), report.date, _plain(extra))
+        # (the files the body read: a body rendered again for an edited image or bibliography,
+        # under the same view key, is a new page)
+        key = key_of(
+            self.digest,
+            view.key,
+            sorted(body.deps.items()),
+            report.meta.to_json(),
+            report.date,
+            _plain(extra),
+        )
         if indexed and listed:
             self.searchable[path] = key
         if self.reuse(path, key):

@@ -46,6 +46,10 @@ _LINE_SHAPES = [
     (re.compile(r"\\$"), BREAK),
 ]
 
+# Quarto's ids that the 'floats' body pass reads (render/floats.py): a heading's `{#sec-x}`, an
+# image's `{#fig-x}`, a table caption's `: Caption {#tbl-x}`. They are no attribute lists.
+_FLOATS = re.compile(r"^ {0,3}#{1,6}\s.*\{#[^\s}]+[^}]*\}\s*$|\]\([^)]*\)\{#fig-|^ {0,3}:\s.*\{#tbl-")
+
 
 @functools.cache
 def _parser() -> MarkdownIt:
@@ -139,6 +143,8 @@ def _inline(token: Token, lines: list[str]) -> list[tuple[int, str]]:
         found.append((start + struck, STRUCK))
     for offset, line in enumerate(lines[token.map[0] : token.map[1]]):
         last = start + offset + 1 == token.map[1]
+        if _FLOATS.search(line):  # (read by the 'floats' body pass, as Quarto reads it)
+            continue
         for pattern, shape in _LINE_SHAPES:
             if pattern.search(line) and not (shape is BREAK and last):
                 found.append((start + offset, shape))

@@ -228,7 +228,7 @@ def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[s
     (page, warnings). Raises KnowrepoError naming the file on failure."""
     pause_point("render", Path(job.root) / ".knowrepo")
     store = AssetStore(Path(job.assets_dir))
-    deps: dict[str, str] = {}
+    deps: dict[str, str | None] = {}
     warnings: list[str] = []
     try:
         with (
@@ -261,7 +261,7 @@ def render_job(job: RenderJob, registry: Registry) -> tuple[RenderedPage, list[s
 
 
 def _body_context(
-    job: RenderJob, store: AssetStore, images: list[str], deps: dict[str, str], warnings: list[str]
+    job: RenderJob, store: AssetStore, images: list[str], deps: dict[str, str | None], warnings: list[str]
 ) -> BodyContext:
     """What the body passes get: the report, and its asset store and files as they record them."""
 
@@ -271,7 +271,11 @@ def _body_context(
         return ASSET_PREFIX + name
 
     def read(rel: str) -> bytes:
-        raw = (Path(job.root) / rel).read_bytes()
+        try:
+            raw = (Path(job.root) / rel).read_bytes()
+        except OSError:
+            deps[rel] = None  # (a file that is missing now: its coming re-renders the body)
+            raise
         deps[rel] = content_hash(raw)
         return raw
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from knowrepo.pipeline.frontmatter import notebook_front_matter
 from knowrepo.pipeline.render.assets import IMAGE_TYPES, AssetStore, png_size
+from knowrepo.pipeline.render.floats import cell_float, cell_options, float_marker
+from knowrepo.pipeline.render.markdown import render_markdown
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.outputs import cap_output, json_mime, static_outputs
 from knowrepo.pipeline.render.sanitize import clean_html, clean_svg
 from knowrepo.pipeline.render.widgets import saved_widgets
 from knowrepo.plugins import Registry, RenderContext
-from knowrepo.support.yamltext import YamlProblem, load_yaml
 
 MAX_DEPTH = 2  # outputs a renderer shows in an output's place, and theirs: no deeper (no loops)
 _DEFAULT_REPR = re.compile(r"^<(Figure|matplotlib|Axes|IPython)\b.*>$", re.S)
@@ -38,26 +39,8 @@ def _rejoin(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-_OPTION = re.compile(r"^#\|\s?(.*)$")
-
-
-def apply_cell_options(cell: dict[str, Any]) -> set[str]:
-    """Quarto's cell options (`#| echo: false` lines at the top of a code cell) as knowrepo's
-    cell tags; the option lines leave the shown code."""
-    lines = _text(cell.get("source")).split("\n")
-    options = []
-    while lines and (match := _OPTION.match(lines[0])):
-        options.append(match.group(1))
-        lines.pop(0)
-    if not options:
-        return set()
-    cell["source"] = "\n".join(lines)
-    try:
-        values = load_yaml("\n".join(options)) or {}
-    except YamlProblem:
-        return set()
-    if not isinstance(values, dict):
-        return set()
+def option_tags(values: dict[str, Any]) -> set[str]:
+    """Quarto's cell options as knowrepo's cell tags."""
     tags = {str(t) for t in values.get("tags") or [] if isinstance(values.get("tags"), list)}
     false = (False, "false")
     if values.get("include") in false:
@@ -69,6 +52,14 @@ def apply_cell_options(cell: dict[str, Any]) -> set[str]:
     if values.get("code-fold") in (True, "true", "show"):
         tags.add("hide-input")
     return tags
+
+
+def _inline(fragment: str) -> str:
+    """A one-paragraph Markdown rendering without its <p>: a caption's inline markup."""
+    fragment = fragment.strip()
+    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
+        return fragment[3:-4]
+    return fragment
 
 
 def _pixels(value: Any) -> int | None:
@@ -174,8 +165,12 @@ class NotebookPreparer:
         for index, cell in enumerate(nb.get("cells", [])):
             self.cell = index + 1
             tags = set(cell.get("metadata", {}).get("tags", []))
+            options: dict[str, Any] = {}
             if cell.get("cell_type") == "code":
-                tags |= apply_cell_options(cell)
+                options, problem = cell_options(cell)
+                if problem:
+                    self.warnings.append(f"{self.source}: cell {self.cell}: {problem}")
+                tags |= option_tags(options)
             if index == fm_index or "remove-cell" in tags:
                 continue
             if "injected-parameters" in tags:  # shown as the values this run used
@@ -188,6 +183,7 @@ class NotebookPreparer:
                 cell.setdefault("metadata", {})["knowrepo_cell"] = self.cell  # (its warnings name it)
             elif kind == "code":
                 images += self._code_cell(cell, tags)
+                self._float(cell, options)
                 if not _text(cell.get("source")).strip() and not cell["outputs"]:
                     continue
             cells.append(cell)
@@ -222,6 +218,26 @@ class NotebookPreparer:
         self.found = []
         cell["outputs"] = [shown for output in cell.get("outputs", []) for shown in self._shown(output)]
         return self.found
+
+    def _float(self, cell: dict[str, Any], options: dict[str, Any]) -> None:
+        """A cell whose options caption its outputs: its images' alt text, and the float the
+        template marks around them (the 'floats' body pass makes the figure)."""
+        cell.setdefault("metadata", {}).pop("knowrepo_float", None)  # (knowrepo's to write, never the file's)
+        spec = cell_float(options, cell["metadata"])
+        if spec is None or not cell.get("outputs"):
+            return
+        images = [
+            o["metadata"]["knowrepo"]
+            for o in cell["outputs"]
+            if "alt" in o.get("metadata", {}).get("knowrepo", {})
+        ]
+        for index, image in enumerate(images):
+            alt = spec.alt[min(index, len(spec.alt) - 1)] if spec.alt else ""
+            sub = spec.subcaptions[index] if index < len(spec.subcaptions) else ""
+            image["alt"] = alt or " ".join(part for part in (spec.caption, sub) if part) or image["alt"]
+        caption = _inline(render_markdown(spec.caption, self.sanitize)) if spec.caption else ""
+        subs = [_inline(render_markdown(text, self.sanitize)) for text in spec.subcaptions]
+        cell["metadata"]["knowrepo_float"] = float_marker(spec, caption, subs)
 
     def _shown(self, output: dict[str, Any], depth: int = 0) -> list[dict[str, Any]]:
         """What an output shows: the first registered renderer of a MIME type it holds that
