@@ -87,7 +87,7 @@ def test_folded_code_and_links_between_reports(example_site: Path):
     assert "../../product/churn-analysis/" in [a["href"] for a in guide.select(".report-body a")]
     assert "an AOV of $85 in one month and $90" in guide.get_text()
     assert guide.select_one(".report-body table th").get_text() == "Metric"
-    assert guide.select(".footnote li")
+    assert guide.select("section.footnotes li.footnote-item")
 
 
 def test_tag_and_author_pages(example_site: Path):

@@ -531,10 +531,13 @@ def test_E117_every_light_dark_colour_has_a_light_fallback():
     uses = [d for d in declarations if "light-dark(" in d[2] and not d[3].startswith("not")]
     assert len(uses) > 40
     fallbacks = {(d[1], d[2]) for d in declarations if d[3].startswith("not (color: light-dark(")}
+    fallbacks_by_rule = {(d[0], d[1], d[2]) for d in declarations if d[3].startswith("not (color: light-dark(")}
     for rule, name, value, _at in uses:
         light = re.sub(r"light-dark\(((?:[^(),]|\([^()]*\))*),(?:[^(),]|\([^()]*\))*\)", r"\1", value).strip()
-        if name.startswith("--"):
+        if name.startswith("--") and rule.startswith(":root"):
             assert (name, light) in fallbacks, (rule, name)
+        elif name.startswith("--"):  # a property set per element (a callout's kind) falls back there
+            assert (rule, name, light) in fallbacks_by_rule, (rule, name)
         else:
             before = [d for d in declarations if d[0] == rule and d[1] == name]
             assert before[0][2] == light, (rule, name)
