@@ -170,3 +170,24 @@ def test_formulas_in_a_myst_directive_body_are_math_but_code_directives_stay_cod
         html = render_markdown(text)
     assert 'alttext="x^2"' in html and "$x^2$" not in html
     assert "$a$ and $b$" in html and 'alttext="a"' not in html
+
+
+def test_adversarial_markdown_renders_in_linear_time():
+    """20 kB of backticks took minutes (the code-span part of syntax.MATH was cubic); unclosed
+    `\\(`, `\\[`, fences and `\\begin{x}` lines were quadratic. Each 100 kB text now renders
+    in well under a second's regex work (the budget is the Markdown parser's)."""
+    import time
+
+    texts = ["`" * 100_000, "\\(" * 50_000, "\\[" * 50_000, "```x\n" * 20_000, "\\begin{a}\n" * 10_000]
+    for text in texts:
+        started = time.perf_counter()
+        render_markdown(text)
+        assert time.perf_counter() - started < 5, text[:12]
+
+
+def test_code_spans_fences_and_bracket_formulas_keep_their_meaning():
+    html = render_markdown("``a`$x$`b`` and $y$\n\n\\[ a \\\\[2pt] b \\]\n")
+    assert "<code>a`$x$`b</code>" in html and 'alttext="y"' in html
+    assert html.count("<math") == 2 and "a \\\\[2pt] b</span>" in html
+    unclosed = render_markdown("```\n$a$ is code to the end, as CommonMark reads it\n")
+    assert "<math" not in unclosed and "$a$" in unclosed
