@@ -131,7 +131,14 @@ def test_github_s_extensions_render_as_github_shows_them():
 
 def test_raw_inputs_are_inert_checkboxes_and_script_links_lead_nowhere():
     html = render_markdown('<input type="text" value="x"> [a](javascript:alert(1))\n', sanitize=True)
-    assert '<input type="checkbox">' in html and 'href=""' in html and "javascript" not in html
+    assert '<input type="checkbox" disabled="">' in html and 'href=""' in html and "javascript" not in html
+
+
+def test_an_input_without_a_type_is_no_text_field():
+    """`<input>` (no type: a text field) passed the sanitizer as it was: a field on the page
+    asking the reader for anything. Every raw input is a disabled checkbox."""
+    html = render_markdown("<input>\n\nText <input placeholder=password>\n", sanitize=True)
+    assert html.count('<input type="checkbox" disabled="">') == 2 and "placeholder" not in html
 
 
 def test_a_formula_is_never_read_as_markdown_and_its_source_stays_where_no_math_goes():
@@ -170,3 +177,25 @@ def test_formulas_in_a_myst_directive_body_are_math_but_code_directives_stay_cod
         html = render_markdown(text)
     assert 'alttext="x^2"' in html and "$x^2$" not in html
     assert "$a$ and $b$" in html and 'alttext="a"' not in html
+
+
+def test_adversarial_markdown_renders_in_linear_time():
+    """20 kB of backticks took minutes (the code-span part of syntax.MATH was cubic); unclosed
+    `\\(`, `\\[`, fences, `\\begin{x}` lines and `<` in raw HTML were quadratic (each of these
+    50 kB texts took from seconds to hours); now each renders in well under a second."""
+    import time
+
+    texts = ["`" * 50_000, "\\(" * 25_000, "\\[" * 25_000, "```x\n" * 10_000, "\\begin{a}\n" * 5_000]
+    texts.append("<div>\n" + "<" * 50_000 + " $x$\n")  # (raw HTML around a formula: 20 kB took 20 s)
+    for text in texts:
+        started = time.perf_counter()
+        render_markdown(text)
+        assert time.perf_counter() - started < 5, text[:12]
+
+
+def test_code_spans_fences_and_bracket_formulas_keep_their_meaning():
+    html = render_markdown("``a`$x$`b`` and $y$\n\n\\[ a \\\\[2pt] b \\]\n")
+    assert "<code>a`$x$`b</code>" in html and 'alttext="y"' in html
+    assert html.count("<math") == 2 and "a \\\\[2pt] b</span>" in html
+    unclosed = render_markdown("```\n$a$ is code to the end, as CommonMark reads it\n")
+    assert "<math" not in unclosed and "$a$" in unclosed

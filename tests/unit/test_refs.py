@@ -273,6 +273,16 @@ def test_the_myst_figure_directive_is_a_numbered_figure_and_other_fences_stay_co
     assert '<span class="n">x</span>' in out  # (a fence of another kind: highlighted code as before)
 
 
+def test_a_myst_figure_on_a_page_with_footnotes_lists_them_once_at_the_end() -> None:
+    """The directive's caption and legend were parsed with the page's footnotes: each listed
+    them all again, inside the figure (and twice as many `id`s)."""
+    text = "A note[^n].\n\n```{figure} plot.png\nThe caption.\n\nA legend.\n```\n\n[^n]: The note.\n"
+    with markdown_syntax(load_registry()):
+        rendered = render_markdown(text, sanitize=True)
+    assert rendered.count('class="footnotes"') == 1
+    assert rendered.index("</figure>") < rendered.index("footnotes")
+
+
 def test_prepare_marks_captioned_outputs_and_never_a_marker_the_file_holds(tmp_path: Path) -> None:
     """The float marker is knowrepo's to write: one in the notebook's own metadata goes."""
     output = {

@@ -14,6 +14,7 @@ apart, `#Title`, `~~struck~~`, task lists, a bare `\\begin{env}`, and what Pytho
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import TYPE_CHECKING
 
@@ -78,8 +79,9 @@ def _masked(text: str) -> tuple[str, list[int]]:
     """The text with each formula blanked (its lines kept, so that line numbers hold), and the
     lines where a bare \\begin{env} starts."""
     masked = syntax.MATH.sub(_formula, text)
-    environments = [masked[: m.start()].count("\n") for m in syntax.ENVIRONMENT.finditer(masked)]
-    return syntax.ENVIRONMENT.sub(_blank, masked), environments
+    starts = [m.start() for m in syntax.environments(masked)]
+    lines = [masked.count("\n", previous, start) for previous, start in itertools.pairwise([0, *starts])]
+    return syntax.replace_environments(masked, _blank), list(itertools.accumulate(lines))
 
 
 def dialect_changes(text: str) -> list[tuple[int, str]]:

@@ -304,6 +304,8 @@ def _figure_directive(md: MarkdownIt, path: str, content: str, env: Any) -> str:
         options[option.group(1).lower()] = option.group(2).strip()
         lines.pop(0)
     parts = re.split(r"\n[ \t]*\n", "\n".join(lines).strip(), maxsplit=1)
+    # (without the page's footnotes: a parse with them lists them all again, in the caption)
+    env = {key: value for key, value in env.items() if key != "footnotes"}
     caption = md.renderInline(parts[0], env) if parts[0] else ""
     legend = f'<div class="legend">{md.render(parts[1], env)}</div>' if len(parts) > 1 else ""
     label = options.get("name") or options.get("label") or ""

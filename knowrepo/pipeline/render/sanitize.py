@@ -71,8 +71,6 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
         return value if tag == "img" and name == "src" and DATA_IMAGE.match(value.strip()) else None
     if name == "style":
         return clean_declarations(value) or None
-    if tag == "input" and name == "type":
-        return "checkbox"  # (no text field, no button: a task list's box is all Markdown makes)
     return value
 
 
@@ -113,6 +111,7 @@ def _clean(
         generic_attribute_prefixes={"aria-"},
         link_rel=None,
         strip_comments=True,
+        set_tag_attribute_values=_SET_ATTRIBUTES if "input" in tags else None,
     )
     if "<style" not in cleaned:
         return cleaned
@@ -167,8 +166,13 @@ _BODY_ATTRIBUTES = {
     "*": _ATTRIBUTES["*"] | {"tabindex", "data-pagefind-ignore", "data-pagefind-body", "aria-hidden"},
     "div": _ATTRIBUTES.get("div", set()) | {"data-figure"},  # a Plotly figure's JSON (site.js checks it)
     "img": _ATTRIBUTES["img"] | {"width", "height"},
-    "input": {"type", "checked", "disabled"},  # a task list's checkbox (made a checkbox by _filter_attribute)
+    "input": {"type", "checked", "disabled"},  # a task list's checkbox (see _SET_ATTRIBUTES)
 }
+
+
+# Every <input> a disabled checkbox, a task list's box (all Markdown makes): an <input> with no
+# type, or type="text", would be a text field on the page asking the reader for anything.
+_SET_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": ""}}
 
 
 def clean_prose(fragment: str) -> str:

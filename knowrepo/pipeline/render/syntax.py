@@ -17,7 +17,7 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,21 +31,30 @@ if TYPE_CHECKING:
 # stay text, since a closing $ is never followed by a digit, nor an opening one ($10. Then
 # $x$); never escaped, nor part of a word ("US$"). Inline math may run over a line break (a
 # matrix written over lines), never over a blank line.
+#
+# Each part runs in time linear in the text, whatever its author wrote (20 kB of backticks or of
+# `\(` took minutes): a code span opens and closes on whole runs of backticks (as CommonMark's
+# do); a fence never closed runs to the end (as CommonMark's does; a line like ```x``` is no
+# fence, but code); `\(` and `\[` formulas never hold another opening of their own kind (a
+# backslash and what it escapes are read as a pair, so `\\[2pt]` inside one is no opening).
 MATH = re.compile(
-    r"(?P<fence>^[ \t]*(?P<f>```|~~~).*?^[ \t]*(?P=f)[ \t]*$)"
-    r"|(?P<code>(?P<ticks>`+).+?(?P=ticks))"
+    r"(?P<fence>^[ \t]*(?P<f>```(?![^\n]*`)|~~~).*?(?:^[ \t]*(?P=f)[ \t]*$|\Z))"
+    r"|(?P<code>(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))"
     r"|(?P<link>\]\((?:\\.|[^\\()\s])*\))"  # `](url)`: `\(` in it is an escaped bracket
     r"|\$\$(?P<display>.+?)\$\$"
-    r"|\\\[(?P<display2>.+?)\\\]"
-    r"|\\\((?P<inline2>.+?)\\\)"
+    r"|\\\[(?P<display2>(?:[^\\]|\\[^\[])+?)\\\]"
+    r"|\\\((?P<inline2>(?:[^\\]|\\[^(])+?)\\\)"
     r"|(?P<dollar>\\\$)"  # an escaped dollar: a dollar sign (CommonMark's escape), never math
     r"|(?<![\\$\w])\$(?!\d)(?P<inline>(?=[^$]*?[^\s$])(?:[^$\n]|\n(?![ \t]*\n))+?)(?<!\\)\$(?!\d)",
     re.S | re.M,
 )
 # An environment alone in its paragraph, as Jupyter's MathJax typesets it without delimiters.
 ENVIRONMENT = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}.*?\\end\{\1\}[ \t]*$", re.S | re.M)  # (on one line too)
-# A tag of raw HTML, its quoted attribute values whole.
-_TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
+_BEGIN = re.compile(r"^\\begin\{([a-zA-Z]+\*?)\}", re.M)
+_END = re.compile(r"\\end\{([a-zA-Z]+\*?)\}[ \t]*$", re.M)
+# A tag of raw HTML, its quoted attribute values whole; no `<` outside them (20 kB of `<` in a
+# block of raw HTML took 20 s, each `<` scanning the rest of the block for a `>`).
+_TAG = re.compile(r'<(?:[^<>"\']|"[^"]*"|\'[^\']*\')*>')
 _MATH_ENV = "knowrepo_math"  # the key of the formulas in markdown-it's env
 _DIRECTIVE = re.compile(r"^[ \t]*(?:```|~~~)\{([\w-]+)\}")  # a MyST directive's fence: ```{note}
 _NOT_PROSE = {"code", "code-block", "code-cell", "sourcecode", "literalinclude", "math", "mermaid",
@@ -205,6 +214,30 @@ def math(md: MarkdownIt, *, render: MathRender) -> None:
     md.add_render_rule("math_inline", math_inline)
 
 
+def environments(text: str) -> Iterator[re.Match[str]]:
+    """ENVIRONMENT's matches in `text`, as finditer finds them, in time linear in the text: a
+    `\\begin{x}` is tried only if an `\\end{x}` ends a line after it (5,000 lines of
+    `\\begin{a}` never closed took seconds, each scanning the rest of the text)."""
+    last_end = {match.group(1): match.start() for match in _END.finditer(text)}
+    at = 0
+    while begin := _BEGIN.search(text, at):
+        at = begin.end()
+        if last_end.get(begin.group(1), -1) > begin.start():
+            found = ENVIRONMENT.match(text, begin.start())
+            assert found is not None  # (an \end{x} ends a line after it: the lazy match finds it)
+            yield found
+            at = found.end()
+
+
+def replace_environments(text: str, replace: Callable[[re.Match[str]], str]) -> str:
+    """`text` with each of ENVIRONMENT's matches replaced, as ENVIRONMENT.sub would."""
+    out, at = [], 0
+    for match in environments(text):
+        out += [text[at : match.start()], replace(match)]
+        at = match.end()
+    return "".join(out) + text[at:]
+
+
 def _lift(state: StateCore) -> None:
     """Each formula in the source replaced by a placeholder that no author can have written
     (a random token per render: one in an attribute would otherwise become markup)."""
@@ -236,7 +269,7 @@ def _lift(state: StateCore) -> None:
 
     lifted = MATH.sub(protect, state.src)
     if "\\begin{" in lifted:
-        lifted = ENVIRONMENT.sub(environment, lifted)
+        lifted = replace_environments(lifted, environment)
     if formulas:
         state.src = lifted
         state.env[_MATH_ENV] = (placeholder, formulas)
