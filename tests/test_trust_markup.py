@@ -530,8 +530,8 @@ def test_E117_every_light_dark_colour_has_a_light_fallback():
     declarations = _light_dark_declarations()
     uses = [d for d in declarations if "light-dark(" in d[2] and not d[3].startswith("not")]
     assert len(uses) > 40
-    fallbacks = {(d[1], d[2]) for d in declarations if d[3].startswith("not (color: light-dark(")}
-    fallbacks_by_rule = {(d[0], d[1], d[2]) for d in declarations if d[3].startswith("not (color: light-dark(")}
+    fallbacks_by_rule = {d[:3] for d in declarations if d[3].startswith("not (color: light-dark(")}
+    fallbacks = {(name, value) for _rule, name, value in fallbacks_by_rule}
     for rule, name, value, _at in uses:
         light = re.sub(r"light-dark\(((?:[^(),]|\([^()]*\))*),(?:[^(),]|\([^()]*\))*\)", r"\1", value).strip()
         if name.startswith("--") and rule.startswith(":root"):
