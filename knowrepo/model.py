@@ -159,6 +159,7 @@ class Run:
     metrics: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started: build, run, --from
     inputs: dict[str, str] = field(default_factory=dict)  # the declared input files it read -> hash
+    period: str = ""  # the period its data covers ("2026-11", "2026-11-02", "2026-Q3"), if it says
 
     @property
     def ok(self) -> bool:
@@ -208,6 +209,7 @@ class Run:
             "metrics": self.metrics,
             "origin": self.origin,
             "inputs": self.inputs,
+            "period": self.period,
         }
 
     @classmethod
@@ -235,6 +237,7 @@ class Run:
             metrics=dict(data.get("metrics") or {}),
             origin=dict(data.get("origin") or {}),
             inputs=dict(data.get("inputs") or {}),
+            period=str(data.get("period") or ""),
         )
 
 

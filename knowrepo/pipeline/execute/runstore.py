@@ -149,6 +149,7 @@ RUN_FIELDS: dict[str, Check] = {
     "metrics": (lambda v: isinstance(v, dict), "an object"),
     "origin": (lambda v: isinstance(v, dict), "an object"),
     "inputs": (_inputs, "an object of relative file paths to their hashes"),
+    "period": (lambda v: isinstance(v, str) and len(v) <= 40, "text of at most 40 characters"),
 }
 ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
     "by": _TEXT,
