@@ -113,6 +113,8 @@ def _clean(
         strip_comments=True,
         set_tag_attribute_values=_SET_ATTRIBUTES if "input" in tags else None,
     )
+    if "<input" in cleaned:
+        cleaned = _INPUT.sub(_checkbox, cleaned)
     if "<style" not in cleaned:
         return cleaned
 
@@ -173,6 +175,14 @@ _BODY_ATTRIBUTES = {
 # Every <input> a disabled checkbox, a task list's box (all Markdown makes): an <input> with no
 # type, or type="text", would be a text field on the page asking the reader for anything.
 _SET_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": ""}}
+# nh3 writes an element's attributes in no fixed order (a hash map): each <input> is written
+# again in one order, so that a page's bytes, and the caches keyed on them, stay the same.
+_INPUT = re.compile(r"<input\b[^>]*>")
+
+
+def _checkbox(match: re.Match[str]) -> str:
+    checked = ' checked=""' if "checked" in match.group(0) else ""  # (its only other attributes)
+    return f'<input type="checkbox" disabled=""{checked}>'
 
 
 def clean_prose(fragment: str) -> str:
