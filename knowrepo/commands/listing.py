@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
-from knowrepo.support.tables import aligned
+from knowrepo.support.columns import aligned
 
 if TYPE_CHECKING:
     pass

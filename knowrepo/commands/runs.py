@@ -10,7 +10,7 @@ import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
 from knowrepo.loader import load_registry
-from knowrepo.support.tables import aligned
+from knowrepo.support.columns import aligned
 
 if TYPE_CHECKING:
     from knowrepo.model import Run
