@@ -142,6 +142,10 @@ def test_E270_E271_E272_a_name_that_names_nothing_says_what_was_meant(repo: Path
     assert error_lines(proc.stderr) == [
         f"error: {repo / 'runs'}: no run with id {typo} (did you mean '{run_id}'?)"
     ]
+    proc = run_knowrepo("pdf", "sales", "--run", run_id[:15], "-o", str(repo / "pdf"), cwd=repo, check=False)
+    assert error_lines(proc.stderr) == [
+        f"error: reports/sales.py: no run {run_id[:15]} of this report (did you mean '{run_id}'?)"
+    ]
     assert run_ids(repo) == before  # no kernel started
 
 
