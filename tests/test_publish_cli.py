@@ -7,6 +7,7 @@ kernel run."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -166,16 +167,22 @@ def test_E274_every_fault_of_knowrepo_toml_is_a_line_naming_the_file_and_the_key
     (root / "reports/a.md").write_text("# A\n")
     (root / "knowrepo.toml").write_text('[site]\ntitle = "T"\ncode = "folded"\n[execute]\ntimout = 5\n')
     config = (root / "knowrepo.toml").resolve()
-    for command in ("build", "check"):
-        proc = run_knowrepo(command, cwd=root, check=False)
-        lines = error_lines(proc.stderr)
-        assert proc.returncode == 1 and len(lines) == 2, (command, proc.stderr)
-        assert lines[0] == f"error: {config}: [site] code must be one of show, fold, hide, not 'folded'"
-        assert lines[1].startswith(
-            f"error: {config}: unknown key in [execute] 'timout' (did you mean 'timeout'?)"
-        )
-        assert "Traceback" not in proc.stderr
-    assert not (root / "_site").exists()
+    code = "[site] code must be one of show, fold, hide, not 'folded'"
+    key = "unknown key in [execute] 'timout' (did you mean 'timeout'?); valid: "
+    built = run_knowrepo("build", cwd=root, check=False)
+    lines = error_lines(built.stderr)
+    assert built.returncode == 1 and len(lines) == 2, built.stderr
+    assert lines[0] == f"error: {config}: {code}" and lines[1].startswith(f"error: {config}: {key}")
+    assert not (root / "_site").exists() and "Traceback" not in built.stderr
+    checked = run_knowrepo("check", cwd=root, check=False)  # (as it lists a front matter's faults)
+    lines = checked.stdout.splitlines()
+    assert checked.returncode == 1 and len(lines) == 2, checked.stdout + checked.stderr
+    assert lines[0] == f"knowrepo.toml: {code}" and lines[1].startswith(f"knowrepo.toml: {key}")
+    problems = json.loads(run_knowrepo("check", "--json", cwd=root, check=False).stdout)["problems"]
+    assert [(p["path"], p["message"][:20]) for p in problems] == [
+        ("knowrepo.toml", code[:20]),
+        ("knowrepo.toml", key[:20]),
+    ]
 
 
 def test_E275_one_author_per_person_on_cards_pages_author_pages_and_the_search_filter(repo: Path):
