@@ -7,6 +7,7 @@ A page's key hashes everything it shows; when the published page has that key, i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import shlex
 from collections.abc import Callable
@@ -151,7 +152,7 @@ class ReportPages:
             )
         return replace(card, source_kind=self._kind.card)
 
-    @property
+    @functools.cached_property  # (a MyST notebook's header is read once, not once per run page)
     def _kind(self) -> SourceKind:
         """What the source is (a notebook, a percent script, a MyST notebook...), as shown."""
         return SOURCE_KINDS[source_kind_of(self.ctx.config.root, self.report.source, self.report.kind)]
