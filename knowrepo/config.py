@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from knowrepo.errors import KnowrepoError, unknown_key_error
+from knowrepo.errors import KnowrepoError, Problems, unknown_key_error
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.caches import Caches
 from knowrepo.support.text import read_text
@@ -345,47 +345,68 @@ def parse_config(
     except tomllib.TOMLDecodeError as exc:
         raise KnowrepoError(path, f"invalid TOML: {exc}") from None
     sections: dict[str, Any] = {}  # (section name -> its dataclass, as Config takes them)
+    problems: list[str] = []  # (every fault of the file, as `check` finds a front matter's)
     for name, body in data.items():
         if name not in OPTIONS:
-            raise unknown_key_error(path, "section", name, set(OPTIONS))
-        if not isinstance(body, dict):
-            raise KnowrepoError(path, f"'{name}' must be a [{name}] table")
-        sections[name] = SECTIONS[name](**_read_section(path, name, body, load_registry))
-    _check_sender(path, sections.get("email"))
-    sections["theme"] = _theme_name(path, data, sections.get("theme", ThemeConfig()))
+            problems.append(unknown_key_error(path, "section", name, set(OPTIONS)).message)
+        elif not isinstance(body, dict):
+            problems.append(f"'{name}' must be a [{name}] table")
+        else:
+            values = _read_section(path, name, body, load_registry, problems)
+            sections[name] = SECTIONS[name](**values)
+    for check in (_check_sender, _theme_name):
+        try:
+            sections = check(path, data, sections)
+        except KnowrepoError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise Problems(path, problems)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return Config(root=root, digest=digest, **sections)
 
 
 def _read_section(
-    path: Path, name: str, body: dict[str, object], load_registry: LoadRegistry | None
+    path: Path, name: str, body: dict[str, object], load_registry: LoadRegistry | None, problems: list[str]
 ) -> dict[str, Value]:
-    """A section's table, each key known and each value checked by its declaration."""
+    """A section's table, each key known and each value checked by its declaration; what is
+    wrong goes to `problems` (one message each, naming the key)."""
     declared, values = OPTIONS[name], {}
     for key, value in body.items():
         if key not in declared:
-            raise unknown_key_error(path, f"key in [{name}]", key, set(declared))
-        values[key] = declared[key].read(path, value, load_registry)
+            problems.append(unknown_key_error(path, f"key in [{name}]", key, set(declared)).message)
+            continue
+        try:
+            values[key] = declared[key].read(path, value, load_registry)
+        except KnowrepoError as exc:
+            problems.append(exc.message)
     return values
 
 
-def _theme_name(path: Path, data: dict[str, Any], theme: ThemeConfig) -> ThemeConfig:
+def _theme_name(path: Path, data: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
     """[theme] name, or [site] theme where a knowrepo.toml still says it there (not both)."""
-    old, new = data.get("site", {}).get("theme"), data.get("theme", {}).get("name")
+    theme = sections.get("theme", ThemeConfig())
+    old, new = _table(data, "site").get("theme"), _table(data, "theme").get("name")
     if old is not None and new is not None and old != new:
         raise KnowrepoError(
             path, f"[site] theme {old!r} and [theme] name {new!r} disagree (keep [theme] name)"
         )
-    return replace(theme, name=old) if old is not None else theme
+    return {**sections, "theme": replace(theme, name=old) if old is not None else theme}
 
 
-def _check_sender(path: Path, email: EmailConfig | None) -> None:
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    body = data.get(name, {})
+    return body if isinstance(body, dict) else {}
+
+
+def _check_sender(path: Path, _data: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
     """[email] sender is a From header and the SMTP envelope's sender: one real address."""
     # (the email parser: ~13 ms, only for an [email] sender)
     from knowrepo.support.addresses import address_problem, shown
 
+    email: EmailConfig | None = sections.get("email")
     if email is not None and email.sender and (problem := address_problem(email.sender)):
         raise KnowrepoError(path, f"[email] sender {shown(email.sender)} {problem}")
+    return sections
 
 
 def load_config(root: Path, load_registry: LoadRegistry | None = None) -> Config:

@@ -39,6 +39,25 @@ class KnowrepoError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.message))
 
+    def lines(self) -> list[str]:
+        """What the terminal shows: one line (Problems: one per problem)."""
+        return [str(self)]
+
+
+class Problems(KnowrepoError):
+    """Every problem of one file found in one pass (as `check` finds a front matter's): its
+    one line joins them, `lines()` shows one line each, naming the file and the key."""
+
+    def __init__(self, path: str | Path | None, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(path, "; ".join(self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(KnowrepoError(self.path, problem)) for problem in self.problems]
+
 
 class WriteError(KnowrepoError):
     """The machine, not a report, is at fault (a full disk, a read-only folder): the build
@@ -58,6 +77,9 @@ def write_error(exc: BaseException) -> WriteError | None:
 def did_you_mean(name: str, valid: list[str] | set[str] | tuple[str, ...]) -> str:
     """A ' (did you mean X?)' suffix when a close valid name exists, else ''."""
     close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.75)  # only a near miss
+    if not close:  # (difflib scores a short name's swapped letters low: 'ue' for 'eu' is 0.5)
+        letters = sorted(name.casefold())
+        close = [v for v in sorted(valid) if sorted(v.casefold()) == letters][:1]
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

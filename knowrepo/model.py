@@ -268,6 +268,7 @@ class Card:
     metrics: dict[str, Any]
     failed: bool
     stale: str = ""  # why its published run is stale (inputs changed, too old), or ""
+    source_kind: str = ""  # what its source is, as a card says it ("Script"); "": by `kind`
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)

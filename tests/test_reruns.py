@@ -133,9 +133,9 @@ def test_the_page_shows_the_values_the_notebook_ran_with_and_runs_never_cuts_an_
     body = page(repo, "monthly/index.html").select_one(".report-body")
     label = body.select_one(".injected-label")
     assert label is not None and 'month = "08"' in label.find_parent(class_="input").get_text()
-    listing = run_knowrepo("runs", "monthly", cwd=repo).stdout.splitlines()  # a pipe: tab-separated
+    header, *listing = run_knowrepo("runs", "monthly", cwd=repo).stdout.splitlines()  # a pipe: aligned
     ids = sorted(p.name for p in (repo / "runs/monthly/default").iterdir())
-    assert sorted(line.split("\t")[0] for line in listing) == ids
+    assert header.split()[:2] == ["RUN", "ID"] and sorted(line.split()[0] for line in listing) == ids
 
 
 def test_stale_data_is_flagged_until_a_rerun(tmp_path: Path):

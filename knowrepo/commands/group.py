@@ -81,7 +81,8 @@ def verbosity(command: Command) -> Command:
 def fail(error: KnowrepoError, as_json: bool = False) -> NoReturn:
     if as_json:
         click.echo(json.dumps({"ok": False, "error": str(error)}))
-    click.echo(f"error: {error}", err=True)
+    for line in error.lines():  # (a file with several faults: each on its own line)
+        click.echo(f"error: {line}", err=True)
     sys.exit(1)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
+from knowrepo.support.columns import aligned
 
 if TYPE_CHECKING:
     pass
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON on stdout.")
 @click.pass_obj
 def list_command(obj: Context, as_json: bool) -> None:
-    """List the reports: slug, title, variants, the last run's status and date."""
+    """List the reports: slug, kind, title, variants, the last run's status and date."""
     # (imported when the command runs, as every command's work: they are all defined at each start)
     from knowrepo.pipeline.execute.history import report_rows
 
@@ -32,22 +33,31 @@ def list_command(obj: Context, as_json: bool) -> None:
     from rich.table import Table
 
     console = Console()
-    if not console.is_terminal:  # a pipe: tab-separated lines
-        for row in rows:
-            fields = [
-                row["slug"],
-                row["title"],
-                ",".join(row["variants"]),
-                row["last_run"] or "",
-                row["last_run_at"],
-            ]
-            click.echo("\t".join(fields))
+    if not console.is_terminal:  # a pipe: aligned columns under a header, nothing cut
+        lines = aligned(LIST_HEADER, [_fields(row) for row in rows])
+        click.echo("\n".join(lines))
         return
     table = Table(box=None, header_style="bold")
     table.add_column("report", no_wrap=True)
-    for column in ("title", "variants", "last run", "when"):
+    for column in LIST_HEADER[1:]:
         table.add_column(column, overflow="fold")
     for row in rows:
         status = {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}.get(row["last_run"] or "", "-")
-        table.add_row(row["slug"], row["title"], ", ".join(row["variants"]), status, row["last_run_at"][:16])
+        slug, kind, title, variants, _status, when = _fields(row)
+        table.add_row(slug, kind, title, variants, status, when[:16])
     console.print(table)
+
+
+LIST_HEADER = ("report", "kind", "title", "variants", "last run", "when")
+
+
+def _fields(row: dict[str, Any]) -> list[str]:
+    """A row of `list` as the columns of LIST_HEADER show it."""
+    return [
+        row["slug"],
+        row["source_kind"],
+        row["title"],
+        ",".join(row["variants"]) or "-",
+        row["last_run"] or "-",
+        row["last_run_at"] or "-",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from knowrepo.commands.group import Context, main, user_errors, verbosity
-from knowrepo.pipeline.scaffold import TEMPLATES, create_report
+from knowrepo.pipeline.scaffold import TEMPLATES, create_report, next_steps
 
 
 @main.command()
@@ -22,3 +22,5 @@ def new(obj: Context, title: str, template: str, tags: str, folder: str) -> None
             obj.root(), title, template, [t.strip() for t in tags.split(",") if t.strip()], folder
         )
     click.echo(str(path))
+    if obj.verbosity:
+        click.echo(next_steps(path, template), err=True)

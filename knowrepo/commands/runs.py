@@ -10,6 +10,7 @@ import click
 
 from knowrepo.commands.group import Context, main, user_errors, variants_option, verbosity
 from knowrepo.loader import load_registry
+from knowrepo.support.columns import aligned
 
 if TYPE_CHECKING:
     from knowrepo.model import Run
@@ -65,18 +66,24 @@ def _print_table(found: list[Run]) -> None:
     from rich.table import Table
 
     console = Console()
-    if not console.is_terminal:  # a pipe: tab-separated lines, nothing cut
-        for one in found:
-            params = " ".join(f"{k}={v}" for k, v in one.params.items())
-            fields = [one.id, one.slug, one.variant, one.status, one.started, f"{one.duration:.1f}s", params]
-            click.echo("\t".join(fields))
+    rows = [_fields(one) for one in found]
+    if not console.is_terminal:  # a pipe: aligned columns under a header, nothing cut
+        click.echo("\n".join(aligned(RUNS_HEADER, rows)))
         return
     table = Table(box=None, header_style="bold")
-    table.add_column("run id", no_wrap=True, min_width=27)  # what --from needs: never cut
-    for column in ("report", "variant", "status", "started", "duration", "parameters"):
+    table.add_column(RUNS_HEADER[0], no_wrap=True, min_width=27)  # what --from needs: never cut
+    for column in RUNS_HEADER[1:]:
         table.add_column(column, overflow="fold")
-    for one in found:
-        params = " ".join(f"{k}={v}" for k, v in one.params.items())
+    for one, fields in zip(found, rows, strict=True):
         status = "[green]ok[/]" if one.ok else "[red]failed[/]"
-        table.add_row(one.id, one.slug, one.variant, status, one.started, f"{one.duration:.1f}s", params)
+        table.add_row(*fields[:3], status, *fields[4:])
     console.print(table)
+
+
+RUNS_HEADER = ("run id", "report", "variant", "status", "started", "duration", "parameters")
+
+
+def _fields(one: Run) -> list[str]:
+    """A run as the columns of RUNS_HEADER show it."""
+    params = " ".join(f"{k}={v}" for k, v in one.params.items()) or "-"
+    return [one.id, one.slug, one.variant, one.status, one.started, f"{one.duration:.1f}s", params]

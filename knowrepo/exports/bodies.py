@@ -21,7 +21,7 @@ from knowrepo.model import RenderedPage, Report, Run
 from knowrepo.pipeline.assemble.theme import check_templates, make_environment, theme_dirs, theme_files
 from knowrepo.pipeline.discover import discover, find_report
 from knowrepo.pipeline.execute.plan import plan_report, require_known
-from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.execute.runstore import RunStore, near_run_id
 from knowrepo.pipeline.render.job import no_notebook_page, render_fingerprint
 from knowrepo.pipeline.render.renderer import render_all
 from knowrepo.pipeline.render.views import report_views
@@ -89,7 +89,8 @@ def _chosen(
     if run_id:
         chosen = [(r.id, r, v.name if label else "") for v in plan.variants for r in v.runs if r.id == run_id]
         if not chosen:
-            raise KnowrepoError(report.source, f"no run {run_id} of this report")
+            hint = near_run_id(run_id, [r.id for v in plan.variants for r in v.runs])
+            raise KnowrepoError(report.source, f"no run {run_id} of this report{hint}")
         return chosen
     chosen = []
     for variant in require_known(plan, list(variants)):

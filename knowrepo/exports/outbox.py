@@ -40,7 +40,7 @@ from knowrepo.exports.bodies import exports_for
 from knowrepo.exports.email import addressed, message_of, sender_of
 from knowrepo.exports.smtp import send
 from knowrepo.model import Run
-from knowrepo.pipeline.execute.runstore import RUN_FILE, RUN_ID, read_run
+from knowrepo.pipeline.execute.runstore import RUN_FILE, RUN_ID, near_run_id, read_run
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.addresses import address_problem, shown
 from knowrepo.support.atomic import write_atomic
@@ -336,7 +336,9 @@ def drop_owed(root: Path, run_ids: tuple[str, ...], reporter: Reporter) -> Deliv
     owed = {run.id: run for run in owed_runs(root)[0]}
     for run_id in run_ids:
         if run_id not in owed:
-            raise KnowrepoError(None, f"run {run_id} owes no email (sent, dropped, or not a run of --email)")
+            hint = near_run_id(run_id, owed)
+            why = "(sent, dropped, or not a run of --email)"
+            raise KnowrepoError(None, f"run {run_id} owes no email{hint} {why}")
     done = Delivery(owed=len(run_ids))
     for run in (owed[run_id] for run_id in run_ids):
         with claimed(claim_path(run)) as holder:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from knowrepo.config import load_config
-from knowrepo.errors import KnowrepoError
+from knowrepo.config import CONFIG_NAME, load_config
+from knowrepo.errors import KnowrepoError, Problems
 from knowrepo.pipeline.assemble.links import check_slug
 from knowrepo.pipeline.discover import discover
 from knowrepo.pipeline.execute.plan import plan_report, require_kernel
@@ -91,7 +91,11 @@ class _Source:
 def check_repository(root: Path, load_registry: LoadRegistry) -> list[Problem]:
     """Every problem of the repository at `root` (its knowrepo.toml checked against the registry
     `load_registry` loads), sorted by file and place."""
-    config, now = load_config(root, load_registry), clock.now()  # (a KNOWREPO_NOW that is no date: one line)
+    try:
+        config = load_config(root, load_registry)
+    except Problems as exc:  # each fault of knowrepo.toml a line, as a front matter's (reports wait for it)
+        return [Problem(CONFIG_NAME, None, problem) for problem in exc.problems]
+    now = clock.now()  # (a KNOWREPO_NOW that is no date: one line)
     found = discover(root, {}, drafts=True)
     problems: list[Problem] = []
     sources = set(found.sources)

@@ -307,11 +307,27 @@ class NotebookReports:
 
     reports: list[Report]
     broken: list[KnowrepoError]
+    markdown: list[Report] = field(default_factory=list)  # named, they have nothing to run
 
     def find(self, root: Path, name: str) -> Report:
-        return find_report(root, self.reports, name, self.broken)
+        try:
+            return find_report(root, self.reports, name, self.broken)
+        except KnowrepoError:
+            if (prose := self._markdown_named(root, name)) is None:
+                raise  # (no such report, or the broken file's own error)
+            raise KnowrepoError(
+                prose.source,
+                "is a Markdown report: it has no code, so nothing to run (`knowrepo build` publishes it)",
+            ) from None
+
+    def _markdown_named(self, root: Path, name: str) -> Report | None:
+        try:
+            return find_report(root, self.markdown, name)
+        except KnowrepoError:
+            return None
 
 
 def notebook_reports(root: Path) -> NotebookReports:
     found = discover(root, {}, drafts=True)
-    return NotebookReports([r for r in found.reports if r.kind == "notebook"], found.errors)
+    notebooks = [r for r in found.reports if r.kind == "notebook"]
+    return NotebookReports(notebooks, found.errors, [r for r in found.reports if r.kind != "notebook"])

@@ -46,6 +46,12 @@ See [the starter notebook](first-analysis.ipynb) for a notebook report.
 """
 
 
+# What the new file says to its author only: readers never see it. A prompt is an HTML comment
+# (the page shows nothing until the author writes), and how to run it is printed by `new`, not
+# written in a cell (a code cell is published as code).
+INTRO = "<!-- Write here the question this report answers, and what it found. -->"
+
+
 def _choices(section: str, name: str) -> str:
     """The values knowrepo.toml takes for [section] name, as the starter file's comments list them."""
     return " | ".join(option_named(section, name).allowed())
@@ -65,7 +71,7 @@ def starter_notebook(author: str, today: str) -> dict[str, object]:
             f"---\ntitle: My first analysis\nauthors: [{author}]\ntags: [example]\n"
             f"summary: A starter notebook to copy.\ncreated: {today}\n---",
         ),
-        _cell("markdown", "# My first analysis\n\nWrite the question this notebook answers here."),
+        _cell("markdown", f"# My first analysis\n\n{INTRO}"),
         _cell("code", 'region = "EU"\nmonths = 6', metadata={"tags": ["parameters"]}),
         _cell("code", 'print(f"Analysing {months} months of {region}")'),
     ]
@@ -112,10 +118,13 @@ def init_repository(
 TEMPLATES = {"notebook": ".ipynb", "markdown": ".md", "script": ".py"}
 
 
-INTRO = "The question this report answers, and what it found."
+PARAMETERS = 'region = "EU"'
 
 
-PARAMETERS = '# Parameters: knowrepo run REPORT -p name=value sets them\nregion = "EU"'
+def next_steps(path: Path, template: str) -> str:
+    """What `knowrepo new` says of the file it made (on the terminal, never in the file)."""
+    run = "" if template == "markdown" else f"; `knowrepo run {path} -p region=US` runs it with other values"
+    return f"{path}: made; write it, then `knowrepo build` publishes it{run}"
 
 
 def author_name(root: Path) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowrepo.pipeline.ipynb import notebook_problem
 from knowrepo.pipeline.masking import mask_front_matter, mask_notebook
@@ -121,3 +121,51 @@ def _is_notebook(path: Path) -> bool:
         return notebook_problem(json.loads(path.read_bytes())) is None
     except (OSError, ValueError, RecursionError):
         return False
+
+
+class SourceKind(NamedTuple):
+    """What a report's source is, as each place names it."""
+
+    short: str  # `knowrepo list`'s kind column
+    label: str  # the report page's "Source"
+    download: str  # its download link
+    card: str  # a card without a thumbnail
+
+
+SOURCE_KINDS = {
+    "ipynb": SourceKind("notebook", "Jupyter notebook", "Source notebook", "Notebook"),
+    "percent": SourceKind("script", "Python script (jupytext percent format)", "Source script", "Script"),
+    "myst": SourceKind("myst notebook", "MyST Markdown notebook", "Source MyST notebook", "MyST notebook"),
+    "jupytext-md": SourceKind(
+        "markdown notebook", "Markdown notebook (jupytext)", "Source Markdown notebook", "Notebook"
+    ),
+    "markdown": SourceKind("markdown", "Markdown", "Source Markdown", "Note"),
+    "post": SourceKind("knowledge post", "Knowledge-repo post (Markdown)", "Source Markdown", "Note"),
+}
+_TOP_KEY = re.compile(r"^(jupyter|jupytext)[ \t]*:", re.M)
+
+
+def source_kind(relpath: str, kind: str, head: str = "") -> str:
+    """The key of SOURCE_KINDS for a report source: by its suffix, and for a Markdown notebook
+    by its header (`head`: the file's first lines): jupytext writes `jupyter:` at the top of its
+    Markdown notebooks, MyST's (jupytext's `md:myst` too) a top-level `jupytext:`."""
+    if relpath.endswith(".ipynb"):
+        return "ipynb"
+    if relpath.endswith(".py"):
+        return "percent"
+    if kind != "notebook":
+        return "post" if ".kp/" in relpath else "markdown"
+    found = _TOP_KEY.search(head)
+    return "myst" if found is None or found.group(1) == "jupytext" else "jupytext-md"
+
+
+def source_kind_of(root: Path, relpath: str, kind: str) -> str:
+    """source_kind() of the file at root/relpath (its first 4 kB read: the header is at the top)."""
+    head = ""
+    if kind == "notebook" and relpath.endswith(".md"):
+        try:
+            with open(root / relpath, encoding="utf-8", errors="replace") as file:
+                head = file.read(4096)
+        except OSError:
+            pass
+    return source_kind(relpath, kind, head)

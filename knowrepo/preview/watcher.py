@@ -92,8 +92,9 @@ class Builder:
         try:
             result = build(self.root, options or self.options, load_registry=self.load_registry)
         except KnowrepoError as exc:  # nothing could build (config, theme): keep the last good site
-            self.log(f"error: {exc}")
-            self.state.publish([str(exc)], [])
+            for line in exc.lines():  # (a knowrepo.toml with several faults: one line each)
+                self.log(f"error: {line}")
+            self.state.publish(exc.lines(), [])
             return None
         base = load_config(self.root, self.load_registry).site.base_path
         for message in result.errors:

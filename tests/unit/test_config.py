@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowrepo.config import find_root, load_config, parse_config
-from knowrepo.errors import KnowrepoError
+from knowrepo.config import OPTIONS, declared_options, find_root, load_config, parse_config
+from knowrepo.errors import KnowrepoError, Problems
 from knowrepo.loader import load_registry
 from unit.helpers import error_line
 
@@ -89,3 +89,17 @@ def test_E153_E152_the_file_is_utf8_with_or_without_a_byte_order_mark(tmp_path: 
     assert error_line(load_config, tmp_path) == (
         f"{tmp_path}/knowrepo.toml: not UTF-8 text: invalid continuation byte at byte 19"
     )
+
+
+def test_E274_every_fault_of_knowrepo_toml_is_named_with_its_key(tmp_path: Path):
+    text = '[site]\nbaseurl = "/kr/"\ncode = "folded"\n[execute]\ntimeout = 0\n[sitee]\nx = 1\n'
+    with pytest.raises(Problems) as raised:
+        parse_config(tmp_path, text)
+    path = tmp_path / "knowrepo.toml"
+    assert raised.value.lines() == [
+        f"{path}: unknown key in [site] 'baseurl' (did you mean 'base_url'?); valid: "
+        + ", ".join(sorted(declared.name for declared in declared_options() if declared.section == "site")),
+        f"{path}: [site] code must be one of show, fold, hide, not 'folded'",
+        f"{path}: [execute] timeout must be at least 1, not 0",
+        f"{path}: unknown section 'sitee' (did you mean 'site'?); valid: " + ", ".join(sorted(OPTIONS)),
+    ]

@@ -6,7 +6,15 @@ from __future__ import annotations
 import errno
 import pickle
 
-from knowrepo.errors import KnowrepoError, WriteError, did_you_mean, one_line, unknown_key_error, write_error
+from knowrepo.errors import (
+    KnowrepoError,
+    Problems,
+    WriteError,
+    did_you_mean,
+    one_line,
+    unknown_key_error,
+    write_error,
+)
 
 
 def test_an_error_is_one_line_path_first():
@@ -42,3 +50,21 @@ def test_suggestions_are_for_near_misses_only():
 
 def test_one_line_escapes_control_characters():
     assert one_line("a\x1b[31mred\x1b[0m\r\nb") == "a\\x1b[31mred\\x1b[0m b"
+
+
+def test_E271_swapped_letters_of_a_short_name_are_a_near_miss():
+    assert did_you_mean("ue", ["eu", "us"]) == " (did you mean 'eu'?)"
+    assert did_you_mean("EU", ["eu", "us"]) == " (did you mean 'eu'?)"
+    assert did_you_mean("fr", ["eu", "us"]) == ""
+
+
+def test_E274_problems_of_one_file_are_one_line_joined_and_a_line_each_shown():
+    error = Problems("knowrepo.toml", ["[site] code must be one of show, fold, hide", "unknown section 'x'"])
+    assert str(error) == "knowrepo.toml: [site] code must be one of show, fold, hide; unknown section 'x'"
+    assert error.lines() == [
+        "knowrepo.toml: [site] code must be one of show, fold, hide",
+        "knowrepo.toml: unknown section 'x'",
+    ]
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is Problems and again.lines() == error.lines()
+    assert KnowrepoError("a.md", "x").lines() == ["a.md: x"]

@@ -60,7 +60,7 @@ def test_layers_override_in_order_and_unknown_names_are_refused():
     resolved = resolve(SOURCE, DECLARED, ({"count": 5}, False), ({"count": "7"}, True))
     assert resolved == {"month": "2026-01", "count": 7}
     assert error_line(resolve, SOURCE, DECLARED, ({"mnth": "x"}, True)).startswith(
-        "reports/r.ipynb: unknown parameter 'mnth'; valid parameters: month: str"
+        "reports/r.ipynb: unknown parameter 'mnth' (did you mean 'month'?); valid parameters: month: str"
     )
 
 

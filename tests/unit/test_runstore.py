@@ -188,3 +188,16 @@ def test_E145_temp_folders_of_dead_runs_go_and_nothing_else(tmp_path: Path):
     os.utime(foreign, (foreign.stat().st_atime - old, foreign.stat().st_mtime - old))
     store.clean_all_abandoned()
     assert sorted(p.name for p in variant.iterdir()) == sorted(p.name for p in (live, mine))
+
+
+def test_E272_a_run_id_not_found_says_which_was_meant(tmp_path: Path):
+    one, other = "20261126T082831.655Z-0cc365", "20261201T060000.000Z-aa11bb"
+    stored(tmp_path, one)
+    stored(tmp_path, other, variant="eu")
+    store = RunStore(tmp_path)
+    assert error_line(store.find, "20261126") == (
+        f"'20261126' is not a run id (did you mean '{one}'?) (see `knowrepo runs`)"
+    )
+    assert error_line(store.find, "2026") == "'2026' is not a run id (see `knowrepo runs`)"  # (two start so)
+    typo = one.replace("0cc365", "0cc356")
+    assert error_line(store.find, typo) == f"{tmp_path}/runs: no run with id {typo} (did you mean '{one}'?)"

@@ -9,6 +9,7 @@ from knowrepo.pipeline.textnotebook import (
     is_text_notebook,
     markdown_notebook_prose,
     script_front_matter,
+    source_kind,
 )
 
 SCRIPT = """#!/usr/bin/env python
@@ -49,3 +50,18 @@ def test_a_markdown_notebook_s_prose_leaves_its_code_out():
     body = "# Title\n\n```python\n# a comment, not a heading\n```\n\ntext\n"
     assert markdown_notebook_prose(body) == "# Title\n\n\n\ntext\n"
     assert is_text_notebook("reports/a.md") and not is_text_notebook("reports/a.ipynb")
+
+
+def test_E276_each_source_is_named_as_what_it_is():
+    myst = (
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n---\n"
+    )
+    jupytext_md = (
+        "---\njupyter:\n  jupytext:\n    format_name: markdown\n  kernelspec:\n    name: python3\n---\n"
+    )
+    assert source_kind("reports/a.ipynb", "notebook") == "ipynb"
+    assert source_kind("reports/a.py", "notebook") == "percent"
+    assert source_kind("reports/a.md", "notebook", myst) == "myst"
+    assert source_kind("reports/a.md", "notebook", jupytext_md) == "jupytext-md"
+    assert source_kind("reports/a.md", "markdown") == "markdown"
+    assert source_kind("reports/post.kp/knowledge.md", "markdown") == "post"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo import __version__
 from knowrepo.config import Config
 from knowrepo.model import Card
+from knowrepo.pipeline.assemble.authors import author_names
 from knowrepo.pipeline.assemble.links import relative_root, slug_text
 from knowrepo.support.hashing import key_of
 
@@ -47,7 +48,8 @@ Groups = dict[str, tuple[str, list[Card]]]  # slug -> (name, cards)
 def _group(cards: list[Card], field: str) -> Groups:
     groups: Groups = {}
     for card in cards:
-        for name in getattr(card, field):
+        names = author_names(card.authors) if field == "authors" else card.tags  # (a person once)
+        for name in names:
             groups.setdefault(slug_text(name), (name, []))[1].append(card)
     return dict(sorted(groups.items(), key=lambda kv: kv[1][0].lower()))
 
@@ -58,7 +60,7 @@ def filter_counts(cards: list[Card]) -> dict[str, list[tuple[str, int]]]:
     counts: dict[str, Counter[str]] = {name: Counter() for name in ("tag", "author", "year", "type")}
     for card in cards:
         counts["tag"].update(set(card.tags))
-        counts["author"].update(set(card.authors))
+        counts["author"].update(author_names(card.authors))
         counts["year"].update([card.date[:4]] if card.date else [])
         counts["type"]["notebook" if card.kind == "notebook" else "markdown"] += 1
     ordered = {name: sorted(found.items(), key=lambda kv: kv[0].lower()) for name, found in counts.items()}

@@ -7,6 +7,7 @@ A page's key hashes everything it shows; when the published page has that key, i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import shlex
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.pipeline.private import published_source, report_secrets
+from knowrepo.pipeline.textnotebook import SOURCE_KINDS, SourceKind, source_kind_of
 from knowrepo.plugins import PageContext, Part
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
@@ -109,13 +111,7 @@ class ReportPages:
     @property
     def _source_download(self) -> Download:
         report = self.report
-        label = "Source " + (
-            "script"
-            if report.source.endswith(".py")
-            else "notebook"
-            if report.kind == "notebook"
-            else "Markdown"
-        )
+        label = self._kind.download
         href = f"{report.slug}/{report.filename}"
         if report.source.endswith(".ipynb"):
             href = self._notebook(href, str(self.ctx.config.root / report.source))
@@ -154,7 +150,12 @@ class ReportPages:
             self.files.append(
                 (self._source_download["href"], *((COPY, source) if hidden is None else (BYTES, hidden)), "")
             )
-        return card
+        return replace(card, source_kind=self._kind.card)
+
+    @functools.cached_property  # (a MyST notebook's header is read once, not once per run page)
+    def _kind(self) -> SourceKind:
+        """What the source is (a notebook, a percent script, a MyST notebook...), as shown."""
+        return SOURCE_KINDS[source_kind_of(self.ctx.config.root, self.report.source, self.report.kind)]
 
     def _without_secrets(self, source: str) -> bytes | None:
         """The file at `source` as published when it holds the report's private values (its
@@ -304,6 +305,7 @@ class ReportPages:
             "year": report.date[:4],
             "type": report.kind,
         }
+        extra["source_kind"] = self._kind.label
         # (the files the body read: a body rendered again for an edited image or bibliography,
         # under the same view key, is a new page)
         key = key_of(

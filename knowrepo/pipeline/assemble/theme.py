@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import knowrepo
 from knowrepo.config import CONFIG_NAME, ThemeConfig
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.plugins import Registry
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.text import not_utf8
@@ -44,7 +44,12 @@ def theme_dirs(root: Path, name: str) -> list[Path]:
         return [local, default] if local.is_dir() and local.resolve() != default.resolve() else [default]
     user = root / "themes" / name
     if not (user / "templates").is_dir() and not (user / "static").is_dir():
-        raise KnowrepoError(root / "knowrepo.toml", f"theme '{name}' not found: no folder {user}")
+        there = sorted(p.name for p in (root / "themes").glob("*/") if p.is_dir())
+        raise KnowrepoError(
+            root / "knowrepo.toml",
+            f"theme '{name}' not found: no folder {user}{did_you_mean(name, there)};"
+            f" themes: {', '.join(['default', *there])}",
+        )
     return [user, default]
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import load_config
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.pipeline.discover import discover, notebook_reports
 from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.textnotebook import SOURCE_KINDS, source_kind_of
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.lock import repository_lock
 
@@ -29,7 +30,8 @@ def _selected(store: RunStore, report: str | None, variants: tuple[str, ...]) ->
             if name not in names:
                 raise KnowrepoError(
                     target.source,
-                    f"no runs of variant '{name}'; variants with runs: {', '.join(names) or 'none'}",
+                    f"no runs of variant '{name}'{did_you_mean(name, names)};"
+                    f" variants with runs: {', '.join(names) or 'none'}",
                 )
         pairs += [(target, n) for n in names if not variants or n in variants]
     return pairs
@@ -71,6 +73,7 @@ def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
         latest = max(runs, key=lambda r: r.id) if runs else None
         rows.append({
             "slug": report.slug, "title": report.meta.title, "source": report.source, "kind": report.kind,
+            "source_kind": SOURCE_KINDS[source_kind_of(root, report.source, report.kind)].short,
             "variants": names, "last_run": latest.status if latest else None,
             "last_run_at": latest.started if latest else "", "date": report.date, "draft": report.meta.draft,
         })  # fmt: skip

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem, shown
 
 TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
@@ -135,7 +135,9 @@ def resolve(
         for name, value in values.items():
             if name not in declared:
                 raise KnowrepoError(
-                    source, f"unknown parameter '{name}'; valid parameters: {_listing(declared)}"
+                    source,
+                    f"unknown parameter '{name}'{did_you_mean(name, list(declared))};"
+                    f" valid parameters: {_listing(declared)}",
                 )
             try:
                 resolved[name] = coerce(source, declared[name], value, from_text)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from knowrepo.config import Config
-from knowrepo.errors import KnowrepoError
+from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import Report, Run, shown_run
 from knowrepo.pipeline.execute.params import TYPES, Param, declared_params, resolve
 from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, input_files
@@ -280,7 +280,10 @@ def require_known(plan: ReportPlan, names: list[str]) -> list[VariantPlan]:
     known = {v.name: v for v in plan.variants}
     missing = [n for n in names if n not in known]
     if missing:
-        raise KnowrepoError(plan.report.source, f"no variant '{missing[0]}'; variants: {', '.join(known)}")
+        hint = did_you_mean(missing[0], list(known))
+        raise KnowrepoError(
+            plan.report.source, f"no variant '{missing[0]}'{hint}; variants: {', '.join(known)}"
+        )
     return [known[n] for n in names]
 
 

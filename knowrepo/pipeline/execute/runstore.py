@@ -7,6 +7,7 @@ place and renamed into place only when complete, so a killed run never looks lik
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import math
 import os
@@ -14,7 +15,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +220,17 @@ def _place_problem(record: dict[str, Any], slug: str | None, variant: str | None
     return f"it is a run of {theirs}, not of its folder's {slug!r} [{variant}]"
 
 
+def near_run_id(given: str, ids: Iterable[str]) -> str:
+    """' (did you mean ID?)' for the one run id of `ids` that starts with `given` (as git takes
+    a commit's start), else for a near miss of a whole id (a typo), else ''."""
+    ids = sorted({i for i in ids if RUN_ID.fullmatch(i)})
+    starting = [i for i in ids if given and i.startswith(given)]
+    if len(starting) == 1:
+        return f" (did you mean '{starting[0]}'?)"
+    close = difflib.get_close_matches(given, ids, n=1, cutoff=0.9)  # (ids share their start: 0.9)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class RunStore:
     """runs/ of a repository. What is in it that knowrepo did not make (a folder named
     `$(touch x)`, a notes file) is named once to `warn` and skipped; a damaged run record is
@@ -306,12 +318,17 @@ class RunStore:
     def find(self, run_id: str) -> Run:
         """A run by its id, anywhere in the store (in a folder knowrepo could have made)."""
         if not RUN_ID.fullmatch(run_id):
-            raise KnowrepoError(None, f"{run_id!r} is not a run id (see `knowrepo runs`)")
+            hint = self.near_id(run_id)
+            raise KnowrepoError(None, f"{run_id!r} is not a run id{hint} (see `knowrepo runs`)")
         for path in self.root.glob(f"**/{run_id}/{RUN_FILE}"):
             *slug, variant, _id, _file = path.relative_to(self.root).parts
             if slug and all(SLUG_PART.fullmatch(p) for p in slug) and VARIANT_NAME.fullmatch(variant):
                 return read_run(path.parent, "/".join(slug), variant)
-        raise KnowrepoError(self.root, f"no run with id {run_id}")
+        raise KnowrepoError(self.root, f"no run with id {run_id}{self.near_id(run_id)}")
+
+    def near_id(self, given: str) -> str:
+        """near_run_id() among the ids of every run recorded."""
+        return near_run_id(given, [p.parent.name for p in self.root.glob(f"**/{RUN_FILE}")])
 
     def _stray(self, path: Path, why: str) -> None:
         if str(path) not in self._said:
