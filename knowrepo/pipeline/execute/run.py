@@ -32,6 +32,7 @@ from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
+from knowrepo.support.tracebacks import error_line
 
 if TYPE_CHECKING:
     from knowrepo.support.progress import Reporter
@@ -158,9 +159,19 @@ def metrics_of(nb: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+# Cells papermill adds to the executed notebook (its parameters, its "An Exception was
+# encountered" heading): not the author's, so not counted in "cell N".
+_PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
 def first_error(nb: dict[str, Any]) -> dict[str, Any] | None:
-    for index, cell in enumerate(c for c in nb.get("cells", []) if c.get("cell_type") == "code"):
-        for output in cell.get("outputs", []):
+    """The first error output, with its cell's number in the author's notebook (counted from 1
+    over all its cells, as knowrepo's other messages count them)."""
+    authors = [
+        c for c in nb.get("cells", []) if not _PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))
+    ]
+    for index, cell in enumerate(authors):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if output.get("output_type") == "error":
                 return {
                     "cell": index + 1,
@@ -430,5 +441,8 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Reporter, ru
 
 
 def failure_line(run: Run) -> str:
-    error = run.error.line() if run.error else "failed"
-    return one_line(f"{run.source}: run of variant '{run.variant}' failed: {error}")
+    """`reports/x.ipynb [eu]: cell 4: ValueError: no data (knowrepo runs ID for the traceback)`:
+    one line, however long the exception's text; the command that shows the rest."""
+    error = error_line(run.error.ename, run.error.evalue, run.error.cell) if run.error else "failed"
+    more = f" (knowrepo runs {run.id} for the traceback)" if run.folder is not None and run.id else ""
+    return one_line(f"{run.source} [{run.variant}]: {error}{more}")

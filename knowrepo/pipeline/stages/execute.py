@@ -39,6 +39,7 @@ def execute(state: BuildState) -> None:
         executor = executor_of(choice_of(state.config.execute), state.load_registry())
         runs = execute_all(requests, state.workers, state.reporter, executor)
         state.result.executed = len(runs)
+        state.result.runs_failed = sum(not run.ok for run in runs)
         state.run_failures = [failure_line(run) for run in runs if not run.ok and run.folder is None]
         for slug, plan in list(state.plans.items()):
             try:
