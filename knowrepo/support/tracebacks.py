@@ -8,8 +8,10 @@ cut is knowrepo's own rule (IPython's and CPython's traceback text, both read as
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
+from typing import Any
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
@@ -73,3 +75,55 @@ def error_line(ename: str, evalue: str, cell: int | None, limit: int = LINE_LIMI
     message = first_line(evalue, limit)
     text = f"{ename}: {message}" if ename and message else ename or message or "failed"
     return f"cell {cell}: {text}" if cell else text
+
+
+def repository_roots(root: str | os.PathLike[str]) -> list[str]:
+    """The repository's absolute path as given and as resolved (a symlinked /tmp, a mount):
+    either may stand in a traceback."""
+    return list(dict.fromkeys([os.path.abspath(root), os.path.realpath(root)]))
+
+
+def shorten_outputs(nb: dict[str, Any], roots: Iterable[str]) -> bool:
+    """Shorten the paths in a notebook's error outputs and its stderr (a traceback, a library's
+    warning: the machine's text, never the author's), and in papermill's record of where it
+    ran, in place; whether anything changed. Code, Markdown and other outputs are the
+    author's and stay as written."""
+    roots, changed = list(roots), False
+    papermill = nb.get("metadata", {}).get("papermill") if isinstance(nb, dict) else None
+    if isinstance(papermill, dict):
+        for key in ("input_path", "output_path"):
+            before = papermill.get(key)
+            if (after := _shortened(before, roots)) != before:
+                papermill[key], changed = after, True
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if not isinstance(output, dict):
+                continue
+            kind = output.get("output_type")
+            keys = (
+                ("evalue", "traceback")
+                if kind == "error"
+                else ("text",)
+                if output.get("name") == "stderr"
+                else ()
+            )
+            for key in keys:
+                before = output.get(key)
+                after = _shortened(before, roots)
+                if after != before:
+                    output[key], changed = after, True
+    return changed
+
+
+def _shortened(value: Any, roots: list[str]) -> Any:
+    if isinstance(value, str):
+        return shorten_paths(value, roots)
+    if isinstance(value, list):
+        return [shorten_paths(v, roots) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def run_error_line(error: Any, limit: int = LINE_LIMIT) -> str:
+    """A recorded run's error (a model.RunError: its ename, evalue and cell) as one line, the
+    theme's `error_line` filter; "" without one."""
+    return error_line(error.ename, error.evalue, error.cell, limit) if error is not None else ""

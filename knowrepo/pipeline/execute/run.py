@@ -254,7 +254,8 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
     error = _papermill(request, staging, _kernel_log(request, run_id))
     duration = time.time() - started
     secrets = request.all_secrets()
-    nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets)
+    final = (staging.parent / run_id / NOTEBOOK_FILE).relative_to(root).as_posix()
+    nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets, (request.source, final))
     if error is not None and nb:
         error = {**error, **(first_error(nb) or {})}
     _keep_kernel_log(_kernel_log(request, run_id), staging / KERNEL_LOG, secrets)
@@ -370,8 +371,12 @@ def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
         )
 
 
-def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -> dict[str, Any]:
-    """The executed notebook as stored: private values masked in it ({} if none was written)."""
+def _keep_notebook(
+    output: Path, private: tuple[str, ...], secrets: list[str], paths: tuple[str, str] = ("", "")
+) -> dict[str, Any]:
+    """The executed notebook as stored: private values masked in it ({} if none was written);
+    papermill's input and output paths as `paths` (repository-relative: the absolute ones name
+    the machine's folders and the run's temp folder, and the notebook is published)."""
     if not output.exists():
         return {}
     try:
@@ -381,6 +386,9 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
             output, f"the executed notebook is not JSON ({exc}); the run is not recorded"
         ) from None
     _mask_notebook(nb, private)
+    recorded = nb.get("metadata", {}).get("papermill")
+    if isinstance(recorded, dict) and all(paths):
+        recorded["input_path"], recorded["output_path"] = paths
     nb = scrub(mask_notebook(nb), secrets)  # outputs and tracebacks that print a private value
     output.write_text(json.dumps(nb, indent=1))
     return nb

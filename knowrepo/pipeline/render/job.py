@@ -35,6 +35,7 @@ from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
 from knowrepo.support.faults import pause_point
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.text import decode
+from knowrepo.support.tracebacks import repository_roots, shorten_outputs
 from knowrepo.support.yamltext import repair_tree
 
 if TYPE_CHECKING:
@@ -314,6 +315,7 @@ def _render_body(
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
+    shorten_outputs(nb, repository_roots(job.root))  # (tracebacks, warnings: no path of this machine)
 
     preparer = NotebookPreparer(
         store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source, registry=registry
