@@ -108,6 +108,8 @@ def test_E241_the_page_of_a_failed_run_shows_its_error_and_no_path_of_the_machin
         for where in machine
         if where in path.read_text(errors="replace")
     ]
+    texts = [p for p in (repo / "_site").resolve().rglob("*") if p.suffix in {".html", ".json", ".ipynb"}]
+    leaks += [(p.name, "~/") for p in texts if "~/" in p.read_text()]  # (IPython's home-relative paths)
     assert leaks == []
 
 

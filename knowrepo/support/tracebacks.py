@@ -20,8 +20,9 @@ LINE_LIMIT = 160  # characters of an error message on one line (a terminal's, a 
 # An absolute POSIX path, after what may come before one in a traceback or message: the start,
 # a space, a quote or bracket, `=`, or an ANSI colour (IPython colours each frame's path) in
 # its raw form or as JSON writes it (\u001b[32m). Never inside a URL (`//host/...`, `a/b`).
+# IPython writes a path under the home folder from `~` (`~/.pyenv/versions/...`).
 _PATH = re.compile(
-    r"(?P<lead>^|[\s'\"(\[<=,]|\x1b\[[0-9;]*m|\\u001b\[[0-9;]*m)(?P<path>(?:/[\w.@+~-]+)+/?)", re.M
+    r"(?P<lead>^|[\s'\"(\[<=,]|\x1b\[[0-9;]*m|\\u001b\[[0-9;]*m)(?P<path>~?(?:/[\w.@+~-]+)+/?)", re.M
 )
 _PACKAGES = re.compile(r"/(?:site-packages|dist-packages)/")
 _STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/")
@@ -78,9 +79,12 @@ def error_line(ename: str, evalue: str, cell: int | None, limit: int = LINE_LIMI
 
 
 def repository_roots(root: str | os.PathLike[str]) -> list[str]:
-    """The repository's absolute path as given and as resolved (a symlinked /tmp, a mount):
-    either may stand in a traceback."""
-    return list(dict.fromkeys([os.path.abspath(root), os.path.realpath(root)]))
+    """The repository's absolute path as given and as resolved (a symlinked /tmp, a mount),
+    and from `~` as IPython writes a path under the home folder: any may stand in a traceback."""
+    paths = [os.path.abspath(root), os.path.realpath(root)]
+    home = os.path.expanduser("~").rstrip("/")
+    paths += ["~" + p[len(home) :] for p in paths if home and p.startswith(home + "/")]
+    return list(dict.fromkeys(paths))
 
 
 def shorten_outputs(nb: dict[str, Any], roots: Iterable[str]) -> bool:

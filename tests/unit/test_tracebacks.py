@@ -55,6 +55,19 @@ def test_paths_in_a_notebooks_json_text_are_shortened_where_they_stand():
     assert VENV not in short and json.loads(short)["traceback"][0] == shorten_paths(FRAME, [ROOT])
 
 
+def test_paths_ipython_writes_from_the_home_folder():
+    text = (
+        "File ~/.pyenv/versions/3.11.7/lib/python3.11/json/__init__.py:346, in loads(s)\n"
+        "File ~/kb/reports/helpers.py:3, in load()\nFile ~/elsewhere/x.py:1"
+    )
+    short = shorten_paths(text, [ROOT, "~/kb"])
+    assert short.splitlines() == [
+        "File json/__init__.py:346, in loads(s)",
+        "File reports/helpers.py:3, in load()",
+        "File \N{HORIZONTAL ELLIPSIS}/x.py:1",
+    ]
+
+
 def test_one_path():
     assert shorten_path(ROOT, [ROOT]) == "."
     assert shorten_path(f"{ROOT}-other/x.py", [ROOT]) == "\N{HORIZONTAL ELLIPSIS}/x.py"

@@ -56,7 +56,8 @@ def render_fingerprint(registry: Registry) -> str:
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     package = here.parent.parent
     files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
-    for path in [*files, package / "plugins.py", package / "builtins.py"]:
+    # (support/tracebacks.py: how tracebacks in outputs are shortened)
+    for path in [*files, package / "plugins.py", package / "builtins.py", package / "support/tracebacks.py"]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
