@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @main.command()
 @verbosity
-@click.argument("report", required=False)
+@click.argument("report", required=False, metavar="[REPORT | RUN_ID]")
 @variants_option
 @click.option("--prune", is_flag=True, help="Delete old runs (the latest successful run is always kept).")
 @click.option(
