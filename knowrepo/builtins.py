@@ -41,6 +41,7 @@ from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
 from knowrepo.pipeline.state import BuildState
 from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
 from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
+from knowrepo.support.tracebacks import run_error_line
 from knowrepo.support.yamltext import repair_text
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ def steps_and_exports(registry: Registry) -> None:
 def templates(registry: Registry) -> None:
     registry.add_filter("figure", format_figure)
     registry.add_filter("clip", clip)
+    registry.add_filter("error_line", run_error_line)
     registry.add_context("tag_slug", slug_text)
     registry.add_context("author_names", author_names)  # (each person once, a username readable)
     registry.add_context("format_date", format_date)

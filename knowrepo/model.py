@@ -105,7 +105,8 @@ RUN_STATUSES = (RUN_OK, RUN_FAILED)
 
 @dataclass(frozen=True)
 class RunError:
-    """Why a run failed: the exception, its message and traceback, and the code cell (1-based)."""
+    """Why a run failed: the exception, its message and traceback, and the cell (1-based, over
+    all the cells of the author's notebook; runs recorded before 2026-12-07 counted code cells)."""
 
     ename: str = ""
     evalue: str = ""

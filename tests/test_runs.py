@@ -134,7 +134,8 @@ def test_failing_cell_keeps_last_good_run_published(tmp_path: Path):
     source.write_text(source.read_text().replace("print(f", "raise ValueError(f"))
     proc = run_knowrepo("build", str(repo), check=False)
     assert proc.returncode == 1
-    assert "reports/calc.ipynb: run of variant 'default' failed: ValueError: count=1" in proc.stderr
+    line = "reports/calc.ipynb [default]: cell 4: ValueError: count=1 label=x ratio=2.5 (knowrepo runs "
+    assert line in proc.stderr
     page = BeautifulSoup((repo / "_site/calc/index.html").read_text(), "html.parser")
     assert "count=1 label=x ratio=2.5" in page.select_one(".report-body").get_text()  # last good run
     banner = page.select_one(".run-banner")

@@ -51,7 +51,7 @@ _AS_COMMAND = [False]  # set by commands.command(): this process is the `knowrep
 @click.option(
     "--allow-failed-runs",
     is_flag=True,
-    help="Exit 0 even while a variant's latest run failed (it is still said, and shown on its card).",
+    help="Exit 0 even when a run this build executed failed (it is still said, and shown on its card).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_obj
@@ -75,7 +75,7 @@ def build(obj: Context, /, directory: Path | None, output: Path | None, **flags:
             pdf=flags["with_pdf"],
         )
         result = run_build(root, options, reporter, load_registry=load_registry)
-    failing = bool(result.failed_runs) and not allow_failed_runs
+    failing = bool(result.runs_failed) and not allow_failed_runs  # (what this build failed to do)
     if as_json:
         click.echo(json.dumps({"ok": not result.errors and not failing, **result.to_json()}, indent=2))
     elif obj.verbosity:
@@ -91,10 +91,18 @@ def build(obj: Context, /, directory: Path | None, output: Path | None, **flags:
         for message in result.errors:
             click.echo(f"  {message}", err=True)
     if result.failed_runs:
-        click.echo(f"{len(result.failed_runs)} variant(s) whose latest run failed:", err=True)
-        for message in result.failed_runs:
-            click.echo(f"  {message}", err=True)
+        click.echo(still_failing(result.failed_runs), err=True)
     end_build(1 if result.errors or failing else 0)
+
+
+def still_failing(lines: list[str], named: int = 3) -> str:
+    """One short line for the variants whose latest run failed (each line `source [variant]:
+    ...`), said by every build, a no-op one too: which, and where to read why. Each failure
+    was said in full when its run ended."""
+    names = [line.split("]: ", 1)[0] + "]" for line in lines]
+    listed = ", ".join(names[:named]) + (f" and {len(names) - named} more" if len(names) > named else "")
+    count = "1 variant's latest run" if len(names) == 1 else f"{len(names)} variants' latest runs"
+    return f"{count} failed ({listed}): knowrepo runs --failed shows why"
 
 
 def summary(result: BuildResult) -> str:

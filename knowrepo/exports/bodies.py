@@ -27,6 +27,7 @@ from knowrepo.pipeline.render.renderer import render_all
 from knowrepo.pipeline.render.views import report_views
 from knowrepo.pipeline.stages.render import cached_body
 from knowrepo.plugins import LoadRegistry, Registry
+from knowrepo.support.tracebacks import run_error_line
 
 if TYPE_CHECKING:
     from knowrepo.pipeline.execute.plan import ReportPlan
@@ -96,7 +97,7 @@ def _chosen(
     for variant in require_known(plan, list(variants)):
         latest, shown = variant.latest, variant.shown
         if latest is not None and not latest.ok and not last_good:
-            error = latest.error.line() if latest.error else "failed"
+            error = run_error_line(latest.error) or "failed"  # (one line, naming the cell)
             good = (
                 f"its last successful run ({shown.id}, {shown.started[:10]})"
                 if shown and shown.ok

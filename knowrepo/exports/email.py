@@ -17,6 +17,7 @@ from knowrepo.exports.smtp import build_message, recipients, send
 from knowrepo.pipeline.execute.runner import RunOptions, run_reports
 from knowrepo.plugins import LoadRegistry, Registry
 from knowrepo.support.addresses import address_problem, shown
+from knowrepo.support.tracebacks import run_error_line
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -93,7 +94,7 @@ def _rerun(
     runs = run_reports(root, options, reporter, load_registry).runs
     for run in runs:
         if not run.ok:
-            error = run.error.line() if run.error else "failed"
+            error = run_error_line(run.error) or "failed"  # (one line, naming the cell)
             raise KnowrepoError(
                 run.source, f"the rerun of variant '{run.variant}' failed ({error}); nothing was sent"
             )

@@ -98,6 +98,7 @@ def run_stages_whole_if_lost(state: BuildState) -> BuildState:
     if first.executed:  # its runs are recorded: the build starts again from them, running none twice
         state.executed = True
         state.result.executed, state.run_failures = first.result.executed, first.run_failures
+        state.result.runs_failed = first.result.runs_failed
     run_stages(state)
     return state
 

@@ -56,6 +56,7 @@ class BuildResult:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     failed_runs: list[str] = field(default_factory=list)  # variants whose latest run failed: still failing
+    runs_failed: int = 0  # runs this build executed that failed (what fails the build; see commands/build)
     warnings: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # site paths written anew
     render_server: str = ""  # "used": a warm server rendered; "started": one is warming for next time

@@ -18,6 +18,7 @@ from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.build import BuildOptions, BuildResult, build
 from knowrepo.pipeline.render.job import warm_renderer
 from knowrepo.plugins import LoadRegistry
+from knowrepo.support.progress import LineReporter
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -65,6 +66,23 @@ def page_urls(base_path: str, paths: list[str]) -> list[str]:
     return urls
 
 
+class SaidOnce(LineReporter):
+    """The preview's build reporter: errors only, through its log, each once. A build says an
+    error as it finds it and lists it in its result; the search-index build that follows, and
+    the next edit's build, find it again: said already (the page's overlay keeps showing it),
+    until a build without it (fixed) lets it be said anew."""
+
+    def __init__(self, log: Callable[[str], None], before: set[str]) -> None:
+        super().__init__(0)
+        self.log, self.before = log, before
+        self.said: set[str] = set()
+
+    def error(self, message: str) -> None:
+        if message not in self.said and message not in self.before:
+            self.log(f"error: {message}")
+        self.said.add(message)
+
+
 class Builder:
     """Rebuilds on demand, one at a time; a request made during a build runs after it."""
 
@@ -87,18 +105,22 @@ class Builder:
             warm_here=True,
         )
         self.requests: queue.Queue[str | None] = queue.Queue()
+        self.said: set[str] = set()  # the errors of the last build, said once
 
     def build_once(self, options: BuildOptions | None = None) -> BuildResult | None:
+        reporter = SaidOnce(self.log, self.said)
         try:
-            result = build(self.root, options or self.options, load_registry=self.load_registry)
+            result = build(self.root, options or self.options, reporter, load_registry=self.load_registry)
         except KnowrepoError as exc:  # nothing could build (config, theme): keep the last good site
             for line in exc.lines():  # (a knowrepo.toml with several faults: one line each)
-                self.log(f"error: {line}")
+                reporter.error(line)
+            self.said = reporter.said
             self.state.publish(exc.lines(), [])
             return None
         base = load_config(self.root, self.load_registry).site.base_path
-        for message in result.errors:
-            self.log(f"error: {message}")
+        for message in result.errors:  # (a no-op build's are the last build's: already said)
+            reporter.error(message)
+        self.said = reporter.said
         if not result.noop:
             self.log(
                 f"rebuilt in {result.seconds:.2f}s: {result.rendered} rendered, "

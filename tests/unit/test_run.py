@@ -51,7 +51,7 @@ def test_what_a_run_records_of_its_notebook():
     assert code_cells(NB) == ["x = 1\nx", "1/0"]
     assert metrics_of(NB) == {"rows": 42, "rate": 0.5}
     assert first_error(NB) == {
-        "cell": 2,
+        "cell": 3,  # (every cell of the author's notebook counts, as in knowrepo's other messages)
         "ename": "ZeroDivisionError",
         "evalue": "division by zero",
         "traceback": "Traceback\nline",

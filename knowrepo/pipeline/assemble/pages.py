@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import posixpath
 import shlex
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from knowrepo.pipeline.textnotebook import SOURCE_KINDS, SourceKind, source_kind
 from knowrepo.plugins import PageContext, Part
 from knowrepo.support.hashing import key_of
 from knowrepo.support.numbers import bounded_map
+from knowrepo.support.tracebacks import repository_roots, shorten_outputs
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -169,6 +171,23 @@ class ReportPages:
         clean = published_source(source, data, report_secrets(meta))
         return None if clean is data else clean
 
+    def _without_server_paths(self, source: str, hidden: bytes | None) -> bytes | None:
+        """The notebook at `source` (or `hidden`, its text as published) with no path of this
+        machine in its tracebacks and stderr (shorten_outputs), when it has any; else `hidden`."""
+        if not source.endswith(".ipynb"):
+            return hidden
+        with open(source, "rb") as handle:
+            data = hidden if hidden is not None else handle.read()
+        if not any(sign in data for sign in (b'"error"', b'"stderr"', b'_path": "/')):  # (most: not parsed)
+            return hidden
+        try:
+            nb = json.loads(data)
+        except (ValueError, RecursionError):
+            return hidden
+        if not shorten_outputs(nb, repository_roots(self.ctx.config.root)):
+            return hidden
+        return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode()
+
     @property
     def _lean(self) -> set[str]:
         return {published for published, lean in self.notebooks.values() if lean}
@@ -178,7 +197,7 @@ class ReportPages:
         pages publish, it goes to `<path>.lean.json` (site.js puts the images back on
         download): never a notebook with markers under a .ipynb name (curl, no JavaScript)."""
         if path not in self.notebooks:
-            lean, hidden = None, self._without_secrets(source)
+            lean, hidden = None, self._without_server_paths(source, self._without_secrets(source))
             if self.ctx.config.site.notebook_downloads == "lean":
                 with open(source, "rb") as handle:
                     lean = skeleton(hidden if hidden is not None else handle.read(), self.images)

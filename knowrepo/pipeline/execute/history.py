@@ -3,6 +3,7 @@ and variants named, newest first, or pruned; each report with how its last run w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,3 +79,25 @@ def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
             "last_run_at": latest.started if latest else "", "date": report.date, "draft": report.meta.draft,
         })  # fmt: skip
     return rows
+
+
+def failed_latest(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[Run]:
+    """The latest run of each variant addressed, where it failed: what is failing now."""
+    latest = [store.runs(target.slug, v)[-1:] for target, v in _selected(store, report, variants)]
+    return [runs[0] for runs in latest if runs and not runs[0].ok]
+
+
+def traceback_of(run: Run) -> str:
+    """The traceback of a failed run, whole and coloured as the kernel wrote it: from its
+    executed notebook's first error output, else what run.json keeps (uncoloured, its last
+    4,000 characters), else ""."""
+    try:
+        nb = json.loads(run.notebook.read_text()) if run.has_notebook else {}
+    except (OSError, ValueError, RecursionError):
+        nb = {}
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if isinstance(output, dict) and output.get("output_type") == "error":
+                lines = output.get("traceback") or []
+                return "\n".join(str(line) for line in lines) if isinstance(lines, list) else ""
+    return run.error.traceback if run.error else ""

@@ -32,6 +32,7 @@ from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
+from knowrepo.support.tracebacks import error_line
 
 if TYPE_CHECKING:
     from knowrepo.support.progress import Reporter
@@ -158,9 +159,19 @@ def metrics_of(nb: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+# Cells papermill adds to the executed notebook (its parameters, its "An Exception was
+# encountered" heading): not the author's, so not counted in "cell N".
+_PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
 def first_error(nb: dict[str, Any]) -> dict[str, Any] | None:
-    for index, cell in enumerate(c for c in nb.get("cells", []) if c.get("cell_type") == "code"):
-        for output in cell.get("outputs", []):
+    """The first error output, with its cell's number in the author's notebook (counted from 1
+    over all its cells, as knowrepo's other messages count them)."""
+    authors = [
+        c for c in nb.get("cells", []) if not _PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))
+    ]
+    for index, cell in enumerate(authors):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if output.get("output_type") == "error":
                 return {
                     "cell": index + 1,
@@ -243,7 +254,8 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
     error = _papermill(request, staging, _kernel_log(request, run_id))
     duration = time.time() - started
     secrets = request.all_secrets()
-    nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets)
+    final = (staging.parent / run_id / NOTEBOOK_FILE).relative_to(root).as_posix()
+    nb = _keep_notebook(staging / NOTEBOOK_FILE, request.private, secrets, (request.source, final))
     if error is not None and nb:
         error = {**error, **(first_error(nb) or {})}
     _keep_kernel_log(_kernel_log(request, run_id), staging / KERNEL_LOG, secrets)
@@ -359,8 +371,12 @@ def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
         )
 
 
-def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -> dict[str, Any]:
-    """The executed notebook as stored: private values masked in it ({} if none was written)."""
+def _keep_notebook(
+    output: Path, private: tuple[str, ...], secrets: list[str], paths: tuple[str, str] = ("", "")
+) -> dict[str, Any]:
+    """The executed notebook as stored: private values masked in it ({} if none was written);
+    papermill's input and output paths as `paths` (repository-relative: the absolute ones name
+    the machine's folders and the run's temp folder, and the notebook is published)."""
     if not output.exists():
         return {}
     try:
@@ -370,6 +386,9 @@ def _keep_notebook(output: Path, private: tuple[str, ...], secrets: list[str]) -
             output, f"the executed notebook is not JSON ({exc}); the run is not recorded"
         ) from None
     _mask_notebook(nb, private)
+    recorded = nb.get("metadata", {}).get("papermill")
+    if isinstance(recorded, dict) and all(paths):
+        recorded["input_path"], recorded["output_path"] = paths
     nb = scrub(mask_notebook(nb), secrets)  # outputs and tracebacks that print a private value
     output.write_text(json.dumps(nb, indent=1))
     return nb
@@ -430,5 +449,8 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Reporter, ru
 
 
 def failure_line(run: Run) -> str:
-    error = run.error.line() if run.error else "failed"
-    return one_line(f"{run.source}: run of variant '{run.variant}' failed: {error}")
+    """`reports/x.ipynb [eu]: cell 4: ValueError: no data (knowrepo runs ID for the traceback)`:
+    one line, however long the exception's text; the command that shows the rest."""
+    error = error_line(run.error.ename, run.error.evalue, run.error.cell) if run.error else "failed"
+    more = f" (knowrepo runs {run.id} for the traceback)" if run.folder is not None and run.id else ""
+    return one_line(f"{run.source} [{run.variant}]: {error}{more}")

@@ -134,7 +134,11 @@ def _report_broken(broken: list[KnowrepoError], reporter: Reporter) -> None:
 
 
 def _identical_run(variant: VariantPlan) -> Run | None:
-    """The latest successful run of exactly this plan (code, parameters, inputs), if any."""
+    """The latest successful run of exactly this plan (code, parameters, inputs), if any. None
+    while the variant's latest run failed: a failed run is never "up to date" (the data, or
+    the environment, may have been fixed since), so asking to run it runs it."""
+    if variant.latest is not None and not variant.latest.ok:
+        return None
     return next((r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key), None)
 
 

@@ -35,6 +35,7 @@ from knowrepo.plugins import BodyContext, LoadRegistry, Registry, apply_passes
 from knowrepo.support.faults import pause_point
 from knowrepo.support.hashing import content_hash
 from knowrepo.support.text import decode
+from knowrepo.support.tracebacks import repository_roots, shorten_outputs
 from knowrepo.support.yamltext import repair_tree
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def render_fingerprint(registry: Registry) -> str:
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     package = here.parent.parent
     files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
-    for path in [*files, package / "plugins.py", package / "builtins.py"]:
+    # (support/tracebacks.py: how tracebacks in outputs are shortened)
+    for path in [*files, package / "plugins.py", package / "builtins.py", package / "support/tracebacks.py"]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -314,6 +316,7 @@ def _render_body(
     nb = _read_notebook(job.root, job.notebook or job.source)
     if job.merge:
         nb = merge_outputs(_read_notebook(job.root, job.source), nb)
+    shorten_outputs(nb, repository_roots(job.root))  # (tracebacks, warnings: no path of this machine)
 
     preparer = NotebookPreparer(
         store, prefix, job.code, job.title, job.sanitize, job.max_output, job.source, registry=registry

@@ -20,6 +20,7 @@ from knowrepo.pipeline.manifest import ReportEntry
 from knowrepo.pipeline.state import BuildState
 from knowrepo.support.atomic import write_atomic
 from knowrepo.support.hashing import file_hash
+from knowrepo.support.tracebacks import error_line
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -203,10 +204,10 @@ def failed_runs(report: Report, plan: ReportPlan | None) -> list[str]:
         latest, shown = variant.latest, variant.shown
         if latest is None or latest.ok:
             continue
-        error = latest.error.line() if latest.error else "failed"
+        error = error_line(latest.error.ename, latest.error.evalue, latest.error.cell) if latest.error else ""
         shows = f"its page shows run {shown.id}" if shown and shown.ok else "no run has succeeded yet"
         lines.append(
-            f"{report.source} [{variant.name}]: the latest run {latest.id} ({latest.started[:16]}) failed:"
-            f" {error}; {shows}"
+            f"{report.source} [{variant.name}]: the latest run {latest.id} ({latest.started[:16]}) failed"
+            f"{': ' + error if error else ''}; {shows}"
         )
     return lines

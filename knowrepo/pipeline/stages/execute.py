@@ -3,14 +3,17 @@ on record) and run with papermill what has no run for its key."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from knowrepo.errors import KnowrepoError
+from knowrepo.model import Run
 from knowrepo.pipeline.execute.executors import choice_of, executor_of
 from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request, staleness
 from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.state import BuildState
+from knowrepo.support.tracebacks import repository_roots, shorten_paths
 
 
 def execute(state: BuildState) -> None:
@@ -39,6 +42,7 @@ def execute(state: BuildState) -> None:
         executor = executor_of(choice_of(state.config.execute), state.load_registry())
         runs = execute_all(requests, state.workers, state.reporter, executor)
         state.result.executed = len(runs)
+        state.result.runs_failed = sum(not run.ok for run in runs)
         state.run_failures = [failure_line(run) for run in runs if not run.ok and run.folder is None]
         for slug, plan in list(state.plans.items()):
             try:
@@ -47,11 +51,25 @@ def execute(state: BuildState) -> None:
             except KnowrepoError as exc:
                 del state.plans[slug]
                 state.fail(exc, plan.report.source)
+    roots = repository_roots(state.root)
     for plan in state.plans.values():  # what a page says of its run's data: part of the page's key
         for variant in plan.variants:
             variant.stale = staleness(state.root, plan, variant.shown, state.now)
+            variant.runs = [_published(run, roots) for run in variant.runs]
     state.reports = [r for r in state.reports if r.source not in state.failed]
     state.executed = True
+
+
+def _published(run: Run, roots: list[str]) -> Run:
+    """The run as the site shows it: its error with no path of the machine that ran it (the
+    record keeps them: `knowrepo runs ID` shows them to whoever has the run store)."""
+    error = run.error
+    if error is None:
+        return run
+    shorter = replace(
+        error, evalue=shorten_paths(error.evalue, roots), traceback=shorten_paths(error.traceback, roots)
+    )
+    return run if shorter == error else replace(run, error=shorter)
 
 
 def _request(state: BuildState, plan: Any, variant: Any) -> Any:
