@@ -82,11 +82,13 @@ def _history_rows(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """A history page's rows: each run, its links (page, compare, notebook download)."""
     default_a, default_b = default_pair(plan)
+    pinned = {v.pinned for v in plan.variants if v.pinned}  # (knowrepo publish: marked "pinned")
     rows = []
     for run in runs:
         row = {
             "run": run,
             "published": run.id in published,
+            "pinned": run.id in pinned,
             "compare": rel(path, f"{report.slug}/compare/")
             + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
             "href": rel(path, f"{report.slug}/runs/{run.id}/"),
