@@ -100,6 +100,9 @@ def test_a_scratch_run_is_kept_in_history_and_never_published(repo: Path):
     assert json.loads(build.stdout)["executed"] == 0  # (a scratch run is no run of the declaration)
     assert (repo / "_site/monthly/index.html").read_bytes() == before
     assert history(repo)[scratch["id"]] == "scratch"
+    compare = BeautifulSoup((repo / "_site/monthly/compare/index.html").read_text(), "html.parser")
+    pair = [compare.select_one(f"#run-{x} option[selected]")["value"] for x in "ab"]
+    assert pair == [records(repo)[0]["id"], records(repo)[1]["id"]]  # November and October: never scratch
     assert (repo / "_site/index.html").read_bytes() == listing  # (its card too)
 
 
