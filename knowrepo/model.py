@@ -41,6 +41,7 @@ class Meta:
     code: str | None = None
     max_age: str = ""  # e.g. 35d: a published run older than this is flagged stale
     schedule: dict[str, Any] = field(default_factory=dict)  # {cron, timezone, variants}: when runs fall due
+    period: str = ""  # a template of the period a run covers ("{{ params.month }}"), evaluated per run
 
     def to_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy made this a tenth of a one-report rebuild.
@@ -167,6 +168,11 @@ class Run:
         return self.status == RUN_OK
 
     @property
+    def scratch(self) -> bool:
+        """A run made with `run --scratch`: kept in history, never published unless pinned."""
+        return self.origin.get("scratch") is True
+
+    @property
     def declared(self) -> str:
         """The key of the declaration it ran (runs recorded before there was one: their key)."""
         return self.declared_key or self.cache_key
@@ -246,10 +252,20 @@ NOTEBOOK_FILE = "notebook.ipynb"
 KERNEL_LOG = "kernel.log"  # the kernel's stderr, kept beside the notebook
 
 
-def shown_run(runs: list[Run]) -> Run | None:
-    """The one rule for which run a variant's page shows: its latest successful run, else its
-    latest (a failure, shown as such). `runs` oldest first."""
-    return next((r for r in reversed(runs) if r.ok), runs[-1] if runs else None)
+def shown_run(runs: list[Run], pinned: str = "") -> Run | None:
+    """The one rule for which run a variant's page (card, PDF, email, compare) shows: the
+    pinned run (`knowrepo publish`), if it is one of `runs`; else, of its successful runs that
+    are not scratch runs, the one of the newest period, and of equal periods the newest run;
+    a failure (the latest one that is not scratch) only when none succeeded. A run that names
+    no period covers the data of the day it started: so a catch-up run for an older period
+    never replaces a newer one, and runs without periods go by time. `runs` oldest first."""
+    if pinned and (pin := next((r for r in runs if r.id == pinned), None)) is not None and pin.ok:
+        return pin
+    counted = [r for r in runs if not r.scratch]
+    good = [r for r in counted if r.ok]
+    if good:
+        return max(good, key=lambda r: (r.period or r.started[:10], r.id))
+    return counted[-1] if counted else None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from knowrepo.commands import (  # noqa: F401 - each adds its verb
     listing,
     new,
     pdf,
+    publish,
     renderserver,
     run,
     runs,

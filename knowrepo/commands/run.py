@@ -19,6 +19,7 @@ from knowrepo.commands.group import (
     variants_option,
     verbosity,
 )
+from knowrepo.errors import KnowrepoError
 from knowrepo.loader import load_registry
 from knowrepo.support.faults import pause_point
 
@@ -53,6 +54,11 @@ if TYPE_CHECKING:
 )
 @click.option("--from", "from_run", metavar="RUN_ID", help="Rerun a recorded run, changing only -p values.")
 @click.option("--force", is_flag=True, help="Run even when an identical successful run exists.")
+@click.option(
+    "--scratch",
+    is_flag=True,
+    help="Keep the run in the history, marked Scratch, but never publish it (`knowrepo publish RUN_ID` can).",
+)
 @click.option(
     "-j", "--workers", type=click.IntRange(min=1), default=None, help="Runs at once (default: one per core)."
 )
@@ -96,6 +102,7 @@ def run(
 
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
+        _scratch_alone(flags["scratch"], then_email, flags["due"])
         options = RunOptions(
             report=report, assignments=params, email=then_email, **{**flags, "workers": flags["workers"] or 0}
         )
@@ -108,13 +115,26 @@ def run(
         for one in runs:
             status = "ok" if one.ok else "FAILED"
             click.echo(f"{status:6} {one.slug} [{one.variant}] {one.id} {one.duration:.1f}s", err=True)
-        if runs and not then_build:
+        if runs and flags["scratch"]:
+            click.echo(
+                "Scratch runs are kept in the history, never published (`knowrepo publish RUN_ID`).", err=True
+            )
+        elif runs and not then_build:
             click.echo("The site shows these runs after `knowrepo build` (or run with --build).", err=True)
     built = _build_site(obj, as_json) if then_build else True
     pause_point("built", obj.root() / ".knowrepo")
     emailed = _email_owed(obj, as_json) if then_email else True
     if any(not r.ok for r in runs) or outcome.broken or not built or not emailed:
         sys.exit(1)
+
+
+def _scratch_alone(scratch: bool, email: bool, due: bool) -> None:
+    """A scratch run is never published: it owes no email, and no schedule makes one."""
+    if scratch and (email or due):
+        option = "--email" if email else "--due"
+        raise KnowrepoError(
+            None, f"--scratch with {option}: a scratch run is never published or emailed (drop one of them)"
+        )
 
 
 def _email_owed(obj: Context, as_json: bool) -> bool:

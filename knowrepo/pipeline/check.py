@@ -19,7 +19,7 @@ from knowrepo.config import CONFIG_NAME, load_config
 from knowrepo.errors import KnowrepoError, Problems
 from knowrepo.pipeline.assemble.links import check_slug
 from knowrepo.pipeline.discover import discover
-from knowrepo.pipeline.execute.plan import plan_report, require_kernel
+from knowrepo.pipeline.execute.plan import plan_report, require_kernel, run_period
 from knowrepo.pipeline.execute.run import unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.frontmatter import split_markdown
@@ -250,6 +250,8 @@ def _notebook(root: Path, config: Config, report: Report, now: dt.datetime) -> l
             require_kernel(report.source, plan.kernel)
         if report.meta.schedule:
             _due_times(report, [v.name for v in plan.variants], now)
+        for variant in plan.variants:  # (front matter `period`, as each variant's runs evaluate it)
+            run_period(report, variant.params, {})
     except KnowrepoError as exc:
         return [*found, Problem(report.source, None, exc.message)]
     return found

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from knowrepo.config import CODE_MODES
 from knowrepo.errors import KnowrepoError, did_you_mean, unknown_key_error
 from knowrepo.model import VARIANT_NAME, Meta
-from knowrepo.pipeline.schedule import check_template, is_template, parse_schedule
+from knowrepo.pipeline.schedule import check_period, check_template, is_template, parse_schedule
 from knowrepo.support.secrets import scrub, secrets_in
 from knowrepo.support.yamltext import YamlProblem, control_character, load_yaml, plain_problem, shown
 
@@ -351,6 +351,14 @@ def _max_age(path: str, name: str, value: Any) -> str:
     return text
 
 
+def _period(path: str, name: str, value: Any) -> str:
+    """The period each run covers: text, or a template of the run's parameters and date
+    (`"{{ params.month }}"`), checked here as far as it can be without a run."""
+    text = _text(path, name, value)
+    check_period(path, text)
+    return text
+
+
 def _flag(path: str, name: str, value: Any) -> bool:
     return bool(_optional(path, name, value, bool))
 
@@ -361,7 +369,7 @@ PARSERS: dict[str, Callable[[str, str, Any], Any]] = {
     "params": _scalar_map, "variants": lambda p, _n, v: expand_variants(p, v),
     "private_params": _names, "inputs": _strings, "email": lambda p, _n, v: _email(p, v),
     "allow_errors": lambda p, n, v: _optional(p, n, v, bool), "timeout": _timeout, "code": _code,
-    "max_age": _max_age, "schedule": lambda p, _n, v: parse_schedule(p, v),
+    "max_age": _max_age, "schedule": lambda p, _n, v: parse_schedule(p, v), "period": _period,
 }  # fmt: skip
 
 

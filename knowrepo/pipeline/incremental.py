@@ -13,6 +13,7 @@ from typing import Any
 
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
+from knowrepo.pipeline.execute.pins import pins_path
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.sources import scan_sources
@@ -58,6 +59,7 @@ def input_snapshot(
         "deps": {rel: stat_of(root / rel) for rel in sorted(deps)},
         "flags": flags,
         "runs": runs_snapshot(root),
+        "pins": stat_of(pins_path(root)),
     }
 
 
@@ -120,6 +122,8 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
     moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
     runs_base = os.path.join(state.root, "runs")
     failed = set(manifest.failed)
+    if before.get("pins") != snapshot.get("pins") or str(pins_path(state.root)) in failed:
+        return {}  # (a pin changed, or one could not be followed: each report looks again)
     damaged = [path for path in failed if path.startswith(runs_base + os.sep)]  # run records left out
     settled: dict[str, ReportEntry] = {}
     for report in state.reports:

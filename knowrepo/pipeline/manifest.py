@@ -48,6 +48,7 @@ class Snapshot(TypedDict, total=False):
     deps: dict[str, list[int] | None]  # files the pages read (images, declared inputs)
     flags: dict[str, Any]  # the build's options that change what it makes
     runs: dict[str, int]  # the run store's folders' mtimes
+    pins: list[int] | None  # runs/pins.yaml (knowrepo publish): a change replans every report
 
 
 @dataclass

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.support.yamltext import shown
@@ -18,6 +19,7 @@ from knowrepo.support.yamltext import shown
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from jinja2 import Template
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -126,17 +128,26 @@ def render_value(source: str, name: str, value: Any, run_date: dt.date, private:
     template that fails is one line naming the parameter, and its text unless `private`."""
     if not is_template(value):
         return value
+    return _guarded(source, f"parameter '{name}'", value, private, lambda: _evaluate(value, run_date))
+
+
+T = TypeVar("T")
+
+
+def _guarded(source: str, label: str, value: str, private: bool, action: Callable[[], T]) -> T:
+    """What `action` gives; a template that fails in it is a one-line KnowrepoError."""
     import jinja2  # (jinja2: only for a date template)
 
     try:
-        return _evaluate(value, run_date)
+        return action()
     except (jinja2.TemplateError, TemplateLimit, TypeError, ValueError, ArithmeticError, LookupError,
             MemoryError, RecursionError) as exc:  # fmt: skip
-        raise KnowrepoError(source, _failure(name, value, exc, private)) from None
+        raise KnowrepoError(source, _failure(label, value, exc, private)) from None
 
 
-def _evaluate(value: str, run_date: dt.date) -> str:
-    """The template's text for `run_date`, within the limits (TemplateLimit if not)."""
+def _compiled(value: str) -> Template:
+    """The template, parsed and compiled within the limits (TemplateLimit if not): an unknown
+    filter or a syntax error fails here, before it runs."""
     if len(value) > MAX_TEMPLATE:
         raise TemplateLimit(f"is longer than {MAX_TEMPLATE:,} characters")
     environment = _sandbox()
@@ -154,11 +165,48 @@ def _evaluate(value: str, run_date: dt.date) -> str:
         raise TemplateLimit(
             "writes a list, tuple or mapping: parameter templates compute text, numbers and dates"
         )
+    return environment.from_string(tree)
+
+
+def _evaluate(value: str, run_date: dt.date, params: dict[str, Any] | None = None) -> str:
+    """The template's text for `run_date` (and the run's `params`, for a period), within the
+    limits (TemplateLimit if not)."""
+    names: dict[str, Any] = {"run_date": run_date}
+    if params is not None:
+        names["params"] = params
     text = ""
-    for chunk in environment.from_string(tree).generate(run_date=run_date):
+    for chunk in _compiled(value).generate(**names):
         text += chunk
         if len(text) > MAX_TEXT:
             raise TemplateLimit(f"gives more than {MAX_TEXT:,} characters")
+    return text
+
+
+MAX_PERIOD = 40  # characters of a run's period (run.json's check allows no more)
+_PERIOD = "front matter 'period'"
+
+
+def check_period(source: str, value: str) -> None:
+    """A one-line error if front matter `period` is a template that cannot be read (a syntax
+    error, an unknown filter, what templates do not offer): found by `check`, before any run."""
+    if is_template(value):
+        _guarded(source, _PERIOD, value, False, lambda: _compiled(value))
+
+
+def render_period(source: str, value: str, run_date: dt.date, params: dict[str, Any]) -> str:
+    """The period a run covers, from front matter `period` evaluated as parameter templates are,
+    with the run's `params` (private values masked: a period is published) beside `run_date`.
+    A template that fails, gives no text or more than MAX_PERIOD characters is one line."""
+    text = _guarded(source, _PERIOD, value, False, lambda: _evaluate(value, run_date, params))
+    text = " ".join(text.split())
+    if not text:
+        raise KnowrepoError(
+            source, f"{_PERIOD} {shown(value)} gives no text for this run (does it name a parameter it has?)"
+        )
+    if len(text) > MAX_PERIOD:
+        raise KnowrepoError(
+            source, f"{_PERIOD} gives {shown(text)}: a period is at most {MAX_PERIOD} characters"
+        )
     return text
 
 
@@ -168,12 +216,12 @@ _PRIVATE_REASONS = {
 }  # fmt: skip
 
 
-def _failure(name: str, value: str, exc: BaseException, private: bool) -> str:
-    """The message of a template that failed: what, and why."""
+def _failure(label: str, value: str, exc: BaseException, private: bool) -> str:
+    """The message of a template that failed (`label`: parameter 'month'): what, and why."""
     kind = type(exc).__name__
     if private:  # (jinja2's messages quote the template's names and text; knowrepo's own do not)
         why = f"it {exc}" if isinstance(exc, TemplateLimit) else _PRIVATE_REASONS.get(kind, kind)
-        return f"parameter '{name}': cannot evaluate its template ({why}; the value is private: not shown)"
+        return f"{label}: cannot evaluate its template ({why}; the value is private: not shown)"
     import jinja2  # (jinja2: only for a date template)
 
     reason = " ".join(str(exc).split())[:200] or kind
@@ -182,7 +230,7 @@ def _failure(name: str, value: str, exc: BaseException, private: bool) -> str:
     elif isinstance(exc, ArithmeticError | MemoryError | RecursionError) and str(exc):
         reason = f"{kind}: {reason}"
     helpers = f"; date helpers: {', '.join(FILTERS)}" if isinstance(exc, jinja2.TemplateError) else ""
-    return f"parameter '{name}': cannot evaluate {shown(value)} ({reason}){helpers}"
+    return f"{label}: cannot evaluate {shown(value)} ({reason}){helpers}"
 
 
 def render_params(

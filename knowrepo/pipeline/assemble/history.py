@@ -82,11 +82,13 @@ def _history_rows(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """A history page's rows: each run, its links (page, compare, notebook download)."""
     default_a, default_b = default_pair(plan)
+    pinned = {v.pinned for v in plan.variants if v.pinned}  # (knowrepo publish: marked "pinned")
     rows = []
     for run in runs:
         row = {
             "run": run,
             "published": run.id in published,
+            "pinned": run.id in pinned,
             "compare": rel(path, f"{report.slug}/compare/")
             + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
             "href": rel(path, f"{report.slug}/runs/{run.id}/"),
@@ -149,12 +151,12 @@ def _pager(slug: str, path: str, number: int, count: int) -> dict[str, Any] | No
 
 def default_pair(plan: ReportPlan) -> tuple[str, str]:
     """The runs a compare page starts with: the published run of the first variant and the one
-    before it (of that variant, else any)."""
+    before it (of that variant, else any; never a scratch run)."""
     variant = next((v for v in plan.variants if v.shown is not None), plan.variants[0])
     a = variant.shown or latest_of(variant)
     before = (
-        [r for r in variant.runs if r.id < a.id]
-        or [r for v in plan.variants for r in v.runs if r.id != a.id]
+        [r for r in variant.runs if r.id < a.id and not r.scratch]
+        or [r for v in plan.variants for r in v.runs if r.id != a.id and not r.scratch]
         or [a]
     )
     return a.id, max(before, key=lambda r: r.id).id

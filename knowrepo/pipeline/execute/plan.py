@@ -17,7 +17,7 @@ from knowrepo.pipeline.execute.run import RunRequest, cache_key, code_hash, inpu
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.frontmatter import age_seconds
 from knowrepo.pipeline.private import report_secrets
-from knowrepo.pipeline.schedule import is_template, render_params, run_date
+from knowrepo.pipeline.schedule import is_template, render_params, render_period, run_date
 from knowrepo.pipeline.textnotebook import load_notebook, notebook_file
 from knowrepo.support import clock
 from knowrepo.support.atomic import write_atomic
@@ -103,15 +103,17 @@ class VariantPlan:
     overrides: tuple[str, ...] = ()  # the parameters set beyond the front matter (-p, an earlier rerun)
     stale: str = ""  # why the run its page shows is stale (see staleness), once runs are known
     run_date: str = ""  # the date its date-templated parameters were evaluated for (ISO), if any
+    pinned: str = ""  # the run id `knowrepo publish` pinned for it (runs/pins.yaml), if any
 
     @property
     def latest(self) -> Run | None:
-        return self.runs[-1] if self.runs else None
+        """Its latest run that counts for publishing (a scratch run does not, unless pinned)."""
+        return next((r for r in reversed(self.runs) if not r.scratch), None) or self.shown
 
     @property
     def shown(self) -> Run | None:
         """The run its page shows (see model.shown_run)."""
-        return shown_run(self.runs)
+        return shown_run(self.runs, self.pinned)
 
 
 @dataclass
@@ -139,7 +141,7 @@ class ReportPlan:
         planned = VariantPlan(
             variant.name, params, self.key_for(params, root), variant.runs, variant.declared_key
         )
-        planned.overrides, planned.run_date = overrides, variant.run_date
+        planned.overrides, planned.run_date, planned.pinned = overrides, variant.run_date, variant.pinned
         return planned
 
 
@@ -169,19 +171,20 @@ def plan_report(
     overridden = sorted({name for values, _text in overrides or [] for name in values})
     for name, values in variants_spec.items():
         runs = store.runs(report.slug, name)
-        date = _date_for(report, values, runs, run_date)
+        pinned = store.pinned(report.slug, name, runs)
+        date = _date_for(report, values, shown_run(runs, pinned), run_date)
         front = [(_dated(report, meta.params, date), False), (_dated(report, values, date), False)]
         base = _resolved(report, declared, front)
         params = _resolved(report, declared, [*front, *(overrides or [])]) if overrides else base
         key, declared_key = plan.key_for(params, root), plan.key_for(base, root)
         variant = VariantPlan(name, params, key, runs, declared_key, tuple(overridden))
-        variant.run_date = date.isoformat() if date else ""
+        variant.run_date, variant.pinned = date.isoformat() if date else "", pinned
         plan.variants.append(variant)
     return plan
 
 
 def _date_for(
-    report: Report, values: dict[str, Any], runs: list[Run], given: dt.date | None
+    report: Report, values: dict[str, Any], shown: Run | None, given: dt.date | None
 ) -> dt.date | None:
     """The date that date-templated parameters are evaluated for (None: there are none): the
     given one (a scheduled or explicit run); else the one the published run was for, so that a
@@ -190,7 +193,6 @@ def _date_for(
         return None
     if given is not None:
         return given
-    shown = shown_run(runs)
     if shown is not None and shown.origin.get("run_date"):
         return dt.date.fromisoformat(shown.origin["run_date"])
     return run_date(report.source, report.meta.schedule, clock.now())
@@ -218,7 +220,7 @@ def needs_run(variant: VariantPlan, mode: str) -> bool:
         return True
     if mode == "never":
         return False
-    return not any(run.declared == variant.declared_key for run in variant.runs)
+    return not any(run.declared == variant.declared_key and not run.scratch for run in variant.runs)
 
 
 def run_request(
@@ -250,7 +252,23 @@ def run_request(
         source_hash=plan.report.source_hash,
         origin=origin,
         secrets=tuple(report_secrets(meta)),  # (a default in the notebook's code is code, shown as such)
+        period=run_period(plan.report, variant.params, origin),
     )
+
+
+def run_period(report: Report, params: dict[str, Any], origin: dict[str, Any]) -> str:
+    """The period a run covers: front matter `period` evaluated with the run's parameters
+    (private values masked) and date; else a scheduled run's date; else "" (it says none)."""
+    meta = report.meta
+    date_text = str(origin.get("run_date") or "")
+    if meta.period:
+        date = (
+            dt.date.fromisoformat(date_text)
+            if date_text
+            else run_date(report.source, meta.schedule, clock.now())
+        )
+        return render_period(report.source, meta.period, date, masked(params, meta.private_params))
+    return date_text if origin.get("by") == "schedule" else ""
 
 
 _installed_kernels: set[str] | None = None

@@ -144,6 +144,7 @@ def _run_of(request: RunRequest, record: dict[str, Any]) -> Run:
         metrics=dict(record.get("metrics") or {}),
         origin=request.origin,
         inputs=request.inputs,
+        period=request.period,
     )
 
 

@@ -64,6 +64,7 @@ class RunRequest:
     # The report's other private values (its front matter's, every variant's): the source
     # holds them, so the executed notebook does too until masked.
     secrets: tuple[str, ...] = ()
+    period: str = ""  # the period its data covers (front matter `period`, a schedule's date), if known
 
     def all_secrets(self) -> list[str]:
         """Every text to mask in what this run writes or says."""
@@ -285,6 +286,7 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
         metrics=metrics_of(nb),
         origin=request.origin,
         inputs=request.inputs,
+        period=request.period,
     )
 
 

@@ -49,6 +49,7 @@ class RunOptions:
     scheduler: str | None = None  # a Dask scheduler's address
     retries: int | None = None  # submissions again of a run whose worker died
     email: bool = False  # each new run owes its readers an email (run.json's origin says so)
+    scratch: bool = False  # kept in history, never published (origin.scratch): a run to look at
 
 
 @dataclass
@@ -113,8 +114,15 @@ def _run_locked(
                 raise
             broken.append(exc)  # (--all: one report that cannot run stops no other)
             _report_broken([exc], reporter)
-    requests = _owing(requests, options)
+    requests = _owing(_scratch(requests, options), options)
     return execute_all(requests, config.workers(options.workers), reporter, executor)
+
+
+def _scratch(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
+    """With --scratch, each run says so in its run.json: history keeps it, no page shows it."""
+    return (
+        [replace(r, origin={**r.origin, "scratch": True}) for r in requests] if options.scratch else requests
+    )
 
 
 def _owing(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
@@ -134,12 +142,14 @@ def _report_broken(broken: list[KnowrepoError], reporter: Reporter) -> None:
 
 
 def _identical_run(variant: VariantPlan) -> Run | None:
-    """The latest successful run of exactly this plan (code, parameters, inputs), if any. None
-    while the variant's latest run failed: a failed run is never "up to date" (the data, or
-    the environment, may have been fixed since), so asking to run it runs it."""
+    """The latest successful run of exactly this plan (code, parameters, inputs), if any; never
+    a scratch run. None while the variant's latest run failed: a failed run is never "up to
+    date" (the data, or the environment, may have been fixed since), so asking to run it runs it."""
     if variant.latest is not None and not variant.latest.ok:
         return None
-    return next((r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key), None)
+    return next(
+        (r for r in reversed(variant.runs) if r.ok and r.cache_key == variant.key and not r.scratch), None
+    )
 
 
 def _addressed(
@@ -225,6 +235,7 @@ def _due_of(
         planned = next(v for v in dated.variants if v.name == variant.name)
         if not requests:  # (said once, of what runs)
             _warn_unmatched_inputs(root, report, reporter)
-        requests.append(run_request(root, config, dated, planned, {"by": "schedule", "due": due}))
+        origin = {"by": "schedule", "due": due, "run_date": date.isoformat()}  # (the date: its period)
+        requests.append(run_request(root, config, dated, planned, origin))
         reporter.info(f"{report.source} [{variant.name}]: due since {due[:16].replace('T', ' ')} UTC")
     return requests

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import RUN_STATUSES, VARIANT_NAME, Run, shown_run
+from knowrepo.pipeline.execute.pins import Pins, pin_problem, pins_path, read_pins
 from knowrepo.support.claims import HOST as _HOST
 from knowrepo.support.claims import alive as _alive
 from knowrepo.support.yamltext import plain_problem, repair_text, repair_tree
@@ -160,6 +161,7 @@ ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
     "run_date": (_date, "a date like 2026-11-02"),
     "due": (_iso_time, "a date-time like 2026-11-02T06:00:00+00:00"),
     "failed_attempts": (_texts, "a list of text"),
+    "scratch": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
@@ -247,6 +249,7 @@ class RunStore:
         self._warn, self._error = warn, error
         self._said: set[str] = set()
         self.damaged: list[KnowrepoError] = []  # the run records left out, each once
+        self._pins: Pins | None = None
 
     @classmethod
     def telling(cls, root: Path, reporter: Reporter, damaged_is_error: bool = False) -> RunStore:
@@ -330,6 +333,24 @@ class RunStore:
         """near_run_id() among the ids of every run recorded."""
         return near_run_id(given, [p.parent.name for p in self.root.glob(f"**/{RUN_FILE}")])
 
+    def pins(self) -> Pins:
+        """runs/pins.yaml, read once; each damaged part of it is named once (as a damaged run
+        record is) and left out."""
+        if self._pins is None:
+            self._pins, problems = read_pins(pins_path(self.root.parent), RUN_ID)
+            for problem in problems:
+                self._damaged(problem)
+        return self._pins
+
+    def pinned(self, slug: str, variant: str, runs: list[Run]) -> str:
+        """The id of the run pinned for the variant ("" for none), when it is one of its `runs`
+        that succeeded; a pin that names no such run is named once and ignored."""
+        pinned = self.pins().get(slug, {}).get(variant, "")
+        if pinned and (problem := pin_problem(pins_path(self.root.parent), slug, variant, pinned, runs)):
+            self._damaged(problem)
+            return ""
+        return pinned
+
     def _stray(self, path: Path, why: str) -> None:
         if str(path) not in self._said:
             self._said.add(str(path))
@@ -361,11 +382,13 @@ class RunStore:
             names[:] = [n for n in names if not n.startswith(".") and not RUN_ID.fullmatch(n)]
 
     def prune(self, slug: str, variant: str, keep: int) -> list[Run]:
-        """Delete all but the newest `keep` runs; the latest successful run is always kept."""
+        """Delete all but the newest `keep` runs; the run the variant shows is always kept (and,
+        with a pin, the one it would show unpinned)."""
         runs = self.runs(slug, variant)
         keepers = set(r.id for r in runs[-keep:]) if keep > 0 else set()
-        if (shown := shown_run(runs)) is not None and shown.ok:
-            keepers.add(shown.id)
+        for pinned in {self.pinned(slug, variant, runs), ""}:  # (the published one, were it unpinned)
+            if (shown := shown_run(runs, pinned)) is not None and shown.ok:
+                keepers.add(shown.id)
         removed = [r for r in runs if r.id not in keepers]
         for run in removed:
             assert run.folder is not None  # (a run read from the store has its folder)

@@ -48,7 +48,7 @@ def report_views(
     shape: tuple[object, ...] = (config.values("render", report.meta), report.meta.title)
     if report.meta.thumbnail:  # (only then: the keys of every other report stay as they were)
         shape = (*shape, report.meta.thumbnail)
-    if plan is None or not any(v.runs for v in plan.variants):
+    if plan is None or not any(v.shown for v in plan.variants):  # (no runs, or scratch runs alone)
         return {"source": View(key_of(fingerprint, report.source_hash, report.kind, shape), job)}
     views: dict[str, View] = {}
     for variant in plan.variants:

@@ -68,9 +68,11 @@ def _views_to_render(state: BuildState, report: Report) -> list[View]:
     deps_ok = deps_unchanged(state.root, previous)
     plan = state.plans.get(report.slug)
     stale = [v.stale for v in plan.variants] if plan else []  # pages say it: a change re-renders them
+    shown = [(v.shown.id if v.shown else "", v.pinned) for v in plan.variants] if plan else []  # (a pin)
     key = key_of(
-        state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale
-    )
+        state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale,
+        shown,
+    )  # fmt: skip
     state.report_keys[report.slug] = key
     if deps_ok and previous is not None and still_current(state, previous, key):
         state.kept[report.slug] = previous
