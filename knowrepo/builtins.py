@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from knowrepo import METRIC_MIME
 from knowrepo.config import Config
 from knowrepo.exports.pdf import build_pdfs
+from knowrepo.pipeline.assemble.dates import period_label
 from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import callouts as callout_syntax
@@ -118,6 +119,7 @@ def steps_and_exports(registry: Registry) -> None:
 def templates(registry: Registry) -> None:
     registry.add_filter("figure", format_figure)
     registry.add_filter("clip", clip)
+    registry.add_filter("period", period_label)  # a run's period as it reads: 2026-11 -> November 2026
     registry.add_context("tag_slug", slug_text)
     registry.add_context("format_date", format_date)
     registry.add_context("shown_text", SHOWN_TEXT)

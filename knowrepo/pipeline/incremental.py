@@ -13,6 +13,7 @@ from typing import Any
 
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
+from knowrepo.pipeline.gitdates import git_stamp
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.sources import scan_sources
@@ -58,6 +59,7 @@ def input_snapshot(
         "deps": {rel: stat_of(root / rel) for rel in sorted(deps)},
         "flags": flags,
         "runs": runs_snapshot(root),
+        "git": git_stamp(root),  # a commit dates Markdown reports anew
     }
 
 
@@ -119,6 +121,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
     old_runs, new_runs = before.get("runs", {}), snapshot["runs"]
     moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
     runs_base = os.path.join(state.root, "runs")
+    git_moved = before.get("git") != snapshot.get("git")  # a commit: dates from git may differ
     failed = set(manifest.failed)
     damaged = [path for path in failed if path.startswith(runs_base + os.sep)]  # run records left out
     settled: dict[str, ReportEntry] = {}
@@ -127,6 +130,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
         if (
             entry is None
             or report.meta.max_age  # its runs age: looked at every build
+            or (git_moved and not report.meta.updated)
             or not entry.key
             or entry.source != report.source
             or report.source in failed

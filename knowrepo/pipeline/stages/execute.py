@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from knowrepo.errors import KnowrepoError
+from knowrepo.pipeline.execute.codechange import code_change
 from knowrepo.pipeline.execute.executors import choice_of, executor_of
 from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request, staleness
 from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
@@ -50,6 +51,7 @@ def execute(state: BuildState) -> None:
     for plan in state.plans.values():  # what a page says of its run's data: part of the page's key
         for variant in plan.variants:
             variant.stale = staleness(state.root, plan, variant.shown, state.now)
+            variant.code_changed = code_change(plan, variant.shown, state.config.caches)
     state.reports = [r for r in state.reports if r.source not in state.failed]
     state.executed = True
 

@@ -68,6 +68,7 @@ def _views_to_render(state: BuildState, report: Report) -> list[View]:
     deps_ok = deps_unchanged(state.root, previous)
     plan = state.plans.get(report.slug)
     stale = [v.stale for v in plan.variants] if plan else []  # pages say it: a change re-renders them
+    stale += [v.code_changed for v in plan.variants if v.code_changed] if plan else []
     key = key_of(
         state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale
     )
