@@ -104,6 +104,11 @@ def test_a_notebook_run_today_lists_above_markdown_created_later_than_it(repo: P
     assert (
         f"<updated>{ran}T00:00:00Z</updated>" in feed.split("<title>Monthly</title>")[1].split("</entry>")[0]
     )
+    listed = subprocess.run(
+        [sys.executable, "-m", "knowrepo", "list", "--json"], cwd=repo, capture_output=True
+    )
+    dates = {row["slug"]: row["date"] for row in json.loads(listed.stdout)}
+    assert dates == {"monthly": ran, "guide": "2026-12-03", "autumn": "2026-09-01"}
     sitemap = (repo / "_site/sitemap.xml").read_text()
     assert f"<loc>https://kb.example/monthly/</loc><lastmod>{ran}</lastmod>" in sitemap
 
