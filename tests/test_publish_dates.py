@@ -196,3 +196,50 @@ def test_E231_a_code_edit_without_a_rerun_is_said_on_the_page_and_card(repo: Pat
         source.write_text(before)
         build(repo, "--execute", "never")
     assert not page(repo, "monthly/index.html").select(".run-code-changed")
+
+
+def test_serve_says_a_code_edit_changed_the_code_of_the_page_it_previews(repo: Path):
+    """`serve` rebuilds an edited notebook without running it: its preview says so."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/"
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(base + path) as response:
+            return response.read().decode()
+
+    def builds() -> int:
+        try:
+            return json.loads(get("__knowrepo/status"))["builds"]
+        except OSError:
+            return 0
+
+    def wait(count: int) -> None:
+        deadline = time.monotonic() + 120
+        while builds() < count:
+            assert time.monotonic() < deadline and proc.poll() is None, f"no build {count}"
+            time.sleep(0.2)
+
+    source = repo / "reports/monthly.ipynb"
+    before = source.read_text()
+    command = [sys.executable, "-m", "knowrepo", "serve", str(repo), "--port", str(port)]
+    proc = subprocess.Popen(command, env=NOW, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait(1)
+        assert "Code changed since this run" not in get("monthly/")
+        write_notebook(
+            source, [CELLS[0], ("code", "x = 2\nprint(x)")], front="title: Monthly\ncreated: 2026-06-02"
+        )
+        wait(2)
+        assert "Code changed since this run" in get("monthly/")
+        assert "Code changed since this run" in get("")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        source.write_text(before)
