@@ -23,6 +23,7 @@ from knowrepo import METRIC_MIME
 from knowrepo.config import Config
 from knowrepo.exports.pdf import build_pdfs
 from knowrepo.pipeline.assemble.authors import author_names
+from knowrepo.pipeline.assemble.dates import period_label
 from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
 from knowrepo.pipeline.render import callouts as callout_syntax
@@ -121,6 +122,7 @@ def templates(registry: Registry) -> None:
     registry.add_filter("figure", format_figure)
     registry.add_filter("clip", clip)
     registry.add_filter("error_line", run_error_line)
+    registry.add_filter("period", period_label)  # a run's period as it reads: 2026-11 -> November 2026
     registry.add_context("tag_slug", slug_text)
     registry.add_context("author_names", author_names)  # (each person once, a username readable)
     registry.add_context("format_date", format_date)

@@ -65,7 +65,8 @@ class Report:
     kind: str  # "notebook" | "markdown"
     meta: Meta
     source_hash: str
-    date: str  # the date shown and sorted on: updated, else created, else git/mtime
+    date: str  # the source's date: updated, else its last commit, else created, else mtime
+    date_from: str = ""  # where `date` comes from: updated | commit | created | modified
 
     @property
     def filename(self) -> str:
@@ -286,6 +287,9 @@ class Card:
     failed: bool
     stale: str = ""  # why its published run is stale (inputs changed, too old), or ""
     source_kind: str = ""  # what its source is, as a card says it ("Script"); "": by `kind`
+    dated: str = ""  # the word before its date: "Run" (the run it shows), "Updated", "Created"
+    period: str = ""  # the period the data of the run it shows covers ("2026-11"), if it says
+    code_changed: str = ""  # what changed of its code since the run it shows ("Code changed since this run")
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)

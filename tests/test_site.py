@@ -106,9 +106,13 @@ def test_feed_and_sitemap_are_valid_xml(example_site: Path):
     feed = ET.parse(example_site / "feed.xml").getroot()
     entries = feed.findall(f"{atom}entry")
     assert len(entries) == 6
-    assert (
-        entries[0].find(f"{atom}link").get("href") == "/kr/guides/metric-definitions/"
-    )  # updated 2026-11-12
+    # Newest first: the notebooks by the runs their pages show (made today), then the notes
+    # (metric definitions: updated 2026-11-12).
+    updated = [e.find(f"{atom}updated").text for e in entries]
+    assert updated == sorted(updated, reverse=True)
+    hrefs = [e.find(f"{atom}link").get("href") for e in entries]
+    assert hrefs[4:] == ["/kr/guides/metric-definitions/", "/kr/notes/q3-planning-notes/"]
+    assert updated[4] == "2026-11-12T00:00:00Z" and updated[0] > updated[4]
     sitemap = ET.parse(example_site / "sitemap.xml").getroot()
     locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert "/kr/product/churn-analysis/" in locs

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from knowrepo.pipeline.frontmatter import (
     parse_meta,
     split_markdown,
 )
+from knowrepo.pipeline.gitdates import git_last_commit_dates, git_stamp
 from knowrepo.pipeline.ipynb import notebook_json
 from knowrepo.pipeline.manifest import SourceRecord
 from knowrepo.pipeline.slugs import slugify_path
@@ -129,32 +129,6 @@ def _notebook_heading(notebook: dict[str, Any]) -> str:
     return ""
 
 
-def git_first_commit_dates(root: Path, relpaths: list[str]) -> dict[str, str]:
-    """The date each path was first committed, from one `git log` call ({} outside git)."""
-    if not relpaths or not (root / ".git").exists():
-        return {}
-    try:
-        out = subprocess.run(
-            ["git", "log", "--diff-filter=A", "--format=%x00%aI", "--name-only", "--", "reports"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    wanted, dates = set(relpaths), {}
-    for block in out.split("\x00")[1:]:
-        lines = block.strip().splitlines()
-        if not lines:
-            continue
-        for name in lines[1:]:
-            if name in wanted:
-                dates[name] = lines[0][:10]  # log is newest first: the last seen is the first add
-    return dates
-
-
 @dataclass
 class Discovery:
     reports: list[Report] = field(default_factory=list)
@@ -209,20 +183,24 @@ def _records(
 ) -> dict[str, SourceRecord]:
     """The record of every source: the previous one while its stat is unchanged, else read."""
     records: dict[str, SourceRecord] = {}
-    undated: list[str] = []
+    undated: list[str] = []  # sources whose date git may give, read anew or since a commit
+    stamp = git_stamp(root)
     for relpath, stat in sorted(stats.items()):
         record = previous.get(relpath)
         if record is not None and not fits(record.meta, Meta | None):
             record = None  # (front matter recorded in another shape: the file is read again)
         if record is None or record.stat != stat or record.error is not None:
             record = _read_record(root, relpath, stat, record)
-            if record.meta is not None and not (record.meta["updated"] or record.meta["created"]):
-                undated.append(relpath)
         elif record.secret:  # its private values were not stored: read them again
-            record = replace(_read_record(root, relpath, stat, None), git_date=record.git_date)
+            record = replace(
+                _read_record(root, relpath, stat, None), git_date=record.git_date, git_stamp=record.git_stamp
+            )
+        if record.meta is not None and not record.meta["updated"] and record.git_stamp != stamp:
+            undated.append(relpath)
         records[relpath] = record
-    for relpath, date in git_first_commit_dates(root, undated).items():
-        records[relpath].git_date = date
+    dates = git_last_commit_dates(root, undated)
+    for relpath in undated:
+        records[relpath].git_date, records[relpath].git_stamp = dates.get(relpath, ""), stamp
     return records
 
 
@@ -230,10 +208,30 @@ def _report(relpath: str, slug: str, record: SourceRecord) -> Report:
     meta = Meta.from_json(record.meta or {})
     if not meta.title:
         meta = replace(meta, title=record.heading or Path(relpath).stem.replace("_", " "))
-    date = meta.updated or meta.created or record.git_date or record.mtime_date
+    date, date_from = report_date(meta, record)
     return Report(
-        slug=slug, source=relpath, kind=record.kind, meta=meta, source_hash=record.hash, date=date[:10]
+        slug=slug,
+        source=relpath,
+        kind=record.kind,
+        meta=meta,
+        source_hash=record.hash,
+        date=date[:10],
+        date_from=date_from,
     )
+
+
+def report_date(meta: Meta, record: SourceRecord) -> tuple[str, str]:
+    """(date, where it comes from): front matter's `updated`, else the file's last commit,
+    else `created`, else its mtime. (A notebook's pages and card show their run's date.)"""
+    for date, source in (
+        (meta.updated, "updated"),
+        (record.git_date, "commit"),
+        (meta.created, "created"),
+        (record.mtime_date, "modified"),
+    ):
+        if date:
+            return date, source
+    return "", ""
 
 
 def _read_record(root: Path, relpath: str, stat: list[int], known: SourceRecord | None) -> SourceRecord:

@@ -14,6 +14,7 @@ from typing import Any
 from knowrepo import __version__
 from knowrepo.config import CONFIG_NAME
 from knowrepo.pipeline.execute.pins import pins_path
+from knowrepo.pipeline.gitdates import git_stamp
 from knowrepo.pipeline.manifest import Manifest, ReportEntry, Snapshot, VersionRecord
 from knowrepo.pipeline.render.charts import chart_packages
 from knowrepo.pipeline.sources import scan_sources
@@ -60,6 +61,7 @@ def input_snapshot(
         "flags": flags,
         "runs": runs_snapshot(root),
         "pins": stat_of(pins_path(root)),
+        "git": git_stamp(root),  # a commit dates Markdown reports anew
     }
 
 
@@ -121,6 +123,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
     old_runs, new_runs = before.get("runs", {}), snapshot["runs"]
     moved_runs = [d for d in old_runs.keys() | new_runs.keys() if old_runs.get(d) != new_runs.get(d)]
     runs_base = os.path.join(state.root, "runs")
+    git_moved = before.get("git") != snapshot.get("git")  # a commit: dates from git may differ
     failed = set(manifest.failed)
     if before.get("pins") != snapshot.get("pins") or str(pins_path(state.root)) in failed:
         return {}  # (a pin changed, or one could not be followed: each report looks again)
@@ -131,6 +134,7 @@ def settled_reports(state: BuildState, published: set[str]) -> dict[str, ReportE
         if (
             entry is None
             or report.meta.max_age  # its runs age: looked at every build
+            or (git_moved and not report.meta.updated)
             or not entry.key
             or entry.source != report.source
             or report.source in failed

@@ -49,6 +49,7 @@ class Snapshot(TypedDict, total=False):
     flags: dict[str, Any]  # the build's options that change what it makes
     runs: dict[str, int]  # the run store's folders' mtimes
     pins: list[int] | None  # runs/pins.yaml (knowrepo publish): a change replans every report
+    git: list[int] | None  # gitdates.git_stamp: a commit changes the dates of Markdown reports
 
 
 @dataclass
@@ -66,7 +67,8 @@ class SourceRecord:
     ignored: list[str] = field(default_factory=list)  # front-matter fields of other tools
     skipped: str = ""  # why this file is not a report (a .py without cells)
     mtime_date: str = ""
-    git_date: str = ""
+    git_date: str = ""  # the date of its last commit (when its front matter has no `updated`)
+    git_stamp: list[int] | None = None  # gitdates.git_stamp when git_date was asked: a commit asks again
     secret: bool = False  # its meta's private values are stored as ***: read the source again
 
     def to_json(self) -> dict[str, Any]:

@@ -35,6 +35,10 @@ class Caches:
         """What planning knows of a notebook source (parameters, kernel, code hash)."""
         return self.state / "cache" / "facts" / f"v2-{source_hash}.json"
 
+    def run_code(self, run_id: str) -> Path:
+        """The hash of the code cells a run executed (runs never change: kept by run id)."""
+        return self.state / "cache" / "run-code" / f"{run_id}.txt"
+
     def text_notebook(self, source_hash: str) -> Path:
         """The .ipynb that jupytext makes of a percent script or Markdown notebook (for papermill)."""
         return self.state / "cache" / "text-notebooks" / f"{source_hash}.ipynb"

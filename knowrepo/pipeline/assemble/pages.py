@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from knowrepo.model import Card, RenderedPage, Report, Run
+from knowrepo.pipeline.assemble.dates import page_dated
 from knowrepo.pipeline.assemble.history import (
     compare_page,
     history_pages,
@@ -44,19 +45,21 @@ if TYPE_CHECKING:
 
 def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed: bool = False) -> Card:
     """What listing pages show of a report."""
-    meta = report.meta
+    meta, dated = report.meta, page_dated(report, run)
     return Card(
         slug=report.slug,
         title=meta.title,
         authors=meta.authors,
         tags=meta.tags,
-        date=report.date,
+        date=dated["date"],
         summary=meta.summary or page.excerpt,
         thumbnail=page.thumbnail,
         kind=report.kind,
         unlisted=meta.unlisted,
         metrics=bounded_map(dict(list((run.metrics if run else {}).items())[:3])),
         failed=failed,
+        dated=dated["word"],
+        period=dated["period"],
     )
 
 
@@ -105,6 +108,7 @@ class ReportPages:
         default_factory=list
     )  # (path, kind, value, key)
     stale: str = ""  # why a published run of it is stale (its card says so)
+    code_changed: str = ""  # what changed of its code since a published run (its card says so)
     searchable: dict[str, str] = field(default_factory=dict)  # indexed page -> its key
     images: set[str] = field(default_factory=set)
     # A notebook download's site path -> where it is published and whether site.js assembles it.
@@ -143,6 +147,7 @@ class ReportPages:
                 banner=None,
                 superseded=None,
                 stale="",
+                code_changed="",
                 page_kind="latest",
             )
             card = make_card(report, self.bodies[view.key])
@@ -249,7 +254,7 @@ class ReportPages:
             self.files.append((path, BYTES, page, ""))
         failed = any(not latest_of(v).ok for v in variants)
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
-        return replace(card, stale=self.stale)
+        return replace(card, stale=self.stale, code_changed=self.code_changed)
 
     def _run_extra(
         self, path: str, variant: VariantPlan, run: Run, kind: str, switcher: list[dict[str, Any]]
@@ -281,6 +286,9 @@ class ReportPages:
         stale = variant.stale if run is shown else ""
         if stale and kind != "run":
             self.stale = self.stale or stale
+        code_changed = variant.code_changed if run is shown else ""
+        if code_changed and kind != "run":
+            self.code_changed = self.code_changed or code_changed
         superseded = None
         if kind == "run" and shown is not None and run.id != shown.id:
             where = f"{slug}/v/{variant.name}/" if len(switcher) > 1 else f"{slug}/"
@@ -293,6 +301,7 @@ class ReportPages:
             }
         return {
             "stale": stale,
+            "code_changed": code_changed,
             "superseded": superseded,
             "downloads": downloads,
             "run": run,
@@ -317,11 +326,12 @@ class ReportPages:
             }
             extra["downloads"] = [self._download(path, pdf), *extra.get("downloads", [])]
         thumb = f"{self.ctx.config.site.base_path}assets/img/{body.thumbnail}" if body.thumbnail else ""
+        extra["dated"] = dated = page_dated(report, extra.get("run"))
         extra["search"] = {
             "indexed": indexed and listed,
             "thumbnail": thumb,
             "variant": variant,
-            "year": report.date[:4],
+            "year": dated["date"][:4],
             "type": report.kind,
         }
         extra["source_kind"] = self._kind.label

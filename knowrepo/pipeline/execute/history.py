@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError, did_you_mean
+from knowrepo.model import shown_run
+from knowrepo.pipeline.assemble.dates import page_dated
 from knowrepo.pipeline.discover import discover, notebook_reports
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.textnotebook import SOURCE_KINDS, source_kind_of
@@ -58,6 +60,13 @@ def prune_runs(
     return removed
 
 
+def _listed_date(report: Report, runs: list[Run], names: list[str]) -> str:
+    """The date the site lists a report by: the run its page shows (its first variant's),
+    else its source's date."""
+    shown = shown_run([run for run in runs if names and run.variant == names[0]])
+    return page_dated(report, shown)["date"]
+
+
 def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
     """One row per report (drafts too), in slug order; what is wrong in runs/ goes to `reporter`."""
     store = RunStore.telling(root, reporter)
@@ -76,7 +85,8 @@ def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
             "slug": report.slug, "title": report.meta.title, "source": report.source, "kind": report.kind,
             "source_kind": SOURCE_KINDS[source_kind_of(root, report.source, report.kind)].short,
             "variants": names, "last_run": latest.status if latest else None,
-            "last_run_at": latest.started if latest else "", "date": report.date, "draft": report.meta.draft,
+            "last_run_at": latest.started if latest else "", "date": _listed_date(report, runs, names),
+            "draft": report.meta.draft,
         })  # fmt: skip
     return rows
 

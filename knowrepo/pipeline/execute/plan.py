@@ -102,6 +102,7 @@ class VariantPlan:
     declared_key: str = ""  # of what the author declared: code, kernel, front-matter params, inputs
     overrides: tuple[str, ...] = ()  # the parameters set beyond the front matter (-p, an earlier rerun)
     stale: str = ""  # why the run its page shows is stale (see staleness), once runs are known
+    code_changed: str = ""  # what changed of its code since the run its page shows (codechange.py)
     run_date: str = ""  # the date its date-templated parameters were evaluated for (ISO), if any
     pinned: str = ""  # the run id `knowrepo publish` pinned for it (runs/pins.yaml), if any
 

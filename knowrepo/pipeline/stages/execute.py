@@ -8,6 +8,7 @@ from typing import Any
 
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Run
+from knowrepo.pipeline.execute.codechange import code_change
 from knowrepo.pipeline.execute.executors import choice_of, executor_of
 from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request, staleness
 from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
@@ -56,6 +57,7 @@ def execute(state: BuildState) -> None:
         for variant in plan.variants:
             variant.stale = staleness(state.root, plan, variant.shown, state.now)
             variant.runs = [_published(run, roots) for run in variant.runs]
+            variant.code_changed = code_change(plan, variant.shown, state.config.caches)
     state.reports = [r for r in state.reports if r.source not in state.failed]
     state.executed = True
 

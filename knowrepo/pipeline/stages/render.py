@@ -69,6 +69,7 @@ def _views_to_render(state: BuildState, report: Report) -> list[View]:
     plan = state.plans.get(report.slug)
     stale = [v.stale for v in plan.variants] if plan else []  # pages say it: a change re-renders them
     shown = [(v.shown.id if v.shown else "", v.pinned) for v in plan.variants] if plan else []  # (a pin)
+    stale += [v.code_changed for v in plan.variants if v.code_changed] if plan else []
     key = key_of(
         state.digest, [v.key for v in views.values()], report.source_hash, report.date, state.pdf_on, stale,
         shown,

@@ -87,7 +87,8 @@
       var r = group.hit, m = r.meta || {};
       var title = group.variants.length > 1 ? (m.title || "").replace(/ \([^()]*\)$/, "") : m.title;
       var image = m.image ? '<img class="result-thumb" src="' + esc(m.image) + '" alt="" loading="lazy">' : "";
-      var date = m.date ? '<span class="result-date">' + esc(shownDate(m.date)) + "</span>" : "";
+      var when = m.dated || (m.date ? shownDate(m.date) : "");  // ("Run 7 Dec 2026 · November 2026")
+      var date = when ? '<span class="result-date">' + esc(when) + "</span>" : "";
       var byline = [m.authors ? esc(m.authors) : "", date].filter(Boolean).join(" · ");
       return '<li class="result">' + image + '<div class="result-body"><h2 class="result-title"><a href="' +
         esc(r.url) + '">' + esc(title || r.url) + '</a></h2>' +
