@@ -97,7 +97,11 @@ def run(
     reporter = obj.reporter(as_json)
     with user_errors(as_json):
         options = RunOptions(
-            report=report, assignments=params, email=then_email, **{**flags, "workers": flags["workers"] or 0}
+            report=report,
+            assignments=params,
+            email=then_email,
+            command=tuple(sys.argv[1:]),  # (recorded as typed, private values masked)
+            **{**flags, "workers": flags["workers"] or 0},
         )
         outcome = run_reports(obj.root(), options, reporter, load_registry)
     pause_point("runs-saved", obj.root() / ".knowrepo")  # (the fault tests kill here, and below)
