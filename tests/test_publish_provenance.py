@@ -168,3 +168,15 @@ def test_the_history_filters_runs_by_origin_in_a_browser_under_the_site_policy(r
         assert page.locator("#history tbody tr:not([hidden])").count() == 1
     context.close()
     assert errors == [], errors
+
+
+def test_a_run_whose_cell_failed_still_records_what_its_notebook_imported(tmp_path: Path):
+    repo = tmp_path / "kb"
+    cells: list = [("code", "import pandas"), ("code", "raise ValueError('no data')")]
+    write_notebook(repo / "reports" / "broken.ipynb", cells, front="title: Broken")
+    (repo / "knowrepo.toml").write_text('[site]\ntitle = "Prov"\n')
+    assert run_knowrepo("run", "broken", cwd=repo, check=False).returncode == 1
+    (path,) = (repo / "runs" / "broken" / "default").glob("*/run.json")
+    record = json.loads(path.read_text())
+    assert record["status"] == "failed" and record["packages"]["pandas"] == metadata.version("pandas")
+    assert record["origin"] == {"by": "run", "command": "knowrepo run broken"}
