@@ -163,6 +163,7 @@ class Run:
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started: build, run, --from
     inputs: dict[str, str] = field(default_factory=dict)  # the declared input files it read -> hash
     period: str = ""  # the period its data covers ("2026-11", "2026-11-02", "2026-Q3"), if it says
+    packages: dict[str, str] = field(default_factory=dict)  # what its notebook imported -> version
 
     @property
     def ok(self) -> bool:
@@ -218,6 +219,7 @@ class Run:
             "origin": self.origin,
             "inputs": self.inputs,
             "period": self.period,
+            "packages": self.packages,
         }
 
     @classmethod
@@ -246,6 +248,7 @@ class Run:
             origin=dict(data.get("origin") or {}),
             inputs=dict(data.get("inputs") or {}),
             period=str(data.get("period") or ""),
+            packages=dict(data.get("packages") or {}),
         )
 
 

@@ -389,7 +389,8 @@ def test_E102_a_run_is_who_the_request_says_never_who_the_worker_says(hostile_ru
     assert record["params"] == {"mode": "keys", "token": "***"}
     assert (
         record["cache_key"] != "0" * 20
-        and record["origin"] == {"by": "run"}
+        and record["origin"] == {"by": "run", "command": record["origin"]["command"]}
+        and record["origin"]["command"].startswith(f"knowrepo -C {repo} run h --executor dask")
         and record["kernel"] == "python3"
     )
 

@@ -104,7 +104,11 @@ def run(
     with user_errors(as_json):
         _scratch_alone(flags["scratch"], then_email, flags["due"])
         options = RunOptions(
-            report=report, assignments=params, email=then_email, **{**flags, "workers": flags["workers"] or 0}
+            report=report,
+            assignments=params,
+            email=then_email,
+            command=tuple(sys.argv[1:]),  # (recorded as typed, private values masked)
+            **{**flags, "workers": flags["workers"] or 0},
         )
         outcome = run_reports(obj.root(), options, reporter, load_registry)
     pause_point("runs-saved", obj.root() / ".knowrepo")  # (the fault tests kill here, and below)

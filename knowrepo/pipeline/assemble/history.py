@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.model import Report, Run
 from knowrepo.pipeline.assemble.links import rel
 from knowrepo.pipeline.assemble.listings import SiteContext
+from knowrepo.pipeline.assemble.provenance import origin_choices, provenance, run_linker
 from knowrepo.pipeline.assemble.sparkline import sparkline
 from knowrepo.support.numbers import bounded_map
 
@@ -70,6 +71,7 @@ def history_pages(
             metric_names=list(dict.fromkeys(name for run in chunk for name in run.metrics)),
             trends=_trends(plan) if number == 1 else [],
             pager=_pager(report.slug, path, number, len(chunks)),
+            origins=origin_choices(runs),
             latest_href=rel(path, f"{report.slug}/"),
         )
         pages.append((path, page.encode()))
@@ -83,6 +85,7 @@ def _history_rows(
     """A history page's rows: each run, its links (page, compare, notebook download)."""
     default_a, default_b = default_pair(plan)
     pinned = {v.pinned for v in plan.variants if v.pinned}  # (knowrepo publish: marked "pinned")
+    href_of = run_linker(path, report.slug, frozenset(r.id for v in plan.variants for r in v.runs))
     rows = []
     for run in runs:
         row = {
@@ -94,6 +97,7 @@ def _history_rows(
             "href": rel(path, f"{report.slug}/runs/{run.id}/"),
             "notebook": "",
             "assemble": False,
+            "provenance": provenance(run, href_of),
         }
         download, lean = notebooks.get(f"{report.slug}/runs/{run.id}/notebook.ipynb", ("", False))
         if run.has_notebook and download:

@@ -27,6 +27,7 @@ from knowrepo.pipeline.assemble.history import (
 )
 from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative_root
 from knowrepo.pipeline.assemble.listings import SiteContext
+from knowrepo.pipeline.assemble.provenance import provenance, run_linker
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.pipeline.private import published_source, report_secrets
@@ -311,7 +312,13 @@ class ReportPages:
             "page_kind": kind,
             "rerun": rerun_command(run),
             "run_record": script_json(run_data(run)) if kind == "run" else "",  # (for compare.js)
+            "provenance": provenance(run, run_linker(path, slug, self._run_ids)),
         }
+
+    @functools.cached_property
+    def _run_ids(self) -> frozenset[str]:
+        """The ids of the report's runs (each has its page)."""
+        return frozenset(r.id for v in (self.plan.variants if self.plan else []) for r in v.runs)
 
     def _page(self, path: str, view: View, indexed: bool = False, variant: str = "", **extra: Any) -> None:
         from markupsafe import Markup  # (jinja2's: where pages are assembled)

@@ -137,6 +137,7 @@ def _run_of(request: RunRequest, record: dict[str, Any]) -> Run:
         cells=tuple(record.get("cells") or ()),
         kernel=request.kernel,
         versions=dict(record.get("versions") or {}),
+        packages=dict(record.get("packages") or {}),
         source_hash=request.source_hash,
         cache_key=request.cache_key,
         declared_key=request.declared_key or request.cache_key,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo import METRIC_MIME, __version__
 from knowrepo.errors import KnowrepoError, one_line, write_error
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
+from knowrepo.pipeline.execute.imported import kernel_version, packages_of, probing_engine, without_answer
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.masking import mask_notebook
 from knowrepo.pipeline.textnotebook import notebook_file
@@ -277,7 +278,8 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
             if c.get("cell_type") == "code"
         ),
         kernel=request.kernel,
-        versions=_versions(),
+        versions={**_versions(), **kernel_version(nb)},
+        packages=packages_of(nb),
         source_hash=request.source_hash,
         cache_key=request.cache_key,
         declared_key=request.declared_key or request.cache_key,
@@ -349,7 +351,9 @@ def kernel_did_not_start(exc: BaseException) -> bool:
 def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
 
     import papermill  # (papermill: only where a notebook runs)
+    from papermill.engines import papermill_engines  # (and its engines)
 
+    papermill_engines.register("knowrepo", probing_engine())
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     source = Path(request.root) / request.source
     with warnings.catch_warnings():  # nbformat's, about cell ids and the like: not for the user here
@@ -359,6 +363,7 @@ def _execute_notebook(request: RunRequest, staging: Path, log: Path) -> None:
             str(staging / NOTEBOOK_FILE),
             parameters=request.params,
             kernel_name=request.kernel,
+            engine_name="knowrepo",  # papermill's, asking the kernel what the notebook imported
             cwd=str(source.parent),
             request_save_on_cell_execute=False,
             autosave_cell_every=60,
@@ -392,7 +397,7 @@ def _keep_notebook(
     if isinstance(recorded, dict) and all(paths):
         recorded["input_path"], recorded["output_path"] = paths
     nb = scrub(mask_notebook(nb), secrets)  # outputs and tracebacks that print a private value
-    output.write_text(json.dumps(nb, indent=1))
+    output.write_text(json.dumps(without_answer(nb), indent=1))
     return nb
 
 

@@ -13,6 +13,7 @@ from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError
 from knowrepo.pipeline.discover import notebook_reports
 from knowrepo.pipeline.execute.executors import choice_of, executor_of
+from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.params import parse_assignments
 from knowrepo.pipeline.execute.plan import plan_report, require_known, run_request
 from knowrepo.pipeline.execute.run import execute_all, unmatched_inputs
@@ -50,6 +51,7 @@ class RunOptions:
     retries: int | None = None  # submissions again of a run whose worker died
     email: bool = False  # each new run owes its readers an email (run.json's origin says so)
     scratch: bool = False  # kept in history, never published (origin.scratch): a run to look at
+    command: tuple[str, ...] = ()  # the command line as typed (its words after the program's name)
 
 
 @dataclass
@@ -114,7 +116,7 @@ def _run_locked(
                 raise
             broken.append(exc)  # (--all: one report that cannot run stops no other)
             _report_broken([exc], reporter)
-    requests = _owing(_scratch(requests, options), options)
+    requests = _owing(_typed(_scratch(requests, options), options), options)
     return execute_all(requests, config.workers(options.workers), reporter, executor)
 
 
@@ -129,6 +131,16 @@ def _owing(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
     """With --email, each run records in its own run.json that it owes its readers an email:
     the run and the debt land in one rename, so no crash keeps one without the other."""
     return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
+
+
+def _typed(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
+    """A run by hand records the command typed, each run's private values masked in it."""
+    if not options.command:
+        return requests
+    return [
+        replace(r, origin={**r.origin, "command": typed_command(options.command, r.private, r.all_secrets())})
+        for r in requests
+    ]
 
 
 def _warn_unmatched_inputs(root: Path, report: Report, reporter: Reporter) -> None:

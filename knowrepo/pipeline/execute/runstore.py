@@ -152,6 +152,7 @@ RUN_FIELDS: dict[str, Check] = {
     "origin": (lambda v: isinstance(v, dict), "an object"),
     "inputs": (_inputs, "an object of relative file paths to their hashes"),
     "period": (lambda v: isinstance(v, str) and len(v) <= 40, "text of at most 40 characters"),
+    "packages": (_text_map, "an object of text"),
 }
 ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
     "by": _TEXT,
@@ -162,6 +163,7 @@ ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
     "due": (_iso_time, "a date-time like 2026-11-02T06:00:00+00:00"),
     "failed_attempts": (_texts, "a list of text"),
     "scratch": (lambda v: isinstance(v, bool), "true or false"),
+    "command": _TEXT,
 }
 
 
