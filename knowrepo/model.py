@@ -160,6 +160,7 @@ class Run:
     origin: dict[str, Any] = field(default_factory=dict)  # how it was started: build, run, --from
     inputs: dict[str, str] = field(default_factory=dict)  # the declared input files it read -> hash
     period: str = ""  # the period its data covers ("2026-11", "2026-11-02", "2026-Q3"), if it says
+    metric_styles: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> unit, format
 
     @property
     def ok(self) -> bool:
@@ -210,6 +211,7 @@ class Run:
             "origin": self.origin,
             "inputs": self.inputs,
             "period": self.period,
+            "metric_styles": self.metric_styles,
         }
 
     @classmethod
@@ -238,6 +240,7 @@ class Run:
             origin=dict(data.get("origin") or {}),
             inputs=dict(data.get("inputs") or {}),
             period=str(data.get("period") or ""),
+            metric_styles=dict(data.get("metric_styles") or {}),
         )
 
 
@@ -268,6 +271,8 @@ class Card:
     metrics: dict[str, Any]
     failed: bool
     stale: str = ""  # why its published run is stale (inputs changed, too old), or ""
+    variant: str = ""  # the variant its figures come from, when the report has variants
+    metric_styles: dict[str, dict[str, str]] = field(default_factory=dict)  # its figures' unit, format
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)

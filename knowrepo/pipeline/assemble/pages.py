@@ -53,6 +53,8 @@ def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed
         unlisted=meta.unlisted,
         metrics=bounded_map(dict(list((run.metrics if run else {}).items())[:3])),
         failed=failed,
+        variant=run.variant if run and meta.variants else "",
+        metric_styles=dict(run.metric_styles) if run else {},
     )
 
 
