@@ -4,8 +4,11 @@ names runs by what tells them apart, shows B − A, and skips cells with no outp
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,8 @@ revenue = {"2026-09": 380000, "2026-10": 395500, "2026-11": 410040}[month]
 record("churn_rate", churn, format=".1%")
 record("revenue", revenue, unit="EUR", format=",.0f")
 record("bad_format", 3, format=".1q")
-record("long_unit", 2, unit="x" * 30)"""
+record("long_unit", 2, unit="x" * 30)
+record("orders", {"2026-09": 4100, "2026-10": 4250, "2026-11": 4400}[month])  # no style: plain"""
 
 
 @pytest.fixture(scope="module")
@@ -108,5 +112,22 @@ def test_compare_labels_runs_shows_b_minus_a_and_skips_empty_cells(repo: Path, p
         assert figures["revenue"] == [f"395,500{NBSP}EUR", f"410,040{NBSP}EUR", f"+14,540{NBSP}EUR (+3.7%)"]
         assert figures["churn rate"] == ["10.5%", "10.9%", "+0.4 pp (+4.1%)"]
         assert figures["bad format"] == ["3", "3", "same"]
+        assert figures["orders"] == ["4,250", "4,400", "+150 (+3.5%)"]  # an integer changes by an integer
         cells = [t.inner_text() for t in page.query_selector_all(".compare-cell-title")]
         assert cells == ["Cell 2", "Cell 4"]  # the injected parameters and `unused = 1`: no output in either
+
+
+def test_the_email_and_its_pdf_write_figures_with_their_style(repo: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    run_knowrepo("email", "sales", "--to", "a@example.com", "--dry-run", "-o", str(out), cwd=repo)
+    (eml,) = out.glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    plain = message.get_body(("plain",)).get_content()
+    assert "  churn rate: 10.9%\n" in plain and f"  revenue: 410,040{NBSP}EUR\n" in plain
+    assert f"410,040{NBSP}EUR</td>" in message.get_body(("html",)).get_content()
+    (attachment,) = [part for part in message.iter_attachments()]
+    pdf = tmp_path / "sales.pdf"
+    pdf.write_bytes(attachment.get_content())
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    figures = text.replace(NBSP, " ")
+    assert "churn rate 10.9%\nrevenue 410,040 EUR\n" in figures  # (the notebook's code holds 0.1093)

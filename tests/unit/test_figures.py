@@ -103,6 +103,8 @@ def test_a_trend_follows_the_periods_not_the_order_of_the_runs():
 def test_compare_names_runs_by_date_origin_and_the_parameters_that_differ():
     runs = [_run("1", month="2026-11", region="EU"), _run("2", month="2026-09", region="EU")]
     assert differing_params(runs) == ["month"]
+    us = Run(**{**_run("3", month="2026-11", region="US").__dict__, "variant": "us"})
+    assert differing_params([*runs, us]) == ["month"]  # region: told by the variant's name
     runs[1] = Run(**{**runs[1].__dict__, "origin": {"by": "run", "overrides": ["month"]}})
     assert run_label(runs[1], ["month"]) == "7 Dec 2026 00:42 · eu · by hand · month=2026-09"
     assert run_label(_run("3", ok=False), []) == "7 Dec 2026 00:42 · eu · failed"

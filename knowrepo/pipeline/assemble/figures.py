@@ -24,9 +24,17 @@ def trend_runs(runs: list[Run]) -> list[Run]:
 
 
 def differing_params(runs: list[Run]) -> list[str]:
-    """The parameters whose values are not the same in every one of `runs` (missing counts)."""
+    """The parameters whose values differ among runs of one variant (a missing one counts):
+    those the variant's name does not already tell (region=EU beside "eu")."""
+    by_variant: dict[str, list[Run]] = {}
+    for run in runs:
+        by_variant.setdefault(run.variant, []).append(run)
     names = dict.fromkeys(name for run in runs for name in run.params)
-    return [n for n in names if len({repr(run.params.get(n, ...)) for run in runs}) > 1]
+    return [n for n in names if any(_differs(n, group) for group in by_variant.values())]
+
+
+def _differs(name: str, runs: list[Run]) -> bool:
+    return len({repr(run.params.get(name, ...)) for run in runs}) > 1
 
 
 def run_label(run: Run, params: list[str]) -> str:
