@@ -101,6 +101,13 @@ def test_compare_labels_runs_shows_b_minus_a_and_skips_empty_cells(repo: Path, p
     compare = _soup(repo, "sales/compare/index.html")
     labels = [o.get_text() for o in compare.select("#run-a option")]
     assert len(labels) == 4 and all(re.search(r"· eu · by hand · month=2026-(09|10|11)", t) for t in labels)
+    history = _soup(repo, "sales/runs/index.html")
+    pairs = [re.search(r"\?a=(.+)&b=(.+)", a["href"]).groups() for a in history.select("a[href*='compare/']")]
+    assert len(pairs) == 4 and all(a < b for a, b in pairs)  # the older run is A: B − A reads forward
+    assert (
+        compare.select_one("#run-a option[selected]")["value"]
+        < compare.select_one("#run-b option[selected]")["value"]
+    )
     with serving(repo / "_site") as url:
         page.goto(f"{url}sales/compare/?a={october}&b={last}")
         page.wait_for_selector(".compare-row")

@@ -90,7 +90,7 @@ def _history_rows(
             "run": run,
             "published": run.id in published,
             "compare": rel(path, f"{report.slug}/compare/")
-            + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
+            + "?a={}&b={}".format(*sorted((default_a, run.id if run.id != default_a else default_b))),
             "href": rel(path, f"{report.slug}/runs/{run.id}/"),
             "notebook": "",
             "assemble": False,
@@ -172,7 +172,7 @@ def compare_page(env: Environment, ctx: SiteContext, report: Report, plan: Repor
     """Two runs side by side (picked on the page; static: the outputs come from the runs' pages).
     Its pickers list the newest HISTORY_PAGE_RUNS runs and the two it starts with; compare.js
     reads any other run a link names (?b=) from that run's own page."""
-    a, b = default_pair(plan)
+    a, b = sorted(default_pair(plan))  # (the older first: the change B − A reads forward in time)
     runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
     runs = [r for i, r in enumerate(runs) if i < HISTORY_PAGE_RUNS or r.id in (a, b)]
     differing = differing_params(runs)
