@@ -41,7 +41,8 @@ from knowrepo.pipeline.render.tables import align_numeric_columns
 from knowrepo.pipeline.render.widgets import WIDGET_VIEW, render_widget
 from knowrepo.pipeline.state import BuildState
 from knowrepo.plugins import BodyContext, Executor, PageContext, Registry
-from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip, format_figure
+from knowrepo.support.figures import figure_label, show_figure
+from knowrepo.support.numbers import SHOWN_TEXT, SHOWN_TEXT_RUN, clip
 from knowrepo.support.tracebacks import run_error_line
 from knowrepo.support.yamltext import repair_text
 
@@ -119,7 +120,8 @@ def steps_and_exports(registry: Registry) -> None:
 
 
 def templates(registry: Registry) -> None:
-    registry.add_filter("figure", format_figure)
+    registry.add_filter("figure", show_figure)  # (a figure with its unit and format: support/figures.py)
+    registry.add_filter("figure_label", figure_label)
     registry.add_filter("clip", clip)
     registry.add_filter("error_line", run_error_line)
     registry.add_filter("period", period_label)  # a run's period as it reads: 2026-11 -> November 2026

@@ -164,6 +164,7 @@ class Run:
     inputs: dict[str, str] = field(default_factory=dict)  # the declared input files it read -> hash
     period: str = ""  # the period its data covers ("2026-11", "2026-11-02", "2026-Q3"), if it says
     packages: dict[str, str] = field(default_factory=dict)  # what its notebook imported -> version
+    metric_styles: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> unit, format
 
     @property
     def ok(self) -> bool:
@@ -220,6 +221,7 @@ class Run:
             "inputs": self.inputs,
             "period": self.period,
             "packages": self.packages,
+            "metric_styles": self.metric_styles,
         }
 
     @classmethod
@@ -249,6 +251,7 @@ class Run:
             inputs=dict(data.get("inputs") or {}),
             period=str(data.get("period") or ""),
             packages=dict(data.get("packages") or {}),
+            metric_styles=dict(data.get("metric_styles") or {}),
         )
 
 
@@ -293,6 +296,8 @@ class Card:
     dated: str = ""  # the word before its date: "Run" (the run it shows), "Updated", "Created"
     period: str = ""  # the period the data of the run it shows covers ("2026-11"), if it says
     code_changed: str = ""  # what changed of its code since the run it shows ("Code changed since this run")
+    variant: str = ""  # the variant its figures come from, when the report has variants
+    metric_styles: dict[str, dict[str, str]] = field(default_factory=dict)  # its figures' unit, format
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -20,7 +20,8 @@ from typing import Any
 from knowrepo.config import EmailConfig
 from knowrepo.errors import KnowrepoError
 from knowrepo.model import Run
-from knowrepo.support.numbers import bounded_map, format_figure
+from knowrepo.support.figures import shown_figures
+from knowrepo.support.numbers import bounded_map
 
 
 def recipients(
@@ -67,7 +68,7 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = date or formatdate(localtime=False)
     message["Message-ID"] = message_id or make_msgid(domain="knowrepo")
-    metrics = bounded_map(run.metrics) if run else {}  # (a figure may be text of any size)
+    metrics = shown_figures(run.metrics, run.metric_styles) if run else {}  # (cut: text of any size)
     params = bounded_map(run.params) if run else {}
     when = f"Run of {run.started[:16].replace('T', ' ')} UTC" if run and run.started else ""
     letter = Letter(title, summary, params, metrics, link, filename, when)
@@ -96,7 +97,7 @@ class Letter:
     title: str
     summary: str
     params: dict[str, Any]
-    metrics: dict[str, Any]
+    metrics: dict[str, str]  # label -> the figure as written (support/figures.shown_figures)
     link: str | None
     filename: str
     when: str = ""
@@ -110,7 +111,7 @@ def _plain_body(letter: Letter) -> str:
     if params:
         lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items())]
     if metrics:
-        lines += ["", "Key figures:"] + [f"  {k}: {format_figure(v)}" for k, v in metrics.items()]
+        lines += ["", "Key figures:"] + [f"  {k}: {v}" for k, v in metrics.items()]
     if link:
         lines += ["", f"Read it online: {link}"]
     lines += ["", f"The full report is attached ({filename})."]
@@ -122,7 +123,7 @@ def _html_body(letter: Letter) -> str:
     title, summary, params, metrics, link, filename, when = astuple(letter)
     rows = "".join(
         f'<tr><td style="padding:4px 16px 4px 0;color:#5f6b7a">{html.escape(k)}</td>'
-        f'<td style="padding:4px 0;font-weight:700">{html.escape(format_figure(v))}</td></tr>'
+        f'<td style="padding:4px 0;font-weight:700">{html.escape(v)}</td></tr>'
         for k, v in metrics.items()
     )
     muted = "font-size:13px;color:#5f6b7a"

@@ -110,6 +110,7 @@ class ReportEntry:
         entry.card = _fast(Card, data["card"])
         entry.card.__dict__["authors"] = tuple(entry.card.authors)
         entry.card.__dict__["tags"] = tuple(entry.card.tags)
+        entry.card.__dict__.setdefault("metric_styles", {})  # (cards of builds before figures had styles)
         return entry
 
 

@@ -88,3 +88,9 @@ def test_E130_the_manifest_holds_no_private_value():
     assert data["meta"]["params"] == {"token": "***", "n": 1}
     assert data["meta"]["variants"] == {"eu": {"token": "***"}}
     assert data["secret"] is True and meta["params"]["token"] == "s3cret"  # (the record itself is kept)
+
+
+def test_a_card_saved_before_figures_had_styles_loads_with_none():
+    old = {k: v for k, v in CARD.to_json().items() if k not in ("metric_styles", "variant")}
+    entry = ReportEntry.from_json({**ReportEntry("reports/a.md", [], [], CARD, {}).to_json(), "card": old})
+    assert entry.card.metric_styles == {} and entry.card.variant == "" and entry.card == CARD

@@ -7,10 +7,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from knowrepo.model import Report, Run
+from knowrepo.pipeline.assemble.figures import differing_params, figure_rules, run_label, trend_runs
 from knowrepo.pipeline.assemble.links import rel
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.provenance import origin_choices, provenance, run_linker
 from knowrepo.pipeline.assemble.sparkline import sparkline
+from knowrepo.support.figures import show_figure
 from knowrepo.support.numbers import bounded_map
 
 if TYPE_CHECKING:
@@ -93,7 +95,7 @@ def _history_rows(
             "published": run.id in published,
             "pinned": run.id in pinned,
             "compare": rel(path, f"{report.slug}/compare/")
-            + f"?a={default_a}&b={run.id if run.id != default_a else default_b}",
+            + "?a={}&b={}".format(*sorted((default_a, run.id if run.id != default_a else default_b))),
             "href": rel(path, f"{report.slug}/runs/{run.id}/"),
             "notebook": "",
             "assemble": False,
@@ -107,26 +109,32 @@ def _history_rows(
 
 
 def _trends(plan: ReportPlan) -> list[dict[str, Any]]:
-    """A sparkline per variant and numeric metric, over all its successful runs."""
+    """A sparkline per variant and numeric metric, over its successful runs in the order of
+    the periods they cover (figures.trend_runs)."""
     from markupsafe import Markup  # (jinja2's: where pages are assembled)
 
     names = list(dict.fromkeys(name for v in plan.variants for run in v.runs for name in run.metrics))
     trends = []
     for variant in plan.variants:
         for name in names:
-            values = [r.metrics.get(name) for r in variant.runs if r.ok]
-            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            runs = [r for r in trend_runs(variant.runs) if _is_number(r.metrics.get(name))]
+            numbers = [r.metrics[name] for r in runs]
             if numbers:
                 trends.append(
                     {
                         "variant": variant.name,
                         "metric": name,
                         "latest": numbers[-1],
+                        "style": runs[-1].metric_styles.get(name),
                         "count": len(numbers),
                         "svg": Markup(sparkline(numbers)),
                     }
                 )
     return trends
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _pager(slug: str, path: str, number: int, count: int) -> dict[str, Any] | None:
@@ -170,22 +178,36 @@ def compare_page(env: Environment, ctx: SiteContext, report: Report, plan: Repor
     """Two runs side by side (picked on the page; static: the outputs come from the runs' pages).
     Its pickers list the newest HISTORY_PAGE_RUNS runs and the two it starts with; compare.js
     reads any other run a link names (?b=) from that run's own page."""
-    a, b = default_pair(plan)
+    a, b = sorted(default_pair(plan))  # (the older first: the change B − A reads forward in time)
     runs = sorted((r for v in plan.variants for r in v.runs), key=lambda r: r.id, reverse=True)
     runs = [r for i, r in enumerate(runs) if i < HISTORY_PAGE_RUNS or r.id in (a, b)]
+    differing = differing_params(runs)
+    data = [run_data(r, differing) for r in runs]
     page = env.get_template("compare.html").render(
         **ctx.common(path), title=f"Compare runs: {report.meta.title}", report=report, meta=report.meta,
-        runs=runs, runs_json=script_json([run_data(r) for r in runs]), default_a=a, default_b=b,
+        runs=runs, runs_json=script_json(data), default_a=a, default_b=b,
         published={v.shown.id for v in plan.variants if v.shown is not None},
+        labels={d["id"]: d["label"] for d in data},
         latest_href=rel(path, f"{report.slug}/"), history_href=rel(path, f"{report.slug}/runs/"),
     )  # fmt: skip
     return page.encode()
 
 
-def run_data(run: Run) -> dict[str, Any]:
-    """What the compare page knows of a run (its parameters and figures, their text cut)."""
+def run_data(run: Run, differing: list[str] | None = None) -> dict[str, Any]:
+    """What the compare page knows of a run (its parameters and figures, their text cut; its
+    label names the parameters `differing`, else those it overrode)."""
+    shown = {
+        name: show_figure(value, style=run.metric_styles.get(name)) for name, value in run.metrics.items()
+    }
     return {"id": run.id, "variant": run.variant, "started": run.started, "ok": run.ok,
-            "params": bounded_map(run.params), "metrics": bounded_map(run.metrics)}  # fmt: skip
+            "params": bounded_map(run.params), "metrics": bounded_map(run.metrics),
+            "label": run_label(run, differing if differing is not None else _overridden(run)),
+            "shown": bounded_map(shown), "rules": figure_rules(run)}  # fmt: skip
+
+
+def _overridden(run: Run) -> list[str]:
+    """The parameters a run was given beyond the front matter's (-p month=2026-09)."""
+    return list(run.overrides)
 
 
 def script_json(data: object) -> Markup:

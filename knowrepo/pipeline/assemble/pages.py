@@ -61,6 +61,8 @@ def make_card(report: Report, page: RenderedPage, run: Run | None = None, failed
         failed=failed,
         dated=dated["word"],
         period=dated["period"],
+        variant=run.variant if run and meta.variants else "",
+        metric_styles=dict(run.metric_styles) if run else {},
     )
 
 

@@ -143,6 +143,7 @@ def _run_of(request: RunRequest, record: dict[str, Any]) -> Run:
         declared_key=request.declared_key or request.cache_key,
         error=RunError.from_json(record.get("error")),
         metrics=dict(record.get("metrics") or {}),
+        metric_styles=dict(record.get("metric_styles") or {}),
         origin=request.origin,
         inputs=request.inputs,
         period=request.period,

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from knowrepo import METRIC_MIME, __version__
+from knowrepo import __version__
 from knowrepo.errors import KnowrepoError, one_line, write_error
 from knowrepo.model import KERNEL_LOG, NOTEBOOK_FILE, RUN_FAILED, RUN_OK, Run, RunError
+from knowrepo.pipeline.execute.figures import recorded, style_warnings, styles_of
 from knowrepo.pipeline.execute.imported import kernel_version, packages_of, probing_engine, without_answer
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.masking import mask_notebook
@@ -38,7 +39,6 @@ from knowrepo.support.tracebacks import error_line
 if TYPE_CHECKING:
     from knowrepo.support.progress import Reporter
 
-SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -150,15 +150,7 @@ def _git(root: Path, source: str) -> dict[str, Any]:
 
 def metrics_of(nb: dict[str, Any]) -> dict[str, Any]:
     """Headline figures the notebook recorded (knowrepo.record or scrapbook's sb.glue)."""
-    found: dict[str, Any] = {}
-    for cell in nb.get("cells", []):
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            for mime in (METRIC_MIME, SCRAP_MIME):
-                payload = data.get(mime)
-                if isinstance(payload, dict) and "name" in payload:
-                    found[str(payload["name"])] = payload.get("value", payload.get("data"))
-    return found
+    return {str(p["name"]): p.get("value", p.get("data")) for _n, _mime, p in recorded(nb)}
 
 
 # Cells papermill adds to the executed notebook (its parameters, its "An Exception was
@@ -286,6 +278,7 @@ def _execute_into(request: RunRequest, root: Path, staging: Path, run_id: str) -
         git=_git(root, request.source),
         error=RunError.from_json(scrub(error, secrets)),
         metrics=metrics_of(nb),
+        metric_styles=styles_of(nb),
         origin=request.origin,
         inputs=request.inputs,
         period=request.period,
@@ -446,6 +439,8 @@ def execute_all(requests: list[RunRequest], workers: int, reporter: Reporter, ru
         runs.append(run)
         if not run.ok:
             reporter.error(failure_line(run))
+        for line in style_warnings(run):
+            reporter.warn(line)
         reporter.advance(f"{run.slug} [{run.variant}]")
 
     try:

@@ -66,6 +66,14 @@ def _text_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
+def _styles(value: Any) -> bool:
+    """Figures' styles: name -> {"unit": text, "format": text} (whether they fit is the page's
+    to see: support/figures.py shows a figure whose style does not fit plainly)."""
+    return isinstance(value, dict) and all(
+        isinstance(v, dict) and set(v) <= {"unit", "format"} and _text_map(v) for v in value.values()
+    )
+
+
 def _utc(value: Any) -> bool:
     if value == "":
         return True
@@ -153,6 +161,7 @@ RUN_FIELDS: dict[str, Check] = {
     "inputs": (_inputs, "an object of relative file paths to their hashes"),
     "period": (lambda v: isinstance(v, str) and len(v) <= 40, "text of at most 40 characters"),
     "packages": (_text_map, "an object of text"),
+    "metric_styles": (_styles, "an object of figure names to their text 'unit' and 'format'"),
 }
 ORIGIN_FIELDS: dict[str, Check] = {  # what reading a run's origin relies on
     "by": _TEXT,

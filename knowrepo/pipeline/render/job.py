@@ -56,8 +56,15 @@ def render_fingerprint(registry: Registry) -> str:
     here = Path(__file__).parent  # the render package: its modules and nbconvert template
     package = here.parent.parent
     files = sorted(p for p in here.rglob("*") if "__pycache__" not in p.parts and p.is_file())
+    figures = [package / "support" / "figures.py", package / "support" / "numbers.py"]  # (metric tiles)
     # (support/tracebacks.py: how tracebacks in outputs are shortened)
-    for path in [*files, package / "plugins.py", package / "builtins.py", package / "support/tracebacks.py"]:
+    for path in [
+        *files,
+        package / "plugins.py",
+        package / "builtins.py",
+        package / "support/tracebacks.py",
+        *figures,
+    ]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

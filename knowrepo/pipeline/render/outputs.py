@@ -13,7 +13,8 @@ from knowrepo.pipeline.render.assets import IMAGE_TYPES
 from knowrepo.pipeline.render.charts import BOKEH_EXEC
 from knowrepo.pipeline.render.nbtext import joined as _text
 from knowrepo.pipeline.render.sanitize import clean_html
-from knowrepo.support.numbers import clip, format_figure
+from knowrepo.support.figures import figure_label, show_figure, style_of
+from knowrepo.support.numbers import clip
 
 # Output types that only show something with a live kernel or a script from the internet.
 LIVE_ONLY = ("application/vnd.jupyter.widget-view+json", "application/javascript", BOKEH_EXEC)
@@ -126,7 +127,8 @@ def metric_tile(data: Any) -> str | None:
     """A recorded metric (knowrepo.record) as a tile: its name and its figure."""
     if not isinstance(data, dict) or "name" not in data:
         return None
-    name, value = html.escape(clip(data["name"])), html.escape(format_figure(data.get("value")))
+    value = html.escape(show_figure(data.get("value"), style=style_of(data)))
+    name = html.escape(figure_label(clip(str(data["name"]))))
     return (
         f'<div class="kr-metric"><span class="kr-metric-name">{name}</span> '
         f'<span class="kr-metric-value">{value}</span></div>'

@@ -25,7 +25,7 @@
       [pickA, pickB].forEach(function (pick) {
         var option = document.createElement("option");
         option.value = id;
-        option.textContent = run.started.slice(0, 16).replace("T", " ") + " · " + run.variant + (run.ok ? "" : " · failed");
+        option.textContent = run.label || run.started.slice(0, 16).replace("T", " ") + " · " + run.variant + (run.ok ? "" : " · failed");
         pick.appendChild(option);
       });
       return run;
@@ -43,33 +43,55 @@
     return el;
   }
 
-  function table(id, names, a, b, withChange) {
+  // The decimals a number is written with (its shortest form, as the JSON has it; null: exponent).
+  function decimalsOf(v) {
+    var s = String(v);
+    if (/e/i.test(s)) return null;
+    var dot = s.indexOf(".");
+    return dot < 0 ? 0 : s.length - dot - 1;
+  }
+
+  // B − A in the figures' own terms: the decimals of their format, else of the values (an
+  // integer changes by an integer); a share written as percent changes by points (pp); the
+  // relative change follows, in percent of A.
+  function change(va, vb, rule) {
+    var d = vb - va;
+    if (d === 0) return "same";
+    var da = decimalsOf(va), db = decimalsOf(vb);
+    var dec = rule.decimals != null ? rule.decimals : (da == null || db == null ? null : Math.max(da, db));
+    var size = Math.abs(rule.percent ? d * 100 : d);
+    var grouping = rule.grouping === undefined ? true : rule.grouping;
+    var text = dec == null ? size.toLocaleString("en", {maximumSignificantDigits: 6})
+      : size.toLocaleString("en", {minimumFractionDigits: dec, maximumFractionDigits: dec, useGrouping: grouping});
+    var unit = rule.percent || rule.unit === "%" ? " pp" : rule.unit ? "\u00a0" + rule.unit : "";
+    var sign = d > 0 ? "+" : "\u2212";
+    var relative = va !== 0 ? " (" + sign + Math.abs(d / va * 100).toFixed(1) + "%)" : "";
+    return sign + text + unit + relative;
+  }
+
+  function table(id, names, a, b, withChange, shownA, shownB, rules) {
     var t = document.getElementById(id);
     t.textContent = "";
     // Numbers (and their headers) right-aligned, text left: as a report's tables.
     function numeric(values) { return values.every(function (v) { return v === undefined || typeof v === "number"; }); }
     var numA = numeric(names.map(function (n) { return a[n]; })), numB = numeric(names.map(function (n) { return b[n]; }));
     var head = document.createElement("tr");
+    shownA = shownA || {}; shownB = shownB || {}; rules = rules || {};
     head.appendChild(cell("th", withChange ? "Figure" : "Parameter"));
     head.appendChild(cell("th", "A", numA ? "num" : ""));
     head.appendChild(cell("th", "B", numB ? "num" : ""));
-    if (withChange) head.appendChild(cell("th", "Change", "num"));
+    if (withChange) head.appendChild(cell("th", "Change (B \u2212 A)", "num"));
     t.appendChild(head);
     if (!names.length) { var none = document.createElement("tr"); none.appendChild(cell("td", "none")); t.appendChild(none); }
     names.forEach(function (name) {
       var row = document.createElement("tr");
       var va = a[name], vb = b[name];
-      row.appendChild(cell("th", name));
-      row.appendChild(cell("td", va === undefined ? "—" : va, numA ? "num" : ""));
-      row.appendChild(cell("td", vb === undefined ? "—" : vb, numB ? "num" : ""));
+      row.appendChild(cell("th", (rules[name] || {}).label || name));
+      row.appendChild(cell("td", va === undefined ? "—" : name in shownA ? shownA[name] : va, numA ? "num" : ""));
+      row.appendChild(cell("td", vb === undefined ? "—" : name in shownB ? shownB[name] : vb, numB ? "num" : ""));
       if (withChange) {
-        var change = "";
-        if (typeof va === "number" && typeof vb === "number") {
-          var d = va - vb;
-          change = d === 0 ? "same" : (d > 0 ? "+" : "−") + shown(Math.abs(d)) +
-            (vb !== 0 ? " (" + (d > 0 ? "+" : "−") + Math.abs(d / vb * 100).toFixed(1) + "%)" : "");
-        }
-        row.appendChild(cell("td", change, "num"));
+        var numbers = typeof va === "number" && typeof vb === "number";
+        row.appendChild(cell("td", numbers ? change(va, vb, rules[name] || {}) : "", "num"));
       } else if (String(va) !== String(vb)) {
         row.className = "changed";
       }
@@ -103,12 +125,15 @@
     history.replaceState(null, "", location.pathname + "?a=" + a.id + "&b=" + b.id);
     var names = Object.keys(Object.assign({}, a.params, b.params));
     table("compare-params", names, a.params, b.params, false);
-    table("compare-metrics", Object.keys(Object.assign({}, a.metrics, b.metrics)), a.metrics, b.metrics, true);
+    table("compare-metrics", Object.keys(Object.assign({}, a.metrics, b.metrics)), a.metrics, b.metrics, true,
+      a.shown, b.shown, Object.assign({}, a.rules, b.rules));
     var box = document.getElementById("compare-outputs");
     Promise.all([load(a.id), load(b.id)]).then(function (pair) {
       box.textContent = "";
-      var count = Math.max(pair[0].length, pair[1].length);
+      var count = Math.max(pair[0].length, pair[1].length), listed = 0;
       for (var i = 0; i < count; i++) {
+        if (!pair[0][i] && !pair[1][i]) continue;  // a cell with no output in either run: nothing to compare
+        listed++;
         var row = document.createElement("div");
         row.className = "compare-row";
         row.appendChild(cell("h3", "Cell " + (i + 1), "compare-cell-title"));
@@ -121,7 +146,7 @@
         });
         box.appendChild(row);
       }
-      if (!count) box.appendChild(cell("p", "Neither run has outputs.", "muted"));
+      if (!listed) box.appendChild(cell("p", "Neither run has outputs.", "muted"));
     }).catch(function () { box.textContent = "The runs' pages could not be loaded (open the site through a web server)."; });
   }
 
