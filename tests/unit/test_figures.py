@@ -98,6 +98,8 @@ def test_a_trend_follows_the_periods_not_the_order_of_the_runs():
     assert [r.id for r in trend_runs(backfill)] == ["3", "2", "4"]  # one point a period: its newest run
     mixed = [_run("0"), _run("1", "2026-11"), _run("2", "2026-10", ok=False)]
     assert [r.id for r in trend_runs(mixed)] == ["0", "1"]  # no period: in the order they ran, first
+    scratch = Run(**{**_run("5", "2026-12").__dict__, "origin": {"by": "run", "scratch": True}})
+    assert [r.id for r in trend_runs([*backfill, scratch])] == ["3", "2", "4"]  # a scratch run: never drawn
 
 
 def test_compare_names_runs_by_date_origin_and_the_parameters_that_differ():

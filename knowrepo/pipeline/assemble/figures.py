@@ -8,17 +8,17 @@ import datetime as dt
 from typing import Any
 
 from knowrepo.model import Run
+from knowrepo.pipeline.assemble.provenance import origin_kind, origin_label
 from knowrepo.support.figures import change_rule, figure_label
 from knowrepo.support.numbers import clip
-
-ORIGINS = {"build": "build", "run": "by hand", "schedule": "scheduled"}  # origin.by as a reader says it
 
 
 def trend_runs(runs: list[Run]) -> list[Run]:
     """The successful runs a trend draws, oldest first: runs that say their period in period
     order, one per period (its newest run: a backfill of 11, 10, 09, 11 reads 09, 10, 11);
-    runs that do not say theirs before them, in the order they ran. `runs` oldest first."""
-    ok = [r for r in runs if r.ok]
+    runs that do not say theirs before them, in the order they ran; never a scratch run (what
+    nobody chose to publish). `runs` oldest first."""
+    ok = [r for r in runs if r.ok and not r.scratch]
     newest = {r.period: r for r in ok if r.period}  # (later runs of a period replace earlier ones)
     return [r for r in ok if not r.period] + [newest[p] for p in sorted(newest)]
 
@@ -41,10 +41,7 @@ def run_label(run: Run, params: list[str]) -> str:
     """A run as a picker lists it: "7 Dec 2026 00:42 · eu · by hand · month=2026-09", with the
     parameters `params` (those that tell it from the others)."""
     parts = [_when(run.started), run.variant]
-    origin = ORIGINS.get(str(run.origin.get("by", "")), "")
-    if run.origin.get("from"):
-        origin = "rerun"
-    parts += [origin] if origin else []
+    parts += [origin_label(origin_kind(run.origin)), "scratch" if run.scratch else ""]
     parts += [f"{clip(n, 40)}={clip(run.params[n], 40)}" for n in params if n in run.params]
     parts += [] if run.ok else ["failed"]
     return " · ".join(p for p in parts if p)

@@ -60,11 +60,12 @@ def prune_runs(
     return removed
 
 
-def _listed_date(report: Report, runs: list[Run], names: list[str]) -> str:
-    """The date the site lists a report by: the run its page shows (its first variant's),
-    else its source's date."""
-    shown = shown_run([run for run in runs if names and run.variant == names[0]])
-    return page_dated(report, shown)["date"]
+def _listed_date(store: RunStore, report: Report, runs: list[Run], names: list[str]) -> str:
+    """The date the site lists a report by: the run its page shows (its first variant's, its
+    pin honoured), else its source's date."""
+    first = [run for run in runs if names and run.variant == names[0]]
+    pinned = store.pinned(report.slug, names[0], first) if first else ""
+    return page_dated(report, shown_run(first, pinned))["date"]
 
 
 def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
@@ -85,7 +86,7 @@ def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
             "slug": report.slug, "title": report.meta.title, "source": report.source, "kind": report.kind,
             "source_kind": SOURCE_KINDS[source_kind_of(root, report.source, report.kind)].short,
             "variants": names, "last_run": latest.status if latest else None,
-            "last_run_at": latest.started if latest else "", "date": _listed_date(report, runs, names),
+            "last_run_at": latest.started if latest else "", "date": _listed_date(store, report, runs, names),
             "draft": report.meta.draft,
         })  # fmt: skip
     return rows
