@@ -104,6 +104,9 @@ def test_a_scratch_run_is_kept_in_history_and_never_published(repo: Path):
     pair = [compare.select_one(f"#run-{x} option[selected]")["value"] for x in "ab"]
     assert pair == [records(repo)[0]["id"], records(repo)[1]["id"]]  # November and October: never scratch
     assert (repo / "_site/index.html").read_bytes() == listing  # (its card too)
+    listed = knowrepo(repo, "runs", "monthly").stdout.splitlines()  # the CLI marks it too
+    assert any(scratch["id"] in line and "ok (scratch)" in line for line in listed)
+    assert "A scratch run: never published" in knowrepo(repo, "runs", scratch["id"]).stdout
 
 
 def test_E224_a_scratch_run_owes_no_email_and_no_schedule_makes_one(repo: Path):

@@ -85,6 +85,10 @@ def _show_run(run: Run, as_json: bool) -> None:
     params = " ".join(f"{k}={v}" for k, v in run.params.items())
     click.echo(f"Run {run.id} of {run.source} [{run.variant}]: {'ok' if run.ok else 'failed'}")
     click.echo(f"Started {run.started}, {run.duration:.1f}s{f'; parameters {params}' if params else ''}")
+    if run.period:
+        click.echo(f"Period {run.period}")
+    if run.scratch:
+        click.echo("A scratch run: never published unless pinned (knowrepo publish RUN_ID)")
     if run.error is not None:
         click.echo(f"Error: {error_line(run.error.ename, run.error.evalue, run.error.cell, 1000)}")
         trace = traceback_of(run)
@@ -124,7 +128,7 @@ def _print_table(found: list[Run]) -> None:
     for column in RUNS_HEADER[1:]:
         table.add_column(column, overflow="fold")
     for one, fields in zip(found, rows, strict=True):
-        status = "[green]ok[/]" if one.ok else "[red]failed[/]"
+        status = ("[green]ok[/]" if one.ok else "[red]failed[/]") + (" (scratch)" if one.scratch else "")
         table.add_row(*fields[:3], status, *fields[4:])
     console.print(table)
 
@@ -135,4 +139,5 @@ RUNS_HEADER = ("run id", "report", "variant", "status", "started", "duration", "
 def _fields(one: Run) -> list[str]:
     """A run as the columns of RUNS_HEADER show it."""
     params = " ".join(f"{k}={v}" for k, v in one.params.items()) or "-"
-    return [one.id, one.slug, one.variant, one.status, one.started, f"{one.duration:.1f}s", params]
+    status = f"{one.status} (scratch)" if one.scratch else one.status  # (never published unless pinned)
+    return [one.id, one.slug, one.variant, status, one.started, f"{one.duration:.1f}s", params]
