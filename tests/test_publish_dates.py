@@ -74,9 +74,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def later_run(root: Path, period: str, suffix: str) -> Path:
     """A copy of the recorded run under a later id, saying the period its data covers (as a
-    run of a newer knowrepo records it): the run the page then shows."""
+    run of a newer knowrepo records it): the run the page then shows. The recorded run is said
+    to cover the same period (a run that says none covers the day it ran, which is later)."""
     folder = sorted((root / "runs/monthly/default").glob("*/run.json"))[0]  # (the one the build made)
     record = json.loads(folder.read_text())
+    folder.write_text(json.dumps({**record, "period": period}))
     new = folder.parent.parent / (record["id"][:-6] + suffix)
     shutil.copytree(folder.parent, new)
     (new / "run.json").write_text(json.dumps({**record, "id": new.name, "period": period}))
@@ -138,6 +140,8 @@ def test_E230_the_period_of_a_run_is_said_and_escaped(repo: Path, tmp_path: Path
     """E230 of docs/errors.md: a run's period is shown as it reads (2026-11: November 2026);
     one that is no date is shown as written, escaped."""
     ran = shown_run(repo)["started"][:10]
+    (recorded,) = (repo / "runs/monthly/default").glob("*/run.json")
+    as_recorded = recorded.read_text()
     added = []
     try:
         for period, shown, suffix in (
@@ -156,6 +160,7 @@ def test_E230_the_period_of_a_run_is_said_and_escaped(repo: Path, tmp_path: Path
     finally:
         for folder in added:
             shutil.rmtree(folder)
+        recorded.write_text(as_recorded)
         build(repo, "--execute", "never")
 
 
