@@ -177,12 +177,14 @@ _BODY_ATTRIBUTES = {
 _SET_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": ""}}
 # nh3 writes an element's attributes in no fixed order (a hash map): each <input> is written
 # again in one order, so that a page's bytes, and the caches keyed on them, stay the same.
-_INPUT = re.compile(r"<input\b[^>]*>")
+# (nh3 writes every value in double quotes, with `"` escaped: an attribute is name="value".)
+_INPUT = re.compile(r"<input\b([^>]*)>")
+_ATTRIBUTE = re.compile(r'([^\s=/>]+)(?:="([^"]*)")?')
 
 
 def _checkbox(match: re.Match[str]) -> str:
-    checked = ' checked=""' if "checked" in match.group(0) else ""  # (its only other attributes)
-    return f'<input type="checkbox" disabled=""{checked}>'
+    attributes = sorted(_ATTRIBUTE.findall(match.group(1)))
+    return "<input" + "".join(f' {name}="{value}"' for name, value in attributes) + ">"
 
 
 def clean_prose(fragment: str) -> str:
