@@ -351,7 +351,7 @@ def test_E147_a_long_history_is_paged_and_every_run_keeps_its_page(one_run: Path
         tab.goto(base + "p/runs/page/31/")
         tab.locator("#history a", has_text="Compare").click()
         tab.locator(".compare-row").first.wait_for(timeout=15_000)
-        assert tab.locator("#run-b").input_value().startswith(oldest)  # read from its own page
+        assert tab.locator("#run-a").input_value().startswith(oldest)  # A, the older: from its own page
         assert "m0" in tab.locator("#compare-params").inner_text()
         context.close()
     assert problems == []
