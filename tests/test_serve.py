@@ -74,7 +74,7 @@ def test_edit_shows_without_reload_and_errors_overlay(server, page):
     source.write_text(
         source.read_text().replace("When a number in two reports disagrees", "When two dashboards disagree")
     )
-    page.wait_for_function("document.body.innerText.includes('When two dashboards disagree')", timeout=30_000)
+    page.wait_for_function("document.body?.innerText.includes('When two dashboards disagree')", timeout=30_000)
     assert page.evaluate("window.name") == "before"  # reloaded by the live-reload script, not the test
     good = source.read_text()
     source.write_text(good.replace("title: Metric definitions", "title: [Metric definitions"))
@@ -84,7 +84,7 @@ def test_edit_shows_without_reload_and_errors_overlay(server, page):
     assert "invalid YAML" in overlay.inner_text()
     assert "When two dashboards disagree" in page.inner_text("body")  # the last good page stays
     source.write_text(good.replace("Every report in this repository", "Every single report"))
-    page.wait_for_function("document.body.innerText.includes('Every single report')", timeout=30_000)
+    page.wait_for_function("document.body?.innerText.includes('Every single report')", timeout=30_000)
     assert page.locator("#knowrepo-error-overlay").count() == 0
 
 
