@@ -202,3 +202,21 @@ def test_a_short_page_keeps_its_footer_at_the_bottom_and_controls_take_the_theme
         background
     )
     context.close()
+
+
+def test_compare_writes_no_change_between_figures_in_different_units(page, site_server, example_repo):
+    """The EU revenue is in EUR, the US one in USD (the example records each region's currency):
+    compare shows both figures with their units and no change between them; a share still
+    changes in points, with a minus sign as its figures have."""
+    runs = example_repo / "runs/sales/monthly-revenue"
+    eu, us = (next(p.name for p in (runs / v).iterdir() if p.name[:1].isdigit()) for v in ("eu", "us"))
+    page.goto(f"{site_server}sales/monthly-revenue/compare/?a={eu}&b={us}")
+    page.locator("#compare-metrics tr:nth-child(2)").wait_for()
+    rows = {
+        row.locator("th").inner_text(): [c.inner_text() for c in row.locator("td").all()]
+        for row in page.locator("#compare-metrics tr").all()[1:]
+    }
+    assert rows["revenue"][0].endswith("\u00a0EUR") and rows["revenue"][1].endswith("\u00a0USD")
+    assert rows["revenue"][2] == "units differ"
+    assert rows["MoM change"][2].endswith("%)") and " pp " in rows["MoM change"][2]
+    assert not any(cell.startswith("-") for cells in rows.values() for cell in cells)

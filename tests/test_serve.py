@@ -74,7 +74,8 @@ def test_edit_shows_without_reload_and_errors_overlay(server, page):
     source.write_text(
         source.read_text().replace("When a number in two reports disagrees", "When two dashboards disagree")
     )
-    page.wait_for_function("document.body?.innerText.includes('When two dashboards disagree')", timeout=30_000)
+    changed = "document.body?.innerText.includes('When two dashboards disagree')"  # (body: none mid-reload)
+    page.wait_for_function(changed, timeout=30_000)
     assert page.evaluate("window.name") == "before"  # reloaded by the live-reload script, not the test
     good = source.read_text()
     source.write_text(good.replace("title: Metric definitions", "title: [Metric definitions"))

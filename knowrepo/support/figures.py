@@ -20,6 +20,7 @@ _WIDEST = 40  # a width or precision beyond this is a typo (and "999999999d" wou
 _SPEC = re.compile(
     r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d+)?[,_]?(?:\.(?P<precision>\d+))?(?P<type>[bcdeEfFgGnosxX%])?"
 )
+_MINUS = "\u2212"
 _NBSP = "\u00a0"  # between a number and its unit: a tile never breaks "410,040 EUR" in two
 
 
@@ -57,6 +58,8 @@ def show_figure(value: Any, limit: int | None = SHOWN_TEXT, style: dict[str, Any
         return format_figure(value, limit)
     spec, unit = style.get("format", ""), style.get("unit", "")
     text = format(value, spec) if spec else format_figure(value, None)
+    if text.startswith("-"):  # a minus sign, as the change beside it is written (not a hyphen)
+        text = _MINUS + text[1:]
     if unit == "%":
         text += "" if text.endswith("%") else "%"
     elif unit:

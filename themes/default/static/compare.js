@@ -55,6 +55,7 @@
   // integer changes by an integer); a share written as percent changes by points (pp); the
   // relative change follows, in percent of A.
   function change(va, vb, rule) {
+    if (rule.unitsDiffer) return "units differ";  // (EUR against USD: no change to write)
     var d = vb - va;
     if (d === 0) return "same";
     var da = decimalsOf(va), db = decimalsOf(vb);
@@ -120,13 +121,25 @@
     });
   }
 
+  // Each figure's rule for its change: B's, A's where B has none; two units that differ
+  // (a region's revenue in EUR, another's in USD) have no change to write.
+  function changeRules(ra, rb) {
+    var rules = Object.assign({}, ra, rb);
+    Object.keys(ra).forEach(function (name) {
+      if (rb[name] && ra[name].unit && rb[name].unit && ra[name].unit !== rb[name].unit) {
+        rules[name] = Object.assign({}, rb[name], {unitsDiffer: true});
+      }
+    });
+    return rules;
+  }
+
   function show() {
     var a = byId[pickA.value], b = byId[pickB.value];
     history.replaceState(null, "", location.pathname + "?a=" + a.id + "&b=" + b.id);
     var names = Object.keys(Object.assign({}, a.params, b.params));
     table("compare-params", names, a.params, b.params, false);
     table("compare-metrics", Object.keys(Object.assign({}, a.metrics, b.metrics)), a.metrics, b.metrics, true,
-      a.shown, b.shown, Object.assign({}, a.rules, b.rules));
+      a.shown, b.shown, changeRules(a.rules || {}, b.rules || {}));
     var box = document.getElementById("compare-outputs");
     Promise.all([load(a.id), load(b.id)]).then(function (pair) {
       box.textContent = "";
