@@ -93,8 +93,12 @@ def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
 
 
 def failed_latest(store: RunStore, report: str | None, variants: tuple[str, ...]) -> list[Run]:
-    """The latest run of each variant addressed, where it failed: what is failing now."""
-    latest = [store.runs(target.slug, v)[-1:] for target, v in _selected(store, report, variants)]
+    """The latest run of each variant addressed, where it failed: what is failing now (a
+    scratch run is not counted, as a build does not: VariantPlan.latest)."""
+    latest = [
+        [r for r in store.runs(target.slug, v) if not r.scratch][-1:]
+        for target, v in _selected(store, report, variants)
+    ]
     return [runs[0] for runs in latest if runs and not runs[0].ok]
 
 

@@ -2,7 +2,9 @@
 
 The command is kept as typed (`knowrepo run sales -p month=2026-11`), quoted for a shell, with
 the value of each private parameter masked wherever it stands: after `-p NAME=`, and anywhere
-else its text appears (an option's value of its own, a `--from` id is no secret).
+else its text appears (an option's value of its own, a `--from` id is no secret), and each
+path of the machine shortened as a traceback's are (`-C /home/alice/repo`, `--params-file
+/tmp/p.yaml`): the command is published on the run's page.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import shlex
 from collections.abc import Sequence
 
 from knowrepo.support.secrets import MASK, scrub
+from knowrepo.support.tracebacks import shorten_paths
 
 ASSIGNING = ("-p", "--param", "-r", "--raw")  # options whose value is NAME=VALUE
 MAX_COMMAND = 2000  # characters of a command a record keeps
 
 
-def typed_command(argv: Sequence[str], private: Sequence[str], secrets: list[str]) -> str:
-    """`knowrepo ARGS` as typed, private values masked (argv without the program's name)."""
+def typed_command(
+    argv: Sequence[str], private: Sequence[str], secrets: list[str], roots: Sequence[str] = ()
+) -> str:
+    """`knowrepo ARGS` as typed, private values masked, paths shortened (`roots`: the
+    repository's, whose files are shown relative to it; argv without the program's name)."""
     words, after_option = [], False
     for word in argv:
         words.append(_masked_word(word, after_option, private))
         after_option = word in ASSIGNING
-    command: str = scrub(shlex.join(["knowrepo", *words]), secrets)
+    command: str = shorten_paths(scrub(shlex.join(["knowrepo", *words]), secrets), roots)
     return command[:MAX_COMMAND]
 
 

@@ -23,6 +23,7 @@ from knowrepo.plugins import Executor, LoadRegistry
 from knowrepo.support import clock
 from knowrepo.support.lock import repository_lock
 from knowrepo.support.text import read_text
+from knowrepo.support.tracebacks import repository_roots
 from knowrepo.support.yamltext import YamlProblem, load_yaml, plain_problem
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def _run_locked(
                 raise
             broken.append(exc)  # (--all: one report that cannot run stops no other)
             _report_broken([exc], reporter)
-    requests = _owing(_typed(_scratch(requests, options), options), options)
+    requests = _owing(_typed(_scratch(requests, options), options, root), options)
     return execute_all(requests, config.workers(options.workers), reporter, executor)
 
 
@@ -133,14 +134,17 @@ def _owing(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
     return [replace(r, origin={**r.origin, "email": True}) for r in requests] if options.email else requests
 
 
-def _typed(requests: list[RunRequest], options: RunOptions) -> list[RunRequest]:
-    """A run by hand records the command typed, each run's private values masked in it."""
+def _typed(requests: list[RunRequest], options: RunOptions, root: Path) -> list[RunRequest]:
+    """A run by hand records the command typed, each run's private values masked in it and
+    the machine's paths shortened (`-C /home/alice/repo`: `-C .`)."""
     if not options.command:
         return requests
-    return [
-        replace(r, origin={**r.origin, "command": typed_command(options.command, r.private, r.all_secrets())})
-        for r in requests
-    ]
+    roots = repository_roots(root)
+
+    def command(request: RunRequest) -> str:
+        return typed_command(options.command, request.private, request.all_secrets(), roots)
+
+    return [replace(r, origin={**r.origin, "command": command(r)}) for r in requests]
 
 
 def _warn_unmatched_inputs(root: Path, report: Report, reporter: Reporter) -> None:
