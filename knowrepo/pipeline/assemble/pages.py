@@ -240,11 +240,10 @@ class ReportPages:
                 variant=variant.name,
                 **extra,
             )
-            for run in variant.runs:
-                path = f"{slug}/runs/{run.id}/index.html"
-                self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
-                if run.has_notebook:
-                    self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
+            self._each_run_page(variant, switcher)
+        for variant in self.plan.variants:  # (one tried only in scratch runs: its runs' pages,
+            if variant.shown is None:  # which the history and compare link to, and no page of its own)
+                self._each_run_page(variant, switcher)
         shown = shown_of(default)
         label = default.name if len(variants) > 1 else ""
         extra = self._run_extra(page_path(slug), default, shown, "latest", switcher)
@@ -259,11 +258,20 @@ class ReportPages:
         card = make_card(self.report, self.bodies[self.views[shown.id].key], shown, failed=failed)
         return replace(card, stale=self.stale, code_changed=self.code_changed)
 
+    def _each_run_page(self, variant: VariantPlan, switcher: list[dict[str, Any]]) -> None:
+        slug = self.report.slug
+        for run in variant.runs:
+            path = f"{slug}/runs/{run.id}/index.html"
+            self._page(path, self.views[run.id], **self._run_extra(path, variant, run, "run", switcher))
+            if run.has_notebook:
+                self._notebook(f"{slug}/runs/{run.id}/notebook.ipynb", str(run.notebook))
+
     def _run_extra(
         self, path: str, variant: VariantPlan, run: Run, kind: str, switcher: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        """What a page of one run shows around its body."""
-        slug, latest = self.report.slug, latest_of(variant)
+        """What a page of one run shows around its body (a variant with only scratch runs has
+        no latest run: a run page needs none)."""
+        slug, latest = self.report.slug, variant.latest or run
         banner = None
         if kind != "run" and not latest.ok:
             banner = {"latest": latest, "showing_ok": run.ok, "href": rel(path, f"{slug}/runs/{latest.id}/")}
