@@ -7,10 +7,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from knowrepo.pipeline.execute.history import failed_latest
+from knowrepo.loader import load_registry
+from knowrepo.pipeline.execute.history import failed_latest, prune_runs
 from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.support.tracebacks import repository_roots
+from unit.helpers import error_line
 from unit.test_runstore import stored
 
 
@@ -36,3 +38,21 @@ def test_E281_runs_failed_says_the_variants_whose_latest_published_run_failed(tm
     stored(tmp_path, new_run_id(dt.datetime(2026, 12, 4, tzinfo=dt.UTC)), status="failed",
            origin={"by": "run", "scratch": True})  # fmt: skip
     assert [r.id for r in failed_latest(RunStore(tmp_path), None, ())] == [ids[1]]
+
+
+def test_E283_prune_deletes_nothing_while_the_pins_file_is_damaged(tmp_path: Path):
+    (tmp_path / "knowrepo.toml").write_text("")
+    (tmp_path / "reports").mkdir()
+    notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "reports/p.ipynb").write_text(json.dumps(notebook))
+    ids = [new_run_id(dt.datetime(2026, 12, d, tzinfo=dt.UTC)) for d in (1, 2, 3)]
+    for run_id in ids:
+        stored(tmp_path, run_id)
+    conflict = f"p:\n<<<<<<< HEAD\n  default: {ids[0]}\n=======\n  default: {ids[1]}\n>>>>>>> other\n"
+    (tmp_path / "runs/pins.yaml").write_text(conflict)  # (a merge conflict, both sides pin an old run)
+    said: list[str] = []
+    store = RunStore(tmp_path, warn=lambda e: said.append(str(e)), error=lambda e: said.append(str(e)))
+    line = error_line(prune_runs, store, None, (), 1, load_registry)
+    assert line.startswith(f"{tmp_path}/runs/pins.yaml: invalid YAML at line 3")
+    assert line.endswith("; no run is pruned until it is fixed (a pinned run would be deleted)")
+    assert sorted(p.name for p in (tmp_path / "runs/p/default").iterdir()) == ids

@@ -12,7 +12,8 @@ from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import shown_run
 from knowrepo.pipeline.assemble.dates import page_dated
 from knowrepo.pipeline.discover import discover, notebook_reports
-from knowrepo.pipeline.execute.runstore import RunStore
+from knowrepo.pipeline.execute.pins import pins_path, read_pins
+from knowrepo.pipeline.execute.runstore import RUN_ID, RunStore
 from knowrepo.pipeline.textnotebook import SOURCE_KINDS, source_kind_of
 from knowrepo.plugins import LoadRegistry
 from knowrepo.support.lock import repository_lock
@@ -54,10 +55,21 @@ def prune_runs(
     removed: list[Run] = []
     state_dir = load_config(store.root.parent, load_registry).state_dir
     with repository_lock(state_dir, "knowrepo runs --prune", lambda _line: None):
+        _pins_readable(store)
         store.clean_all_abandoned()
         for target, variant in _selected(store, report, variants):
             removed += store.prune(target.slug, variant, keep)
     return removed
+
+
+def _pins_readable(store: RunStore) -> None:
+    """Prune keeps each pinned run: with a part of runs/pins.yaml unread (a merge conflict),
+    it would delete a run that is pinned, so it deletes nothing until the file is fixed."""
+    _pins, problems = read_pins(pins_path(store.root.parent), RUN_ID)
+    if problems:
+        what = problems[0].message.rpartition("; ")[0]  # (without what becomes of the pins)
+        why = "no run is pruned until it is fixed (a pinned run would be deleted)"
+        raise KnowrepoError(problems[0].path, f"{what}; {why}")
 
 
 def _listed_date(store: RunStore, report: Report, runs: list[Run], names: list[str]) -> str:
