@@ -56,3 +56,10 @@ def test_E283_prune_deletes_nothing_while_the_pins_file_is_damaged(tmp_path: Pat
     assert line.startswith(f"{tmp_path}/runs/pins.yaml: invalid YAML at line 3")
     assert line.endswith("; no run is pruned until it is fixed (a pinned run would be deleted)")
     assert sorted(p.name for p in (tmp_path / "runs/p/default").iterdir()) == ids
+
+
+def test_E284_a_private_value_after_short_flags_in_one_word_is_masked():
+    # click reads `-vp token=ab` and `-qvptoken=ab` as -v (-q) then -p token=ab
+    argv = ["run", "p", "-vp", "token=ab", "-qvptoken=cd", "-vr", "token=ef"]
+    typed = typed_command(argv, ("token",), [])
+    assert typed == "knowrepo run p -vp 'token=***' '-qvptoken=***' -vr 'token=***'"

@@ -9,6 +9,7 @@ path of the machine shortened as a traceback's are (`-C /home/alice/repo`, `--pa
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ from knowrepo.support.secrets import MASK, scrub
 from knowrepo.support.tracebacks import shorten_paths
 
 ASSIGNING = ("-p", "--param", "-r", "--raw")  # options whose value is NAME=VALUE
+# -p or -r after `run`'s short flags in one word, as click reads them (`-vp`, `-qvptoken=x`)
+_SHORT = re.compile(r"-[vq]*[pr]")
 MAX_COMMAND = 2000  # characters of a command a record keeps
 
 
@@ -27,17 +30,18 @@ def typed_command(
     words, after_option = [], False
     for word in argv:
         words.append(_masked_word(word, after_option, private))
-        after_option = word in ASSIGNING
+        after_option = word in ASSIGNING or _SHORT.fullmatch(word) is not None
     command: str = shorten_paths(scrub(shlex.join(["knowrepo", *words]), secrets), roots)
     return command[:MAX_COMMAND]
 
 
 def _masked_word(word: str, after_option: bool, private: Sequence[str]) -> str:
     """`word` with a private parameter's value masked: `NAME=VALUE` after -p or -r, or the
-    option and its assignment in one word (`-pNAME=VALUE`, `--param=NAME=VALUE`)."""
+    option and its assignment in one word (`-pNAME=VALUE`, `-vpNAME=VALUE`, `--param=NAME=VALUE`)."""
     prefix, assignment = "", word
     if not after_option:
-        joined = ("-p", "-r", "--param=", "--raw=")
+        short = _SHORT.match(word)
+        joined = (*([short.group()] if short else []), "--param=", "--raw=")
         prefix = next((j for j in joined if word.startswith(j) and len(word) > len(j)), "")
         assignment = word[len(prefix) :] if prefix else ""
     name, equals, _value = assignment.partition("=")
