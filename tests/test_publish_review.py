@@ -27,7 +27,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [("code", 'region = "x"', ["parameters"]), ("code", "print('sales of', region)")],
         front="title: Sales\nvariants:\n  eu: {region: EU}\n  us: {region: US}",
     )
-    run_knowrepo("run", "sales", "--variant", "eu", cwd=root)
+    run_knowrepo("-C", str(root), "run", str(root / "reports/sales.ipynb"), "--variant", "eu", cwd=root)
     run_knowrepo("run", "sales", "--variant", "us", "--scratch", cwd=root)
     run_knowrepo("build", "--execute", "never", cwd=root)
     return root
@@ -44,3 +44,10 @@ def test_E282_a_variant_tried_only_as_a_scratch_run_has_no_dead_link(repo: Path)
     page = BeautifulSoup((site / f"sales/runs/{scratch['id']}/index.html").read_text(), "html.parser")
     assert "sales of US" in page.get_text() and page.select_one(".scratch-badge") is not None
     assert not (site / "sales/v/us").exists()  # (never published)
+
+
+def test_E280_the_command_a_run_page_shows_names_no_folder_of_the_machine(repo: Path):
+    (run,) = records(repo, "eu")
+    assert run["origin"]["command"] == "knowrepo -C . run reports/sales.ipynb --variant eu"
+    page = (repo / f"_site/sales/runs/{run['id']}/index.html").read_text()
+    assert "knowrepo -C . run reports/sales.ipynb --variant eu" in page and str(repo) not in page
