@@ -51,7 +51,8 @@ def git_last_commit_dates(root: Path, relpaths: list[str]) -> dict[str, str]:
             ["git", "-c", "core.quotePath=false", "log", "--format=%x00%ct", "--name-only", "--", "reports"],
             cwd=root,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # (a name git has that is not UTF-8: as Path gives it)
             timeout=30,
             check=True,
         ).stdout

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from knowrepo.loader import load_registry
 from knowrepo.pipeline.execute.history import failed_latest, prune_runs
 from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
+from knowrepo.pipeline.gitdates import git_last_commit_dates
 from knowrepo.support.tracebacks import repository_roots
 from unit.helpers import error_line
 from unit.test_runstore import stored
@@ -63,3 +66,20 @@ def test_E284_a_private_value_after_short_flags_in_one_word_is_masked():
     argv = ["run", "p", "-vp", "token=ab", "-qvptoken=cd", "-vr", "token=ef"]
     typed = typed_command(argv, ("token",), [])
     assert typed == "knowrepo run p -vp 'token=***' '-qvptoken=***' -vr 'token=***'"
+
+
+def test_E285_a_file_name_git_has_that_is_not_utf8_dates_its_report(tmp_path: Path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/a.md").write_text("a\n")
+    latin1 = os.fsdecode(b"reports/caf\xe9.md")  # (as Path and os.listdir give it)
+    Path(tmp_path, latin1).write_text("b\n")
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=A"]
+    env = {
+        **os.environ,
+        "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z",
+        "GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True, env=env)
+    dates = git_last_commit_dates(tmp_path, ["reports/a.md", latin1])
+    assert dates == {"reports/a.md": "2026-11-02", latin1: "2026-11-02"}  # (was: a crash of every build)
