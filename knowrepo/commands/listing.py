@@ -30,6 +30,7 @@ def list_command(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console  # (rich: only to draw a table or a progress bar)
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -44,7 +45,8 @@ def list_command(obj: Context, as_json: bool) -> None:
     for row in rows:
         status = {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}.get(row["last_run"] or "", "-")
         slug, kind, title, variants, _status, when = _fields(row)
-        table.add_row(slug, kind, title, variants, status, when[:16])
+        # (escaped: a title's "[b]" is text as written, not rich's markup)
+        table.add_row(*map(escape, (slug, kind, title, variants)), status, when[:16])
     console.print(table)
 
 

@@ -116,6 +116,7 @@ def _print_failed(found: list[Run], as_json: bool) -> None:
 
 def _print_table(found: list[Run]) -> None:
     from rich.console import Console  # (rich: only to draw a table or a progress bar)
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -129,7 +130,8 @@ def _print_table(found: list[Run]) -> None:
         table.add_column(column, overflow="fold")
     for one, fields in zip(found, rows, strict=True):
         status = ("[green]ok[/]" if one.ok else "[red]failed[/]") + (" (scratch)" if one.scratch else "")
-        table.add_row(*fields[:3], status, *fields[4:])
+        # (escaped: a parameter's "[/x]" is text as written, not rich's markup)
+        table.add_row(*map(escape, fields[:3]), status, *map(escape, fields[4:]))
     console.print(table)
 
 

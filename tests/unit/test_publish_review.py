@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from knowrepo.loader import load_registry
@@ -14,7 +15,7 @@ from knowrepo.pipeline.execute.history import failed_latest, prune_runs
 from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.gitdates import git_last_commit_dates
-from knowrepo.support.tracebacks import repository_roots
+from knowrepo.support.tracebacks import repository_roots, strip_ansi
 from unit.helpers import error_line
 from unit.test_runstore import stored
 
@@ -83,3 +84,18 @@ def test_E285_a_file_name_git_has_that_is_not_utf8_dates_its_report(tmp_path: Pa
         subprocess.run([*git, *args], cwd=tmp_path, check=True, env=env)
     dates = git_last_commit_dates(tmp_path, ["reports/a.md", latin1])
     assert dates == {"reports/a.md": "2026-11-02", latin1: "2026-11-02"}  # (was: a crash of every build)
+
+
+def test_E286_runs_and_list_on_a_terminal_show_brackets_in_values_as_written(tmp_path: Path):
+    (tmp_path / "knowrepo.toml").write_text("")
+    (tmp_path / "reports").mkdir()
+    front = {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: '[/b] rates'\n---"}
+    notebook = {"cells": [front], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "reports/p.ipynb").write_text(json.dumps(notebook))
+    stored(tmp_path, new_run_id(), params={"pattern": "[/x] [red]EU"})
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "200"}  # (rich draws its table, as on a terminal)
+    for command in ("runs", "list"):
+        proc = subprocess.run([sys.executable, "-m", "knowrepo", command], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert ("pattern=[/x] [red]EU" if command == "runs" else "[/b] rates") in strip_ansi(proc.stdout)
