@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from knowrepo.loader import load_registry
-from knowrepo.pipeline.execute.history import failed_latest, prune_runs
+from knowrepo.pipeline.execute.history import failed_latest, prune_runs, report_rows
 from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.gitdates import git_last_commit_dates
+from knowrepo.support.progress import LineReporter
 from knowrepo.support.tracebacks import repository_roots, strip_ansi
 from unit.helpers import error_line
 from unit.test_runstore import stored
@@ -99,3 +100,23 @@ def test_E286_runs_and_list_on_a_terminal_show_brackets_in_values_as_written(tmp
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert ("pattern=[/x] [red]EU" if command == "runs" else "[/b] rates") in strip_ansi(proc.stdout)
+
+
+def test_E287_list_dates_a_report_by_the_run_its_card_shows_when_its_first_variant_has_none(tmp_path: Path):
+    (tmp_path / "knowrepo.toml").write_text("")
+    (tmp_path / "reports").mkdir()
+    front = {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: S\nvariants: {eu: {}, us: {}}\n---"}
+    notebook = {"cells": [front], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "reports/p.ipynb").write_text(json.dumps(notebook))
+    tried = new_run_id(dt.datetime(2026, 12, 6, tzinfo=dt.UTC))  # eu: tried as a scratch run only
+    stored(
+        tmp_path, tried, variant="eu", started="2026-12-06T08:00:00Z", origin={"by": "run", "scratch": True}
+    )
+    stored(
+        tmp_path,
+        new_run_id(dt.datetime(2026, 12, 5, tzinfo=dt.UTC)),
+        variant="us",
+        started="2026-12-05T08:00:00Z",
+    )
+    (row,) = report_rows(tmp_path, LineReporter(0))
+    assert row["date"] == "2026-12-05"  # (the us run, which the card shows; was: the file's date)

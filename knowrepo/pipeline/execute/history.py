@@ -73,11 +73,15 @@ def _pins_readable(store: RunStore) -> None:
 
 
 def _listed_date(store: RunStore, report: Report, runs: list[Run], names: list[str]) -> str:
-    """The date the site lists a report by: the run its page shows (its first variant's, its
-    pin honoured), else its source's date."""
-    first = [run for run in runs if names and run.variant == names[0]]
-    pinned = store.pinned(report.slug, names[0], first) if first else ""
-    return page_dated(report, shown_run(first, pinned))["date"]
+    """The date the site lists a report by: the run its page shows (of its first variant that
+    shows one, as its card: a variant tried only in scratch runs shows none; its pin honoured),
+    else its source's date."""
+    for name in names:
+        of_variant = [run for run in runs if run.variant == name]
+        pinned = store.pinned(report.slug, name, of_variant) if of_variant else ""
+        if (shown := shown_run(of_variant, pinned)) is not None:
+            return page_dated(report, shown)["date"]
+    return page_dated(report, None)["date"]
 
 
 def report_rows(root: Path, reporter: Reporter) -> list[dict[str, Any]]:
