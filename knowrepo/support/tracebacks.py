@@ -16,6 +16,7 @@ from typing import Any
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 LINE_LIMIT = 160  # characters of an error message on one line (a terminal's, a history row's)
+TRACEBACK_CHARS = 4000  # of a traceback, the last this many characters are kept in run.json
 
 # An absolute POSIX path, after what may come before one in a traceback or message: the start,
 # a space, a quote or bracket, `=`, or an ANSI colour (IPython colours each frame's path) in
@@ -56,6 +57,22 @@ def shorten_paths(text: str, roots: Iterable[str] = ()) -> str:
     (as given and resolved), whose files are shown relative to it."""
     ordered = sorted({r for r in roots if r}, key=len, reverse=True)  # (the longest root first)
     return _PATH.sub(lambda m: m["lead"] + shorten_path(m["path"], ordered), text)
+
+
+def traceback_tail(text: str, limit: int = TRACEBACK_CHARS) -> str:
+    """The end of a traceback as a run records it: its last `limit` characters from the start
+    of a line (a line cut in the middle may start inside a path, `lice/.venv/...`, which
+    shorten_paths cannot know for one)."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    return tail.partition("\n")[2] or tail
+
+
+def published_traceback(text: str, roots: Iterable[str] = ()) -> str:
+    """A recorded traceback as a page shows it: paths shortened, and a record cut in the middle
+    of a line (TRACEBACK_CHARS exactly: run.json until 2026-12-07) without that line."""
+    return shorten_paths(traceback_tail(text, TRACEBACK_CHARS - 1), roots)
 
 
 def first_line(message: str, limit: int = LINE_LIMIT) -> str:

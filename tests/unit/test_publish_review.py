@@ -16,7 +16,13 @@ from knowrepo.pipeline.execute.origin import typed_command
 from knowrepo.pipeline.execute.runstore import RunStore, new_run_id
 from knowrepo.pipeline.gitdates import git_last_commit_dates
 from knowrepo.support.progress import LineReporter
-from knowrepo.support.tracebacks import repository_roots, strip_ansi
+from knowrepo.support.tracebacks import (
+    TRACEBACK_CHARS,
+    published_traceback,
+    repository_roots,
+    strip_ansi,
+    traceback_tail,
+)
 from unit.helpers import error_line
 from unit.test_runstore import stored
 
@@ -120,3 +126,23 @@ def test_E287_list_dates_a_report_by_the_run_its_card_shows_when_its_first_varia
     )
     (row,) = report_rows(tmp_path, LineReporter(0))
     assert row["date"] == "2026-12-05"  # (the us run, which the card shows; was: the file's date)
+
+
+FRAME = "  File /home/alice/.venv/lib/python3.11/site-packages/pandas/io/parquet.py:757, in read\n"
+
+
+def test_E288_a_traceback_cut_to_its_last_4000_characters_publishes_no_fragment_of_a_path():
+    # A run.json until now kept the last 4,000 characters of a traceback: cut inside a path,
+    # whose start no shortening recognises ("lice/.venv/..." of "/home/alice/.venv/...").
+    tracebacks = [
+        "Traceback (most recent call last):\n" + FRAME * 80 + "ValueError: " + "x" * n for n in range(90)
+    ]
+    whole = next(t for t in tracebacks if t[-TRACEBACK_CHARS:].startswith("lice/"))
+    roots = ["/home/alice/repo"]
+    shown = published_traceback(whole[-TRACEBACK_CHARS:], roots)
+    assert (
+        "lice" not in shown and shown.startswith("  File pandas/io/parquet.py:757") and shown.endswith("xx")
+    )
+    kept = traceback_tail(whole)  # (as a run records it now: from a line's start)
+    assert len(kept) < TRACEBACK_CHARS and kept.startswith(FRAME) and kept.endswith("xx")
+    assert published_traceback(kept, roots) == shown

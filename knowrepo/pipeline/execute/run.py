@@ -34,7 +34,7 @@ from knowrepo.plugins import Executor
 from knowrepo.support.faults import pause_point
 from knowrepo.support.paths import outside_reason
 from knowrepo.support.secrets import MASK, joined, masked, scrub, secrets_of
-from knowrepo.support.tracebacks import error_line
+from knowrepo.support.tracebacks import error_line, traceback_tail
 
 if TYPE_CHECKING:
     from knowrepo.support.progress import Reporter
@@ -171,7 +171,7 @@ def first_error(nb: dict[str, Any]) -> dict[str, Any] | None:
                     "cell": index + 1,
                     "ename": output.get("ename", ""),
                     "evalue": output.get("evalue", ""),
-                    "traceback": _ANSI.sub("", "\n".join(output.get("traceback", [])))[-4000:],
+                    "traceback": traceback_tail(_ANSI.sub("", "\n".join(output.get("traceback", [])))),
                 }
     return None
 
@@ -318,7 +318,7 @@ def _papermill(request: RunRequest, staging: Path, log: Path) -> dict[str, Any] 
         except PapermillExecutionError as exc:
             if request.allow_errors:
                 return None
-            trace = _ANSI.sub("", "\n".join(exc.traceback))[-4000:]
+            trace = traceback_tail(_ANSI.sub("", "\n".join(exc.traceback)))
             return {"cell": None, "ename": exc.ename, "evalue": exc.evalue, "traceback": trace}
         except Exception as exc:  # timeout, dead kernel, missing kernel: a failed run, never a crash
             if write_error(exc):  # a full disk is the machine's fault, not the notebook's

@@ -14,7 +14,7 @@ from knowrepo.pipeline.execute.plan import needs_run, plan_report, run_request, 
 from knowrepo.pipeline.execute.run import execute_all, failure_line, unmatched_inputs
 from knowrepo.pipeline.execute.runstore import RunStore
 from knowrepo.pipeline.state import BuildState
-from knowrepo.support.tracebacks import repository_roots, shorten_paths
+from knowrepo.support.tracebacks import published_traceback, repository_roots, shorten_paths
 
 
 def execute(state: BuildState) -> None:
@@ -69,7 +69,9 @@ def _published(run: Run, roots: list[str]) -> Run:
     if error is None:
         return run
     shorter = replace(
-        error, evalue=shorten_paths(error.evalue, roots), traceback=shorten_paths(error.traceback, roots)
+        error,
+        evalue=shorten_paths(error.evalue, roots),
+        traceback=published_traceback(error.traceback, roots),
     )
     return run if shorter == error else replace(run, error=shorter)
 
