@@ -19,11 +19,12 @@ LINE_LIMIT = 160  # characters of an error message on one line (a terminal's, a 
 TRACEBACK_CHARS = 4000  # of a traceback, the last this many characters are kept in run.json
 
 # An absolute POSIX path, after what may come before one in a traceback or message: the start,
-# a space, a quote or bracket, `=`, or an ANSI colour (IPython colours each frame's path) in
-# its raw form or as JSON writes it (\u001b[32m). Never inside a URL (`//host/...`, `a/b`).
+# a space, a quote or bracket, `=`, `:` (a list of paths, as PATH has), or an ANSI colour
+# (IPython colours each frame's path) in its raw form or as JSON writes it (\u001b[32m).
+# Never inside a URL (`//host/...`, `a/b`).
 # IPython writes a path under the home folder from `~` (`~/.pyenv/versions/...`).
 _PATH = re.compile(
-    r"(?P<lead>^|[\s'\"(\[<=,]|\x1b\[[0-9;]*m|\\u001b\[[0-9;]*m)(?P<path>~?(?:/[\w.@+~-]+)+/?)", re.M
+    r"(?P<lead>^|[\s'\"(\[<=,:]|\x1b\[[0-9;]*m|\\u001b\[[0-9;]*m)(?P<path>~?(?:/[\w.@+~-]+)+/?)", re.M
 )
 _PACKAGES = re.compile(r"/(?:site-packages|dist-packages)/")
 _STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/")

@@ -20,6 +20,7 @@ from knowrepo.support.tracebacks import (
     TRACEBACK_CHARS,
     published_traceback,
     repository_roots,
+    shorten_paths,
     strip_ansi,
     traceback_tail,
 )
@@ -146,3 +147,15 @@ def test_E288_a_traceback_cut_to_its_last_4000_characters_publishes_no_fragment_
     kept = traceback_tail(whole)  # (as a run records it now: from a line's start)
     assert len(kept) < TRACEBACK_CHARS and kept.startswith(FRAME) and kept.endswith("xx")
     assert published_traceback(kept, roots) == shown
+
+
+def test_E289_each_path_of_a_colon_separated_list_is_shortened():
+    text = "Rscript not found in PATH=/usr/bin:/home/alice/.local/bin:/home/alice/repo/bin"
+    assert (
+        shorten_paths(text, ["/home/alice/repo"])
+        == "Rscript not found in PATH=\N{HORIZONTAL ELLIPSIS}/bin:\N{HORIZONTAL ELLIPSIS}/bin:bin"
+    )
+    assert (
+        shorten_paths("see http://host/a/b and localhost:8888/tree/x", [])
+        == "see http://host/a/b and localhost:8888/tree/x"
+    )
