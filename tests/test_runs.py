@@ -216,7 +216,7 @@ def test_rerun_from_history_page_and_metrics(tmp_path: Path):
         0
     ]
     assert again["params"] == {"count": 4, "label": "x", "ratio": 0.5, "token": "***"}
-    typed = f"knowrepo -C {repo} run --from {first['id']} -p ratio=0.5 --json"
+    typed = f"knowrepo -C . run --from {first['id']} -p ratio=0.5 --json"  # (E280: no server path)
     assert again["origin"] == {"by": "run", "from": first["id"], "overrides": ["ratio"], "command": typed}
     assert again["metrics"] == {"total": 2.0}
     run_knowrepo("build", str(repo), "--execute", "never")
