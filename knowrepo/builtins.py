@@ -23,9 +23,9 @@ from knowrepo import METRIC_MIME
 from knowrepo.config import Config
 from knowrepo.exports.pdf import build_pdfs
 from knowrepo.pipeline.assemble.authors import author_names
-from knowrepo.pipeline.assemble.dates import period_label
 from knowrepo.pipeline.assemble.links import rewrite_report_links, slug_text
 from knowrepo.pipeline.assemble.pages import format_date
+from knowrepo.pipeline.dates import period_label
 from knowrepo.pipeline.render import callouts as callout_syntax
 from knowrepo.pipeline.render import charts
 from knowrepo.pipeline.render.citations import cite_references

@@ -1,11 +1,11 @@
-"""The date a page or card shows and how a run's period reads (pipeline/assemble/dates.py)."""
+"""The date a page or card shows and how a run's period reads (pipeline/dates.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from knowrepo.model import Meta, Report, Run
-from knowrepo.pipeline.assemble.dates import page_dated, period_label
+from knowrepo.pipeline.dates import page_dated, period_label
 from knowrepo.pipeline.discover import report_date
 from knowrepo.pipeline.execute.codechange import ran_code
 from knowrepo.pipeline.execute.run import code_hash

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from knowrepo.model import Card, RenderedPage, Report, Run
-from knowrepo.pipeline.assemble.dates import page_dated
 from knowrepo.pipeline.assemble.history import (
     compare_page,
     history_pages,
@@ -29,6 +28,7 @@ from knowrepo.pipeline.assemble.links import page_body, page_path, rel, relative
 from knowrepo.pipeline.assemble.listings import SiteContext
 from knowrepo.pipeline.assemble.provenance import provenance, run_linker
 from knowrepo.pipeline.assemble.skeleton import LEAN_SUFFIX, skeleton
+from knowrepo.pipeline.dates import page_dated
 from knowrepo.pipeline.files import BYTES, COPY, REUSE
 from knowrepo.pipeline.private import published_source, report_secrets
 from knowrepo.pipeline.textnotebook import SOURCE_KINDS, SourceKind, source_kind_of

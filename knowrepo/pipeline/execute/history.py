@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from knowrepo.config import load_config
 from knowrepo.errors import KnowrepoError, did_you_mean
 from knowrepo.model import shown_run
-from knowrepo.pipeline.assemble.dates import page_dated
+from knowrepo.pipeline.dates import page_dated
 from knowrepo.pipeline.discover import discover, notebook_reports
 from knowrepo.pipeline.execute.pins import pins_path, read_pins
 from knowrepo.pipeline.execute.runstore import RUN_ID, RunStore
